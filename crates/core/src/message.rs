@@ -1,0 +1,95 @@
+//! What travels from the ingest step to the subscribers.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::value::RawValue;
+use thiserror::Error;
+
+use crate::names::{ChannelName, EventName, SocketId};
+
+/// An event's data: JSON text, checked once when it enters the sidecar and then shared, never
+/// re-parsed, by every delivery. Front ends embed it verbatim in their own framing.
+#[derive(Clone)]
+pub struct Payload(Arc<RawValue>);
+
+/// A payload that is not JSON.
+#[derive(Debug, Error)]
+#[error("payload is not valid JSON: {0}")]
+pub struct InvalidPayload(#[from] serde_json::Error);
+
+impl Payload {
+    /// Checks that `bytes` are one JSON value (whitespace around it is kept as is).
+    pub fn from_json(bytes: &[u8]) -> Result<Self, InvalidPayload> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| InvalidPayload(<serde_json::Error as serde::de::Error>::custom(e)))?;
+        let raw = RawValue::from_string(text.to_owned())?;
+        Ok(Payload(Arc::from(raw)))
+    }
+
+    /// The payload as a raw JSON value, for front ends that serialize it with serde.
+    pub fn as_raw(&self) -> &RawValue {
+        &self.0
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for Payload {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl fmt::Debug for Payload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Payload").field(&self.0.get()).finish()
+    }
+}
+
+/// One event for one or more channels, as a publisher (Laravel) sent it.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    pub channels: Vec<ChannelName>,
+    pub event: EventName,
+    pub payload: Payload,
+    /// The connection that caused the event; it does not receive it (`toOthers()`).
+    pub except: Option<SocketId>,
+}
+
+/// What one subscriber receives: the event, on the channel it subscribed to.
+#[derive(Debug, Clone, Copy)]
+pub struct Message<'a> {
+    pub channel: &'a ChannelName,
+    pub event: &'a EventName,
+    pub payload: &'a Payload,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_must_be_json() {
+        assert_eq!(
+            Payload::from_json(br#"{"a":[1,2]}"#)
+                .map(|p| p.as_str().to_owned())
+                .ok(),
+            Some(r#"{"a":[1,2]}"#.to_owned())
+        );
+        assert!(Payload::from_json(b"\"text\"").is_ok());
+        for bad in [
+            &b""[..],
+            b"{",
+            b"{} {}",
+            b"nope",
+            b"\xff\xfe",
+            b"{\"a\":1}x",
+        ] {
+            let error = Payload::from_json(bad).expect_err("not JSON");
+            assert!(error.to_string().starts_with("payload is not valid JSON"));
+        }
+    }
+}

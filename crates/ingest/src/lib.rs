@@ -1,0 +1,19 @@
+//! Where events enter sidecast.
+//!
+//! Second step of the data path: bytes from a publisher are decoded with `sidecast-wire`,
+//! checked, and handed to the core's [`Hub`](sidecast_core::Hub) as
+//! [`Publication`](sidecast_core::Publication)s. Today the only path in is the Unix socket that
+//! the PHP extension and the plain-PHP transport write to; the HTTP API and Redis subscriber of
+//! later versions sit beside it and end in the same [`publication::from_frame`] check.
+//!
+//! # Layout
+//! - [`unix`]: binding the socket file safely (never stealing a live sidecar's), the accept
+//!   loop, and one reader task per connection.
+//! - [`publication`]: turning a decoded `PUBLISH` frame into a core publication, refusing bad
+//!   names and non-JSON payloads one event at a time.
+#![forbid(unsafe_code)]
+
+pub mod publication;
+pub mod unix;
+
+pub use unix::{BindError, UnixIngest};

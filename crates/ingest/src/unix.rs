@@ -1,0 +1,226 @@
+//! The Unix socket PHP writes frames to.
+//!
+//! Binding is careful about the file: a socket file left behind by a dead sidecar is replaced,
+//! but one a live sidecar still answers on is never taken over, and a path that is not a socket
+//! at all is never deleted. The file gets mode 0660, so PHP must run as the same user or group,
+//! and it is removed on shutdown only if it is still the one this process created.
+
+use std::future::Future;
+use std::io::{self, ErrorKind};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::net::UnixListener as StdUnixListener;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use sidecast_core::Hub;
+use sidecast_wire::{Frame, Limits};
+use thiserror::Error;
+use tokio::io::AsyncReadExt;
+use tokio::net::{UnixListener, UnixStream};
+use tokio::task::JoinSet;
+
+use crate::publication;
+
+/// Mode of the socket file: owner and group may connect, others may not.
+pub const SOCKET_MODE: u32 = 0o660;
+
+/// How much the reader asks the kernel for at a time; frames larger than this simply take
+/// several reads.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Why the socket could not be bound. Each message names the path and what to do.
+#[derive(Debug, Error)]
+pub enum BindError {
+    #[error(
+        "another sidecast is already listening at {0}; stop it first, or give this one another path with --socket or SIDECAST_SOCKET"
+    )]
+    InUse(PathBuf),
+    #[error(
+        "{0} exists and is not a socket; refusing to replace it (choose another path with --socket or SIDECAST_SOCKET)"
+    )]
+    NotASocket(PathBuf),
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+}
+
+/// A bound ingest socket, ready to [`serve`](UnixIngest::serve).
+#[derive(Debug)]
+pub struct UnixIngest {
+    listener: StdUnixListener,
+    path: PathBuf,
+    /// Device and inode of the file this process created, to recognise it at shutdown.
+    identity: (u64, u64),
+}
+
+impl UnixIngest {
+    /// Binds the socket file at `path`, creating its directory if needed.
+    pub fn bind(path: impl Into<PathBuf>) -> Result<Self, BindError> {
+        let path = path.into();
+        let io_error = |action, source| BindError::Io {
+            action,
+            path: path.clone(),
+            source,
+        };
+        remove_stale_socket(&path)?;
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| io_error("create the directory of", e))?;
+        }
+        let listener = StdUnixListener::bind(&path).map_err(|e| match e.kind() {
+            ErrorKind::AddrInUse => BindError::InUse(path.clone()),
+            _ => io_error("bind", e),
+        })?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(SOCKET_MODE))
+            .map_err(|e| io_error("set the mode of", e))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| io_error("configure", e))?;
+        let metadata = std::fs::metadata(&path).map_err(|e| io_error("inspect", e))?;
+        Ok(UnixIngest {
+            listener,
+            path,
+            identity: (metadata.dev(), metadata.ino()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Accepts publishers until `shutdown` completes, then stops accepting, ends every
+    /// connection and removes the socket file.
+    pub async fn serve(
+        self,
+        hub: Arc<Hub>,
+        limits: Limits,
+        shutdown: impl Future<Output = ()>,
+    ) -> io::Result<()> {
+        let listener = UnixListener::from_std(self.listener.try_clone()?)?;
+        let mut connections = JoinSet::new();
+        let mut next_id: u64 = 0;
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => {
+                        next_id += 1;
+                        connections.spawn(read_frames(stream, next_id, hub.clone(), limits));
+                    }
+                    Err(error) => {
+                        // Out of file descriptors or similar: wait instead of spinning.
+                        tracing::error!(%error, path = %self.path.display(), "cannot accept a publisher connection");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+            }
+        }
+        tracing::debug!(path = %self.path.display(), open = connections.len(), "ingest socket closing");
+        Ok(())
+    }
+}
+
+impl Drop for UnixIngest {
+    fn drop(&mut self) {
+        let ours = std::fs::symlink_metadata(&self.path)
+            .is_ok_and(|m| (m.dev(), m.ino()) == self.identity);
+        if ours && let Err(error) = std::fs::remove_file(&self.path) {
+            tracing::warn!(%error, path = %self.path.display(), "cannot remove the socket file");
+        }
+    }
+}
+
+/// Removes a socket file nobody answers on; refuses a live socket or a non-socket.
+fn remove_stale_socket(path: &Path) -> Result<(), BindError> {
+    let metadata = match std::fs::symlink_metadata(path) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(BindError::Io {
+                action: "inspect",
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    if !metadata.file_type().is_socket() {
+        return Err(BindError::NotASocket(path.to_owned()));
+    }
+    match std::os::unix::net::UnixStream::connect(path) {
+        Ok(_) => Err(BindError::InUse(path.to_owned())),
+        Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
+            tracing::info!(path = %path.display(), "replacing a stale socket file left by a stopped sidecar");
+            std::fs::remove_file(path).map_err(|source| BindError::Io {
+                action: "remove the stale socket",
+                path: path.to_owned(),
+                source,
+            })
+        }
+        Err(source) => Err(BindError::Io {
+            action: "check whether a sidecar is listening at",
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// Reads frames from one publisher until it disconnects or sends something malformed.
+async fn read_frames(mut stream: UnixStream, connection: u64, hub: Arc<Hub>, limits: Limits) {
+    let peer_pid = stream.peer_cred().ok().and_then(|cred| cred.pid());
+    tracing::debug!(connection, ?peer_pid, "publisher connected");
+    let mut buffer = BytesMut::with_capacity(READ_CHUNK);
+    loop {
+        loop {
+            let size = match sidecast_wire::check(&buffer, &limits) {
+                Ok(Some(size)) => size,
+                Ok(None) => break,
+                Err(error) => return close_malformed(connection, peer_pid, &error),
+            };
+            match sidecast_wire::parse(&buffer[..size]) {
+                Ok(Frame::Publish(publish)) => match publication::from_frame(&publish) {
+                    Ok(publication) => {
+                        hub.publish(&publication);
+                    }
+                    Err(reason) => tracing::warn!(
+                        connection,
+                        ?peer_pid,
+                        event = publish.event,
+                        %reason,
+                        "event refused",
+                    ),
+                },
+                Err(error) => return close_malformed(connection, peer_pid, &error),
+            }
+            buffer.advance(size);
+        }
+        buffer.reserve(READ_CHUNK);
+        match stream.read_buf(&mut buffer).await {
+            Ok(0) if buffer.is_empty() => break,
+            Ok(0) => {
+                tracing::warn!(
+                    connection,
+                    ?peer_pid,
+                    discarded = buffer.len(),
+                    "publisher disconnected in the middle of a frame"
+                );
+                break;
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(connection, ?peer_pid, %error, "publisher connection failed");
+                break;
+            }
+        }
+    }
+    tracing::debug!(connection, ?peer_pid, "publisher disconnected");
+}
+
+fn close_malformed(connection: u64, peer_pid: Option<i32>, error: &sidecast_wire::DecodeError) {
+    tracing::warn!(connection, ?peer_pid, %error, "closing publisher connection: malformed frame");
+}

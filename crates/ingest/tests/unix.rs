@@ -1,0 +1,234 @@
+//! The ingest socket end to end: a real socket file in a temporary directory, raw frames written
+//! by a plain `UnixStream`, events observed through a subscriber registered with the hub.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sidecast_core::{ChannelName, Hub, Message, SocketId, Subscriber, Undelivered};
+use sidecast_ingest::{BindError, UnixIngest};
+use sidecast_wire::{Limits, Publish};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+struct Forward(mpsc::UnboundedSender<String>);
+
+impl Subscriber for Forward {
+    fn deliver(&self, message: Message<'_>) -> Result<(), Undelivered> {
+        let line = format!(
+            "{} {} {}",
+            message.event,
+            message.channel,
+            message.payload.as_str()
+        );
+        self.0.send(line).map_err(|_| Undelivered::Closed)
+    }
+}
+
+struct Running {
+    path: PathBuf,
+    hub: Arc<Hub>,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+fn start(limits: Limits) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sidecast.sock");
+    let ingest = UnixIngest::bind(&path).unwrap();
+    let hub = Arc::new(Hub::new());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(ingest.serve(hub.clone(), limits, async {
+        let _ = stopped.await;
+    }));
+    Running {
+        path,
+        hub,
+        stop,
+        task,
+        _dir: dir,
+    }
+}
+
+fn subscribe(hub: &Hub, id: &str, channel: &str) -> mpsc::UnboundedReceiver<String> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let id = SocketId::new(id).unwrap();
+    hub.connect(id.clone(), Arc::new(Forward(tx)));
+    hub.subscribe(&id, ChannelName::new(channel).unwrap())
+        .unwrap();
+    rx
+}
+
+fn frame(channel: &str, payload: &str) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    Publish {
+        channels: vec![channel],
+        event: "Ev",
+        socket_id: None,
+        payload: payload.as_bytes(),
+    }
+    .encode(&mut bytes)
+    .unwrap();
+    bytes
+}
+
+async fn next(rx: &mut mpsc::UnboundedReceiver<String>) -> String {
+    tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .expect("an event within 5 s")
+        .expect("channel open")
+}
+
+/// Blocks (off the runtime) until the peer closes the connection; returns whether it did.
+async fn closed_by_peer(mut stream: UnixStream) -> bool {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut byte = [0u8; 1];
+        matches!(stream.read(&mut byte), Ok(0))
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn frames_written_to_the_socket_reach_subscribers_in_order() {
+    let running = start(Limits::default());
+    let mut rx = subscribe(&running.hub, "a", "orders");
+    let mut publisher = UnixStream::connect(&running.path).unwrap();
+    let mut batch = Vec::new();
+    for n in 0..100 {
+        batch.extend(frame("orders", &format!("{{\"n\":{n}}}")));
+    }
+    // One byte at a time for the first frame, the rest in one write.
+    let first_len = frame("orders", "{\"n\":0}").len();
+    for byte in &batch[..first_len] {
+        publisher.write_all(&[*byte]).unwrap();
+    }
+    publisher.write_all(&batch[first_len..]).unwrap();
+    for n in 0..100 {
+        assert_eq!(next(&mut rx).await, format!("Ev orders {{\"n\":{n}}}"));
+    }
+}
+
+#[tokio::test]
+async fn garbage_closes_that_connection_only() {
+    let running = start(Limits::default());
+    let mut rx = subscribe(&running.hub, "a", "orders");
+    let mut good = UnixStream::connect(&running.path).unwrap();
+    let mut bad = UnixStream::connect(&running.path).unwrap();
+
+    bad.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert!(
+        closed_by_peer(bad).await,
+        "the sidecar closes a connection that sends garbage"
+    );
+
+    good.write_all(&frame("orders", "{\"still\":true}"))
+        .unwrap();
+    assert_eq!(next(&mut rx).await, "Ev orders {\"still\":true}");
+    let mut fresh = UnixStream::connect(&running.path).unwrap();
+    fresh
+        .write_all(&frame("orders", "{\"fresh\":true}"))
+        .unwrap();
+    assert_eq!(next(&mut rx).await, "Ev orders {\"fresh\":true}");
+}
+
+#[tokio::test]
+async fn an_oversized_frame_is_refused_from_its_header() {
+    let running = start(Limits {
+        max_frame_bytes: 128,
+    });
+    let mut rx = subscribe(&running.hub, "a", "orders");
+    let mut big = UnixStream::connect(&running.path).unwrap();
+    // Only the header of a 1 MiB frame: refused without waiting for the body.
+    big.write_all(&(1024u32 * 1024).to_be_bytes()).unwrap();
+    big.write_all(&[1, 1]).unwrap();
+    assert!(closed_by_peer(big).await);
+
+    let mut ok = UnixStream::connect(&running.path).unwrap();
+    ok.write_all(&frame("orders", "{}")).unwrap();
+    assert_eq!(next(&mut rx).await, "Ev orders {}");
+}
+
+#[tokio::test]
+async fn an_event_with_a_bad_payload_is_refused_and_the_connection_goes_on() {
+    let running = start(Limits::default());
+    let mut rx = subscribe(&running.hub, "a", "orders");
+    let mut publisher = UnixStream::connect(&running.path).unwrap();
+    publisher.write_all(&frame("orders", "{not json")).unwrap();
+    publisher.write_all(&frame(&"x".repeat(300), "{}")).unwrap();
+    publisher.write_all(&frame("orders", "{\"ok\":1}")).unwrap();
+    assert_eq!(next(&mut rx).await, "Ev orders {\"ok\":1}");
+    assert_eq!(running.hub.stats().publications, 1);
+}
+
+#[tokio::test]
+async fn the_socket_file_has_mode_0660_and_is_removed_on_shutdown() {
+    let running = start(Limits::default());
+    let mode = std::fs::metadata(&running.path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o660);
+    let path = running.path.clone();
+    running.stop.send(()).unwrap();
+    running.task.await.unwrap().unwrap();
+    assert!(!path.exists(), "socket file removed");
+}
+
+#[tokio::test]
+async fn a_live_sidecar_is_never_displaced() {
+    let running = start(Limits::default());
+    match UnixIngest::bind(&running.path) {
+        Err(BindError::InUse(path)) => assert_eq!(path, running.path),
+        other => panic!("expected InUse, got {other:?}"),
+    }
+    // The first one still works.
+    let mut rx = subscribe(&running.hub, "a", "orders");
+    UnixStream::connect(&running.path)
+        .unwrap()
+        .write_all(&frame("orders", "{}"))
+        .unwrap();
+    assert_eq!(next(&mut rx).await, "Ev orders {}");
+}
+
+#[test]
+fn a_stale_socket_file_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sock");
+    // A listener that is bound and then dropped leaves its file behind, like a killed sidecar.
+    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+    assert!(path.exists());
+    let ingest = UnixIngest::bind(&path).expect("stale file replaced");
+    assert!(UnixStream::connect(ingest.path()).is_ok());
+}
+
+#[test]
+fn a_path_that_is_not_a_socket_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("precious.txt");
+    std::fs::write(&path, "keep me").unwrap();
+    assert!(matches!(
+        UnixIngest::bind(&path),
+        Err(BindError::NotASocket(_))
+    ));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
+}
+
+#[test]
+fn missing_directories_are_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let path: PathBuf = dir.path().join("run/sidecast/s.sock");
+    let ingest = UnixIngest::bind(&path).unwrap();
+    assert!(Path::new(ingest.path()).exists());
+    drop(ingest);
+    assert!(!path.exists());
+}

@@ -1,0 +1,112 @@
+//! Wiring: the hub, the ingest socket and the socket.io front end, with their shutdown.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sidecast_core::Hub;
+use sidecast_ingest::{BindError, UnixIngest};
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// How long connections get to close after a stop signal before the process exits anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Everything `sidecast start` needs, already validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub http_addr: SocketAddr,
+    pub socket_path: PathBuf,
+    pub limits: sidecast_wire::Limits,
+    pub socketio: sidecast_socketio::Config,
+}
+
+#[derive(Debug, Error)]
+pub enum StartError {
+    #[error("cannot take events from PHP: {0}")]
+    Ingest(#[from] BindError),
+    #[error("cannot listen for Echo clients on {addr}: {source}")]
+    Http { addr: SocketAddr, source: io::Error },
+}
+
+/// Both listeners, bound, not yet serving.
+pub struct Server {
+    settings: Settings,
+    ingest: UnixIngest,
+    http: TcpListener,
+}
+
+impl Server {
+    /// Binds the Unix socket first (so a second sidecar on the same path stops here, before
+    /// touching the network), then the TCP port.
+    pub async fn bind(settings: Settings) -> Result<Self, StartError> {
+        let ingest = UnixIngest::bind(&settings.socket_path)?;
+        let http = TcpListener::bind(settings.http_addr)
+            .await
+            .map_err(|source| StartError::Http {
+                addr: settings.http_addr,
+                source,
+            })?;
+        Ok(Server {
+            settings,
+            ingest,
+            http,
+        })
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, closes every client and
+    /// removes the socket file.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+        let hub = Arc::new(Hub::new());
+        let (socketio, io) = sidecast_socketio::layer(hub.clone(), &self.settings.socketio);
+        let app = crate::http::router(socketio);
+        let (stop, stopped) = watch::channel(false);
+        let when_stopped = move || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }
+        };
+
+        tracing::info!(
+            echo = %format!("http://{}/socket.io/", self.http.local_addr()?),
+            socket = %self.ingest.path().display(),
+            "sidecast is listening",
+        );
+        let ingest = tokio::spawn(self.ingest.serve(
+            hub.clone(),
+            self.settings.limits,
+            when_stopped(),
+        ));
+        let http = tokio::spawn(
+            axum::serve(self.http, app)
+                .with_graceful_shutdown(when_stopped())
+                .into_future(),
+        );
+
+        shutdown.await;
+        let _ = stop.send(true);
+        let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+            io.close().await;
+            let ingest = ingest.await;
+            let http = http.await;
+            (ingest, http)
+        })
+        .await;
+        match drained {
+            Ok((ingest, http)) => {
+                ingest.map_err(io::Error::other)??;
+                http.map_err(io::Error::other)??;
+            }
+            Err(_) => {
+                tracing::warn!(grace = ?SHUTDOWN_GRACE, "connections still open after the grace period; exiting anyway")
+            }
+        }
+        tracing::info!(stats = ?hub.stats(), "sidecast stopped");
+        Ok(())
+    }
+}

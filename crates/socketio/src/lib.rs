@@ -1,0 +1,43 @@
+//! Laravel Echo's socket.io protocol, as laravel-echo-server spoke it, over the sidecast core.
+//!
+//! Last step of the data path. Echo clients (socket.io-client 2.x over Engine.IO 3, and 3.x/4.x
+//! over Engine.IO 4; polling, WebSocket and the upgrade) connect to the default namespace, send
+//! `subscribe` / `unsubscribe` with `{channel, auth}`, and receive every event as
+//! `(eventName, channel, data)`. Each connection becomes a [`Subscriber`](sidecast_core::Subscriber)
+//! of the core's hub; socketioxide's own rooms are not used, because the hub does the fan-out
+//! and the `toOthers()` exclusion for every front end alike.
+//!
+//! # Layout
+//! - [`config`]: the socket.io settings sidecast exposes, with their defaults.
+//! - [`connection`]: the life of one socket: set-up in a connect middleware, Echo's events,
+//!   delivery, disconnect.
+//! - [`ordering`]: applies each socket's events in the order the client sent them, although
+//!   socketioxide runs every handler as its own task.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod connection;
+pub mod ordering;
+
+use std::sync::Arc;
+
+use sidecast_core::Hub;
+use socketioxide::SocketIo;
+use socketioxide::handler::ConnectHandler;
+use socketioxide::layer::SocketIoLayer;
+
+pub use config::Config;
+
+/// Builds the socket.io layer to mount in the HTTP server, and the handle used to close every
+/// connection at shutdown.
+pub fn layer(hub: Arc<Hub>, config: &Config) -> (SocketIoLayer, SocketIo) {
+    let (layer, io) = SocketIo::builder()
+        .max_buffer_size(config.max_buffer_size)
+        .max_payload(config.max_payload)
+        .ping_interval(config.ping_interval)
+        .ping_timeout(config.ping_timeout)
+        .with_state(hub)
+        .build_layer();
+    io.ns("/", connection::on_connect.with(connection::prepare_socket));
+    (layer, io)
+}

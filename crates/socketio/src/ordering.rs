@@ -1,0 +1,174 @@
+//! Events of one socket are applied in the order the client sent them.
+//!
+//! socketioxide runs every incoming event's handler as its own task, so `subscribe` followed
+//! at once by `unsubscribe` could reach the hub the other way round and leave the socket in the
+//! channel. What socketioxide does do in arrival order is run the extractors, synchronously, as
+//! each packet is read. So a [`Ticket`] is an extractor: it takes the socket's next number as
+//! the packet arrives, and the handler then waits for that number's [`Turn`] before touching the
+//! hub. The connect handler holds number 0 and the disconnect handler takes the last one, so a
+//! socket is registered before its first event and forgotten only after its last.
+//!
+//! Later work (channel authorization, which awaits an HTTP call) relies on the same guarantee.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use socketioxide::adapter::Adapter;
+use socketioxide::handler::{FromDisconnectParts, FromMessageParts, Value};
+use socketioxide::socket::{DisconnectReason, Socket};
+use thiserror::Error;
+use tokio::sync::watch;
+
+/// Per-socket counters: the next number to hand out, and the number whose turn it is.
+#[derive(Debug, Clone)]
+pub struct Arrivals(Arc<Counters>);
+
+#[derive(Debug)]
+struct Counters {
+    issued: AtomicU64,
+    serving: watch::Sender<u64>,
+}
+
+impl Arrivals {
+    /// Counters for a new socket, with number 0 already given to its connect handler.
+    pub fn new() -> Self {
+        Arrivals(Arc::new(Counters {
+            issued: AtomicU64::new(1),
+            serving: watch::Sender::new(0),
+        }))
+    }
+
+    /// The connect handler's turn, which is always the first.
+    pub fn connect_turn(&self) -> Turn {
+        Turn(self.clone())
+    }
+
+    fn take_ticket(&self) -> Ticket {
+        Ticket {
+            arrivals: self.clone(),
+            number: self.0.issued.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+}
+
+impl Default for Arrivals {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A place in the socket's queue of events, taken when the event arrived.
+#[derive(Debug)]
+pub struct Ticket {
+    arrivals: Arrivals,
+    number: u64,
+}
+
+impl Ticket {
+    /// Waits until every earlier event of this socket has been applied.
+    pub async fn wait(self) -> Turn {
+        let mut serving = self.arrivals.0.serving.subscribe();
+        // The sender lives in `self.arrivals`, so this cannot fail.
+        let _ = serving.wait_for(|now| *now == self.number).await;
+        Turn(self.arrivals)
+    }
+}
+
+/// The right to apply one event; the next event's turn comes when this is dropped, also if the
+/// handler panicked.
+#[derive(Debug)]
+pub struct Turn(Arrivals);
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        self.0.0.serving.send_modify(|now| *now += 1);
+    }
+}
+
+/// The socket has no [`Arrivals`]: it was not set up by `prepare_socket`.
+#[derive(Debug, Error)]
+#[error("socket has no arrival counters; it was not prepared on connect")]
+pub struct Unprepared;
+
+fn ticket_of<A: Adapter>(socket: &Socket<A>) -> Result<Ticket, Unprepared> {
+    socket
+        .extensions
+        .get::<Arrivals>()
+        .map(|arrivals| arrivals.take_ticket())
+        .ok_or(Unprepared)
+}
+
+impl<A: Adapter> FromMessageParts<A> for Ticket {
+    type Error = Unprepared;
+
+    fn from_message_parts(
+        socket: &Arc<Socket<A>>,
+        _: &mut Value,
+        _: &Option<i64>,
+    ) -> Result<Self, Self::Error> {
+        ticket_of(socket)
+    }
+}
+
+impl<A: Adapter> FromDisconnectParts<A> for Ticket {
+    type Error = Unprepared;
+
+    fn from_disconnect_parts(
+        socket: &Arc<Socket<A>>,
+        _: DisconnectReason,
+    ) -> Result<Self, Self::Error> {
+        ticket_of(socket)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn turns_come_in_ticket_order_whatever_order_the_tasks_run_in() {
+        let arrivals = Arrivals::new();
+        let applied = Arc::new(Mutex::new(Vec::new()));
+        let connect = arrivals.connect_turn();
+        let tickets: Vec<Ticket> = (0..50).map(|_| arrivals.take_ticket()).collect();
+        let mut tasks = Vec::new();
+        // Start the tasks in reverse order, each sleeping a little, to invert arrival order.
+        for (index, ticket) in tickets.into_iter().enumerate().rev() {
+            let applied = applied.clone();
+            tasks.push(tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis((50 - index as u64) % 7)).await;
+                let _turn = ticket.wait().await;
+                applied.lock().unwrap().push(index);
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(
+            applied.lock().unwrap().is_empty(),
+            "nothing runs before the connect turn ends"
+        );
+        drop(connect);
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(*applied.lock().unwrap(), (0..50).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_still_passes_the_turn_on() {
+        let arrivals = Arrivals::new();
+        drop(arrivals.connect_turn());
+        let first = arrivals.take_ticket();
+        let second = arrivals.take_ticket();
+        let crashed = tokio::spawn(async move {
+            let _turn = first.wait().await;
+            panic!("handler bug");
+        });
+        assert!(crashed.await.is_err());
+        tokio::time::timeout(Duration::from_secs(5), second.wait())
+            .await
+            .expect("the second event gets its turn");
+    }
+}

@@ -1,0 +1,161 @@
+//! The `PUBLISH` frame: one event for one or more channels.
+//!
+//! Body layout (all integers unsigned big-endian):
+//!
+//! | size          | field                                                     |
+//! |---------------|-----------------------------------------------------------|
+//! | 2             | channel count, at least 1                                 |
+//! | 2 + n, each   | channel name: length, then UTF-8 bytes (not empty)        |
+//! | 2 + n         | event name: length, then UTF-8 bytes (not empty)          |
+//! | 2 + n         | socket id to exclude: length (0 = none), then UTF-8 bytes |
+//! | 4 + n         | payload: length, then the bytes (JSON text)               |
+//!
+//! The payload is not looked into here: the ingest step checks that it is JSON.
+
+use crate::error::{DecodeError, EncodeError};
+use crate::frame::{HEADER_LEN, Kind, MAX_FRAME_BYTES, write_header};
+
+/// An event to broadcast, as it travels on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publish<'a> {
+    /// Channel names exactly as Laravel formats them (`orders`, `private-orders.1`, …).
+    pub channels: Vec<&'a str>,
+    /// The event name clients listen for (`App\Events\OrderShipped`, or `broadcastAs()`).
+    pub event: &'a str,
+    /// The socket that caused the event, excluded from delivery (`toOthers()`).
+    pub socket_id: Option<&'a str>,
+    /// The event's data as JSON text.
+    pub payload: &'a [u8],
+}
+
+impl<'a> Publish<'a> {
+    /// Appends this event as one complete frame to `out`. Nothing is written on error.
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let body_len = self.body_len()?;
+        out.reserve(HEADER_LEN + body_len);
+        write_header(out, Kind::Publish, body_len);
+        out.extend_from_slice(&(self.channels.len() as u16).to_be_bytes());
+        for channel in &self.channels {
+            put_short(out, channel.as_bytes());
+        }
+        put_short(out, self.event.as_bytes());
+        put_short(out, self.socket_id.unwrap_or("").as_bytes());
+        out.extend_from_slice(&(self.payload.len() as u32).to_be_bytes());
+        out.extend_from_slice(self.payload);
+        Ok(())
+    }
+
+    /// Validates every field against the format and returns the body's size.
+    fn body_len(&self) -> Result<usize, EncodeError> {
+        if self.channels.is_empty() {
+            return Err(EncodeError::NoChannels);
+        }
+        short_len("channel count", self.channels.len())?;
+        let mut len = 2;
+        for channel in &self.channels {
+            len += 2 + non_empty_short("channel name", channel)?;
+        }
+        len += 2 + non_empty_short("event name", self.event)?;
+        if let Some(socket_id) = self.socket_id {
+            len += 2 + non_empty_short("socket id", socket_id)?;
+        } else {
+            len += 2;
+        }
+        len += 4 + self.payload.len();
+        let size = HEADER_LEN + len;
+        if size > MAX_FRAME_BYTES {
+            return Err(EncodeError::FrameTooLarge {
+                size,
+                max: MAX_FRAME_BYTES,
+            });
+        }
+        Ok(len)
+    }
+
+    /// Parses a `PUBLISH` body (the bytes after the header).
+    pub(crate) fn parse_body(body: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut reader = Reader(body);
+        let count = reader.u16("channel count")?;
+        if count == 0 {
+            return Err(DecodeError::Empty("channel list"));
+        }
+        let mut channels = Vec::with_capacity(usize::from(count).min(64));
+        for _ in 0..count {
+            channels.push(reader.non_empty_str("channel name")?);
+        }
+        let event = reader.non_empty_str("event name")?;
+        let socket_id = reader.str("socket id")?;
+        let payload_len = reader.u32("payload length")? as usize;
+        let payload = reader.take(payload_len, "payload")?;
+        if !reader.0.is_empty() {
+            return Err(DecodeError::TrailingBytes(reader.0.len()));
+        }
+        Ok(Publish {
+            channels,
+            event,
+            socket_id: (!socket_id.is_empty()).then_some(socket_id),
+            payload,
+        })
+    }
+}
+
+fn short_len(field: &'static str, len: usize) -> Result<usize, EncodeError> {
+    if len > usize::from(u16::MAX) {
+        return Err(EncodeError::TooLong {
+            field,
+            len,
+            max: usize::from(u16::MAX),
+        });
+    }
+    Ok(len)
+}
+
+fn non_empty_short(field: &'static str, value: &str) -> Result<usize, EncodeError> {
+    if value.is_empty() {
+        return Err(EncodeError::Empty(field));
+    }
+    short_len(field, value.len())
+}
+
+fn put_short(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// A cursor over a frame body; every read names the field it is reading, for the error.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, len: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
+        if self.0.len() < len {
+            return Err(DecodeError::Truncated(field));
+        }
+        let (taken, rest) = self.0.split_at(len);
+        self.0 = rest;
+        Ok(taken)
+    }
+
+    fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
+        let bytes = self.take(2, field)?;
+        Ok(u16::from_be_bytes([bytes[0], bytes[1]]))
+    }
+
+    fn u32(&mut self, field: &'static str) -> Result<u32, DecodeError> {
+        let bytes = self.take(4, field)?;
+        Ok(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    }
+
+    fn str(&mut self, field: &'static str) -> Result<&'a str, DecodeError> {
+        let len = self.u16(field)?;
+        let bytes = self.take(usize::from(len), field)?;
+        std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8(field))
+    }
+
+    fn non_empty_str(&mut self, field: &'static str) -> Result<&'a str, DecodeError> {
+        let value = self.str(field)?;
+        if value.is_empty() {
+            return Err(DecodeError::Empty(field));
+        }
+        Ok(value)
+    }
+}
