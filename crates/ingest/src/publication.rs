@@ -52,6 +52,24 @@ mod tests {
     }
 
     #[test]
+    fn writers_and_the_core_agree_on_name_limits() {
+        // A name a PHP writer may encode must not be refused by the core, and the reverse.
+        use sidecast_core::names;
+        assert_eq!(
+            sidecast_wire::MAX_CHANNEL_NAME_BYTES,
+            names::MAX_CHANNEL_NAME_BYTES
+        );
+        assert_eq!(
+            sidecast_wire::MAX_EVENT_NAME_BYTES,
+            names::MAX_EVENT_NAME_BYTES
+        );
+        assert_eq!(
+            sidecast_wire::MAX_SOCKET_ID_BYTES,
+            names::MAX_SOCKET_ID_BYTES
+        );
+    }
+
+    #[test]
     fn a_valid_frame_becomes_a_publication() {
         let publication =
             from_frame(&publish(vec!["a", "b"], Some("sock"), br#"{"x":1}"#)).unwrap();

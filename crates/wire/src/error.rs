@@ -30,7 +30,7 @@ pub enum DecodeError {
 /// Values that cannot be put into a frame. Raised before any byte is written.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum EncodeError {
-    #[error("a {field} of {len} bytes is longer than the {max} bytes the frame format allows")]
+    #[error("the {field} is {len} bytes long, more than the {max} bytes allowed")]
     TooLong {
         field: &'static str,
         len: usize,
@@ -38,6 +38,10 @@ pub enum EncodeError {
     },
     #[error("the {0} must not be empty")]
     Empty(&'static str),
+    #[error("the {0} must not contain control characters")]
+    ControlCharacter(&'static str),
+    #[error("{len} channels are more than the {max} one frame can carry")]
+    TooMany { len: usize, max: usize },
     #[error("an event needs at least one channel")]
     NoChannels,
     #[error("the frame would be {size} bytes, more than the protocol maximum of {max} bytes")]

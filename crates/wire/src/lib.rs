@@ -44,4 +44,4 @@ pub mod publish;
 
 pub use error::{DecodeError, EncodeError};
 pub use frame::{Frame, Kind, Limits, check, decode, parse};
-pub use publish::Publish;
+pub use publish::{MAX_CHANNEL_NAME_BYTES, MAX_EVENT_NAME_BYTES, MAX_SOCKET_ID_BYTES, Publish};

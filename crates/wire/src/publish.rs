@@ -10,10 +10,22 @@
 //! | 2 + n         | socket id to exclude: length (0 = none), then UTF-8 bytes |
 //! | 4 + n         | payload: length, then the bytes (JSON text)               |
 //!
-//! The payload is not looked into here: the ingest step checks that it is JSON.
+//! Names are limited further than their length fields allow, so that whatever a writer can
+//! encode the sidecar accepts: channel names at most [`MAX_CHANNEL_NAME_BYTES`], event names at
+//! most [`MAX_EVENT_NAME_BYTES`], socket ids at most [`MAX_SOCKET_ID_BYTES`], none of them with
+//! control characters. The decoder checks only the structure; the sidecar's core applies the
+//! same name rules. The payload is not looked into here: writers and the sidecar check that it
+//! is JSON.
 
 use crate::error::{DecodeError, EncodeError};
 use crate::frame::{HEADER_LEN, Kind, MAX_FRAME_BYTES, write_header};
+
+/// Longest channel name a writer may send, in bytes.
+pub const MAX_CHANNEL_NAME_BYTES: usize = 200;
+/// Longest event name a writer may send, in bytes.
+pub const MAX_EVENT_NAME_BYTES: usize = 255;
+/// Longest socket id a writer may send, in bytes.
+pub const MAX_SOCKET_ID_BYTES: usize = 64;
 
 /// An event to broadcast, as it travels on the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,14 +62,19 @@ impl<'a> Publish<'a> {
         if self.channels.is_empty() {
             return Err(EncodeError::NoChannels);
         }
-        short_len("channel count", self.channels.len())?;
+        if self.channels.len() > usize::from(u16::MAX) {
+            return Err(EncodeError::TooMany {
+                len: self.channels.len(),
+                max: usize::from(u16::MAX),
+            });
+        }
         let mut len = 2;
         for channel in &self.channels {
-            len += 2 + non_empty_short("channel name", channel)?;
+            len += 2 + name_len("channel name", channel, MAX_CHANNEL_NAME_BYTES)?;
         }
-        len += 2 + non_empty_short("event name", self.event)?;
+        len += 2 + name_len("event name", self.event, MAX_EVENT_NAME_BYTES)?;
         if let Some(socket_id) = self.socket_id {
-            len += 2 + non_empty_short("socket id", socket_id)?;
+            len += 2 + name_len("socket id", socket_id, MAX_SOCKET_ID_BYTES)?;
         } else {
             len += 2;
         }
@@ -99,22 +116,22 @@ impl<'a> Publish<'a> {
     }
 }
 
-fn short_len(field: &'static str, len: usize) -> Result<usize, EncodeError> {
-    if len > usize::from(u16::MAX) {
-        return Err(EncodeError::TooLong {
-            field,
-            len,
-            max: usize::from(u16::MAX),
-        });
-    }
-    Ok(len)
-}
-
-fn non_empty_short(field: &'static str, value: &str) -> Result<usize, EncodeError> {
+/// Checks a name against the rules above and returns its length.
+fn name_len(field: &'static str, value: &str, max: usize) -> Result<usize, EncodeError> {
     if value.is_empty() {
         return Err(EncodeError::Empty(field));
     }
-    short_len(field, value.len())
+    if value.len() > max {
+        return Err(EncodeError::TooLong {
+            field,
+            len: value.len(),
+            max,
+        });
+    }
+    if value.chars().any(char::is_control) {
+        return Err(EncodeError::ControlCharacter(field));
+    }
+    Ok(value.len())
 }
 
 fn put_short(out: &mut Vec<u8>, bytes: &[u8]) {

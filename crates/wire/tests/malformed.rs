@@ -214,8 +214,43 @@ fn the_encoder_refuses_what_the_format_cannot_carry() {
             EncodeError::TooLong {
                 field: "channel name",
                 len: 70_000,
-                max: 65_535,
+                max: 200,
             },
+        ),
+        (
+            Publish {
+                channels: vec!["c"],
+                event: &long[..256],
+                socket_id: None,
+                payload: b"{}",
+            },
+            EncodeError::TooLong {
+                field: "event name",
+                len: 256,
+                max: 255,
+            },
+        ),
+        (
+            Publish {
+                channels: vec!["c"],
+                event: "e",
+                socket_id: Some(&long[..65]),
+                payload: b"{}",
+            },
+            EncodeError::TooLong {
+                field: "socket id",
+                len: 65,
+                max: 64,
+            },
+        ),
+        (
+            Publish {
+                channels: vec!["a\nb"],
+                event: "e",
+                socket_id: None,
+                payload: b"{}",
+            },
+            EncodeError::ControlCharacter("channel name"),
         ),
     ];
     for (publish, expected) in cases {

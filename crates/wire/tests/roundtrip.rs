@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use sidecast_wire::{Frame, Limits, Publish, check, decode};
 
 fn name() -> impl Strategy<Value = String> {
-    "\\PC{1,40}"
+    "[^\\p{Cc}]{1,40}"
 }
 
 prop_compose! {

@@ -1,0 +1,35 @@
+<?php
+
+/*
+|--------------------------------------------------------------------------
+| The "sidecast" broadcast connection
+|--------------------------------------------------------------------------
+|
+| The service provider adds these defaults under broadcasting.connections.sidecast,
+| so BROADCAST_DRIVER=sidecast is all an app needs. Keys you set yourself in
+| config/broadcasting.php win over these.
+|
+*/
+
+return [
+
+    'driver' => 'sidecast',
+
+    /*
+    | The Unix socket the sidecar listens on (`sidecast start --socket`, or its
+    | SIDECAST_SOCKET). PHP needs permission to connect: the socket is mode 0660.
+    */
+    'socket' => env('SIDECAST_SOCKET', '/tmp/sidecast.sock'),
+
+    /*
+    | How events reach the socket: "auto" uses the sidecast PHP extension when it
+    | is loaded and plain PHP otherwise; "extension" and "socket" force one.
+    */
+    'transport' => env('SIDECAST_TRANSPORT', 'auto'),
+
+    /*
+    | Seconds a write to the socket may block before broadcasting fails.
+    */
+    'timeout' => (float) env('SIDECAST_TIMEOUT', 1.0),
+
+];

@@ -1,0 +1,38 @@
+<?php
+
+namespace Sidecast\Laravel\Transports;
+
+use InvalidArgumentException;
+use Sidecast\Laravel\Contracts\Transport;
+
+/**
+ * Chooses how events reach the sidecar, once, from the connection's configuration.
+ */
+final class TransportFactory
+{
+    public const DEFAULT_SOCKET = '/tmp/sidecast.sock';
+
+    /**
+     * @param  array{socket?: ?string, transport?: ?string, timeout?: float|int|string|null}  $config
+     */
+    public static function make(array $config): Transport
+    {
+        $socket = (string) ($config['socket'] ?? '') ?: self::DEFAULT_SOCKET;
+        $timeout = (float) ($config['timeout'] ?? 1.0);
+        if (! ($timeout > 0 && $timeout <= 3600)) {
+            throw new InvalidArgumentException("The sidecast connection's \"timeout\" must be a number of seconds greater than 0 and at most 3600, {$timeout} given.");
+        }
+
+        $transport = $config['transport'] ?? 'auto';
+        $extension = extension_loaded('sidecast');
+
+        return match ($transport) {
+            'auto' => $extension ? new ExtensionTransport($socket, $timeout) : new SocketTransport($socket, $timeout),
+            'socket' => new SocketTransport($socket, $timeout),
+            'extension' => $extension
+                ? new ExtensionTransport($socket, $timeout)
+                : throw new InvalidArgumentException('The sidecast connection asks for the "extension" transport, but the sidecast PHP extension is not loaded: add extension=/path/to/libsidecast.so to php.ini, or set "transport" to "auto".'),
+            default => throw new InvalidArgumentException("The sidecast connection's \"transport\" must be \"auto\", \"extension\" or \"socket\", \"{$transport}\" given."),
+        };
+    }
+}
