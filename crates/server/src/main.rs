@@ -1,5 +1,5 @@
 //! `sidecast`: the sidecar binary. Reads the command line, binds both listeners, serves until
-//! SIGTERM or SIGINT, and exits with a code that says how it ended (see `docs/cli.md`).
+//! SIGTERM or SIGINT, and exits with a code that says how it ended (see `docs/configuration.md`).
 
 mod cli;
 mod http;

@@ -1,0 +1,12 @@
+<?php
+
+return [
+    // The sidecast connection itself needs no entry here: the package adds its defaults
+    // (socket from SIDECAST_SOCKET, transport, timeout) under connections.sidecast.
+    'default' => env('BROADCAST_DRIVER', 'sidecast'),
+
+    'connections' => [
+        'log' => ['driver' => 'log'],
+        'null' => ['driver' => 'null'],
+    ],
+];

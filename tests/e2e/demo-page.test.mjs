@@ -1,0 +1,59 @@
+// The demo page in a real browser: Debian's Chromium, driven by playwright-core, loads the
+// page from the Laravel app, connects Echo to sidecast and shows events as they arrive.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+import { artisan, startLaravel, startSidecar, tempDir } from './support/processes.mjs';
+
+const scratch = tempDir();
+let sidecar;
+let laravel;
+let browser;
+
+before(async () => {
+    sidecar = await startSidecar({ dir: scratch.dir });
+    laravel = await startLaravel({ sidecar, extension: true });
+    browser = await chromium.launch({
+        executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+            '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+});
+
+after(async () => {
+    await browser?.close();
+    await laravel?.stop();
+    await sidecar?.stop();
+    scratch.remove();
+});
+
+test('the demo page connects and shows Hello World! when the event is fired', async () => {
+    const page = await browser.newPage();
+    const problems = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
+
+    // The page and the socket use the same host name, as a session cookie would need.
+    await page.goto(`${laravel.url}/`);
+    await page.locator('#status.connected').waitFor({ timeout: 10000 });
+    assert.match(await page.locator('#status').textContent(), /^connected as \S+$/);
+
+    // Echo subscribes right after connecting; fire until the page has the event, so a
+    // subscription still in flight cannot make the test flaky.
+    const item = page.locator('#events li', { hasText: 'Hello World!' });
+    for (let attempt = 0; attempt < 20 && (await item.count()) === 0; attempt++) {
+        await artisan(['demo:fire'], { sidecar, extension: true });
+        await item.first().waitFor({ timeout: 500 }).catch(() => {});
+    }
+    assert.ok((await item.count()) >= 1, 'the page lists Hello World!');
+
+    // The page's own button goes through the /fire route.
+    await page.fill('#message', 'clicked in Chromium');
+    await page.click('#fire');
+    await page.locator('#events li', { hasText: 'clicked in Chromium' }).waitFor({ timeout: 10000 });
+
+    assert.deepEqual(problems, [], 'no errors in the page');
+});

@@ -1,0 +1,80 @@
+// Laravel Echo clients as apps run them: Echo 1.x with socket.io-client 2.x (what
+// laravel-echo-server users have) and Echo 2.x with socket.io-client 4.x.
+
+import Echo2 from 'laravel-echo';
+import Echo1Module from 'laravel-echo-1';
+import io4 from 'socket.io-client';
+import io2 from 'socket.io-client-2';
+import { sleep } from './processes.mjs';
+import { publish, publishFrame } from './wire.mjs';
+
+// laravel-echo 1.x is CommonJS: its class is the `default` export of the module object.
+const Echo1 = Echo1Module.default ?? Echo1Module;
+
+export const VARIANTS = [
+    { name: 'laravel-echo 1.x + socket.io-client 2.x', Echo: Echo1, io: io2 },
+    { name: 'laravel-echo 2.x + socket.io-client 4.x', Echo: Echo2, io: io4 },
+];
+
+/**
+ * A connected Echo client on `channel`, recording what each of `listeners` (Echo event names,
+ * as an app passes them to listen()) receives.
+ */
+export async function connectEcho(variant, { url, transports, channel, listeners }) {
+    const echo = new variant.Echo({
+        broadcaster: 'socket.io',
+        host: url,
+        client: variant.io,
+        transports,
+        reconnection: false,
+        forceNew: true,
+    });
+    const received = [];
+    const subscription = echo.channel(channel);
+    for (const listener of listeners) {
+        subscription.listen(listener, (data) => received.push({ listener, data }));
+    }
+    const client = { probes: 0 };
+    subscription.listen(`.${PROBE}`, () => { client.probes += 1; });
+    const socket = echo.connector.socket;
+    await new Promise((ok, fail) => {
+        const timer = setTimeout(() => fail(new Error(`${variant.name} (${transports}) did not connect to ${url}`)), 10000);
+        const done = () => { clearTimeout(timer); ok(); };
+        if (socket.connected) done(); else socket.once('connect', done);
+    });
+    return Object.assign(client, {
+        echo,
+        channel,
+        received,
+        describe: `${variant.name} over ${transports.join('+')}`,
+        close: () => echo.disconnect(),
+    });
+}
+
+/** The event name of the probes `untilSubscribed` sends. */
+const PROBE = 'sidecast-probe';
+
+/**
+ * Echo has no acknowledgement for `subscribe`, so a test cannot know when the sidecar has
+ * applied it. This publishes probe events on each client's channel until every client has
+ * received one: from then on, the client is subscribed.
+ */
+export async function untilSubscribed(clients, socketPath) {
+    const channels = [...new Set(clients.map((client) => client.channel))];
+    const probe = publishFrame({ channels, event: PROBE, payload: '{}' });
+    const deadline = Date.now() + 10000;
+    while (clients.some((client) => client.probes === 0)) {
+        if (Date.now() > deadline) throw new Error('clients did not receive probe events within 10 s: not subscribed');
+        await publish(socketPath, probe);
+        await sleep(50);
+    }
+}
+
+/** Waits until `condition()` holds; fails with `what` after `timeoutMs`. */
+export async function eventually(condition, what, timeoutMs = 10000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(20);
+    }
+}

@@ -1,0 +1,141 @@
+// Starting and stopping the real parts an end-to-end test needs: the sidecast binary, the demo
+// Laravel app under `php -S`, and artisan. Everything binds to 127.0.0.1 on a port the kernel
+// picked, lives in a fresh temporary directory, and is stopped by its pid.
+
+import { spawn, execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
+export const DEMO_APP = join(ROOT, 'examples/demo-app');
+export const SIDECAST_BIN = process.env.SIDECAST_BIN ?? join(ROOT, 'target/release/sidecast');
+export const SIDECAST_EXTENSION = process.env.SIDECAST_EXTENSION ?? join(ROOT, 'target/release/libsidecast.so');
+
+for (const [what, path] of [['the sidecast binary', SIDECAST_BIN], ['the PHP extension', SIDECAST_EXTENSION],
+    ['the demo app\'s vendor/ (composer update)', join(DEMO_APP, 'vendor/autoload.php')]]) {
+    if (!existsSync(path)) {
+        throw new Error(`${what} is missing at ${path}: run ./scripts/test.sh, which builds it`);
+    }
+}
+
+/** A port nobody listens on right now. */
+export async function freePort() {
+    const server = createServer();
+    await new Promise((ok, fail) => server.once('error', fail).listen(0, '127.0.0.1', ok));
+    const { port } = server.address();
+    await new Promise((ok) => server.close(ok));
+    return port;
+}
+
+/** A fresh directory, removed by the returned function. */
+export function tempDir() {
+    const dir = mkdtempSync(join(tmpdir(), 'sidecast-e2e-'));
+    return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A child process whose output is kept, with a way to wait for a line and to stop it. */
+class Child {
+    constructor(command, args, options) {
+        this.output = '';
+        this.process = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+        this.pid = this.process.pid;
+        this.exited = new Promise((ok) => this.process.once('exit', (code, signal) => ok({ code, signal })));
+        for (const stream of [this.process.stdout, this.process.stderr]) {
+            stream.setEncoding('utf8');
+            stream.on('data', (chunk) => { this.output += chunk; });
+        }
+    }
+
+    /** Resolves once the output contains `text`; rejects if the process exits first. */
+    async waitForOutput(text, timeoutMs = 15000) {
+        const deadline = Date.now() + timeoutMs;
+        let exited = false;
+        this.exited.then(() => { exited = true; });
+        while (!this.output.includes(text)) {
+            if (exited) throw new Error(`process exited before printing "${text}":\n${this.output}`);
+            if (Date.now() > deadline) throw new Error(`no "${text}" within ${timeoutMs} ms:\n${this.output}`);
+            await sleep(20);
+        }
+    }
+
+    /** Sends `signal` and waits for the exit; SIGKILL after `graceMs`. */
+    async stop(signal = 'SIGTERM', graceMs = 5000) {
+        if (this.process.exitCode !== null || this.process.signalCode !== null) return this.exited;
+        process.kill(this.pid, signal);
+        const timer = setTimeout(() => process.kill(this.pid, 'SIGKILL'), graceMs);
+        const result = await this.exited;
+        clearTimeout(timer);
+        return result;
+    }
+}
+
+export const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+/** Starts `sidecast start` on a free port and a socket in `dir`; resolves once it listens. */
+export async function startSidecar({ dir, port, socket = join(dir, 'sidecast.sock'), args = [] }) {
+    port ??= await freePort();
+    const child = new Child(SIDECAST_BIN, ['start', '--host', '127.0.0.1', '--port', String(port), '--socket', socket, ...args], {
+        env: { ...process.env, SIDECAST_LOG: process.env.SIDECAST_LOG ?? 'info' },
+    });
+    await child.waitForOutput('sidecast is listening');
+    return Object.assign(child, { port, socket, url: `http://127.0.0.1:${port}` });
+}
+
+/** Runs `sidecast` with `args` to completion. */
+export function runSidecast(args) {
+    return new Promise((ok) => {
+        execFile(SIDECAST_BIN, args, { timeout: 15000 }, (error, stdout, stderr) => ok({ code: error?.code ?? 0, stdout, stderr }));
+    });
+}
+
+/** PHP arguments that load the extension, or nothing for the plain-PHP transport. */
+function phpArgs(extension) {
+    return extension ? ['-d', `extension=${SIDECAST_EXTENSION}`] : [];
+}
+
+/** Environment of the demo app, pointed at a sidecar. */
+function appEnv(sidecar, extra = {}) {
+    return {
+        ...process.env,
+        BROADCAST_DRIVER: 'sidecast',
+        SIDECAST_SOCKET: sidecar.socket,
+        SIDECAST_PORT: String(sidecar.port),
+        ...extra,
+    };
+}
+
+/** Serves the demo Laravel app with `php -S`; resolves once it answers. */
+export async function startLaravel({ sidecar, extension, port }) {
+    port ??= await freePort();
+    const child = new Child('php', [...phpArgs(extension), '-S', `127.0.0.1:${port}`, '-t', 'public', 'server.php'], {
+        cwd: DEMO_APP,
+        env: appEnv(sidecar),
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 15000;
+    for (;;) {
+        try {
+            const response = await fetch(`${url}/`);
+            if (response.ok) break;
+            throw new Error(`GET / answered ${response.status}: ${await response.text()}`);
+        } catch (error) {
+            if (Date.now() > deadline || child.process.exitCode !== null) {
+                await child.stop();
+                throw new Error(`the Laravel app did not come up: ${error.message}\n${child.output}`);
+            }
+            await sleep(50);
+        }
+    }
+    return Object.assign(child, { port, url });
+}
+
+/** Runs `php artisan ...args` in the demo app; rejects with its output when it fails. */
+export function artisan(args, { sidecar, extension }) {
+    return new Promise((ok, fail) => {
+        execFile('php', [...phpArgs(extension), 'artisan', ...args], { cwd: DEMO_APP, env: appEnv(sidecar), timeout: 30000 },
+            (error, stdout, stderr) => (error ? fail(new Error(`artisan ${args.join(' ')} failed: ${stdout}${stderr}`)) : ok(stdout)));
+    });
+}
