@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { VARIANTS, connectEcho, eventually, untilSubscribed } from './support/echo-clients.mjs';
+import { PROBE, VARIANTS, connectEcho, eventually, untilSubscribed } from './support/echo-clients.mjs';
 import { artisan, startLaravel, startSidecar, sleep, tempDir } from './support/processes.mjs';
 
 // The two ways apps name the event in listen(): relative to Echo's `App.Events` namespace, and
@@ -101,7 +101,7 @@ for (const transport of ['extension', 'plain PHP']) {
             // A socket's events are applied in the order it sent them, so once a subscription
             // sent after the leave is in effect, the leave is too.
             const marker = { channel: 'after-leave-marker', probes: 0 };
-            leaver.echo.channel(marker.channel).listen('.sidecast-probe', () => { marker.probes += 1; });
+            leaver.echo.channel(marker.channel).listen(`.${PROBE}`, () => { marker.probes += 1; });
             await untilSubscribed([marker], sidecar.socket);
 
             await fetch(`${laravel.url}/fire?message=after+leave`);

@@ -11,6 +11,9 @@ import { publish, publishFrame } from './wire.mjs';
 // laravel-echo 1.x is CommonJS: its class is the `default` export of the module object.
 const Echo1 = Echo1Module.default ?? Echo1Module;
 
+/** The event name of the probes `untilSubscribed` sends. */
+export const PROBE = 'sidecast-probe';
+
 export const VARIANTS = [
     { name: 'laravel-echo 1.x + socket.io-client 2.x', Echo: Echo1, io: io2 },
     { name: 'laravel-echo 2.x + socket.io-client 4.x', Echo: Echo2, io: io4 },
@@ -50,9 +53,6 @@ export async function connectEcho(variant, { url, transports, channel, listeners
         close: () => echo.disconnect(),
     });
 }
-
-/** The event name of the probes `untilSubscribed` sends. */
-const PROBE = 'sidecast-probe';
 
 /**
  * Echo has no acknowledgement for `subscribe`, so a test cannot know when the sidecar has
