@@ -29,8 +29,8 @@ class Broadcaster
 {
     /**
      * @param string|null $socket the sidecar's socket; defaults to the sidecast.socket php.ini setting
-     * @param array{timeout?: int|float} $options timeout: seconds a write may block before
-     *        broadcast() throws (default 1, at most 3600)
+     * @param array{timeout?: int|float} $options timeout: seconds one broadcast() may take to
+     *        connect and write before it throws (default 1, at most 3600)
      *
      * @throws \ValueError for an empty socket path or an unknown or invalid option
      */

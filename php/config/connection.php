@@ -6,8 +6,8 @@
 |--------------------------------------------------------------------------
 |
 | The service provider adds these defaults under broadcasting.connections.sidecast,
-| so BROADCAST_DRIVER=sidecast is all an app needs. Keys you set yourself in
-| config/broadcasting.php win over these.
+| so BROADCAST_DRIVER=sidecast (BROADCAST_CONNECTION=sidecast on Laravel 11) is
+| all an app needs. Keys you set yourself in config/broadcasting.php win over these.
 |
 */
 
@@ -28,7 +28,7 @@ return [
     'transport' => env('SIDECAST_TRANSPORT', 'auto'),
 
     /*
-    | Seconds a write to the socket may block before broadcasting fails.
+    | Seconds one broadcast may take to connect and write before it fails.
     */
     'timeout' => (float) env('SIDECAST_TIMEOUT', 1.0),
 

@@ -26,6 +26,12 @@ class SidecastBroadcaster extends Broadcaster
     {
     }
 
+    /** The transport events go through, for diagnostics (`Broadcast::connection()->transport()`). */
+    public function transport(): Transport
+    {
+        return $this->transport;
+    }
+
     /**
      * Authorizes a client's subscription to a private or presence channel.
      *

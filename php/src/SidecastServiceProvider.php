@@ -9,7 +9,7 @@ use Sidecast\Laravel\Transports\TransportFactory;
 
 /**
  * Registers the `sidecast` broadcast driver. Discovered automatically through the package's
- * composer.json; BROADCAST_DRIVER=sidecast then selects it.
+ * composer.json; BROADCAST_DRIVER=sidecast (BROADCAST_CONNECTION on Laravel 11) then selects it.
  */
 class SidecastServiceProvider extends ServiceProvider
 {

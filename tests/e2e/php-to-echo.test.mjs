@@ -5,14 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { PROBE, VARIANTS, connectEcho, eventually, untilSubscribed } from './support/echo-clients.mjs';
-import { artisan, startLaravel, startSidecar, sleep, tempDir } from './support/processes.mjs';
+import { PROBE, VARIANTS, afterEverythingSoFar, connectEcho, eventually, untilSubscribed } from './support/echo-clients.mjs';
+import { artisan, startLaravel, startSidecar, tempDir } from './support/processes.mjs';
 
 // The two ways apps name the event in listen(): relative to Echo's `App.Events` namespace, and
 // the fully qualified class name with a leading dot.
 const LISTENERS = ['ExampleEvent', '.App\\Events\\ExampleEvent'];
 
-for (const transport of ['extension', 'plain PHP']) {
+for (const [transport, transportClass] of [['extension', 'ExtensionTransport'], ['plain PHP', 'SocketTransport']]) {
     const extension = transport === 'extension';
 
     describe(`Laravel → sidecast → Echo, ${transport} transport`, () => {
@@ -52,9 +52,9 @@ for (const transport of ['extension', 'plain PHP']) {
                 const got = client.received.filter((r) => r.data.data === message);
                 assert.deepEqual(got, LISTENERS.map((listener) => ({ listener, data: expected })), client.describe);
             }
-            // Everyone on example-channel has it; anything sent to the other channel would have
-            // arrived by now too.
-            await sleep(300);
+            // Everyone on example-channel has it, so the hub has handed it to whoever it was
+            // going to; a probe sent now reaches each bystander after anything sent before it.
+            await afterEverythingSoFar(bystanders, sidecar.socket);
             for (const client of bystanders) {
                 assert.deepEqual(client.received, [], `${client.describe} on another-channel receives nothing`);
             }
@@ -63,7 +63,7 @@ for (const transport of ['extension', 'plain PHP']) {
         test('ExampleEvent fired from a route reaches every Echo client on the channel, exactly', async () => {
             const response = await fetch(`${laravel.url}/fire?message=${encodeURIComponent('Hello World!')}`);
             assert.equal(response.status, 200, await response.clone().text());
-            assert.equal((await response.json()).transport, transport);
+            assert.equal((await response.json()).transport, transportClass, 'the driver picked the expected transport');
             await expectDelivered('Hello World!');
         });
 
@@ -84,7 +84,7 @@ for (const transport of ['extension', 'plain PHP']) {
                 await eventually(() => client.received.some((r) => r.data.data === expected.data), `${client.describe} to receive it`);
                 assert.deepEqual(client.received.filter((r) => r.data.data === expected.data).map((r) => r.data), [expected, expected]);
             }
-            await sleep(300);
+            await afterEverythingSoFar([sender], sidecar.socket);
             assert.equal(sender.received.filter((r) => r.data.data === expected.data).length, 0, 'the sender receives nothing');
         });
 
@@ -106,6 +106,7 @@ for (const transport of ['extension', 'plain PHP']) {
 
             await fetch(`${laravel.url}/fire?message=after+leave`);
             await expectDelivered('after leave', listeners.slice(0, -1));
+            await afterEverythingSoFar([marker], sidecar.socket);
             assert.equal(leaver.received.filter((r) => r.data.data === 'after leave').length, 0);
         });
     });

@@ -28,7 +28,7 @@ pub struct Broadcaster {
 #[php_impl]
 impl Broadcaster {
     /// `$socket` defaults to the `sidecast.socket` php.ini setting. `$options`: `timeout`, the
-    /// seconds a write may block before `broadcast()` throws (default 1).
+    /// seconds one `broadcast()` may take to connect and write before it throws (default 1).
     #[php(defaults(options = Options::default()))]
     pub fn __construct(socket: Option<String>, options: Options) -> PhpResult<Self> {
         let socket = match socket {

@@ -52,7 +52,7 @@ impl StubLiteral for Options {
 /// The settings an instance uses, after checking.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
-    /// How long a write may block before `broadcast()` throws.
+    /// How long one `broadcast()` may take to connect and write before it throws.
     pub timeout: Duration,
 }
 

@@ -77,24 +77,38 @@ impl Server {
             socket = %self.ingest.path().display(),
             "sidecast is listening",
         );
-        let ingest = tokio::spawn(self.ingest.serve(
+        let mut ingest = tokio::spawn(self.ingest.serve(
             hub.clone(),
             self.settings.limits,
             when_stopped(),
         ));
-        let http = tokio::spawn(
+        let mut http = tokio::spawn(
             axum::serve(self.http, app)
                 .with_graceful_shutdown(when_stopped())
                 .into_future(),
         );
 
-        shutdown.await;
+        // Either listener ending on its own is a failure: without ingest no event gets in,
+        // without HTTP no client does. Stop the other one and report it.
+        let failure = tokio::select! {
+            () = shutdown => None,
+            ended = &mut ingest => Some(("the ingest socket", ended)),
+            ended = &mut http => Some(("the HTTP server", ended)),
+        };
         let _ = stop.send(true);
+        if let Some((what, ended)) = failure {
+            io.close().await;
+            let error = match ended {
+                Ok(Ok(())) => io::Error::other(format!("{what} stopped unexpectedly")),
+                Ok(Err(error)) => io::Error::other(format!("{what} failed: {error}")),
+                Err(panic) => io::Error::other(format!("{what} crashed: {panic}")),
+            };
+            return Err(error);
+        }
+
         let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
             io.close().await;
-            let ingest = ingest.await;
-            let http = http.await;
-            (ingest, http)
+            (ingest.await, http.await)
         })
         .await;
         match drained {

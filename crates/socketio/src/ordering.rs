@@ -8,10 +8,14 @@
 //! hub. The connect handler holds number 0 and the disconnect handler takes the last one, so a
 //! socket is registered before its first event and forgotten only after its last.
 //!
+//! A ticket that is dropped without being used (its handler task was cancelled) gives up its
+//! place, so the socket's later events still get their turns.
+//!
 //! Later work (channel authorization, which awaits an HTTP call) relies on the same guarantee.
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use socketioxide::adapter::Adapter;
 use socketioxide::handler::{FromDisconnectParts, FromMessageParts, Value};
@@ -27,6 +31,41 @@ pub struct Arrivals(Arc<Counters>);
 struct Counters {
     issued: AtomicU64,
     serving: watch::Sender<u64>,
+    /// Tickets given up before their turn came; skipped when it does.
+    abandoned: Mutex<BTreeSet<u64>>,
+}
+
+impl Counters {
+    /// Ends the turn being served and moves on to the next ticket still wanted.
+    fn advance(&self) {
+        let mut abandoned = self
+            .abandoned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.advance_locked(&mut abandoned);
+    }
+
+    fn advance_locked(&self, abandoned: &mut BTreeSet<u64>) {
+        self.serving.send_modify(|now| {
+            *now += 1;
+            while abandoned.remove(now) {
+                *now += 1;
+            }
+        });
+    }
+
+    /// Gives up ticket `number` without taking its turn.
+    fn abandon(&self, number: u64) {
+        let mut abandoned = self
+            .abandoned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if *self.serving.borrow() == number {
+            self.advance_locked(&mut abandoned);
+        } else {
+            abandoned.insert(number);
+        }
+    }
 }
 
 impl Arrivals {
@@ -35,6 +74,7 @@ impl Arrivals {
         Arrivals(Arc::new(Counters {
             issued: AtomicU64::new(1),
             serving: watch::Sender::new(0),
+            abandoned: Mutex::new(BTreeSet::new()),
         }))
     }
 
@@ -45,7 +85,7 @@ impl Arrivals {
 
     fn take_ticket(&self) -> Ticket {
         Ticket {
-            arrivals: self.clone(),
+            arrivals: Some(self.clone()),
             number: self.0.issued.fetch_add(1, Ordering::Relaxed),
         }
     }
@@ -60,17 +100,29 @@ impl Default for Arrivals {
 /// A place in the socket's queue of events, taken when the event arrived.
 #[derive(Debug)]
 pub struct Ticket {
-    arrivals: Arrivals,
+    /// `None` once the ticket has become a [`Turn`].
+    arrivals: Option<Arrivals>,
     number: u64,
 }
 
 impl Ticket {
     /// Waits until every earlier event of this socket has been applied.
-    pub async fn wait(self) -> Turn {
-        let mut serving = self.arrivals.0.serving.subscribe();
+    pub async fn wait(mut self) -> Turn {
+        let mut serving = match &self.arrivals {
+            Some(arrivals) => arrivals.0.serving.subscribe(),
+            None => unreachable!("a ticket is used once"),
+        };
         // The sender lives in `self.arrivals`, so this cannot fail.
         let _ = serving.wait_for(|now| *now == self.number).await;
-        Turn(self.arrivals)
+        Turn(self.arrivals.take().expect("a ticket is used once"))
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if let Some(arrivals) = self.arrivals.take() {
+            arrivals.0.abandon(self.number);
+        }
     }
 }
 
@@ -81,7 +133,7 @@ pub struct Turn(Arrivals);
 
 impl Drop for Turn {
     fn drop(&mut self) {
-        self.0.0.serving.send_modify(|now| *now += 1);
+        self.0.0.advance();
     }
 }
 
@@ -154,6 +206,24 @@ mod tests {
             task.await.unwrap();
         }
         assert_eq!(*applied.lock().unwrap(), (0..50).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn tickets_given_up_before_or_during_their_wait_do_not_stall_the_socket() {
+        let arrivals = Arrivals::new();
+        let connect = arrivals.connect_turn();
+        let dropped_early = arrivals.take_ticket();
+        let cancelled = arrivals.take_ticket();
+        let last = arrivals.take_ticket();
+        drop(dropped_early);
+        let waiting = tokio::spawn(cancelled.wait());
+        tokio::task::yield_now().await;
+        waiting.abort();
+        let _ = waiting.await;
+        drop(connect);
+        tokio::time::timeout(Duration::from_secs(5), last.wait())
+            .await
+            .expect("the last event gets its turn");
     }
 
     #[tokio::test]

@@ -2,6 +2,7 @@
 
 use App\Events\ExampleEvent;
 use Illuminate\Http\Request;
+use Illuminate\Support\Facades\Broadcast;
 use Illuminate\Support\Facades\Route;
 
 Route::get('/', function () {
@@ -22,6 +23,6 @@ Route::get('/fire', function (Request $request) {
 
     return response()->json([
         'fired' => 'App\\Events\\ExampleEvent',
-        'transport' => extension_loaded('sidecast') ? 'extension' : 'plain PHP',
+        'transport' => class_basename(Broadcast::connection()->transport()),
     ]);
 });

@@ -6,6 +6,7 @@ use Illuminate\Broadcasting\BroadcastException;
 use Sidecast\Broadcaster;
 use Sidecast\BroadcastException as SidecarUnreachable;
 use Sidecast\Laravel\Contracts\Transport;
+use TypeError;
 use ValueError;
 
 /**
@@ -24,7 +25,8 @@ final class ExtensionTransport implements Transport
     {
         try {
             $this->broadcaster->broadcast($channels, $event, $payload, $socketId);
-        } catch (SidecarUnreachable|ValueError $e) {
+        } catch (SidecarUnreachable|ValueError|TypeError $e) {
+            // TypeError: a channel or event name that is not valid UTF-8.
             throw new BroadcastException('Sidecast: '.$e->getMessage(), 0, $e);
         }
     }

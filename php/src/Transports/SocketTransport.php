@@ -107,6 +107,7 @@ final class SocketTransport implements Transport
         return match (true) {
             $errno === 2 || ! file_exists($path) => "sidecast is not listening at {$path} (no such socket file): start it with `sidecast start`, or point SIDECAST_SOCKET at the socket it listens on",
             $errno === 111 => "sidecast is not listening at {$path} (the socket file is left from a sidecar that stopped): start it with `sidecast start`",
+            $errno === 11 => "sidecast at {$path} is not accepting connections (its accept queue is full); it may be overloaded or stopped",
             $errno === 13 => "no permission to connect to sidecast at {$path}: the socket is mode 0660, so run PHP as the sidecar's user or in its group",
             default => "cannot connect to sidecast at {$path}: {$errstr} (errno {$errno})",
         };

@@ -26,9 +26,10 @@ final class FakeSidecar
         $this->listen();
     }
 
-    public function listen(): void
+    public function listen(int $backlog = 128): void
     {
-        $server = stream_socket_server('unix://'.$this->path, $errno, $errstr);
+        $context = stream_context_create(['socket' => ['backlog' => $backlog]]);
+        $server = stream_socket_server('unix://'.$this->path, $errno, $errstr, STREAM_SERVER_BIND | STREAM_SERVER_LISTEN, $context);
         if ($server === false) {
             throw new RuntimeException("cannot listen at {$this->path}: {$errstr}");
         }
@@ -65,11 +66,20 @@ final class FakeSidecar
         return $data;
     }
 
-    /** Accepts the waiting connection without ever reading from it. */
-    public function acceptAndStall(): void
+    /** Listens anew with a tiny accept queue and fills it: further connects would wait. */
+    public function saturate(): void
     {
-        $client = stream_socket_accept($this->server, 5);
-        $this->clients[] = $client;
+        $this->crash();
+        unlink($this->path);
+        $this->listen(1);
+        for ($i = 0; $i < 16; $i++) {
+            $client = @stream_socket_client('unix://'.$this->path, $errno, $errstr, 0.1);
+            if ($client === false) {
+                return;
+            }
+            $this->clients[] = $client;
+        }
+        throw new RuntimeException('the accept queue never filled up');
     }
 
     public function __destruct()

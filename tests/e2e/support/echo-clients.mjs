@@ -78,3 +78,15 @@ export async function eventually(condition, what, timeoutMs = 10000) {
         await sleep(20);
     }
 }
+
+/**
+ * Resolves once each client has received a probe published now. Each socket receives in the
+ * order the hub handed messages to it, so whatever was handed to these clients before is in
+ * their records by then: "received nothing" can be asserted without guessing a delay.
+ */
+export async function afterEverythingSoFar(clients, socketPath) {
+    const before = clients.map((client) => client.probes);
+    const channels = [...new Set(clients.map((client) => client.channel))];
+    await publish(socketPath, publishFrame({ channels, event: PROBE, payload: '{}' }));
+    await eventually(() => clients.every((client, i) => client.probes > before[i]), 'the probe to reach every client');
+}

@@ -107,10 +107,23 @@ final class TransportTest extends TestCase
     }
 
     /** @dataProvider transports */
+    public function test_a_sidecar_that_stops_accepting_fails_the_broadcast_instead_of_hanging(string $kind): void
+    {
+        $this->sidecar->saturate();
+        $transport = $this->transport($kind, 0.2);
+
+        $this->expectException(BroadcastException::class);
+        $this->expectExceptionMessageMatches('~sidecast at .* (did not accept a connection within 0\.200 s|is not accepting connections)~');
+
+        $transport->publish(['orders'], 'Shipped', '{}', null);
+    }
+
+    /** @dataProvider transports */
     public function test_values_the_wire_cannot_carry_are_refused_before_anything_is_sent(string $kind): void
     {
         $transport = $this->transport($kind);
-        foreach ([[[str_repeat('c', 201)], 'E'], [['c'], ''], [["bad\x00name"], 'E']] as [$channels, $event]) {
+        $refused = [[[str_repeat('c', 201)], 'E'], [['c'], ''], [["bad\x00name"], 'E'], [["caf\xe9"], 'E'], [['c'], "E\xff"]];
+        foreach ($refused as [$channels, $event]) {
             try {
                 $transport->publish($channels, $event, '{}', null);
                 $this->fail('expected a BroadcastException');
