@@ -160,8 +160,11 @@ impl Hub {
         let mut first_failure = None;
         {
             let registry = self.read();
-            for (index, channel) in publication.channels.iter().enumerate() {
-                if publication.channels[..index].contains(channel) {
+            // A frame may name up to 65,535 channels, so duplicates are found by hashing, and
+            // only when there is more than one channel (the common case costs nothing).
+            let mut seen = HashSet::new();
+            for channel in &publication.channels {
+                if publication.channels.len() > 1 && !seen.insert(channel) {
                     continue;
                 }
                 let Some(members) = registry.channels.get(channel) else {
