@@ -1,19 +1,24 @@
 //! The registry of connections and their channels, and the fan-out of publications.
 //!
-//! One `RwLock` guards the whole registry. Publishing, the hot path, takes the read lock, so
-//! publications from several ingest connections fan out in parallel; subscribing and
-//! disconnecting take the write lock briefly. A std lock rather than an async one: nothing
-//! awaits while holding it, and [`Subscriber::deliver`] never blocks.
+//! One `RwLock` guards the whole registry. Publishing and whispers, the hot path, take the read
+//! lock, so publications from several ingest connections fan out in parallel; subscribing and
+//! disconnecting take the write lock briefly. Presence changes happen under that same write
+//! lock, together with the subscriber lists, and the notices about them are queued to the
+//! subscribers before it is released: every socket sees joins and leaves in one consistent
+//! order. A std lock rather than an async one: nothing awaits while holding it, and
+//! [`Subscriber`] methods never block.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use thiserror::Error;
 
-use crate::message::{Message, Publication};
+use crate::auth::Access;
+use crate::message::{Message, Publication, Whisper};
 use crate::names::{ChannelKind, ChannelName, SocketId};
+use crate::presence::{Member, Roster};
 use crate::stats::{Stats, StatsSnapshot};
-use crate::subscriber::{Subscriber, Undelivered};
+use crate::subscriber::{Notice, Subscriber, Undelivered};
 
 /// Shared by every ingest path and front end; clone the `Arc` it lives in.
 #[derive(Default)]
@@ -24,8 +29,8 @@ pub struct Hub {
 
 #[derive(Default)]
 struct Registry {
-    /// Channel → its members. A channel is removed with its last member.
-    channels: HashMap<ChannelName, HashMap<SocketId, Arc<dyn Subscriber>>>,
+    /// Channel → its subscribers. A channel is removed with its last subscriber.
+    channels: HashMap<ChannelName, Channel>,
     /// Connection → the channels it is in, so a disconnect leaves them all.
     connections: HashMap<SocketId, Connection>,
 }
@@ -35,11 +40,25 @@ struct Connection {
     channels: HashSet<ChannelName>,
 }
 
+#[derive(Default)]
+struct Channel {
+    subscribers: HashMap<SocketId, Subscription>,
+    /// Present for presence channels only.
+    roster: Option<Roster>,
+}
+
+struct Subscription {
+    subscriber: Arc<dyn Subscriber>,
+    /// The roster key of the user this socket is present as, in a presence channel.
+    user: Option<String>,
+}
+
 /// The outcome of a successful subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subscribed {
     Joined,
-    /// The connection was already a member; clients resend `subscribe` after a reconnect.
+    /// The connection was already subscribed; clients resend `subscribe` after a reconnect.
+    /// In a presence channel it is sent the member list again.
     AlreadyMember,
 }
 
@@ -52,6 +71,23 @@ pub enum SubscribeError {
         channel: ChannelName,
         kind: ChannelKind,
     },
+    #[error("{channel} is a {kind:?} channel, but the subscription was granted {granted} access")]
+    WrongAccess {
+        channel: ChannelName,
+        kind: ChannelKind,
+        granted: &'static str,
+    },
+}
+
+/// Why a whisper was not relayed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum WhisperRefused {
+    #[error("client events are only relayed on private and presence channels, not on {0}")]
+    PublicChannel(ChannelName),
+    #[error("client event names start with \"client-\", \"{0}\" does not")]
+    NotAClientEvent(crate::EventName),
+    #[error("the sender is not subscribed to {0}")]
+    NotSubscribed(ChannelName),
 }
 
 /// What one publication did.
@@ -79,36 +115,33 @@ impl Hub {
         Self::default()
     }
 
-    /// Registers a new connection. A connection already registered under `id` keeps its
-    /// channels but delivers to the new `subscriber` from now on.
-    pub fn connect(&self, id: SocketId, subscriber: Arc<dyn Subscriber>) {
+    /// Registers a new connection. Returns `false`, changing nothing, if `id` is taken.
+    pub fn connect(&self, id: SocketId, subscriber: Arc<dyn Subscriber>) -> bool {
         let mut registry = self.write();
-        let connection = registry
-            .connections
-            .entry(id.clone())
-            .or_insert_with(|| Connection {
-                subscriber: subscriber.clone(),
-                channels: HashSet::new(),
-            });
-        connection.subscriber = subscriber.clone();
-        let channels: Vec<ChannelName> = connection.channels.iter().cloned().collect();
-        for channel in channels {
-            if let Some(members) = registry.channels.get_mut(&channel) {
-                members.insert(id.clone(), subscriber.clone());
-            }
+        if registry.connections.contains_key(&id) {
+            return false;
         }
+        registry.connections.insert(
+            id,
+            Connection {
+                subscriber,
+                channels: HashSet::new(),
+            },
+        );
+        true
     }
 
-    /// Adds a connection to a public channel.
+    /// Adds a connection to a channel with the access its kind requires: [`Access::Public`]
+    /// for public channels, what the app granted for private and presence ones. Joining a
+    /// presence channel sends the socket the member list and, if its user was not present yet,
+    /// tells the others.
     pub fn subscribe(
         &self,
         id: &SocketId,
         channel: ChannelName,
+        access: Access,
     ) -> Result<Subscribed, SubscribeError> {
-        let kind = channel.kind();
-        if kind != ChannelKind::Public {
-            return Err(SubscribeError::NeedsAuthorization { channel, kind });
-        }
+        let member = check_access(&channel, access)?;
         let mut registry = self.write();
         let Registry {
             channels,
@@ -117,17 +150,47 @@ impl Hub {
         let connection = connections
             .get_mut(id)
             .ok_or_else(|| SubscribeError::UnknownConnection(id.clone()))?;
+        let subscriber = connection.subscriber.clone();
+        let entry = channels.entry(channel.clone()).or_default();
         if !connection.channels.insert(channel.clone()) {
+            if let Some(roster) = &entry.roster {
+                self.count(subscriber.notify(Notice::Here {
+                    channel: &channel,
+                    members: &roster.members(),
+                }));
+            }
             return Ok(Subscribed::AlreadyMember);
         }
-        channels
-            .entry(channel)
-            .or_default()
-            .insert(id.clone(), connection.subscriber.clone());
+
+        let user = member.as_ref().map(|m| m.key().to_owned());
+        entry.subscribers.insert(
+            id.clone(),
+            Subscription {
+                subscriber: subscriber.clone(),
+                user,
+            },
+        );
+        if let Some(member) = member {
+            let roster = entry.roster.get_or_insert_with(Roster::default);
+            if let Some(joined) = roster.join(id.clone(), member) {
+                for (other, subscription) in &entry.subscribers {
+                    if other != id {
+                        self.count(subscription.subscriber.notify(Notice::Joining {
+                            channel: &channel,
+                            member: joined,
+                        }));
+                    }
+                }
+            }
+            self.count(subscriber.notify(Notice::Here {
+                channel: &channel,
+                members: &roster.members(),
+            }));
+        }
         Ok(Subscribed::Joined)
     }
 
-    /// Removes a connection from a channel. Returns whether it was a member.
+    /// Removes a connection from a channel. Returns whether it was subscribed.
     pub fn unsubscribe(&self, id: &SocketId, channel: &ChannelName) -> bool {
         let mut registry = self.write();
         let was_member = registry
@@ -135,7 +198,7 @@ impl Hub {
             .get_mut(id)
             .is_some_and(|connection| connection.channels.remove(channel));
         if was_member {
-            registry.remove_member(channel, id);
+            self.leave(&mut registry, channel, id);
         }
         was_member
     }
@@ -147,12 +210,12 @@ impl Hub {
             return 0;
         };
         for channel in &connection.channels {
-            registry.remove_member(channel, id);
+            self.leave(&mut registry, channel, id);
         }
         connection.channels.len()
     }
 
-    /// Hands the publication to every member of each of its channels, except the excluded
+    /// Hands the publication to every subscriber of each of its channels, except the excluded
     /// connection. A connection in several of the channels receives it once per channel, with
     /// that channel's name, as Echo expects.
     pub fn publish(&self, publication: &Publication) -> DeliveryReport {
@@ -167,7 +230,7 @@ impl Hub {
                 if publication.channels.len() > 1 && !seen.insert(channel) {
                     continue;
                 }
-                let Some(members) = registry.channels.get(channel) else {
+                let Some(entry) = registry.channels.get(channel) else {
                     continue;
                 };
                 let message = Message {
@@ -175,32 +238,69 @@ impl Hub {
                     event: &publication.event,
                     payload: &publication.payload,
                 };
-                for (id, subscriber) in members {
-                    if publication.except.as_ref() == Some(id) {
-                        continue;
-                    }
-                    match subscriber.deliver(message) {
-                        Ok(()) => report.delivered += 1,
-                        Err(reason) => {
-                            report.dropped += 1;
-                            first_failure.get_or_insert((id.clone(), channel.clone(), reason));
-                        }
-                    }
-                }
+                fan_out(
+                    entry,
+                    message,
+                    publication.except.as_ref(),
+                    &mut report,
+                    &mut first_failure,
+                );
             }
         }
-        Stats::add(&self.stats.publications, 1);
-        Stats::add(&self.stats.deliveries, report.delivered);
-        if let Some((socket, channel, reason)) = first_failure {
-            let total = Stats::add(&self.stats.dropped, report.dropped);
-            log_dropped(&publication.event, &channel, &socket, reason, report, total);
-        }
+        self.record(&publication.event, report, first_failure);
         report
+    }
+
+    /// Relays a client event from `from` to the other subscribers of its channel, if the
+    /// channel is private or presence and `from` is subscribed to it.
+    pub fn whisper(
+        &self,
+        from: &SocketId,
+        whisper: &Whisper,
+    ) -> Result<DeliveryReport, WhisperRefused> {
+        if whisper.channel.kind() == ChannelKind::Public {
+            return Err(WhisperRefused::PublicChannel(whisper.channel.clone()));
+        }
+        if !whisper.event.as_str().starts_with("client-") {
+            return Err(WhisperRefused::NotAClientEvent(whisper.event.clone()));
+        }
+        let mut report = DeliveryReport::default();
+        let mut first_failure = None;
+        {
+            let registry = self.read();
+            let entry = registry
+                .channels
+                .get(&whisper.channel)
+                .filter(|entry| entry.subscribers.contains_key(from))
+                .ok_or_else(|| WhisperRefused::NotSubscribed(whisper.channel.clone()))?;
+            let message = Message {
+                channel: &whisper.channel,
+                event: &whisper.event,
+                payload: &whisper.payload,
+            };
+            fan_out(entry, message, Some(from), &mut report, &mut first_failure);
+        }
+        self.record(&whisper.event, report, first_failure);
+        Ok(report)
     }
 
     /// Connections currently subscribed to `channel`.
     pub fn subscription_count(&self, channel: &ChannelName) -> usize {
-        self.read().channels.get(channel).map_or(0, HashMap::len)
+        self.read()
+            .channels
+            .get(channel)
+            .map_or(0, |entry| entry.subscribers.len())
+    }
+
+    /// The users present in a presence channel, in joining order.
+    pub fn members(&self, channel: &ChannelName) -> Vec<Member> {
+        self.read()
+            .channels
+            .get(channel)
+            .and_then(|entry| entry.roster.as_ref())
+            .map_or_else(Vec::new, |roster| {
+                roster.members().into_iter().cloned().collect()
+            })
     }
 
     /// Connections currently registered.
@@ -210,6 +310,65 @@ impl Hub {
 
     pub fn stats(&self) -> StatsSnapshot {
         self.stats.snapshot()
+    }
+
+    /// Takes `id` out of `channel`, telling the others if its user is gone from a presence
+    /// channel, and forgets the channel with its last subscriber.
+    fn leave(&self, registry: &mut Registry, channel: &ChannelName, id: &SocketId) {
+        let Some(entry) = registry.channels.get_mut(channel) else {
+            return;
+        };
+        let Some(subscription) = entry.subscribers.remove(id) else {
+            return;
+        };
+        if let (Some(roster), Some(user)) = (&mut entry.roster, &subscription.user)
+            && let Some(gone) = roster.leave(id, user)
+        {
+            for remaining in entry.subscribers.values() {
+                self.count(remaining.subscriber.notify(Notice::Leaving {
+                    channel,
+                    member: &gone,
+                }));
+            }
+        }
+        if entry.subscribers.is_empty() {
+            registry.channels.remove(channel);
+        }
+    }
+
+    /// Counts a notice that could not be queued.
+    fn count(&self, result: Result<(), Undelivered>) {
+        if let Err(reason) = result {
+            let total = Stats::add(&self.stats.dropped, 1);
+            tracing::warn!(
+                ?reason,
+                dropped_since_start = total,
+                "a presence notice was not delivered"
+            );
+        }
+    }
+
+    fn record(
+        &self,
+        event: &crate::EventName,
+        report: DeliveryReport,
+        first_failure: Option<(SocketId, ChannelName, Undelivered)>,
+    ) {
+        Stats::add(&self.stats.publications, 1);
+        Stats::add(&self.stats.deliveries, report.delivered);
+        if let Some((socket, channel, reason)) = first_failure {
+            let total = Stats::add(&self.stats.dropped, report.dropped);
+            tracing::warn!(
+                %event,
+                first_channel = %channel,
+                first_socket = %socket,
+                ?reason,
+                dropped = report.dropped,
+                delivered = report.delivered,
+                dropped_since_start = total,
+                "some subscribers did not receive an event",
+            );
+        }
     }
 
     // A panic while the lock is held cannot leave the maps half-updated in a way that matters
@@ -225,35 +384,50 @@ impl Hub {
     }
 }
 
-impl Registry {
-    fn remove_member(&mut self, channel: &ChannelName, id: &SocketId) {
-        if let Some(members) = self.channels.get_mut(channel) {
-            members.remove(id);
-            if members.is_empty() {
-                self.channels.remove(channel);
+/// Checks that `access` is what `channel`'s kind requires; returns the presence member.
+fn check_access(channel: &ChannelName, access: Access) -> Result<Option<Member>, SubscribeError> {
+    let kind = channel.kind();
+    let granted = match (kind, access) {
+        (ChannelKind::Public, Access::Public) | (ChannelKind::Private, Access::Private) => {
+            return Ok(None);
+        }
+        (ChannelKind::Presence, Access::Presence(member)) => return Ok(Some(member)),
+        (ChannelKind::Private | ChannelKind::Presence, Access::Public) => {
+            return Err(SubscribeError::NeedsAuthorization {
+                channel: channel.clone(),
+                kind,
+            });
+        }
+        (_, Access::Private) => "private",
+        (_, Access::Presence(_)) => "presence",
+    };
+    Err(SubscribeError::WrongAccess {
+        channel: channel.clone(),
+        kind,
+        granted,
+    })
+}
+
+/// Hands `message` to every subscriber of `entry` but `except`.
+fn fan_out(
+    entry: &Channel,
+    message: Message<'_>,
+    except: Option<&SocketId>,
+    report: &mut DeliveryReport,
+    first_failure: &mut Option<(SocketId, ChannelName, Undelivered)>,
+) {
+    for (id, subscription) in &entry.subscribers {
+        if except == Some(id) {
+            continue;
+        }
+        match subscription.subscriber.deliver(message) {
+            Ok(()) => report.delivered += 1,
+            Err(reason) => {
+                report.dropped += 1;
+                first_failure.get_or_insert((id.clone(), message.channel.clone(), reason));
             }
         }
     }
-}
-
-fn log_dropped(
-    event: &crate::EventName,
-    channel: &ChannelName,
-    socket: &SocketId,
-    reason: Undelivered,
-    report: DeliveryReport,
-    total: u64,
-) {
-    tracing::warn!(
-        %event,
-        first_channel = %channel,
-        first_socket = %socket,
-        ?reason,
-        dropped = report.dropped,
-        delivered = report.delivered,
-        dropped_since_start = total,
-        "some subscribers did not receive an event",
-    );
 }
 
 #[cfg(test)]

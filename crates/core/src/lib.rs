@@ -11,19 +11,31 @@
 //!   Laravel's prefixes imply.
 //! - [`message`]: the JSON [`Payload`], a [`Publication`] (one event for several channels, maybe
 //!   excluding the sender) and the [`Message`] a subscriber receives.
-//! - [`subscriber`]: the trait a front end implements for each connection.
-//! - [`hub`]: the registry of connections and channel memberships, and the fan-out.
+//! - [`subscriber`]: the trait a front end implements for each connection, and the presence
+//!   [`Notice`]s it receives beside events.
+//! - [`auth`]: what a subscription to a private or presence channel is granted, and the
+//!   [`Authorizer`] a front end asks (the Laravel app, through `sidecast-auth`).
+//! - [`presence`]: presence members, counted per user.
+//! - [`hub`]: the registry of connections and channel memberships, the fan-out, presence
+//!   changes and whispers.
+//! - [`limits`]: the rate limiter front ends apply to what clients send.
 //! - [`stats`]: counters the hub keeps, for logs and, later, queries.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod hub;
+pub mod limits;
 pub mod message;
 pub mod names;
+pub mod presence;
 pub mod stats;
 pub mod subscriber;
 
-pub use hub::{DeliveryReport, Hub, SubscribeError, Subscribed};
-pub use message::{InvalidPayload, Message, Payload, Publication};
+pub use auth::{Access, AuthDenied, AuthRequest, Authorization, Authorizer};
+pub use hub::{DeliveryReport, Hub, SubscribeError, Subscribed, WhisperRefused};
+pub use limits::RateLimiter;
+pub use message::{InvalidPayload, Message, Payload, Publication, Whisper};
 pub use names::{ChannelKind, ChannelName, EventName, InvalidName, SocketId};
+pub use presence::{InvalidMember, Member};
 pub use stats::StatsSnapshot;
-pub use subscriber::{Subscriber, Undelivered};
+pub use subscriber::{Notice, Subscriber, Undelivered};

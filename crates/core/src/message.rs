@@ -27,6 +27,13 @@ impl Payload {
         Ok(Payload(Arc::from(raw)))
     }
 
+    /// A payload from a value already parsed (what a client sent).
+    pub fn from_value(value: &serde_json::Value) -> Self {
+        let raw =
+            serde_json::value::to_raw_value(value).expect("a serde_json::Value always serializes");
+        Payload(Arc::from(raw))
+    }
+
     /// The payload as a raw JSON value, for front ends that serialize it with serde.
     pub fn as_raw(&self) -> &RawValue {
         &self.0
@@ -57,6 +64,16 @@ pub struct Publication {
     pub payload: Payload,
     /// The connection that caused the event; it does not receive it (`toOthers()`).
     pub except: Option<SocketId>,
+}
+
+/// A client event (Echo's `whisper`): sent by one client to the others in a private or
+/// presence channel.
+#[derive(Debug, Clone)]
+pub struct Whisper {
+    pub channel: ChannelName,
+    /// `client-…`, as Echo names whispers.
+    pub event: EventName,
+    pub payload: Payload,
 }
 
 /// What one subscriber receives: the event, on the channel it subscribed to.

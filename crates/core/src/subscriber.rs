@@ -1,15 +1,41 @@
 //! The one seam between the core and the front ends.
 
 use crate::message::Message;
+use crate::names::ChannelName;
+use crate::presence::Member;
 
 /// A client connection, as the hub sees it. Each front end implements this for its own socket
-/// type and encodes the message in its own protocol.
+/// type and encodes what it receives in its own protocol.
 ///
-/// The hub calls [`Subscriber::deliver`] while it holds its registry lock, so an implementation
-/// must return without waiting (queue the message, or report it undelivered) and must not call
-/// back into the hub.
+/// The hub calls these methods while it holds its registry lock, so an implementation must
+/// return without waiting (queue the message, or report it undelivered) and must not call back
+/// into the hub.
 pub trait Subscriber: Send + Sync + 'static {
+    /// An event on a channel the connection is subscribed to.
     fn deliver(&self, message: Message<'_>) -> Result<(), Undelivered>;
+
+    /// A change in a presence channel the connection is in.
+    fn notify(&self, notice: Notice<'_>) -> Result<(), Undelivered>;
+}
+
+/// What a presence channel's subscribers are told, beside its events.
+#[derive(Debug, Clone, Copy)]
+pub enum Notice<'a> {
+    /// To a socket that just joined: everyone present, one entry per user, itself included.
+    Here {
+        channel: &'a ChannelName,
+        members: &'a [&'a Member],
+    },
+    /// To the others, when a user's first socket joined.
+    Joining {
+        channel: &'a ChannelName,
+        member: &'a Member,
+    },
+    /// To those who remain, when a user's last socket left.
+    Leaving {
+        channel: &'a ChannelName,
+        member: &'a Member,
+    },
 }
 
 /// Why a message did not reach a subscriber.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sidecast_core::{ChannelName, Hub, Message, SocketId, Subscriber, Undelivered};
+use sidecast_core::{Access, ChannelName, Hub, Message, Notice, SocketId, Subscriber, Undelivered};
 use sidecast_ingest::{BindError, UnixIngest};
 use sidecast_wire::{Limits, Publish};
 use tokio::sync::{mpsc, oneshot};
@@ -25,6 +25,10 @@ impl Subscriber for Forward {
             message.payload.as_str()
         );
         self.0.send(line).map_err(|_| Undelivered::Closed)
+    }
+
+    fn notify(&self, _: Notice<'_>) -> Result<(), Undelivered> {
+        Ok(())
     }
 }
 
@@ -58,7 +62,7 @@ fn subscribe(hub: &Hub, id: &str, channel: &str) -> mpsc::UnboundedReceiver<Stri
     let (tx, rx) = mpsc::unbounded_channel();
     let id = SocketId::new(id).unwrap();
     hub.connect(id.clone(), Arc::new(Forward(tx)));
-    hub.subscribe(&id, ChannelName::new(channel).unwrap())
+    hub.subscribe(&id, ChannelName::new(channel).unwrap(), Access::Public)
         .unwrap();
     rx
 }

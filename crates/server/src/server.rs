@@ -23,10 +23,13 @@ pub struct Settings {
     pub socket_path: PathBuf,
     pub limits: sidecast_wire::Limits,
     pub socketio: sidecast_socketio::Config,
+    pub auth: sidecast_auth::Config,
 }
 
 #[derive(Debug, Error)]
 pub enum StartError {
+    #[error("invalid channel authorization settings: {0}")]
+    Auth(#[from] sidecast_auth::ConfigError),
     #[error("cannot take events from PHP: {0}")]
     Ingest(#[from] BindError),
     #[error("cannot listen for Echo clients on {addr}: {source}")]
@@ -36,6 +39,7 @@ pub enum StartError {
 /// Both listeners, bound, not yet serving.
 pub struct Server {
     settings: Settings,
+    authorizer: sidecast_auth::LaravelAuthorizer,
     ingest: UnixIngest,
     http: TcpListener,
 }
@@ -44,6 +48,7 @@ impl Server {
     /// Binds the Unix socket first (so a second sidecar on the same path stops here, before
     /// touching the network), then the TCP port.
     pub async fn bind(settings: Settings) -> Result<Self, StartError> {
+        let authorizer = sidecast_auth::LaravelAuthorizer::new(settings.auth.clone())?;
         let ingest = UnixIngest::bind(&settings.socket_path)?;
         let http = TcpListener::bind(settings.http_addr)
             .await
@@ -53,6 +58,7 @@ impl Server {
             })?;
         Ok(Server {
             settings,
+            authorizer,
             ingest,
             http,
         })
@@ -62,7 +68,11 @@ impl Server {
     /// removes the socket file.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let hub = Arc::new(Hub::new());
-        let (socketio, io) = sidecast_socketio::layer(hub.clone(), &self.settings.socketio);
+        let (socketio, io) = sidecast_socketio::layer(
+            hub.clone(),
+            Arc::new(self.authorizer),
+            &self.settings.socketio,
+        );
         let app = crate::http::router(socketio);
         let (stop, stopped) = watch::channel(false);
         let when_stopped = move || {
@@ -75,6 +85,7 @@ impl Server {
         tracing::info!(
             echo = %format!("http://{}/socket.io/", self.http.local_addr()?),
             socket = %self.ingest.path().display(),
+            auth = %format!("{}{}", self.settings.auth.hosts.join(" | "), self.settings.auth.endpoint),
             "sidecast is listening",
         );
         let mut ingest = tokio::spawn(self.ingest.serve(

@@ -16,6 +16,12 @@ pub struct Config {
     pub ping_interval: Duration,
     /// How long a missing ping or pong is tolerated before the connection is closed.
     pub ping_timeout: Duration,
+    /// Largest `data` of a client event (whisper), in bytes; larger ones are dropped.
+    pub max_client_event_bytes: usize,
+    /// Client events one socket may send per second, on average…
+    pub client_events_per_second: u32,
+    /// …and in a burst. Beyond that they are dropped.
+    pub client_event_burst: u32,
 }
 
 impl Default for Config {
@@ -25,6 +31,9 @@ impl Default for Config {
             max_payload: 100_000,
             ping_interval: Duration::from_secs(25),
             ping_timeout: Duration::from_secs(20),
+            max_client_event_bytes: 16 * 1024,
+            client_events_per_second: 50,
+            client_event_burst: 100,
         }
     }
 }

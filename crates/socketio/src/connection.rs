@@ -1,4 +1,4 @@
-//! The life of one Echo socket.
+//! The life of one Echo socket: set-up, registration with the hub, delivery, disconnect.
 //!
 //! All per-socket set-up happens in [`prepare_socket`], a connect middleware, because Echo sends
 //! `subscribe` before the connection is confirmed and socket.io-client flushes it the moment it
@@ -8,36 +8,38 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
-use sidecast_core::{
-    ChannelName, Hub, Message, SocketId, SubscribeError, Subscribed, Subscriber, Undelivered,
-};
-use socketioxide::extract::{SocketRef, State, TryData};
+use sidecast_core::{Message, Notice, RateLimiter, SocketId, Subscriber, Undelivered};
+use socketioxide::extract::{SocketRef, State};
 use socketioxide::socket::DisconnectReason;
 use socketioxide::{SendError, SocketError};
 
+use crate::FrontEnd;
+use crate::channels::{on_subscribe, on_unsubscribe};
 use crate::ordering::{Arrivals, Ticket};
+use crate::whisper::on_client_event;
 
-/// What Echo sends with `subscribe` and `unsubscribe`: `{channel, auth: {headers}}`. The
-/// `auth` part matters only to private and presence channels.
-#[derive(Debug, Deserialize)]
-pub struct ChannelRequest {
-    pub channel: String,
-}
-
-/// Connect middleware: registers the socket's handlers and arrival counters before the client
-/// is told it is connected.
-pub async fn prepare_socket(socket: SocketRef) -> Result<(), std::convert::Infallible> {
+/// Connect middleware: registers the socket's handlers, arrival counters and whisper budget
+/// before the client is told it is connected.
+pub(crate) async fn prepare_socket(
+    socket: SocketRef,
+    State(front_end): State<Arc<FrontEnd>>,
+) -> Result<(), std::convert::Infallible> {
+    let config = &front_end.config;
     socket.extensions.insert(Arrivals::new());
+    socket.extensions.insert(Arc::new(RateLimiter::new(
+        config.client_events_per_second,
+        config.client_event_burst,
+    )));
     socket.on("subscribe", on_subscribe);
     socket.on("unsubscribe", on_unsubscribe);
+    socket.on("client event", on_client_event);
     socket.on_disconnect(on_disconnect);
     Ok(())
 }
 
 /// Connect handler: the socket now exists for the hub. Runs before any of the socket's events
 /// are applied (it holds the socket's first turn).
-pub async fn on_connect(socket: SocketRef, State(hub): State<Arc<Hub>>) {
+pub(crate) async fn on_connect(socket: SocketRef, State(front_end): State<Arc<FrontEnd>>) {
     let Some(arrivals) = socket.extensions.get::<Arrivals>() else {
         return;
     };
@@ -46,92 +48,32 @@ pub async fn on_connect(socket: SocketRef, State(hub): State<Arc<Hub>>) {
         return;
     };
     tracing::debug!(socket = %id, protocol = ?socket.protocol(), transport = ?socket.transport_type(), "client connected");
-    hub.connect(id, Arc::new(EchoSocket(socket)));
-}
-
-async fn on_subscribe(
-    socket: SocketRef,
-    State(hub): State<Arc<Hub>>,
-    TryData(request): TryData<ChannelRequest>,
-    ticket: Ticket,
-) {
-    let _turn = ticket.wait().await;
-    let (Some(id), Some(channel)) = (
-        socket_id(&socket),
-        channel_of("subscribe", &socket, request),
-    ) else {
-        return;
-    };
-    match hub.subscribe(&id, channel.clone()) {
-        Ok(Subscribed::Joined) => tracing::debug!(socket = %id, %channel, "subscribed"),
-        Ok(Subscribed::AlreadyMember) => {
-            tracing::debug!(socket = %id, %channel, "already subscribed")
-        }
-        Err(error @ SubscribeError::NeedsAuthorization { .. }) => tracing::warn!(
-            socket = %id,
-            %error,
-            "subscription refused: private and presence channels are not supported by this version",
-        ),
-        Err(error) => tracing::debug!(socket = %id, %error, "subscription ignored"),
-    }
-}
-
-async fn on_unsubscribe(
-    socket: SocketRef,
-    State(hub): State<Arc<Hub>>,
-    TryData(request): TryData<ChannelRequest>,
-    ticket: Ticket,
-) {
-    let _turn = ticket.wait().await;
-    let (Some(id), Some(channel)) = (
-        socket_id(&socket),
-        channel_of("unsubscribe", &socket, request),
-    ) else {
-        return;
-    };
-    let was_member = hub.unsubscribe(&id, &channel);
-    tracing::debug!(socket = %id, %channel, was_member, "unsubscribed");
+    front_end.hub.connect(id, Arc::new(EchoSocket(socket)));
 }
 
 async fn on_disconnect(
     socket: SocketRef,
-    State(hub): State<Arc<Hub>>,
+    State(front_end): State<Arc<FrontEnd>>,
     reason: DisconnectReason,
     ticket: Ticket,
 ) {
     let _turn = ticket.wait().await;
     if let Some(id) = socket_id(&socket) {
-        let left = hub.disconnect(&id);
+        let left = front_end.hub.disconnect(&id);
         tracing::debug!(socket = %id, ?reason, channels_left = left, "client disconnected");
     }
 }
 
 /// The hub's id for a socket: the socket.io id, which is also what Echo's `socketId()` returns
 /// and what Laravel sends back for `toOthers()`.
-fn socket_id(socket: &SocketRef) -> Option<SocketId> {
+pub(crate) fn socket_id(socket: &SocketRef) -> Option<SocketId> {
     SocketId::new(&socket.id.to_string())
         .inspect_err(|error| tracing::error!(%error, "socket id not usable"))
         .ok()
 }
 
-/// The channel a `subscribe` or `unsubscribe` names, if it is a valid one. Anything else is
-/// the client's mistake: logged at debug level and ignored, as laravel-echo-server did.
-fn channel_of(
-    event: &'static str,
-    socket: &SocketRef,
-    request: Result<ChannelRequest, socketioxide::ParserError>,
-) -> Option<ChannelName> {
-    let request = request
-        .inspect_err(|error| tracing::debug!(socket = %socket.id, event, %error, "malformed request ignored"))
-        .ok()?;
-    ChannelName::new(&request.channel)
-        .inspect_err(
-            |error| tracing::debug!(socket = %socket.id, event, %error, "invalid channel ignored"),
-        )
-        .ok()
-}
-
-/// A socket as the hub sees it: delivery is one `emit` of `(event, channel, data)`.
+/// A socket as the hub sees it: an event is one `emit` of `(event, channel, data)`, a presence
+/// change one `emit` of laravel-echo-server's `presence:*` events.
 struct EchoSocket(SocketRef);
 
 impl Subscriber for EchoSocket {
@@ -139,10 +81,29 @@ impl Subscriber for EchoSocket {
         let arguments = (message.channel.as_str(), message.payload.as_raw());
         self.0
             .emit(message.event.as_str(), &arguments)
-            .map_err(|error| match error {
-                SendError::Socket(SocketError::InternalChannelFull) => Undelivered::QueueFull,
-                SendError::Socket(SocketError::Closed) => Undelivered::Closed,
-                SendError::Serialize(_) => Undelivered::Encoding,
-            })
+            .map_err(undelivered)
+    }
+
+    fn notify(&self, notice: Notice<'_>) -> Result<(), Undelivered> {
+        let sent = match notice {
+            Notice::Here { channel, members } => self
+                .0
+                .emit("presence:subscribed", &(channel.as_str(), members)),
+            Notice::Joining { channel, member } => {
+                self.0.emit("presence:joining", &(channel.as_str(), member))
+            }
+            Notice::Leaving { channel, member } => {
+                self.0.emit("presence:leaving", &(channel.as_str(), member))
+            }
+        };
+        sent.map_err(undelivered)
+    }
+}
+
+fn undelivered(error: SendError) -> Undelivered {
+    match error {
+        SendError::Socket(SocketError::InternalChannelFull) => Undelivered::QueueFull,
+        SendError::Socket(SocketError::Closed) => Undelivered::Closed,
+        SendError::Serialize(_) => Undelivered::Encoding,
     }
 }

@@ -9,34 +9,56 @@
 //!
 //! # Layout
 //! - [`config`]: the socket.io settings sidecast exposes, with their defaults.
-//! - [`connection`]: the life of one socket: set-up in a connect middleware, Echo's events,
-//!   delivery, disconnect.
-//! - [`ordering`]: applies each socket's events in the order the client sent them, although
-//!   socketioxide runs every handler as its own task.
+//! - `connection`: the life of one socket: set-up in a connect middleware, registration with
+//!   the hub, delivery of events and presence changes, disconnect.
+//! - `channels`: `subscribe` / `unsubscribe`, asking the Laravel app (through the core's
+//!   `Authorizer`) before joining private and presence channels.
+//! - `whisper`: `client event`, with its size and rate limits.
+//! - `ordering`: applies each socket's events in the order the client sent them, although
+//!   socketioxide runs every handler as its own task and authorization is asynchronous.
 #![forbid(unsafe_code)]
 
+mod channels;
 pub mod config;
-pub mod connection;
-pub mod ordering;
+mod connection;
+mod ordering;
+mod whisper;
 
 use std::sync::Arc;
 
-use sidecast_core::Hub;
+use sidecast_core::{Authorizer, Hub};
 use socketioxide::SocketIo;
 use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
 
 pub use config::Config;
 
+/// What every handler of the front end shares.
+pub(crate) struct FrontEnd {
+    hub: Arc<Hub>,
+    authorizer: Arc<dyn Authorizer>,
+    config: Config,
+}
+
 /// Builds the socket.io layer to mount in the HTTP server, and the handle used to close every
-/// connection at shutdown.
-pub fn layer(hub: Arc<Hub>, config: &Config) -> (SocketIoLayer, SocketIo) {
+/// connection at shutdown. `authorizer` is asked before a client joins a private or presence
+/// channel.
+pub fn layer(
+    hub: Arc<Hub>,
+    authorizer: Arc<dyn Authorizer>,
+    config: &Config,
+) -> (SocketIoLayer, SocketIo) {
+    let front_end = Arc::new(FrontEnd {
+        hub,
+        authorizer,
+        config: config.clone(),
+    });
     let (layer, io) = SocketIo::builder()
         .max_buffer_size(config.max_buffer_size)
         .max_payload(config.max_payload)
         .ping_interval(config.ping_interval)
         .ping_timeout(config.ping_timeout)
-        .with_state(hub)
+        .with_state(front_end)
         .build_layer();
     io.ns("/", connection::on_connect.with(connection::prepare_socket));
     (layer, io)

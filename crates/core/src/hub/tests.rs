@@ -1,5 +1,7 @@
 use std::sync::Mutex;
 
+use serde_json::value::RawValue;
+
 use super::*;
 use crate::{EventName, Payload};
 
@@ -40,6 +42,36 @@ impl Subscriber for Recorder {
         ));
         Ok(())
     }
+
+    fn notify(&self, notice: Notice<'_>) -> Result<(), Undelivered> {
+        let line = match notice {
+            Notice::Here { channel, members } => {
+                let ids: Vec<String> = members.iter().map(|m| m.user_id().to_string()).collect();
+                format!("here {channel} [{}]", ids.join(","))
+            }
+            Notice::Joining { channel, member } => {
+                format!("joining {channel} {}", member.user_id())
+            }
+            Notice::Leaving { channel, member } => {
+                format!("leaving {channel} {}", member.user_id())
+            }
+        };
+        self.received.lock().unwrap().push(line);
+        Ok(())
+    }
+}
+
+fn member(user_id: u64) -> Member {
+    let info = RawValue::from_string(format!("{{\"name\":\"user {user_id}\"}}")).unwrap();
+    Member::new(user_id.into(), info).unwrap()
+}
+
+fn whisper(channel_name: &str, event: &str) -> Whisper {
+    Whisper {
+        channel: channel(channel_name),
+        event: EventName::new(event).unwrap(),
+        payload: Payload::from_json(br#"{"typing":true}"#).unwrap(),
+    }
 }
 
 fn id(value: &str) -> SocketId {
@@ -63,8 +95,22 @@ fn connected(hub: &Hub, name: &str, channels: &[&str]) -> Arc<Recorder> {
     let recorder = Recorder::new();
     hub.connect(id(name), recorder.clone());
     for c in channels {
-        hub.subscribe(&id(name), channel(c)).unwrap();
+        hub.subscribe(&id(name), channel(c), Access::Public)
+            .unwrap();
     }
+    recorder
+}
+
+/// A connection in presence channel `name` as `user`.
+fn present(hub: &Hub, socket: &str, presence_channel: &str, user: u64) -> Arc<Recorder> {
+    let recorder = Recorder::new();
+    hub.connect(id(socket), recorder.clone());
+    hub.subscribe(
+        &id(socket),
+        channel(presence_channel),
+        Access::Presence(member(user)),
+    )
+    .unwrap();
     recorder
 }
 
@@ -139,7 +185,7 @@ fn a_repeated_subscribe_is_idempotent() {
     let hub = Hub::new();
     let a = connected(&hub, "a", &["orders"]);
     assert_eq!(
-        hub.subscribe(&id("a"), channel("orders")),
+        hub.subscribe(&id("a"), channel("orders"), Access::Public),
         Ok(Subscribed::AlreadyMember)
     );
     hub.publish(&publication(&["orders"], None));
@@ -152,12 +198,28 @@ fn private_and_presence_channels_are_not_joined_without_authorization() {
     let hub = Hub::new();
     let a = connected(&hub, "a", &[]);
     for name in ["private-orders.1", "presence-room.1"] {
-        let result = hub.subscribe(&id("a"), channel(name));
+        let result = hub.subscribe(&id("a"), channel(name), Access::Public);
         assert!(matches!(
             result,
             Err(SubscribeError::NeedsAuthorization { .. })
         ));
     }
+    let result = hub.subscribe(&id("a"), channel("presence-room.1"), Access::Private);
+    assert!(matches!(
+        result,
+        Err(SubscribeError::WrongAccess {
+            granted: "private",
+            ..
+        })
+    ));
+    let result = hub.subscribe(&id("a"), channel("orders"), Access::Presence(member(1)));
+    assert!(matches!(
+        result,
+        Err(SubscribeError::WrongAccess {
+            granted: "presence",
+            ..
+        })
+    ));
     hub.publish(&publication(&["private-orders.1", "presence-room.1"], None));
     assert!(a.received().is_empty());
 }
@@ -166,7 +228,7 @@ fn private_and_presence_channels_are_not_joined_without_authorization() {
 fn subscribing_an_unknown_connection_is_an_error() {
     let hub = Hub::new();
     assert_eq!(
-        hub.subscribe(&id("ghost"), channel("orders")),
+        hub.subscribe(&id("ghost"), channel("orders"), Access::Public),
         Err(SubscribeError::UnknownConnection(id("ghost")))
     );
     assert_eq!(hub.subscription_count(&channel("orders")), 0);
@@ -177,7 +239,8 @@ fn a_full_subscriber_is_counted_as_dropped_and_does_not_hold_up_the_others() {
     let hub = Hub::new();
     let slow = Recorder::with_capacity(1);
     hub.connect(id("slow"), slow.clone());
-    hub.subscribe(&id("slow"), channel("orders")).unwrap();
+    hub.subscribe(&id("slow"), channel("orders"), Access::Public)
+        .unwrap();
     let fast = connected(&hub, "fast", &["orders"]);
 
     hub.publish(&publication(&["orders"], None));
@@ -200,14 +263,169 @@ fn a_full_subscriber_is_counted_as_dropped_and_does_not_hold_up_the_others() {
 }
 
 #[test]
-fn reconnecting_under_the_same_id_keeps_channels_and_uses_the_new_subscriber() {
+fn a_taken_connection_id_is_refused_and_the_first_connection_keeps_it() {
     let hub = Hub::new();
-    let old = connected(&hub, "a", &["orders"]);
-    let new = Recorder::new();
-    hub.connect(id("a"), new.clone());
-
+    let first = connected(&hub, "a", &["orders"]);
+    assert!(!hub.connect(id("a"), Recorder::new()));
     hub.publish(&publication(&["orders"], None));
+    assert_eq!(first.received().len(), 1);
+}
 
-    assert!(old.received().is_empty());
-    assert_eq!(new.received().len(), 1);
+#[test]
+fn private_channels_take_authorized_subscribers() {
+    let hub = Hub::new();
+    let a = Recorder::new();
+    hub.connect(id("a"), a.clone());
+    hub.subscribe(&id("a"), channel("private-orders.1"), Access::Private)
+        .unwrap();
+    hub.publish(&publication(&["private-orders.1"], None));
+    assert_eq!(a.received(), vec![r#"Sent private-orders.1 {"n":1}"#]);
+}
+
+#[test]
+fn presence_tells_the_joiner_who_is_here_and_the_others_who_joined() {
+    let hub = Hub::new();
+    let ann = present(&hub, "ann", "presence-room", 1);
+    let bob = present(&hub, "bob", "presence-room", 2);
+
+    assert_eq!(
+        ann.received(),
+        vec!["here presence-room [1]", "joining presence-room 2"]
+    );
+    assert_eq!(bob.received(), vec!["here presence-room [1,2]"]);
+}
+
+#[test]
+fn a_second_tab_of_a_present_user_is_not_announced_and_its_leaving_is_silent() {
+    let hub = Hub::new();
+    let ann = present(&hub, "ann", "presence-room", 1);
+    let tab1 = present(&hub, "bob-tab1", "presence-room", 2);
+    let tab2 = present(&hub, "bob-tab2", "presence-room", 2);
+
+    assert_eq!(
+        ann.received(),
+        vec!["here presence-room [1]", "joining presence-room 2"]
+    );
+    assert_eq!(tab2.received(), vec!["here presence-room [1,2]"]);
+
+    hub.unsubscribe(&id("bob-tab1"), &channel("presence-room"));
+    assert_eq!(
+        ann.received().len(),
+        2,
+        "one of two tabs leaving is not a leave"
+    );
+    hub.disconnect(&id("bob-tab2"));
+    assert_eq!(ann.received().last().unwrap(), "leaving presence-room 2");
+    assert_eq!(tab1.received(), vec!["here presence-room [1,2]"]);
+    let ids: Vec<String> = hub
+        .members(&channel("presence-room"))
+        .iter()
+        .map(|m| m.user_id().to_string())
+        .collect();
+    assert_eq!(ids, vec!["1"]);
+}
+
+#[test]
+fn presence_events_and_leaves_reach_everyone_who_remains() {
+    let hub = Hub::new();
+    let ann = present(&hub, "ann", "presence-room", 1);
+    let bob = present(&hub, "bob", "presence-room", 2);
+    hub.publish(&publication(&["presence-room"], None));
+    assert!(
+        ann.received()
+            .contains(&r#"Sent presence-room {"n":1}"#.to_owned())
+    );
+    assert!(
+        bob.received()
+            .contains(&r#"Sent presence-room {"n":1}"#.to_owned())
+    );
+
+    hub.disconnect(&id("ann"));
+    assert_eq!(bob.received().last().unwrap(), "leaving presence-room 1");
+    assert!(hub.members(&channel("presence-room")).len() == 1);
+    hub.disconnect(&id("bob"));
+    assert!(hub.members(&channel("presence-room")).is_empty());
+    assert!(
+        hub.read().channels.is_empty(),
+        "the channel is forgotten with its last member"
+    );
+}
+
+#[test]
+fn a_repeated_presence_subscribe_resends_the_member_list_and_announces_nothing() {
+    let hub = Hub::new();
+    let ann = present(&hub, "ann", "presence-room", 1);
+    let bob = present(&hub, "bob", "presence-room", 2);
+    let again = hub.subscribe(
+        &id("bob"),
+        channel("presence-room"),
+        Access::Presence(member(2)),
+    );
+    assert_eq!(again, Ok(Subscribed::AlreadyMember));
+    assert_eq!(
+        bob.received(),
+        vec!["here presence-room [1,2]", "here presence-room [1,2]"]
+    );
+    assert_eq!(
+        ann.received(),
+        vec!["here presence-room [1]", "joining presence-room 2"]
+    );
+}
+
+#[test]
+fn whispers_reach_the_other_subscribers_of_a_private_channel_only() {
+    let hub = Hub::new();
+    let sender = Recorder::new();
+    let peer = Recorder::new();
+    hub.connect(id("sender"), sender.clone());
+    hub.connect(id("peer"), peer.clone());
+    hub.subscribe(&id("sender"), channel("private-chat"), Access::Private)
+        .unwrap();
+    hub.subscribe(&id("peer"), channel("private-chat"), Access::Private)
+        .unwrap();
+
+    let report = hub
+        .whisper(&id("sender"), &whisper("private-chat", "client-typing"))
+        .unwrap();
+
+    assert_eq!(
+        report,
+        DeliveryReport {
+            delivered: 1,
+            dropped: 0
+        }
+    );
+    assert_eq!(
+        peer.received(),
+        vec![r#"client-typing private-chat {"typing":true}"#]
+    );
+    assert!(sender.received().is_empty(), "not echoed to the sender");
+}
+
+#[test]
+fn whispers_are_refused_on_public_channels_from_outsiders_and_without_the_prefix() {
+    let hub = Hub::new();
+    let outsider = connected(&hub, "outsider", &["orders"]);
+    let insider = Recorder::new();
+    hub.connect(id("insider"), insider.clone());
+    hub.subscribe(&id("insider"), channel("private-chat"), Access::Private)
+        .unwrap();
+
+    assert_eq!(
+        hub.whisper(&id("outsider"), &whisper("orders", "client-typing")),
+        Err(WhisperRefused::PublicChannel(channel("orders")))
+    );
+    assert_eq!(
+        hub.whisper(&id("outsider"), &whisper("private-chat", "client-typing")),
+        Err(WhisperRefused::NotSubscribed(channel("private-chat")))
+    );
+    assert!(matches!(
+        hub.whisper(
+            &id("insider"),
+            &whisper("private-chat", "App\\Events\\Forged")
+        ),
+        Err(WhisperRefused::NotAClientEvent(_))
+    ));
+    assert!(insider.received().is_empty());
+    assert!(outsider.received().is_empty());
 }

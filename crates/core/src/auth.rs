@@ -1,0 +1,74 @@
+//! Channel authorization: who may join private and presence channels.
+//!
+//! Laravel decides, in its `routes/channels.php` callbacks. A front end that lets clients name
+//! a private or presence channel asks an [`Authorizer`] before subscribing them, and hands the
+//! hub the resulting [`Access`]. The implementation that asks the app over HTTP, as
+//! laravel-echo-server did, is the `sidecast-auth` crate; the core only fixes what is asked and
+//! what comes back.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use thiserror::Error;
+
+use crate::names::{ChannelName, SocketId};
+use crate::presence::Member;
+
+/// What a subscription is allowed, by the channel's kind and the app's answer.
+#[derive(Debug, Clone)]
+pub enum Access {
+    /// A public channel: no one needs to be asked.
+    Public,
+    /// The app authorized a private channel.
+    Private,
+    /// The app authorized a presence channel and described the user.
+    Presence(Member),
+}
+
+/// What an authorizer is asked: the channel, the socket, and what the client sent to prove
+/// who it is.
+#[derive(Debug, Clone)]
+pub struct AuthRequest {
+    pub channel: ChannelName,
+    pub socket_id: SocketId,
+    /// Headers the client asked to have forwarded (Echo's `auth.headers`: a CSRF token, a
+    /// bearer token).
+    pub headers: Vec<(String, String)>,
+    /// The `Cookie` header of the client's connection request, carrying its session.
+    pub cookie: Option<String>,
+    /// The `Referer` of the client's connection request, the page it was opened from.
+    pub referer: Option<String>,
+}
+
+/// Why a subscription was not authorized. [`AuthDenied::status`] is what Echo clients get in
+/// `subscription_error`, as laravel-echo-server sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AuthDenied {
+    /// The app answered with this HTTP status instead of 200.
+    #[error("the app answered HTTP {0}")]
+    Refused(u16),
+    /// The app could not be asked: unreachable, timed out, or too many requests waiting.
+    #[error("the authorization request failed: {0}")]
+    Failed(String),
+    /// The app said yes in a way that cannot be used: a presence answer without a valid member.
+    #[error("the app's answer cannot be used: {0}")]
+    Unusable(String),
+}
+
+impl AuthDenied {
+    /// The HTTP status the app answered, or 0 when there was no usable answer.
+    pub fn status(&self) -> u16 {
+        match self {
+            AuthDenied::Refused(status) => *status,
+            AuthDenied::Failed(_) | AuthDenied::Unusable(_) => 0,
+        }
+    }
+}
+
+/// The future an [`Authorizer`] returns.
+pub type Authorization = Pin<Box<dyn Future<Output = Result<Access, AuthDenied>> + Send>>;
+
+/// Asks the app whether a client may join a private or presence channel.
+pub trait Authorizer: Send + Sync + 'static {
+    fn authorize(&self, request: AuthRequest) -> Authorization;
+}
