@@ -10,7 +10,8 @@ pub struct Config {
     /// for bursts such as a notification sent to every user at once: socketioxide's default of
     /// 128 loses events under such bursts. Memory is only used while a client lags behind.
     pub max_buffer_size: usize,
-    /// Largest message a client may send, in bytes (Engine.IO `maxPayload`).
+    /// Largest message a client may send, in bytes (Engine.IO `maxPayload`, and the WebSocket
+    /// message limit). A larger one closes that client's connection.
     pub max_payload: u64,
     /// How often the server pings (Engine.IO 4) or expects pings (Engine.IO 3).
     pub ping_interval: Duration,

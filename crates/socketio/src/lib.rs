@@ -56,6 +56,10 @@ pub fn layer(
     let (layer, io) = SocketIo::builder()
         .max_buffer_size(config.max_buffer_size)
         .max_payload(config.max_payload)
+        // One limit for what a client sends, whatever the transport: engine.io's own WebSocket
+        // default would let a client send 64 MiB messages.
+        .ws_max_message_size(config.max_payload as usize)
+        .ws_max_frame_size(config.max_payload as usize)
         .ping_interval(config.ping_interval)
         .ping_timeout(config.ping_timeout)
         .with_state(front_end)

@@ -1,7 +1,11 @@
 <?php
 
+use App\Events\Announcement;
 use App\Events\ExampleEvent;
+use App\Models\User;
+use App\Notifications\Pinged;
 use Illuminate\Http\Request;
+use Illuminate\Support\Facades\Auth;
 use Illuminate\Support\Facades\Broadcast;
 use Illuminate\Support\Facades\Route;
 
@@ -25,4 +29,36 @@ Route::get('/fire', function (Request $request) {
         'fired' => 'App\\Events\\ExampleEvent',
         'transport' => class_basename(Broadcast::connection()->transport()),
     ]);
+});
+
+// Signs the browser in as user {id} (a demo has no passwords) and returns the CSRF token a
+// page would put in its <meta name="csrf-token">.
+Route::get('/login/{id}', function (Request $request, $id) {
+    $user = User::find($id);
+    abort_if($user === null, 404);
+    Auth::guard('web')->login($user);
+    $request->session()->regenerate();
+
+    return response()->json(['user' => $user->id, 'csrf' => csrf_token()]);
+});
+
+// Broadcasts an Announcement on any channel, named as Echo sends it (private-orders.1).
+Route::get('/announce', function (Request $request) {
+    $event = new Announcement((string) $request->query('channel'), (string) $request->query('message', ''));
+    if ($request->boolean('to_others')) {
+        broadcast($event)->toOthers();
+    } else {
+        event($event);
+    }
+
+    return response()->json(['announced' => $request->query('channel')]);
+});
+
+// Sends user {id} a broadcast notification.
+Route::get('/notify/{id}', function (Request $request, $id) {
+    $user = User::find($id);
+    abort_if($user === null, 404);
+    $user->notify(new Pinged((string) $request->query('message', 'ping')));
+
+    return response()->json(['notified' => $user->id]);
 });

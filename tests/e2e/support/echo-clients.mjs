@@ -20,10 +20,13 @@ export const VARIANTS = [
 ];
 
 /**
- * A connected Echo client on `channel`, recording what each of `listeners` (Echo event names,
- * as an app passes them to listen()) receives.
+ * A connected Echo client. `auth` and `extraHeaders` are Echo's and socket.io-client's own
+ * options: headers for the app's auth endpoint, and headers (a session cookie) for the
+ * connection request. `setup(echo)` runs right after `new Echo()`, before the connection is
+ * up, as an app's subscriptions do; what it returns is merged into the result.
+ * `subscription_error`s are recorded in `errors`.
  */
-export async function connectEcho(variant, { url, transports, channel, listeners }) {
+export async function openEcho(variant, { url, transports = ['websocket'], auth, extraHeaders, setup }) {
     const echo = new variant.Echo({
         broadcaster: 'socket.io',
         host: url,
@@ -31,26 +34,56 @@ export async function connectEcho(variant, { url, transports, channel, listeners
         transports,
         reconnection: false,
         forceNew: true,
+        ...(auth ? { auth } : {}),
+        // socket.io-client 2.x takes extraHeaders for every transport; 4.x as well in Node.
+        ...(extraHeaders ? { extraHeaders, transportOptions: { polling: { extraHeaders }, websocket: { extraHeaders } } } : {}),
     });
-    const received = [];
-    const subscription = echo.channel(channel);
-    for (const listener of listeners) {
-        subscription.listen(listener, (data) => received.push({ listener, data }));
-    }
-    const client = { probes: 0 };
-    subscription.listen(`.${PROBE}`, () => { client.probes += 1; });
     const socket = echo.connector.socket;
+    const errors = [];
+    socket.on('subscription_error', (channel, status) => errors.push({ channel, status }));
+    const extra = setup?.(echo) ?? {};
     await new Promise((ok, fail) => {
         const timer = setTimeout(() => fail(new Error(`${variant.name} (${transports}) did not connect to ${url}`)), 10000);
         const done = () => { clearTimeout(timer); ok(); };
         if (socket.connected) done(); else socket.once('connect', done);
     });
-    return Object.assign(client, {
-        echo,
-        channel,
+    return { ...extra, echo, socket, errors, variant, close: () => echo.disconnect() };
+}
+
+/**
+ * Counts probes on an Echo channel object (`echo.channel(…)`, `echo.private(…)`,
+ * `echo.join(…)`) whose full name is `channel`, for `untilSubscribed` and
+ * `afterEverythingSoFar`.
+ */
+export function probed(echoChannel, channel) {
+    const watcher = { channel, probes: 0 };
+    echoChannel.listen(`.${PROBE}`, () => { watcher.probes += 1; });
+    return watcher;
+}
+
+/**
+ * A connected Echo client on the public `channel`, recording what each of `listeners` (Echo
+ * event names, as an app passes them to listen()) receives.
+ */
+export async function connectEcho(variant, { url, transports, channel, listeners }) {
+    const received = [];
+    let watcher;
+    const opened = await openEcho(variant, {
+        url,
+        transports,
+        // Subscribing before the connection is up, as apps do, exercises the sidecar's
+        // handling of a `subscribe` that arrives with the connection.
+        setup: (echo) => {
+            const subscription = echo.channel(channel);
+            for (const listener of listeners) {
+                subscription.listen(listener, (data) => received.push({ listener, data }));
+            }
+            watcher = probed(subscription, channel);
+        },
+    });
+    return Object.assign(watcher, opened, {
         received,
         describe: `${variant.name} over ${transports.join('+')}`,
-        close: () => echo.disconnect(),
     });
 }
 

@@ -40,7 +40,9 @@ export function tempDir() {
 class Child {
     constructor(command, args, options) {
         this.output = '';
-        this.process = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+        // Its own process group, so that stop() also ends what it forked (php -S workers
+        // outlive a signalled master otherwise).
+        this.process = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
         this.pid = this.process.pid;
         this.exited = new Promise((ok) => this.process.once('exit', (code, signal) => ok({ code, signal })));
         for (const stream of [this.process.stdout, this.process.stderr]) {
@@ -61,24 +63,33 @@ class Child {
         }
     }
 
-    /** Sends `signal` and waits for the exit; SIGKILL after `graceMs`. */
+    /**
+     * Sends `signal` to the process and waits for its exit (SIGKILL after `graceMs`), then ends
+     * whatever else is left in its process group.
+     */
     async stop(signal = 'SIGTERM', graceMs = 5000) {
-        if (this.process.exitCode !== null || this.process.signalCode !== null) return this.exited;
-        process.kill(this.pid, signal);
-        const timer = setTimeout(() => process.kill(this.pid, 'SIGKILL'), graceMs);
-        const result = await this.exited;
-        clearTimeout(timer);
-        return result;
+        if (this.process.exitCode === null && this.process.signalCode === null) {
+            process.kill(this.pid, signal);
+            const timer = setTimeout(() => process.kill(this.pid, 'SIGKILL'), graceMs);
+            await this.exited;
+            clearTimeout(timer);
+        }
+        try {
+            process.kill(-this.pid, 'SIGKILL');
+        } catch (error) {
+            if (error.code !== 'ESRCH') throw error;
+        }
+        return this.exited;
     }
 }
 
 export const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
 /** Starts `sidecast start` on a free port and a socket in `dir`; resolves once it listens. */
-export async function startSidecar({ dir, port, socket = join(dir, 'sidecast.sock'), args = [] }) {
+export async function startSidecar({ dir, port, socket = join(dir, 'sidecast.sock'), args = [], env = {} }) {
     port ??= await freePort();
     const child = new Child(SIDECAST_BIN, ['start', '--host', '127.0.0.1', '--port', String(port), '--socket', socket, ...args], {
-        env: { ...process.env, SIDECAST_LOG: process.env.SIDECAST_LOG ?? 'info' },
+        env: { ...process.env, SIDECAST_LOG: process.env.SIDECAST_LOG ?? 'info', ...env },
     });
     await child.waitForOutput('sidecast is listening');
     return Object.assign(child, { port, socket, url: `http://127.0.0.1:${port}` });
@@ -107,12 +118,15 @@ function appEnv(sidecar, extra = {}) {
     };
 }
 
-/** Serves the demo Laravel app with `php -S`; resolves once it answers. */
-export async function startLaravel({ sidecar, extension, port }) {
+/**
+ * Serves the demo Laravel app with `php -S`; resolves once it answers. `workers` > 1 lets it
+ * answer requests in parallel (PHP_CLI_SERVER_WORKERS).
+ */
+export async function startLaravel({ sidecar, extension, port, workers = 1 }) {
     port ??= await freePort();
     const child = new Child('php', [...phpArgs(extension), '-S', `127.0.0.1:${port}`, '-t', 'public', 'server.php'], {
         cwd: DEMO_APP,
-        env: appEnv(sidecar),
+        env: appEnv(sidecar, workers > 1 ? { PHP_CLI_SERVER_WORKERS: String(workers) } : {}),
     });
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 15000;
