@@ -31,8 +31,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
-step "Starting sidecast on 127.0.0.1:$SIDECAST_PORT (events from PHP on $SIDECAST_SOCKET)"
-"$SIDECAST_BIN" start --host 127.0.0.1 --port "$SIDECAST_PORT" --socket "$SIDECAST_SOCKET" 2>"$RUN_DIR/sidecast.log" &
+step "Starting sidecast on 127.0.0.1:$SIDECAST_PORT (events from PHP on $SIDECAST_SOCKET, channel authorization by the app)"
+"$SIDECAST_BIN" start --host 127.0.0.1 --port "$SIDECAST_PORT" --socket "$SIDECAST_SOCKET" \
+    --auth-host "http://127.0.0.1:$DEMO_APP_PORT" 2>"$RUN_DIR/sidecast.log" &
 pids+=($!)
 
 step "Starting the demo Laravel app on 127.0.0.1:$DEMO_APP_PORT (php -S, extension loaded)"

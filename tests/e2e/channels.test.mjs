@@ -340,3 +340,42 @@ describe('bad input from clients', () => {
         bystander.close();
     });
 });
+
+describe('whisper rate limit', () => {
+    test('a client whispering faster than its budget has the excess dropped', async () => {
+        const strict = await startSidecar({
+            dir: scratch.dir,
+            socket: `${scratch.dir}/strict.sock`,
+            args: ['--auth-host', laravel.url, '--client-events-per-second', '1', '--client-event-burst', '5'],
+        });
+        const join = async (id) => {
+            const seen = [];
+            const client = await openEcho(VARIANTS[1], {
+                url: strict.url,
+                auth: { headers: { Authorization: `Bearer token-${id}` } },
+                setup: (echo) => {
+                    const channel = echo.private('orders.1');
+                    if (id === 1) channel.listenForWhisper('typing', (data) => seen.push(data.n));
+                    return { channel, watcher: probed(channel, 'private-orders.1') };
+                },
+            });
+            return Object.assign(client, { seen });
+        };
+        // User 1 is authorized for private-orders.1 on two sockets: one whispers, one listens.
+        const listener = await join(1);
+        const talker = await join(1);
+        await untilSubscribed([listener.watcher, talker.watcher], strict.socket);
+
+        for (let n = 0; n < 50; n++) talker.channel.whisper('typing', { n });
+        const marker = probed(talker.echo.channel('rate-marker'), 'rate-marker');
+        await untilSubscribed([marker], strict.socket);
+        await afterEverythingSoFar([listener.watcher], strict.socket);
+
+        // The burst of 5 passes, in order; the rest of the 50, sent within moments, mostly not.
+        assert.deepEqual(listener.seen.slice(0, 5), [0, 1, 2, 3, 4]);
+        assert.ok(listener.seen.length < 15, `${listener.seen.length} of 50 whispers got through`);
+        listener.close();
+        talker.close();
+        assert.deepEqual(await strict.stop(), { code: 0, signal: null });
+    });
+});
