@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { VARIANTS, afterEverythingSoFar, eventually, openEcho, probed, untilSubscribed } from './support/echo-clients.mjs';
-import { freePort, startLaravel, startSidecar, tempDir } from './support/processes.mjs';
+import { freePort, startLaravel, startSidecar, stopAll, tempDir } from './support/processes.mjs';
+
+// Stops whatever a failing test left running, so the file's process can end.
+after(stopAll);
 
 const scratch = tempDir();
 let sidecar;
@@ -185,20 +188,24 @@ for (const [index, variant] of VARIANTS.entries()) {
             await eventually(() => bob.seen.whispers.length === 1, 'the whisper');
             assert.deepEqual(bob.seen.whispers, [{ name: 'Ann' }]);
 
-            // An outsider (authorized for nothing here) and a whisper on a public channel.
-            const outsider = await asUser(variant, 23, (echo) => ({ marker: probed(echo.channel(`outsider-marker-${index}`), `outsider-marker-${index}`) }));
-            outsider.socket.emit('client event', { channel: `presence-${wRoom}`, event: 'client-typing', data: { name: 'Eve' } });
-            const publicListeners = [ann, bob].map((member) => {
+            // A whisper on a public channel both are subscribed to, and one from an outsider
+            // (authorized for nothing here).
+            const publicListeners = [];
+            const publicWatchers = [ann, bob].map((member) => {
                 const heard = [];
-                member.echo.channel(`public-${index}`).listenForWhisper('typing', (data) => heard.push(data));
-                return heard;
+                publicListeners.push(heard);
+                const channel = member.echo.channel(`public-${index}`).listenForWhisper('typing', (data) => heard.push(data));
+                return probed(channel, `public-${index}`);
             });
+            await untilSubscribed(publicWatchers, sidecar.socket);
             ann.socket.emit('client event', { channel: `public-${index}`, event: 'client-typing', data: { name: 'public' } });
-            // Each socket's events apply in order: once these later subscriptions are in
-            // effect, the whispers before them were handled; a probe then flushes deliveries.
-            await untilSubscribed([outsider.marker], sidecar.socket);
+            const outsider = await asUser(variant, 23);
+            outsider.socket.emit('client event', { channel: `presence-${wRoom}`, event: 'client-typing', data: { name: 'Eve' } });
+            // Each socket's events apply in order: once a subscription sent after a whisper is
+            // in effect, the whisper was handled; a probe then flushes what was delivered.
+            await untilSubscribed([probed(outsider.echo.channel(`outsider-marker-${index}`), `outsider-marker-${index}`)], sidecar.socket);
             await untilSubscribed([probed(ann.echo.channel(`ann-marker-${index}`), `ann-marker-${index}`)], sidecar.socket);
-            await afterEverythingSoFar([ann.watcher, bob.watcher], sidecar.socket);
+            await afterEverythingSoFar([ann.watcher, bob.watcher, ...publicWatchers], sidecar.socket);
 
             assert.deepEqual(bob.seen.whispers, [{ name: 'Ann' }], 'nothing from the outsider');
             assert.deepEqual(ann.seen.whispers, [], 'not echoed to the sender, nothing from the outsider');
@@ -243,6 +250,10 @@ describe('presence under concurrency, with the app answering on 4 workers', () =
             await eventually(() => watcher.seen.here.length === 1, 'here for the watcher');
             const present = new Set(watcher.seen.here[0]);
             await eventually(() => [...present].every((id) => id === 191 || watcher.seen.leaving.includes(id)), 'every crowd member to leave');
+            // The watcher leaves too, and is known to have left once a later subscription of
+            // its socket is in effect.
+            watcher.echo.leave(room);
+            await untilSubscribed([probed(watcher.echo.channel(`crowd-marker-${round}`), `crowd-marker-${round}`)], sidecar.socket);
             watcher.close();
 
             const fresh = await joinChat(VARIANTS[1], 192, room);

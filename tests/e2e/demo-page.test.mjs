@@ -6,7 +6,10 @@ import { after, before, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
-import { artisan, startLaravel, startSidecar, tempDir } from './support/processes.mjs';
+import { artisan, startLaravel, startSidecar, stopAll, tempDir } from './support/processes.mjs';
+
+// Stops whatever a failing test left running, so the file's process can end.
+after(stopAll);
 
 const scratch = tempDir();
 let sidecar;

@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { PROBE, VARIANTS, afterEverythingSoFar, connectEcho, eventually, untilSubscribed } from './support/echo-clients.mjs';
-import { artisan, startLaravel, startSidecar, tempDir } from './support/processes.mjs';
+import { artisan, startLaravel, startSidecar, stopAll, tempDir } from './support/processes.mjs';
+
+// Stops whatever a failing test left running, so the file's process can end.
+after(stopAll);
 
 // The two ways apps name the event in listen(): relative to Echo's `App.Events` namespace, and
 // the fully qualified class name with a leading dot.

@@ -8,8 +8,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { VARIANTS, connectEcho, eventually, untilSubscribed } from './support/echo-clients.mjs';
-import { runSidecast, startSidecar, tempDir } from './support/processes.mjs';
+import { runSidecast, startSidecar, stopAll, tempDir } from './support/processes.mjs';
 import { publish, publishFrame, writeToSocket } from './support/wire.mjs';
+
+// Stops whatever a failing test left running, so the file's process can end.
+after(stopAll);
 
 describe('garbage on the Unix socket', () => {
     const scratch = tempDir();
@@ -80,6 +83,59 @@ describe('HTTP', () => {
         }
         await sidecar.stop();
         scratch.remove();
+    });
+});
+
+describe('allowed origins', () => {
+    const allowed = 'http://app.example.test:8000';
+    const scratch = tempDir();
+    let sidecar;
+
+    before(async () => {
+        sidecar = await startSidecar({ dir: scratch.dir, args: ['--allowed-origin', allowed] });
+    });
+
+    after(async () => {
+        await sidecar.stop();
+        scratch.remove();
+    });
+
+    /** Resolves with 'connected' or 'refused' for a client sending `origin` (or none). */
+    function attempt(variant, origin) {
+        const headers = origin ? { Origin: origin } : undefined;
+        const socket = variant.io(sidecar.url, {
+            transports: ['websocket'],
+            reconnection: false,
+            forceNew: true,
+            ...(headers ? { extraHeaders: headers, transportOptions: { websocket: { extraHeaders: headers } } } : {}),
+        });
+        return new Promise((ok) => {
+            socket.on('connect', () => setTimeout(() => { ok(socket.connected ? 'connected' : 'refused'); socket.close(); }, 200));
+            socket.on('connect_error', () => { ok('refused'); socket.close(); });
+            socket.on('error', () => { ok('refused'); socket.close(); });
+        });
+    }
+
+    for (const variant of VARIANTS) {
+        test(`pages from other origins are refused; listed origins and non-browser clients connect (${variant.name})`, async () => {
+            assert.equal(await attempt(variant, 'http://evil.example.test'), 'refused');
+            assert.equal(await attempt(variant, allowed), 'connected');
+            assert.equal(await attempt(variant, null), 'connected');
+        });
+    }
+
+    test('CORS answers only listed origins', async () => {
+        const url = `${sidecar.url}/socket.io/?EIO=4&transport=polling`;
+        const yes = await fetch(url, { headers: { Origin: allowed } });
+        assert.equal(yes.headers.get('access-control-allow-origin'), allowed);
+        const no = await fetch(url, { headers: { Origin: 'http://evil.example.test' } });
+        assert.equal(no.headers.get('access-control-allow-origin'), null);
+    });
+
+    test('a malformed origin on the command line is refused', async () => {
+        const result = await runSidecast(['start', '--allowed-origin', 'app.example.test/path']);
+        assert.equal(result.code, 2);
+        assert.match(result.stderr, /is not an origin such as https:\/\/app\.test/);
     });
 });
 

@@ -1,8 +1,10 @@
 //! The client's `auth.headers`, as forwarded to the app.
 //!
 //! They come from the browser (Echo's `auth.headers`: `X-CSRF-TOKEN`, `Authorization`), so they
-//! are bounded in number and size, and those that describe the HTTP request itself are dropped:
-//! the sidecar, not the client, decides where the request goes and what its body is.
+//! are bounded in number and size, and two kinds are dropped: those that describe the HTTP
+//! request itself (the sidecar, not the client, decides where the request goes and what its
+//! body is), and those a proxy sets (an app that trusts the sidecar's address as a proxy must
+//! not learn a client-chosen IP address, scheme or host from them).
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
@@ -18,9 +20,21 @@ const NOT_FORWARDED: &[&str] = &[
     "te",
     "trailer",
     "expect",
-    "proxy-authorization",
-    "proxy-connection",
+    "forwarded",
+    "x-real-ip",
+    "x-client-ip",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "x-cluster-client-ip",
+    "x-original-url",
+    "x-rewrite-url",
+    "x-http-method-override",
+    "x-method-override",
 ];
+
+/// Prefixes of headers a client may not set: proxies' (`X-Forwarded-For`, `-Host`, `-Proto`,
+/// `-Port`, `-Prefix`) and proxy credentials.
+const NOT_FORWARDED_PREFIXES: &[&str] = &["x-forwarded-", "proxy-"];
 
 /// At most this many headers are forwarded…
 pub const MAX_HEADERS: usize = 32;
@@ -36,7 +50,11 @@ pub fn from_client(client: &[(String, String)]) -> HeaderMap {
         let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
             continue;
         };
-        if NOT_FORWARDED.contains(&name.as_str()) {
+        if NOT_FORWARDED.contains(&name.as_str())
+            || NOT_FORWARDED_PREFIXES
+                .iter()
+                .any(|prefix| name.as_str().starts_with(prefix))
+        {
             continue;
         }
         let Ok(value) = HeaderValue::from_str(value) else {
@@ -72,6 +90,11 @@ mod tests {
             ("Content-Type", "text/plain"),
             ("bad header", "x"),
             ("X-Ok", "line\nbreak"),
+            ("X-Forwarded-For", "1.2.3.4"),
+            ("X-Forwarded-Proto", "https"),
+            ("Forwarded", "for=1.2.3.4"),
+            ("X-Real-IP", "1.2.3.4"),
+            ("Proxy-Authorization", "Basic x"),
         ]));
         assert_eq!(headers.len(), 2);
         assert_eq!(headers["x-csrf-token"], "abc");

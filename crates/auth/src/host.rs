@@ -1,38 +1,29 @@
 //! Which app host to ask, when several are configured.
 //!
-//! laravel-echo-server's rule, kept so its `authHost` lists behave the same: when the page the
-//! client was opened from (its `Referer`) matches a configured host, the Referer's own origin is
-//! asked, so one sidecar can serve several apps or subdomains. A configured host matches when it
-//! equals the Referer's origin (`https://app.test`), its host and port (`app.test:8443`), or,
-//! written with a leading dot, the Referer's host name from its first dot on (`.app.test`
-//! matches `eu.app.test`). Without a match the first configured host is asked
-//! (laravel-echo-server took the last one when a Referer was present, which looks accidental).
+//! As laravel-echo-server did with a list of `authHost`s, one sidecar can serve several apps:
+//! when the page the client was opened from (the `Referer` of its connection request) has the
+//! origin of one of the configured hosts, that host is asked; otherwise the first one is. Only
+//! exact origins match (scheme, host and port), so a client cannot steer the request, with its
+//! cookies, anywhere that was not configured. laravel-echo-server also matched a bare
+//! `host:port` or a `.domain` suffix; those forms are not accepted as hosts here.
 
 use url::Url;
 
 /// The base URL to ask, without a trailing slash.
-pub fn select<'a>(hosts: &'a [String], referer: Option<&str>) -> std::borrow::Cow<'a, str> {
+pub fn select<'a>(hosts: &'a [String], referer: Option<&str>) -> &'a str {
     let first = hosts.first().map_or("", String::as_str);
-    let Some(referer) = referer.and_then(|r| Url::parse(r).ok()) else {
-        return first.into();
+    let Some(origin) = referer
+        .and_then(|referer| Url::parse(referer).ok())
+        .map(|url| url.origin().ascii_serialization())
+    else {
+        return first;
     };
-    let (Some(host_name), scheme) = (referer.host_str(), referer.scheme()) else {
-        return first.into();
-    };
-    let host_and_port = match referer.port() {
-        Some(port) => format!("{host_name}:{port}"),
-        None => host_name.to_owned(),
-    };
-    let origin = format!("{scheme}://{host_and_port}");
-    let from_first_dot = host_name.find('.').map(|dot| &host_name[dot..]);
-    let matches = hosts.iter().any(|host| {
-        *host == origin || *host == host_and_port || Some(host.as_str()) == from_first_dot
-    });
-    if matches && matches!(scheme, "http" | "https") {
-        origin.into()
-    } else {
-        first.into()
-    }
+    hosts
+        .iter()
+        .find(|host| {
+            Url::parse(host).is_ok_and(|host| host.origin().ascii_serialization() == origin)
+        })
+        .map_or(first, String::as_str)
 }
 
 #[cfg(test)]
@@ -54,29 +45,29 @@ mod tests {
     }
 
     #[test]
-    fn a_matching_referer_picks_its_own_origin() {
+    fn a_referer_with_a_configured_origin_picks_that_host() {
         let configured = hosts(&[
             "http://first.test",
             "https://shop.test",
-            "admin.test:8443",
-            ".apps.test",
+            "http://admin.test:8443",
         ]);
         assert_eq!(
             select(&configured, Some("https://shop.test/cart?x=1")),
             "https://shop.test"
         );
         assert_eq!(
-            select(&configured, Some("http://admin.test:8443/")),
-            "http://admin.test:8443"
+            select(&configured, Some("https://shop.test:443/")),
+            "https://shop.test",
+            "default port"
         );
         assert_eq!(
-            select(&configured, Some("https://eu.apps.test/dashboard")),
-            "https://eu.apps.test"
+            select(&configured, Some("http://admin.test:8443/")),
+            "http://admin.test:8443"
         );
     }
 
     #[test]
-    fn a_referer_matching_nothing_falls_back_to_the_first_host() {
+    fn any_other_referer_falls_back_to_the_first_host() {
         let configured = hosts(&["http://first.test", "https://shop.test"]);
         assert_eq!(
             select(&configured, Some("https://evil.example/")),
@@ -86,6 +77,16 @@ mod tests {
             select(&configured, Some("http://shop.test/")),
             "http://first.test",
             "scheme differs"
+        );
+        assert_eq!(
+            select(&configured, Some("https://shop.test:8443/")),
+            "http://first.test",
+            "port differs"
+        );
+        assert_eq!(
+            select(&configured, Some("https://eu.shop.test/")),
+            "http://first.test",
+            "no subdomains"
         );
     }
 }

@@ -82,6 +82,12 @@ pub struct StartArgs {
     #[arg(long, env = "SIDECAST_AUTH_INSECURE")]
     pub auth_insecure: bool,
 
+    /// Origin of a page allowed to connect (https://app.test); repeat it or separate with
+    /// commas. Unset: any page may connect, as with laravel-echo-server.
+    #[arg(long = "allowed-origin", env = "SIDECAST_ALLOWED_ORIGINS", value_delimiter = ',',
+          value_parser = origin)]
+    pub allowed_origins: Vec<String>,
+
     /// Largest whisper (client event) data, in bytes; larger ones are dropped.
     #[arg(long, env = "SIDECAST_CLIENT_EVENT_MAX_BYTES", default_value_t = 16 * 1024,
           value_parser = clap::value_parser!(u32).range(16..=1024 * 1024))]
@@ -96,6 +102,20 @@ pub struct StartArgs {
     #[arg(long, env = "SIDECAST_CLIENT_EVENT_BURST", default_value_t = 100,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub client_event_burst: u32,
+}
+
+/// An origin as browsers send it: scheme, host and port only, no trailing slash.
+fn origin(text: &str) -> Result<String, String> {
+    let trimmed = text.trim_end_matches('/');
+    let (scheme, rest) = trimmed
+        .split_once("://")
+        .ok_or_else(|| format!("\"{text}\" is not an origin such as https://app.test"))?;
+    if !matches!(scheme, "http" | "https") || rest.is_empty() || rest.contains('/') {
+        return Err(format!(
+            "\"{text}\" is not an origin such as https://app.test"
+        ));
+    }
+    Ok(trimmed.to_owned())
 }
 
 /// A positive number of seconds, at most an hour.
@@ -117,6 +137,7 @@ impl From<StartArgs> for Settings {
             max_client_event_bytes: args.client_event_max_bytes as usize,
             client_events_per_second: args.client_events_per_second,
             client_event_burst: args.client_event_burst,
+            allowed_origins: args.allowed_origins,
             ..Default::default()
         };
         let auth = sidecast_auth::Config {

@@ -6,13 +6,23 @@
 //! `*`) and `Access-Control-Allow-Credentials: true`.
 
 use axum::Router;
-use axum::http::Method;
+use axum::http::{HeaderValue, Method};
 use socketioxide::layer::SocketIoLayer;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
-pub fn router(socketio: SocketIoLayer) -> Router {
+/// `allowed_origins` empty: any origin is mirrored, as laravel-echo-server did.
+pub fn router(socketio: SocketIoLayer, allowed_origins: &[String]) -> Router {
+    let origins = if allowed_origins.is_empty() {
+        AllowOrigin::mirror_request()
+    } else {
+        AllowOrigin::list(
+            allowed_origins
+                .iter()
+                .filter_map(|origin| HeaderValue::from_str(origin).ok()),
+        )
+    };
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::mirror_request())
+        .allow_origin(origins)
         .allow_credentials(true)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers(AllowHeaders::mirror_request());

@@ -73,7 +73,10 @@ impl Server {
             Arc::new(self.authorizer),
             &self.settings.socketio,
         );
-        let app = crate::http::router(socketio);
+        let app = crate::http::router(socketio, &self.settings.socketio.allowed_origins);
+        if self.settings.socketio.allowed_origins.is_empty() {
+            tracing::info!("pages from any origin may connect; list yours with --allowed-origin");
+        }
         let (stop, stopped) = watch::channel(false);
         let when_stopped = move || {
             let mut stopped = stopped.clone();

@@ -41,6 +41,10 @@ pub(crate) async fn on_subscribe(
     ticket: Ticket,
 ) {
     let _turn = ticket.wait().await;
+    // Queued subscribes of a socket that has gone are not worth asking the app about.
+    if !socket.connected() {
+        return;
+    }
     let Some(id) = socket_id(&socket) else {
         return;
     };

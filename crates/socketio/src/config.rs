@@ -23,6 +23,10 @@ pub struct Config {
     pub client_events_per_second: u32,
     /// …and in a burst. Beyond that they are dropped.
     pub client_event_burst: u32,
+    /// Origins (`https://app.test`) whose pages may connect. Empty: any page may, as with
+    /// laravel-echo-server. A connection request with another `Origin` is refused; one without
+    /// (a non-browser client) is accepted, since it carries no visitor's cookies.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -35,6 +39,42 @@ impl Default for Config {
             max_client_event_bytes: 16 * 1024,
             client_events_per_second: 50,
             client_event_burst: 100,
+            allowed_origins: Vec::new(),
         }
+    }
+}
+
+impl Config {
+    /// Whether a page with this `Origin` header may connect.
+    pub fn allows_origin(&self, origin: Option<&str>) -> bool {
+        match origin {
+            None => true,
+            Some(origin) => {
+                self.allowed_origins.is_empty()
+                    || self.allowed_origins.iter().any(|allowed| allowed == origin)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_origin_is_allowed_until_a_list_is_given() {
+        let open = Config::default();
+        assert!(open.allows_origin(Some("https://anyone.example")));
+        let strict = Config {
+            allowed_origins: vec!["https://app.test".into()],
+            ..Config::default()
+        };
+        assert!(strict.allows_origin(Some("https://app.test")));
+        assert!(!strict.allows_origin(Some("https://evil.example")));
+        assert!(!strict.allows_origin(Some("https://app.test.evil.example")));
+        assert!(
+            strict.allows_origin(None),
+            "non-browser clients send no Origin"
+        );
     }
 }

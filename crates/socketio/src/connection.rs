@@ -18,13 +18,28 @@ use crate::channels::{on_subscribe, on_unsubscribe};
 use crate::ordering::{Arrivals, Ticket};
 use crate::whisper::on_client_event;
 
-/// Connect middleware: registers the socket's handlers, arrival counters and whisper budget
-/// before the client is told it is connected.
+/// A page from an origin that is not allowed tried to connect.
+#[derive(Debug, thiserror::Error)]
+#[error("origin not allowed")]
+pub(crate) struct OriginNotAllowed;
+
+/// Connect middleware: refuses pages from origins that are not allowed (they would otherwise
+/// use their visitor's session cookie to join private channels), then registers the socket's
+/// handlers, arrival counters and whisper budget before the client is told it is connected.
 pub(crate) async fn prepare_socket(
     socket: SocketRef,
     State(front_end): State<Arc<FrontEnd>>,
-) -> Result<(), std::convert::Infallible> {
+) -> Result<(), OriginNotAllowed> {
     let config = &front_end.config;
+    let origin = socket
+        .req_parts()
+        .headers
+        .get("origin")
+        .map(|value| value.to_str().unwrap_or("(not text)"));
+    if !config.allows_origin(origin) {
+        tracing::info!(socket = %socket.id, ?origin, "connection refused: origin not allowed");
+        return Err(OriginNotAllowed);
+    }
     socket.extensions.insert(Arrivals::new());
     socket.extensions.insert(Arc::new(RateLimiter::new(
         config.client_events_per_second,

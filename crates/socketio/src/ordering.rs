@@ -83,6 +83,12 @@ impl Arrivals {
         Turn(self.clone())
     }
 
+    /// Tickets taken and not yet served.
+    fn waiting(&self) -> u64 {
+        let issued = self.0.issued.load(Ordering::Relaxed);
+        issued.saturating_sub(*self.0.serving.borrow())
+    }
+
     fn take_ticket(&self) -> Ticket {
         Ticket {
             arrivals: Some(self.clone()),
@@ -137,39 +143,53 @@ impl Drop for Turn {
     }
 }
 
-/// The socket has no [`Arrivals`]: it was not set up by `prepare_socket`.
-#[derive(Debug, Error)]
-#[error("socket has no arrival counters; it was not prepared on connect")]
-pub struct Unprepared;
+/// Events one socket may have waiting for their turn. A client that sends more while earlier
+/// ones wait (for the app's authorization, say) has the excess dropped rather than queued
+/// without bound. Echo sends one event per channel it uses, far fewer.
+pub const MAX_WAITING_EVENTS: u64 = 256;
 
-fn ticket_of<A: Adapter>(socket: &Socket<A>) -> Result<Ticket, Unprepared> {
+/// Why an event got no ticket; its handler does not run.
+#[derive(Debug, Error)]
+pub enum NoTicket {
+    #[error("socket has no arrival counters; it was not prepared on connect")]
+    Unprepared,
+    #[error("{0} events of this socket are already waiting; this one is dropped")]
+    Backlog(u64),
+}
+
+fn arrivals_of<A: Adapter>(socket: &Socket<A>) -> Result<Arrivals, NoTicket> {
     socket
         .extensions
         .get::<Arrivals>()
-        .map(|arrivals| arrivals.take_ticket())
-        .ok_or(Unprepared)
+        .ok_or(NoTicket::Unprepared)
 }
 
 impl<A: Adapter> FromMessageParts<A> for Ticket {
-    type Error = Unprepared;
+    type Error = NoTicket;
 
     fn from_message_parts(
         socket: &Arc<Socket<A>>,
         _: &mut Value,
         _: &Option<i64>,
     ) -> Result<Self, Self::Error> {
-        ticket_of(socket)
+        let arrivals = arrivals_of(socket)?;
+        let waiting = arrivals.waiting();
+        if waiting >= MAX_WAITING_EVENTS {
+            return Err(NoTicket::Backlog(waiting));
+        }
+        Ok(arrivals.take_ticket())
     }
 }
 
 impl<A: Adapter> FromDisconnectParts<A> for Ticket {
-    type Error = Unprepared;
+    type Error = NoTicket;
 
+    /// A disconnect always gets its ticket: the socket must leave the hub.
     fn from_disconnect_parts(
         socket: &Arc<Socket<A>>,
         _: DisconnectReason,
     ) -> Result<Self, Self::Error> {
-        ticket_of(socket)
+        arrivals_of(socket).map(|arrivals| arrivals.take_ticket())
     }
 }
 
@@ -224,6 +244,18 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(5), last.wait())
             .await
             .expect("the last event gets its turn");
+    }
+
+    #[test]
+    fn waiting_counts_the_tickets_not_yet_served() {
+        let arrivals = Arrivals::new();
+        assert_eq!(arrivals.waiting(), 1, "the connect handler's turn");
+        let connect = arrivals.connect_turn();
+        let _first = arrivals.take_ticket();
+        let _second = arrivals.take_ticket();
+        assert_eq!(arrivals.waiting(), 3);
+        drop(connect);
+        assert_eq!(arrivals.waiting(), 2);
     }
 
     #[tokio::test]

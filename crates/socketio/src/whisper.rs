@@ -11,7 +11,10 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 use sidecast_core::{ChannelName, EventName, Payload, RateLimiter, Whisper};
+use socketioxide::adapter::Adapter;
 use socketioxide::extract::{SocketRef, State, TryData};
+use socketioxide::handler::FromMessageParts;
+use socketioxide::socket::Socket;
 
 use crate::FrontEnd;
 use crate::connection::socket_id;
@@ -25,17 +28,40 @@ struct ClientEvent {
     data: Option<Value>,
 }
 
+/// Whether the socket's whisper budget allowed this one. An extractor, so that the budget is
+/// spent as whispers arrive and in their order (handlers run as separate tasks, in any order),
+/// and a flood is dropped at once instead of queueing for turns.
+pub(crate) struct WithinBudget(bool);
+
+impl<A: Adapter> FromMessageParts<A> for WithinBudget {
+    type Error = std::convert::Infallible;
+
+    fn from_message_parts(
+        socket: &Arc<Socket<A>>,
+        _: &mut socketioxide::handler::Value,
+        _: &Option<i64>,
+    ) -> Result<Self, Self::Error> {
+        let limiter = socket.extensions.get::<Arc<RateLimiter>>();
+        Ok(WithinBudget(limiter.is_none_or(|limiter| limiter.allow())))
+    }
+}
+
 pub(crate) async fn on_client_event(
     socket: SocketRef,
     State(front_end): State<Arc<FrontEnd>>,
+    WithinBudget(allowed): WithinBudget,
     TryData(request): TryData<Value>,
     ticket: Ticket,
 ) {
-    // Taking the turn orders a whisper after the subscription sent before it.
-    let _turn = ticket.wait().await;
     let Some(id) = socket_id(&socket) else {
         return;
     };
+    if !allowed {
+        tracing::debug!(socket = %id, "client event dropped: over the rate limit");
+        return;
+    }
+    // Taking the turn orders a whisper after the subscription sent before it.
+    let _turn = ticket.wait().await;
     let whisper = match request
         .map_err(|e| e.to_string())
         .and_then(|r| parse(r, front_end.config.max_client_event_bytes))
@@ -46,14 +72,6 @@ pub(crate) async fn on_client_event(
             return;
         }
     };
-    if socket
-        .extensions
-        .get::<Arc<RateLimiter>>()
-        .is_some_and(|limiter| !limiter.allow())
-    {
-        tracing::debug!(socket = %id, channel = %whisper.channel, "client event dropped: over the rate limit");
-        return;
-    }
     match front_end.hub.whisper(&id, &whisper) {
         Ok(report) => {
             tracing::trace!(socket = %id, channel = %whisper.channel, delivered = report.delivered, "client event relayed")

@@ -36,6 +36,14 @@ export function tempDir() {
     return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Every child still running, so a test file can stop whatever a failed test left behind. */
+const running = new Set();
+
+/** Stops every child this process started that is still running. */
+export async function stopAll() {
+    await Promise.all([...running].map((child) => child.stop()));
+}
+
 /** A child process whose output is kept, with a way to wait for a line and to stop it. */
 class Child {
     constructor(command, args, options) {
@@ -44,7 +52,11 @@ class Child {
         // outlive a signalled master otherwise).
         this.process = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
         this.pid = this.process.pid;
-        this.exited = new Promise((ok) => this.process.once('exit', (code, signal) => ok({ code, signal })));
+        running.add(this);
+        this.exited = new Promise((ok) => this.process.once('exit', (code, signal) => {
+            running.delete(this);
+            ok({ code, signal });
+        }));
         for (const stream of [this.process.stdout, this.process.stderr]) {
             stream.setEncoding('utf8');
             stream.on('data', (chunk) => { this.output += chunk; });
