@@ -90,6 +90,24 @@ pub enum WhisperRefused {
     NotSubscribed(ChannelName),
 }
 
+/// What is known of one channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChannelInfo {
+    /// Connections subscribed to it.
+    pub subscription_count: usize,
+    /// Distinct users present, for a presence channel.
+    pub user_count: Option<usize>,
+}
+
+impl Channel {
+    fn info(&self) -> ChannelInfo {
+        ChannelInfo {
+            subscription_count: self.subscribers.len(),
+            user_count: self.roster.as_ref().map(|roster| roster.members().len()),
+        }
+    }
+}
+
 /// What one publication did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DeliveryReport {
@@ -290,6 +308,27 @@ impl Hub {
             .channels
             .get(channel)
             .map_or(0, |entry| entry.subscribers.len())
+    }
+
+    /// Subscriber and user counts of one channel; zero for a channel nobody is in.
+    pub fn channel(&self, channel: &ChannelName) -> ChannelInfo {
+        self.read()
+            .channels
+            .get(channel)
+            .map_or_else(ChannelInfo::default, Channel::info)
+    }
+
+    /// Every occupied channel whose name starts with `prefix`, by name.
+    pub fn channels(&self, prefix: &str) -> Vec<(ChannelName, ChannelInfo)> {
+        let registry = self.read();
+        let mut channels: Vec<_> = registry
+            .channels
+            .iter()
+            .filter(|(name, _)| name.as_str().starts_with(prefix))
+            .map(|(name, entry)| (name.clone(), entry.info()))
+            .collect();
+        channels.sort_by(|a, b| a.0.cmp(&b.0));
+        channels
     }
 
     /// The users present in a presence channel, in joining order.

@@ -32,7 +32,7 @@ pub mod stats;
 pub mod subscriber;
 
 pub use auth::{Access, AuthDenied, AuthRequest, Authorization, Authorizer};
-pub use hub::{DeliveryReport, Hub, SubscribeError, Subscribed, WhisperRefused};
+pub use hub::{ChannelInfo, DeliveryReport, Hub, SubscribeError, Subscribed, WhisperRefused};
 pub use limits::RateLimiter;
 pub use message::{InvalidPayload, Message, Payload, Publication, Whisper};
 pub use names::{ChannelKind, ChannelName, EventName, InvalidName, SocketId};

@@ -27,6 +27,11 @@ impl Payload {
         Ok(Payload(Arc::from(raw)))
     }
 
+    /// A payload from raw JSON a deserializer has already checked.
+    pub fn from_raw(raw: Box<RawValue>) -> Self {
+        Payload(Arc::from(raw))
+    }
+
     /// A payload from a value already parsed (what a client sent).
     pub fn from_value(value: &serde_json::Value) -> Self {
         let raw =

@@ -11,9 +11,11 @@
 //!   loop, and one reader task per connection.
 //! - [`publication`]: turning a decoded `PUBLISH` frame into a core publication, refusing bad
 //!   names and non-JSON payloads one event at a time.
+//! - [`redis`]: Laravel's stock `redis` broadcaster, as laravel-echo-server subscribed to it.
 #![forbid(unsafe_code)]
 
 pub mod publication;
+pub mod redis;
 pub mod unix;
 
 pub use unix::{BindError, UnixIngest};

@@ -1,19 +1,16 @@
-//! The command line. Every option also reads an environment variable, so a container can be
-//! configured without a wrapper script.
+//! The command line: laravel-echo-server's commands (`init`, `start`, `stop`, `client:add`,
+//! `client:remove`) plus `status`. Every `start` option also reads a `SIDECAST_*` environment
+//! variable and wins over the config file; see `config` for the order.
 
-use std::net::IpAddr;
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
-
-use crate::server::Settings;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "sidecast",
     version,
-    about = "Real-time broadcasting for Laravel: a Laravel Echo WebSocket server fed by PHP over a Unix socket."
+    about = "Real-time broadcasting for Laravel: a Laravel Echo WebSocket server fed by PHP over a Unix socket, a drop-in for laravel-echo-server."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -22,90 +19,215 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve Echo clients and take events from PHP until SIGTERM or SIGINT.
+    /// Serve Echo clients until SIGTERM or SIGINT (reads laravel-echo-server.json if present).
     Start(StartArgs),
+    /// Stop the server started from this directory's config file.
+    Stop(FileArgs),
+    /// Write a laravel-echo-server.json, asking laravel-echo-server's questions.
+    Init(InitArgs),
+    /// Add an HTTP API client (or give an existing one a new key).
+    #[command(name = "client:add")]
+    ClientAdd(ClientAddArgs),
+    /// Remove an HTTP API client.
+    #[command(name = "client:remove")]
+    ClientRemove(ClientRemoveArgs),
+    /// Say whether the server of this config file runs, and ask it for its figures.
+    Status(FileArgs),
+}
+
+/// Where the config file is: `<dir>/<config>`.
+#[derive(Debug, Clone, Args)]
+pub struct FileArgs {
+    /// The config file, relative to --dir.
+    #[arg(long, default_value = "laravel-echo-server.json")]
+    pub config: PathBuf,
+
+    /// The working directory (default: the current one); its .env is read too.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+impl FileArgs {
+    pub fn dir(&self) -> PathBuf {
+        self.dir.clone().unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir().join(&self.config)
+    }
+
+    /// Whether --config was given (a missing file is then an error, not "no file").
+    pub fn explicit(&self) -> bool {
+        self.config != Path::new("laravel-echo-server.json")
+    }
 }
 
 #[derive(Debug, Args)]
 pub struct StartArgs {
-    /// Address Echo clients connect to.
-    #[arg(long, env = "SIDECAST_HOST", default_value = "127.0.0.1")]
-    pub host: IpAddr,
+    #[command(flatten)]
+    pub file: FileArgs,
 
-    /// Port Echo clients connect to (socket.io at /socket.io/).
-    #[arg(long, env = "SIDECAST_PORT", default_value_t = 6001)]
-    pub port: u16,
+    /// Stop a server already running from the same config file, then start.
+    #[arg(long)]
+    pub force: bool,
 
-    /// Unix socket PHP sends events to.
-    #[arg(long, env = "SIDECAST_SOCKET", default_value = sidecast_wire::DEFAULT_SOCKET_PATH)]
-    pub socket: PathBuf,
+    /// Log every connection, subscription and event (devMode).
+    #[arg(long)]
+    pub dev: bool,
 
-    /// Largest frame accepted from PHP, in bytes; a larger one closes that connection.
-    #[arg(long, env = "SIDECAST_MAX_FRAME_BYTES", default_value_t = 1024 * 1024,
+    /// Address Echo clients connect to [default: 127.0.0.1; the file's "host"].
+    #[arg(long, env = "SIDECAST_HOST")]
+    pub host: Option<String>,
+
+    /// Port Echo clients connect to, socket.io at /socket.io/ [default: 6001].
+    #[arg(long, env = "SIDECAST_PORT")]
+    pub port: Option<u16>,
+
+    /// Unix socket PHP sends events to [default: /tmp/sidecast.sock].
+    #[arg(long, env = "SIDECAST_SOCKET")]
+    pub socket: Option<PathBuf>,
+
+    /// Largest frame accepted from PHP, in bytes [default: 1048576].
+    #[arg(long, env = "SIDECAST_MAX_FRAME_BYTES",
           value_parser = clap::value_parser!(u32).range(64..=16 * 1024 * 1024))]
-    pub max_frame_bytes: u32,
+    pub max_frame_bytes: Option<u32>,
 
-    /// Packets queued per client before further events to it are dropped (and counted).
-    #[arg(long, env = "SIDECAST_CLIENT_BUFFER", default_value_t = 4096,
+    /// Packets queued per client before further events to it are dropped [default: 4096].
+    #[arg(long, env = "SIDECAST_CLIENT_BUFFER",
           value_parser = clap::value_parser!(u32).range(16..=1_000_000))]
-    pub client_buffer: u32,
+    pub client_buffer: Option<u32>,
 
     /// Base URL of the Laravel app that authorizes private and presence channels; repeat it
-    /// (or separate with commas) for several, chosen by the client's Referer.
-    #[arg(
-        long = "auth-host",
-        env = "SIDECAST_AUTH_HOST",
-        value_delimiter = ',',
-        default_value = "http://localhost"
-    )]
+    /// or separate with commas [default: http://localhost].
+    #[arg(long = "auth-host", env = "SIDECAST_AUTH_HOST", value_delimiter = ',')]
     pub auth_hosts: Vec<String>,
 
-    /// Path of the app's channel authorization endpoint.
-    #[arg(
-        long,
-        env = "SIDECAST_AUTH_ENDPOINT",
-        default_value = "/broadcasting/auth"
-    )]
-    pub auth_endpoint: String,
+    /// Path of the app's channel authorization endpoint [default: /broadcasting/auth].
+    #[arg(long, env = "SIDECAST_AUTH_ENDPOINT")]
+    pub auth_endpoint: Option<String>,
 
-    /// Seconds one authorization may take before the client gets `subscription_error` 0.
-    #[arg(long, env = "SIDECAST_AUTH_TIMEOUT", default_value_t = 5.0, value_parser = seconds)]
-    pub auth_timeout: f64,
+    /// Seconds one authorization may take [default: 5].
+    #[arg(long, env = "SIDECAST_AUTH_TIMEOUT", value_parser = seconds)]
+    pub auth_timeout: Option<f64>,
 
-    /// Authorization requests to the app in flight at once; more wait for a free slot.
-    #[arg(long, env = "SIDECAST_AUTH_MAX_IN_FLIGHT", default_value_t = 64,
+    /// Authorization requests to the app in flight at once [default: 64].
+    #[arg(long, env = "SIDECAST_AUTH_MAX_IN_FLIGHT",
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub auth_max_in_flight: u32,
+    pub auth_max_in_flight: Option<u32>,
 
-    /// Accept any TLS certificate from the app. For development with self-signed
-    /// certificates only.
+    /// Accept any TLS certificate from the app (development only).
     #[arg(long, env = "SIDECAST_AUTH_INSECURE")]
     pub auth_insecure: bool,
 
     /// Origin of a page allowed to connect (https://app.test); repeat it or separate with
-    /// commas. Unset: any page may connect, as with laravel-echo-server.
+    /// commas [default: any].
     #[arg(long = "allowed-origin", env = "SIDECAST_ALLOWED_ORIGINS", value_delimiter = ',',
           value_parser = origin)]
     pub allowed_origins: Vec<String>,
 
-    /// Largest whisper (client event) data, in bytes; larger ones are dropped.
-    #[arg(long, env = "SIDECAST_CLIENT_EVENT_MAX_BYTES", default_value_t = 16 * 1024,
+    /// Largest whisper (client event) data, in bytes [default: 16384].
+    #[arg(long, env = "SIDECAST_CLIENT_EVENT_MAX_BYTES",
           value_parser = clap::value_parser!(u32).range(16..=1024 * 1024))]
-    pub client_event_max_bytes: u32,
+    pub client_event_max_bytes: Option<u32>,
 
-    /// Whispers one client may send per second on average; more are dropped.
-    #[arg(long, env = "SIDECAST_CLIENT_EVENTS_PER_SECOND", default_value_t = 50,
+    /// Whispers one client may send per second on average [default: 50].
+    #[arg(long, env = "SIDECAST_CLIENT_EVENTS_PER_SECOND",
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub client_events_per_second: u32,
+    pub client_events_per_second: Option<u32>,
 
-    /// Whispers one client may send in a burst.
-    #[arg(long, env = "SIDECAST_CLIENT_EVENT_BURST", default_value_t = 100,
+    /// Whispers one client may send in a burst [default: 100].
+    #[arg(long, env = "SIDECAST_CLIENT_EVENT_BURST",
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub client_event_burst: u32,
+    pub client_event_burst: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The directory to write the file to (default: the current one).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+
+    /// Ask nothing: use the options given and defaults for the rest.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Overwrite an existing file without asking.
+    #[arg(long)]
+    pub force: bool,
+
+    /// The file name to save as [default: laravel-echo-server.json].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+
+    /// Development mode (verbose logs).
+    #[arg(long)]
+    pub dev_mode: Option<bool>,
+
+    /// Port to serve from [default: 6001].
+    #[arg(long)]
+    pub port: Option<u16>,
+
+    /// Where presence members were stored: redis or sqlite (sidecast keeps them in memory).
+    #[arg(long, value_parser = ["redis", "sqlite"])]
+    pub database: Option<String>,
+
+    /// The Laravel app's base URL [default: http://localhost].
+    #[arg(long)]
+    pub auth_host: Option<String>,
+
+    /// http or https.
+    #[arg(long, value_parser = ["http", "https"])]
+    pub protocol: Option<String>,
+
+    /// Certificate file, for https.
+    #[arg(long)]
+    pub ssl_cert_path: Option<String>,
+
+    /// Key file, for https.
+    #[arg(long)]
+    pub ssl_key_path: Option<String>,
+
+    /// Generate an HTTP API client id and key.
+    #[arg(long)]
+    pub add_client: Option<bool>,
+
+    /// Allow cross-origin requests to the HTTP API.
+    #[arg(long)]
+    pub cors_allow: Option<bool>,
+
+    /// Origin allowed to call the HTTP API [default: http://localhost:80].
+    #[arg(long)]
+    pub allow_origin: Option<String>,
+
+    /// Methods allowed for CORS [default: GET, POST].
+    #[arg(long)]
+    pub allow_methods: Option<String>,
+
+    /// Headers allowed for CORS.
+    #[arg(long)]
+    pub allow_headers: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ClientAddArgs {
+    /// The client's app id; generated when omitted.
+    pub app_id: Option<String>,
+
+    #[command(flatten)]
+    pub file: FileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ClientRemoveArgs {
+    /// The app id of the client to remove.
+    pub app_id: String,
+
+    #[command(flatten)]
+    pub file: FileArgs,
 }
 
 /// An origin as browsers send it: scheme, host and port only, no trailing slash.
-fn origin(text: &str) -> Result<String, String> {
+pub fn origin(text: &str) -> Result<String, String> {
     let trimmed = text.trim_end_matches('/');
     let (scheme, rest) = trimmed
         .split_once("://")
@@ -127,34 +249,5 @@ fn seconds(text: &str) -> Result<f64, String> {
         Ok(value)
     } else {
         Err(format!("{value} is not between 0 and 3600 seconds"))
-    }
-}
-
-impl From<StartArgs> for Settings {
-    fn from(args: StartArgs) -> Self {
-        let socketio = sidecast_socketio::Config {
-            max_buffer_size: args.client_buffer as usize,
-            max_client_event_bytes: args.client_event_max_bytes as usize,
-            client_events_per_second: args.client_events_per_second,
-            client_event_burst: args.client_event_burst,
-            allowed_origins: args.allowed_origins,
-            ..Default::default()
-        };
-        let auth = sidecast_auth::Config {
-            hosts: args.auth_hosts,
-            endpoint: args.auth_endpoint,
-            timeout: Duration::from_secs_f64(args.auth_timeout),
-            max_in_flight: args.auth_max_in_flight as usize,
-            verify_tls: !args.auth_insecure,
-        };
-        Settings {
-            http_addr: (args.host, args.port).into(),
-            socket_path: args.socket,
-            limits: sidecast_wire::Limits {
-                max_frame_bytes: args.max_frame_bytes as usize,
-            },
-            socketio,
-            auth,
-        }
     }
 }

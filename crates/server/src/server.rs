@@ -1,4 +1,5 @@
-//! Wiring: the hub, the ingest socket and the socket.io front end, with their shutdown.
+//! Wiring: the hub; the ways events come in (the Unix socket, Redis, the HTTP API); the
+//! socket.io front end; and their shutdown.
 
 use std::future::Future;
 use std::io;
@@ -8,15 +9,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sidecast_core::Hub;
+use sidecast_ingest::redis::RedisSource;
 use sidecast_ingest::{BindError, UnixIngest};
 use thiserror::Error;
-use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 /// How long connections get to close after a stop signal before the process exits anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
-/// Everything `sidecast start` needs, already validated.
+/// Everything `sidecast start` needs, already validated (see `config`).
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub http_addr: SocketAddr,
@@ -24,6 +26,23 @@ pub struct Settings {
     pub limits: sidecast_wire::Limits,
     pub socketio: sidecast_socketio::Config,
     pub auth: sidecast_auth::Config,
+    /// Laravel's `redis` broadcaster, subscribed to when set.
+    pub redis: Option<RedisSource>,
+    /// laravel-echo-server's HTTP API, served when set.
+    pub api: Option<sidecast_api::Config>,
+    /// HTTPS and WSS when set.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The certificate files of `protocol: https`.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// Intermediate certificates, sent after `cert`.
+    pub chain: Option<PathBuf>,
+    /// For an encrypted key.
+    pub passphrase: Option<String>,
 }
 
 #[derive(Debug, Error)]
@@ -34,6 +53,8 @@ pub enum StartError {
     Ingest(#[from] BindError),
     #[error("cannot listen for Echo clients on {addr}: {source}")]
     Http { addr: SocketAddr, source: io::Error },
+    #[error("cannot use the TLS certificate: {0}")]
+    Tls(String),
 }
 
 /// Both listeners, bound, not yet serving.
@@ -41,26 +62,32 @@ pub struct Server {
     settings: Settings,
     authorizer: sidecast_auth::LaravelAuthorizer,
     ingest: UnixIngest,
-    http: TcpListener,
+    http: std::net::TcpListener,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
 }
 
 impl Server {
-    /// Binds the Unix socket first (so a second sidecar on the same path stops here, before
-    /// touching the network), then the TCP port.
+    /// Checks the certificate, binds the Unix socket (so a second sidecar on the same path
+    /// stops here, before touching the network), then the TCP port.
     pub async fn bind(settings: Settings) -> Result<Self, StartError> {
         let authorizer = sidecast_auth::LaravelAuthorizer::new(settings.auth.clone())?;
+        let tls = match &settings.tls {
+            Some(files) => Some(crate::tls::load(files).await.map_err(StartError::Tls)?),
+            None => None,
+        };
         let ingest = UnixIngest::bind(&settings.socket_path)?;
-        let http = TcpListener::bind(settings.http_addr)
-            .await
-            .map_err(|source| StartError::Http {
-                addr: settings.http_addr,
-                source,
-            })?;
+        let http_error = |source| StartError::Http {
+            addr: settings.http_addr,
+            source,
+        };
+        let http = std::net::TcpListener::bind(settings.http_addr).map_err(http_error)?;
+        http.set_nonblocking(true).map_err(http_error)?;
         Ok(Server {
             settings,
             authorizer,
             ingest,
             http,
+            tls,
         })
     }
 
@@ -73,7 +100,7 @@ impl Server {
             Arc::new(self.authorizer),
             &self.settings.socketio,
         );
-        let app = crate::http::router(socketio, &self.settings.socketio.allowed_origins);
+        let app = crate::http::router(socketio, &self.settings, hub.clone());
         if self.settings.socketio.allowed_origins.is_empty() {
             tracing::info!("pages from any origin may connect; list yours with --allowed-origin");
         }
@@ -85,10 +112,13 @@ impl Server {
             }
         };
 
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
         tracing::info!(
-            echo = %format!("http://{}/socket.io/", self.http.local_addr()?),
+            echo = %format!("{scheme}://{}/socket.io/", self.http.local_addr()?),
             socket = %self.ingest.path().display(),
             auth = %format!("{}{}", self.settings.auth.hosts.join(" | "), self.settings.auth.endpoint),
+            redis = %self.settings.redis.as_ref().map_or("off".to_owned(), |r| format!("{}:{} {}*", r.host, r.port, r.key_prefix)),
+            http_api = self.settings.api.is_some(),
             "sidecast is listening",
         );
         let mut ingest = tokio::spawn(self.ingest.serve(
@@ -96,11 +126,14 @@ impl Server {
             self.settings.limits,
             when_stopped(),
         ));
-        let mut http = tokio::spawn(
-            axum::serve(self.http, app)
-                .with_graceful_shutdown(when_stopped())
-                .into_future(),
-        );
+        let redis = self.settings.redis.clone().map(|source| {
+            tokio::spawn(sidecast_ingest::redis::subscribe(
+                source,
+                hub.clone(),
+                when_stopped(),
+            ))
+        });
+        let mut http = serve_http(self.http, self.tls, app, when_stopped())?;
 
         // Either listener ending on its own is a failure: without ingest no event gets in,
         // without HTTP no client does. Stop the other one and report it.
@@ -122,6 +155,9 @@ impl Server {
 
         let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
             io.close().await;
+            if let Some(redis) = redis {
+                let _ = redis.await;
+            }
             (ingest.await, http.await)
         })
         .await;
@@ -137,4 +173,34 @@ impl Server {
         tracing::info!(stats = ?hub.stats(), "sidecast stopped");
         Ok(())
     }
+}
+
+/// Serves `app` on `listener`, over TLS when `tls` is set, until `stopped` completes.
+fn serve_http(
+    listener: std::net::TcpListener,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    app: axum::Router,
+    stopped: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<JoinHandle<io::Result<()>>> {
+    let service = app.into_make_service();
+    Ok(match tls {
+        Some(config) => {
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                stopped.await;
+                stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
+            });
+            let server = axum_server::from_tcp_rustls(listener, config)?.handle(handle);
+            tokio::spawn(async move { server.serve(service).await })
+        }
+        None => {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            tokio::spawn(async move {
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(stopped)
+                    .await
+            })
+        }
+    })
 }

@@ -429,3 +429,29 @@ fn whispers_are_refused_on_public_channels_from_outsiders_and_without_the_prefix
     assert!(insider.received().is_empty());
     assert!(outsider.received().is_empty());
 }
+
+#[test]
+fn channels_can_be_listed_by_prefix_with_their_counts() {
+    let hub = Hub::new();
+    connected(&hub, "a", &["orders", "orders.1"]);
+    connected(&hub, "b", &["orders"]);
+    present(&hub, "c", "presence-room", 1);
+    present(&hub, "d", "presence-room", 1);
+    present(&hub, "e", "presence-room", 2);
+
+    let listed: Vec<(String, usize, Option<usize>)> = hub
+        .channels("")
+        .into_iter()
+        .map(|(name, info)| (name.to_string(), info.subscription_count, info.user_count))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("orders".into(), 2, None),
+            ("orders.1".into(), 1, None),
+            ("presence-room".into(), 3, Some(2)),
+        ]
+    );
+    assert_eq!(hub.channels("presence-").len(), 1);
+    assert_eq!(hub.channel(&channel("nobody")), ChannelInfo::default());
+}

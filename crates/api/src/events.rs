@@ -1,0 +1,137 @@
+//! `POST /apps/{appId}/events`: publishing over HTTP.
+//!
+//! Takes laravel-echo-server's body, `{"channel": …, "name": …, "data": …, "socket_id": …}` with
+//! `channels` instead of `channel` for several, and therefore also what Laravel's `pusher`
+//! driver sends (`channels`, `name`, `data` as a JSON string, `socket_id`). A `data` string is
+//! parsed as JSON when it is JSON, as laravel-echo-server did.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+use sidecast_core::{ChannelName, EventName, Payload, Publication, SocketId};
+
+use crate::{Api, Failure, access};
+
+const INCOMPLETE: &str = "Event must include channel, event name and data";
+
+pub(crate) async fn publish(
+    State(api): State<Arc<Api>>,
+    Path(app_id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, Failure> {
+    access::check(&api.config.clients, &app_id, &headers, query.as_deref())?;
+    let limit = api.config.max_body_bytes;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        Failure::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than {limit} bytes"),
+        )
+    })?;
+    let publication = parse(&bytes)?;
+    let report = api.hub.publish(&publication);
+    tracing::debug!(%app_id, event = %publication.event, delivered = report.delivered, "event published over HTTP");
+    Ok(Json(json!({ "message": "ok" })))
+}
+
+fn parse(body: &[u8]) -> Result<Publication, Failure> {
+    let bad = |message: String| Failure::new(StatusCode::BAD_REQUEST, message);
+    let body: Value =
+        serde_json::from_slice(body).map_err(|e| bad(format!("the body is not JSON: {e}")))?;
+    let channels: Vec<&str> = match (body.get("channels"), body.get("channel")) {
+        (Some(Value::Array(list)), _) => list
+            .iter()
+            .map(|channel| {
+                channel
+                    .as_str()
+                    .ok_or_else(|| bad("channels must be strings".into()))
+            })
+            .collect::<Result<_, _>>()?,
+        (None, Some(Value::String(channel))) => vec![channel.as_str()],
+        _ => return Err(bad(INCOMPLETE.into())),
+    };
+    let (Some(Value::String(name)), Some(data)) = (body.get("name"), body.get("data")) else {
+        return Err(bad(INCOMPLETE.into()));
+    };
+    if channels.is_empty() {
+        return Err(bad(INCOMPLETE.into()));
+    }
+    let payload = match data {
+        Value::String(text) => serde_json::from_str::<Value>(text)
+            .map(|parsed| Payload::from_value(&parsed))
+            .unwrap_or_else(|_| Payload::from_value(data)),
+        other => Payload::from_value(other),
+    };
+    let except = match body.get("socket_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(id)) if id.is_empty() => None,
+        Some(Value::String(id)) => {
+            Some(SocketId::new(id).map_err(|e| bad(format!("socket_id: {e}")))?)
+        }
+        Some(_) => return Err(bad("socket_id must be a string".into())),
+    };
+    Ok(Publication {
+        channels: channels
+            .into_iter()
+            .map(|name| ChannelName::new(name).map_err(|e| bad(e.to_string())))
+            .collect::<Result<_, _>>()?,
+        event: EventName::new(name).map_err(|e| bad(e.to_string()))?,
+        payload,
+        except,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn laravel_echo_server_bodies_and_pusher_driver_bodies_are_understood() {
+        let les =
+            parse(br#"{"channel":"orders","name":"Shipped","data":{"id":1},"socket_id":"s1"}"#)
+                .unwrap();
+        assert_eq!(les.channels[0].as_str(), "orders");
+        assert_eq!(les.payload.as_str(), r#"{"id":1}"#);
+        assert_eq!(les.except.as_ref().map(SocketId::as_str), Some("s1"));
+
+        let pusher = parse(br#"{"name":"App\\Events\\Shipped","data":"{\"id\":2}","channels":["a","private-b"],"socket_id":null}"#).unwrap();
+        assert_eq!(pusher.channels.len(), 2);
+        assert_eq!(pusher.payload.as_str(), r#"{"id":2}"#);
+        assert!(pusher.except.is_none());
+
+        let text = parse(br#"{"channel":"a","name":"E","data":"just text"}"#).unwrap();
+        assert_eq!(text.payload.as_str(), r#""just text""#);
+    }
+
+    #[test]
+    fn incomplete_and_malformed_bodies_are_400_with_a_reason() {
+        for (body, reason) in [
+            (&b"{"[..], "the body is not JSON"),
+            (br#"{"name":"E","data":{}}"#, INCOMPLETE),
+            (br#"{"channel":"a","data":{}}"#, INCOMPLETE),
+            (br#"{"channel":"a","name":"E"}"#, INCOMPLETE),
+            (br#"{"channels":[],"name":"E","data":{}}"#, INCOMPLETE),
+            (
+                br#"{"channels":[1],"name":"E","data":{}}"#,
+                "channels must be strings",
+            ),
+            (
+                br#"{"channel":"","name":"E","data":{}}"#,
+                "channel name is empty",
+            ),
+            (
+                br#"{"channel":"a","name":"E","data":{},"socket_id":7}"#,
+                "socket_id must be a string",
+            ),
+        ] {
+            let Failure(status, message) = parse(body).unwrap_err();
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert!(message.starts_with(reason), "{message}");
+        }
+    }
+}

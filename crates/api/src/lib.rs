@@ -1,0 +1,88 @@
+//! laravel-echo-server's HTTP API, over the sidecast core.
+//!
+//! Another way in beside the Unix socket (`POST /apps/{appId}/events`, which is also what
+//! Laravel's `pusher` driver sends when pointed at the sidecar), and a read-only view of the
+//! channels. Every `/apps/{appId}` route needs that app's key, as laravel-echo-server required:
+//! `Authorization: Bearer <key>` or `?auth_key=<key>`, compared in constant time.
+//!
+//! # Layout
+//! - [`access`]: clients, their keys, and the check every route makes.
+//! - [`events`]: publishing, with laravel-echo-server's body and the `pusher` driver's.
+//! - [`query`]: status, channels, one channel, a presence channel's users.
+//! - [`cors`]: the `apiOriginAllow` headers.
+#![forbid(unsafe_code)]
+
+pub mod access;
+pub mod cors;
+pub mod events;
+pub mod query;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use sidecast_core::Hub;
+
+pub use access::Client;
+pub use cors::Cors;
+
+/// How the API is served.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Who may call `/apps/{appId}/…`.
+    pub clients: Vec<Client>,
+    /// Cross-origin access to the API, if any.
+    pub cors: Option<Cors>,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// What every handler shares.
+#[derive(Debug)]
+pub(crate) struct Api {
+    hub: Arc<Hub>,
+    config: Config,
+    started: Instant,
+}
+
+/// The API's routes, to merge into the sidecar's HTTP server.
+pub fn router(hub: Arc<Hub>, config: Config) -> Router {
+    let api = Arc::new(Api {
+        hub,
+        config,
+        started: Instant::now(),
+    });
+    let cors = api.config.cors.clone();
+    let router = Router::new()
+        .route("/", get(|| async { "OK" }))
+        .route("/apps/{app_id}/status", get(query::status))
+        .route("/apps/{app_id}/channels", get(query::channels))
+        .route("/apps/{app_id}/channels/{channel}", get(query::channel))
+        .route("/apps/{app_id}/channels/{channel}/users", get(query::users))
+        .route("/apps/{app_id}/events", post(events::publish))
+        .with_state(api);
+    match cors {
+        Some(cors) => cors::apply(router, cors),
+        None => router,
+    }
+}
+
+/// An error answer: `{"error": "…"}` with a status, as laravel-echo-server answered.
+#[derive(Debug)]
+pub(crate) struct Failure(StatusCode, String);
+
+impl Failure {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Failure(status, message.into())
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        (self.0, axum::Json(json!({ "error": self.1 }))).into_response()
+    }
+}

@@ -1,0 +1,317 @@
+//! The API as a client sees it: requests through the router, answers checked to the byte.
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+use sidecast_api::{Client, Config, Cors, router};
+use sidecast_core::{
+    Access, ChannelName, Hub, Member, Message, Notice, SocketId, Subscriber, Undelivered,
+};
+use tower::ServiceExt;
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+impl Subscriber for Recorder {
+    fn deliver(&self, message: Message<'_>) -> Result<(), Undelivered> {
+        let line = format!(
+            "{} {} {}",
+            message.event,
+            message.channel,
+            message.payload.as_str()
+        );
+        self.0.lock().unwrap().push(line);
+        Ok(())
+    }
+
+    fn notify(&self, _: Notice<'_>) -> Result<(), Undelivered> {
+        Ok(())
+    }
+}
+
+fn config(cors: Option<Cors>) -> Config {
+    Config {
+        clients: vec![Client {
+            app_id: "app1".into(),
+            key: "secret-key".into(),
+        }],
+        cors,
+        max_body_bytes: 1024,
+    }
+}
+
+fn hub_with_subscribers() -> (Arc<Hub>, Arc<Recorder>) {
+    let hub = Arc::new(Hub::new());
+    let recorder = Arc::new(Recorder::default());
+    for (socket, channel, access) in [
+        ("s1", "orders", Access::Public),
+        ("s2", "orders", Access::Public),
+        ("s3", "presence-room", Access::Presence(member(7, "Ann"))),
+        ("s4", "presence-room", Access::Presence(member(7, "Ann"))),
+    ] {
+        let id = SocketId::new(socket).unwrap();
+        hub.connect(id.clone(), recorder.clone());
+        hub.subscribe(&id, ChannelName::new(channel).unwrap(), access)
+            .unwrap();
+    }
+    (hub, recorder)
+}
+
+fn member(id: u64, name: &str) -> Member {
+    Member::new(
+        id.into(),
+        RawValue::from_string(format!("{{\"name\":\"{name}\"}}")).unwrap(),
+    )
+    .unwrap()
+}
+
+async fn call(
+    hub: Arc<Hub>,
+    config: Config,
+    request: Request<Body>,
+) -> (StatusCode, Value, axum::http::HeaderMap) {
+    let response = router(hub, config).oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+    (status, body, headers)
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+fn post(uri: &str, body: &str, bearer: Option<&str>) -> Request<Body> {
+    let mut request = Request::post(uri).header("content-type", "application/json");
+    if let Some(key) = bearer {
+        request = request.header("authorization", format!("Bearer {key}"));
+    }
+    request.body(Body::from(body.to_owned())).unwrap()
+}
+
+#[tokio::test]
+async fn publishing_needs_the_apps_key_and_delivers_to_the_channel() {
+    let (hub, recorder) = hub_with_subscribers();
+    let body = r#"{"channel":"orders","name":"Shipped","data":{"id":1},"socket_id":"s1"}"#;
+
+    let (status, answer, _) = call(
+        hub.clone(),
+        config(None),
+        post("/apps/app1/events", body, Some("secret-key")),
+    )
+    .await;
+    assert_eq!((status, answer), (StatusCode::OK, json!({"message": "ok"})));
+    assert_eq!(
+        *recorder.0.lock().unwrap(),
+        vec![r#"Shipped orders {"id":1}"#],
+        "s1 excluded (toOthers)"
+    );
+
+    let query = "/apps/app1/events?auth_key=secret-key&auth_timestamp=1&auth_signature=x";
+    let (status, _, _) = call(hub.clone(), config(None), post(query, body, None)).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "auth_key, as Laravel's pusher driver sends it"
+    );
+
+    for (uri, key) in [
+        ("/apps/app1/events", Some("wrong")),
+        ("/apps/app1/events", None),
+        ("/apps/app2/events", Some("secret-key")),
+    ] {
+        let (status, answer, _) = call(hub.clone(), config(None), post(uri, body, key)).await;
+        assert_eq!(
+            (status, answer),
+            (StatusCode::FORBIDDEN, json!({"error": "Unauthorized"})),
+            "{uri} {key:?}"
+        );
+    }
+    assert_eq!(
+        recorder.0.lock().unwrap().len(),
+        2,
+        "refused requests published nothing"
+    );
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_bodies_are_refused_with_a_reason() {
+    let (hub, recorder) = hub_with_subscribers();
+    let (status, answer, _) = call(
+        hub.clone(),
+        config(None),
+        post("/apps/app1/events", "{oops", Some("secret-key")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("the body is not JSON")
+    );
+
+    let (status, answer, _) = call(
+        hub.clone(),
+        config(None),
+        post(
+            "/apps/app1/events",
+            r#"{"channel":"orders"}"#,
+            Some("secret-key"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, answer),
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"error": "Event must include channel, event name and data"})
+        )
+    );
+
+    let big = format!(
+        r#"{{"channel":"orders","name":"E","data":"{}"}}"#,
+        "x".repeat(2000)
+    );
+    let (status, answer, _) = call(
+        hub.clone(),
+        config(None),
+        post("/apps/app1/events", &big, Some("secret-key")),
+    )
+    .await;
+    assert_eq!(
+        (status, answer),
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({"error": "the request body is larger than 1024 bytes"})
+        )
+    );
+    assert!(recorder.0.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn channels_can_be_listed_and_inspected() {
+    let (hub, _) = hub_with_subscribers();
+    let key = "?auth_key=secret-key";
+
+    let (status, answer, _) = call(
+        hub.clone(),
+        config(None),
+        get(&format!("/apps/app1/channels{key}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        answer,
+        json!({"channels": {
+            "orders": {"subscription_count": 2, "occupied": true},
+            "presence-room": {"subscription_count": 2, "occupied": true},
+        }})
+    );
+
+    let (_, answer, _) = call(
+        hub.clone(),
+        config(None),
+        get(&format!(
+            "/apps/app1/channels{key}&filter_by_prefix=presence-"
+        )),
+    )
+    .await;
+    assert_eq!(answer["channels"].as_object().unwrap().len(), 1);
+
+    let (_, answer, _) = call(
+        hub.clone(),
+        config(None),
+        get(&format!("/apps/app1/channels/presence-room{key}")),
+    )
+    .await;
+    assert_eq!(
+        answer,
+        json!({"subscription_count": 2, "occupied": true, "user_count": 1})
+    );
+
+    let (_, answer, _) = call(
+        hub.clone(),
+        config(None),
+        get(&format!("/apps/app1/channels/empty{key}")),
+    )
+    .await;
+    assert_eq!(answer, json!({"subscription_count": 0, "occupied": false}));
+
+    let (_, answer, _) = call(
+        hub.clone(),
+        config(None),
+        get(&format!("/apps/app1/channels/presence-room/users{key}")),
+    )
+    .await;
+    assert_eq!(
+        answer,
+        json!({"users": [{"id": 7, "user_info": {"name": "Ann"}}]})
+    );
+
+    let (status, _, _) = call(
+        hub.clone(),
+        config(None),
+        get(&format!("/apps/app1/channels/orders/users{key}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (status, answer, _) = call(
+        hub.clone(),
+        config(None),
+        get(&format!("/apps/app1/status{key}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["subscription_count"], json!(4));
+    assert!(answer["memory_usage"]["rss"].as_u64().unwrap() > 0);
+
+    let (status, _, _) = call(hub.clone(), config(None), get("/apps/app1/channels")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body, _) = call(hub, config(None), get("/")).await;
+    assert_eq!((status, body), (StatusCode::OK, Value::String("OK".into())));
+}
+
+#[tokio::test]
+async fn cors_headers_come_from_api_origin_allow() {
+    let (hub, _) = hub_with_subscribers();
+    let cors = Cors {
+        allow_origin: "http://app.test".into(),
+        allow_methods: "GET, POST".into(),
+        allow_headers: "Authorization, Content-Type".into(),
+    };
+    let preflight = Request::options("/apps/app1/events")
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, headers) = call(hub.clone(), config(Some(cors.clone())), preflight).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(headers["access-control-allow-origin"], "http://app.test");
+    assert_eq!(headers["access-control-allow-methods"], "GET, POST");
+
+    let (_, _, headers) = call(
+        hub.clone(),
+        config(Some(cors)),
+        get("/apps/app1/status?auth_key=secret-key"),
+    )
+    .await;
+    assert_eq!(
+        headers["access-control-allow-headers"],
+        "Authorization, Content-Type"
+    );
+
+    let (_, _, headers) = call(
+        hub,
+        config(None),
+        get("/apps/app1/status?auth_key=secret-key"),
+    )
+    .await;
+    assert!(headers.get("access-control-allow-origin").is_none());
+}

@@ -1,0 +1,308 @@
+//! Where `sidecast start` gets its settings, lowest precedence first:
+//!
+//! 1. built-in defaults;
+//! 2. `laravel-echo-server.json` in the working directory (or `--dir`, `--config`), with every
+//!    key laravel-echo-server knows and sidecast's own `sidecast` section;
+//! 3. laravel-echo-server's `LARAVEL_ECHO_SERVER_*` variables, from the environment or the
+//!    working directory's `.env`;
+//! 4. `SIDECAST_*` variables and command-line options.
+//!
+//! Without a config file, the defaults are sidecast's own: loopback only, no Redis, no HTTP
+//! API. With one, they are laravel-echo-server's: its subscribers (HTTP API and Redis) are on
+//! unless the file turns them off, and `"host": null` means every interface.
+
+mod dotenv;
+mod echo_server;
+mod fields;
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use echo_server::EchoServerFile;
+use thiserror::Error;
+
+use crate::cli::StartArgs;
+use crate::server::{Settings, TlsFiles};
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{}: the config file could not be found", .0.display())]
+    NotFound(PathBuf),
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {problem}", path.display())]
+    Invalid { path: PathBuf, problem: String },
+    #[error("{0}")]
+    Environment(String),
+    #[error("{0}")]
+    Setting(String),
+}
+
+/// The settings, and what the file said that sidecast only notes.
+#[derive(Debug)]
+pub struct Loaded {
+    pub settings: Settings,
+    /// The config file used, if any (its lock file sits beside it).
+    pub file: Option<PathBuf>,
+    pub notices: Vec<String>,
+    /// `devMode` or `--dev`: log at debug level.
+    pub dev_mode: bool,
+}
+
+/// Reads the config file at `path`.
+pub fn read_file(path: &Path) -> Result<EchoServerFile, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => ConfigError::NotFound(path.to_owned()),
+        _ => ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        },
+    })?;
+    EchoServerFile::parse(&text).map_err(|problem| ConfigError::Invalid {
+        path: path.to_owned(),
+        problem,
+    })
+}
+
+pub fn load(args: &StartArgs) -> Result<Loaded, ConfigError> {
+    let path = args.file.path();
+    let (mut file, used) = match read_file(&path) {
+        Ok(file) => (file, Some(path)),
+        Err(ConfigError::NotFound(_)) if !args.file.explicit() => (EchoServerFile::default(), None),
+        Err(error) => return Err(error),
+    };
+    let dotenv = dotenv::read(&args.file.dir()).map_err(ConfigError::Environment)?;
+    file.apply_env(|name| {
+        std::env::var(name)
+            .ok()
+            .or_else(|| dotenv.get(name).cloned())
+    })
+    .map_err(ConfigError::Environment)?;
+    let with_file = used.is_some();
+    let own = &file.sidecast;
+
+    let host = match (&args.host, &file.host) {
+        (Some(host), _) => host.clone(),
+        (None, Some(Some(host))) if !host.is_empty() => host.clone(),
+        (None, Some(_)) => "0.0.0.0".to_owned(),
+        (None, None) => "127.0.0.1".to_owned(),
+    };
+    let port = args.port.or(file.port).unwrap_or(6001);
+    let http_addr = resolve(&host, port)?;
+
+    let defaults = sidecast_socketio::Config::default();
+    let allowed_origins = if !args.allowed_origins.is_empty() {
+        args.allowed_origins.clone()
+    } else if let Some(origins) = &own.allowed_origins {
+        origins
+            .iter()
+            .map(|o| crate::cli::origin(o))
+            .collect::<Result<_, _>>()
+            .map_err(setting("sidecast.allowedOrigins"))?
+    } else {
+        socketio_origins(file.socketio.origins.as_deref().unwrap_or_default())?
+    };
+    let socketio = sidecast_socketio::Config {
+        max_buffer_size: pick(args.client_buffer.map(u64::from), own.client_buffer, 4096) as usize,
+        max_client_event_bytes: pick(
+            args.client_event_max_bytes.map(u64::from),
+            own.client_event_max_bytes,
+            16 * 1024,
+        ) as usize,
+        client_events_per_second: pick(
+            args.client_events_per_second.map(u64::from),
+            own.client_events_per_second,
+            50,
+        ) as u32,
+        client_event_burst: pick(
+            args.client_event_burst.map(u64::from),
+            own.client_event_burst,
+            100,
+        ) as u32,
+        ping_interval: file
+            .socketio
+            .ping_interval_ms
+            .map_or(defaults.ping_interval, Duration::from_millis),
+        ping_timeout: file
+            .socketio
+            .ping_timeout_ms
+            .map_or(defaults.ping_timeout, Duration::from_millis),
+        max_payload: file
+            .socketio
+            .max_http_buffer_size
+            .unwrap_or(defaults.max_payload),
+        allowed_origins,
+    };
+
+    let auth = sidecast_auth::Config {
+        hosts: if !args.auth_hosts.is_empty() {
+            args.auth_hosts.clone()
+        } else {
+            file.auth_hosts
+                .clone()
+                .unwrap_or_else(|| vec!["http://localhost".to_owned()])
+                .into_iter()
+                .map(|host| host.trim_end_matches('/').to_owned())
+                .collect()
+        },
+        endpoint: args
+            .auth_endpoint
+            .clone()
+            .or_else(|| file.auth_endpoint.clone())
+            .unwrap_or_else(|| "/broadcasting/auth".to_owned()),
+        timeout: match args.auth_timeout {
+            Some(seconds) => Duration::from_secs_f64(seconds),
+            None => Duration::from_secs(own.auth_timeout.unwrap_or(5)),
+        },
+        max_in_flight: pick(
+            args.auth_max_in_flight.map(u64::from),
+            own.auth_max_in_flight,
+            64,
+        ) as usize,
+        verify_tls: !(args.auth_insecure || own.auth_insecure == Some(true)),
+    };
+
+    let redis = (with_file && file.subscribers.redis != Some(false)).then(|| {
+        sidecast_ingest::redis::RedisSource {
+            host: file
+                .redis
+                .host
+                .clone()
+                .unwrap_or_else(|| "127.0.0.1".to_owned()),
+            port: file.redis.port.unwrap_or(6379),
+            password: file.redis.password.clone().filter(|p| !p.is_empty()),
+            db: file.redis.db.unwrap_or(0),
+            key_prefix: file.redis.key_prefix.clone().unwrap_or_default(),
+        }
+    });
+
+    let max_frame_bytes = pick(
+        args.max_frame_bytes.map(u64::from),
+        own.max_frame_bytes,
+        1024 * 1024,
+    ) as usize;
+    let api = (with_file && file.subscribers.http != Some(false)).then(|| sidecast_api::Config {
+        clients: file
+            .clients
+            .iter()
+            .map(|client| sidecast_api::Client {
+                app_id: client.app_id.clone(),
+                key: client.key.clone(),
+            })
+            .collect(),
+        cors: (file.api_origin_allow.allow_cors == Some(true)).then(|| sidecast_api::Cors {
+            allow_origin: file
+                .api_origin_allow
+                .allow_origin
+                .clone()
+                .unwrap_or_default(),
+            allow_methods: file
+                .api_origin_allow
+                .allow_methods
+                .clone()
+                .unwrap_or_default(),
+            allow_headers: file
+                .api_origin_allow
+                .allow_headers
+                .clone()
+                .unwrap_or_default(),
+        }),
+        max_body_bytes: max_frame_bytes,
+    });
+
+    let tls = match file.protocol.as_deref() {
+        Some("https") => Some(TlsFiles {
+            cert: required_path(&file.ssl_cert_path, "sslCertPath", &args.file.dir())?,
+            key: required_path(&file.ssl_key_path, "sslKeyPath", &args.file.dir())?,
+            chain: file
+                .ssl_cert_chain_path
+                .as_deref()
+                .filter(|path| !path.is_empty())
+                .map(|path| args.file.dir().join(path)),
+            passphrase: file.ssl_passphrase.clone().filter(|p| !p.is_empty()),
+        }),
+        _ => None,
+    };
+
+    let socket_path = args
+        .socket
+        .clone()
+        .or_else(|| own.socket.as_ref().map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(sidecast_wire::DEFAULT_SOCKET_PATH));
+
+    Ok(Loaded {
+        settings: Settings {
+            http_addr,
+            socket_path,
+            limits: sidecast_wire::Limits { max_frame_bytes },
+            socketio,
+            auth,
+            redis,
+            api,
+            tls,
+        },
+        file: used,
+        notices: file.notices,
+        dev_mode: args.dev || file.dev_mode == Some(true),
+    })
+}
+
+/// The command line's value, else the file's, else the default.
+fn pick(flag: Option<u64>, file: Option<u64>, default: u64) -> u64 {
+    flag.or(file).unwrap_or(default)
+}
+
+fn setting(key: &'static str) -> impl Fn(String) -> ConfigError {
+    move |problem| ConfigError::Setting(format!("{key}: {problem}"))
+}
+
+fn resolve(host: &str, port: u16) -> Result<SocketAddr, ConfigError> {
+    (host, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addresses| addresses.next())
+        .ok_or_else(|| {
+            ConfigError::Setting(format!(
+                "host: \"{host}\" is not an address or a name this machine can resolve"
+            ))
+        })
+}
+
+/// socket.io 2's `origins`: `*:*` (or `*`) for any; otherwise `scheme://host:port` entries,
+/// taken as origins (a default port is dropped, as browsers do).
+fn socketio_origins(entries: &[String]) -> Result<Vec<String>, ConfigError> {
+    let mut origins = Vec::new();
+    for entry in entries {
+        if entry == "*:*" || entry == "*" {
+            return Ok(Vec::new());
+        }
+        let origin = crate::cli::origin(entry).map_err(setting("socketio.origins"))?;
+        let origin = origin
+            .strip_suffix(":80")
+            .filter(|_| origin.starts_with("http://"))
+            .or_else(|| {
+                origin
+                    .strip_suffix(":443")
+                    .filter(|_| origin.starts_with("https://"))
+            })
+            .map_or(origin.clone(), str::to_owned);
+        origins.push(origin);
+    }
+    Ok(origins)
+}
+
+fn required_path(value: &Option<String>, key: &str, dir: &Path) -> Result<PathBuf, ConfigError> {
+    match value.as_deref() {
+        Some(path) if !path.is_empty() => Ok(dir.join(path)),
+        _ => Err(ConfigError::Setting(format!(
+            "{key}: \"protocol\" is \"https\", so {key} must name a file"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests;

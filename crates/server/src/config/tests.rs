@@ -1,0 +1,164 @@
+use std::path::Path;
+
+use clap::Parser;
+
+use super::*;
+use crate::cli::{Cli, Command};
+
+fn start_args(arguments: &[&str]) -> StartArgs {
+    let mut argv = vec!["sidecast", "start"];
+    argv.extend_from_slice(arguments);
+    match Cli::parse_from(argv).command {
+        Command::Start(args) => args,
+        other => panic!("parsed {other:?}"),
+    }
+}
+
+fn dir_with(file: Option<&str>, dotenv: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    if let Some(text) = file {
+        std::fs::write(dir.path().join("laravel-echo-server.json"), text).unwrap();
+    }
+    if let Some(text) = dotenv {
+        std::fs::write(dir.path().join(".env"), text).unwrap();
+    }
+    dir
+}
+
+fn load_in(dir: &Path, extra: &[&str]) -> Result<Loaded, ConfigError> {
+    let dir = dir.to_str().unwrap();
+    let mut arguments = vec!["--dir", dir];
+    arguments.extend_from_slice(extra);
+    load(&start_args(&arguments))
+}
+
+#[test]
+fn without_a_file_sidecast_keeps_to_loopback_with_no_redis_and_no_api() {
+    let dir = dir_with(None, None);
+    let loaded = load_in(dir.path(), &[]).unwrap();
+    assert_eq!(loaded.file, None);
+    assert_eq!(loaded.settings.http_addr.to_string(), "127.0.0.1:6001");
+    assert!(loaded.settings.redis.is_none());
+    assert!(loaded.settings.api.is_none());
+    assert!(loaded.settings.tls.is_none());
+}
+
+#[test]
+fn a_laravel_echo_server_file_turns_on_its_subscribers_and_binds_every_interface() {
+    let dir = dir_with(
+        Some(
+            r#"{"host": null, "port": "7002", "authHost": "http://app.test/", "clients": [{"appId": "a", "key": "k"}],
+                "databaseConfig": {"redis": {"port": 6380, "keyPrefix": "laravel_database_"}}, "devMode": true}"#,
+        ),
+        None,
+    );
+    let loaded = load_in(dir.path(), &[]).unwrap();
+    assert!(loaded.file.is_some());
+    assert!(loaded.dev_mode);
+    assert_eq!(loaded.settings.http_addr.to_string(), "0.0.0.0:7002");
+    assert_eq!(loaded.settings.auth.hosts, vec!["http://app.test"]);
+    let redis = loaded.settings.redis.unwrap();
+    assert_eq!(
+        (redis.port, redis.key_prefix.as_str()),
+        (6380, "laravel_database_")
+    );
+    assert_eq!(loaded.settings.api.unwrap().clients.len(), 1);
+}
+
+#[test]
+fn options_beat_the_env_which_beats_the_file() {
+    let dir = dir_with(
+        Some(r#"{"port": 7002, "subscribers": {"redis": false, "http": false}}"#),
+        Some("LARAVEL_ECHO_SERVER_PORT=7003\nLARAVEL_ECHO_SERVER_AUTH_HOST=http://from-env.test\n"),
+    );
+    let from_env = load_in(dir.path(), &[]).unwrap();
+    assert_eq!(from_env.settings.http_addr.port(), 7003);
+    assert_eq!(from_env.settings.auth.hosts, vec!["http://from-env.test"]);
+    assert!(
+        from_env.settings.redis.is_none() && from_env.settings.api.is_none(),
+        "subscribers turned off"
+    );
+
+    let from_flags = load_in(
+        dir.path(),
+        &["--port", "7004", "--auth-host", "http://flag.test"],
+    )
+    .unwrap();
+    assert_eq!(from_flags.settings.http_addr.port(), 7004);
+    assert_eq!(from_flags.settings.auth.hosts, vec!["http://flag.test"]);
+}
+
+#[test]
+fn sidecasts_own_section_sets_its_own_settings() {
+    let dir = dir_with(
+        Some(
+            r#"{"sidecast": {"socket": "/run/x.sock", "clientBuffer": 100, "allowedOrigins": ["https://app.test/"]},
+                "socketio": {"pingInterval": 10000, "maxHttpBufferSize": 2000000}}"#,
+        ),
+        None,
+    );
+    let settings = load_in(dir.path(), &[]).unwrap().settings;
+    assert_eq!(settings.socket_path, PathBuf::from("/run/x.sock"));
+    assert_eq!(settings.socketio.max_buffer_size, 100);
+    assert_eq!(settings.socketio.allowed_origins, vec!["https://app.test"]);
+    assert_eq!(settings.socketio.ping_interval, Duration::from_secs(10));
+    assert_eq!(settings.socketio.max_payload, 2_000_000);
+}
+
+#[test]
+fn socketio_origins_become_allowed_origins() {
+    let dir = dir_with(
+        Some(
+            r#"{"socketio": {"origins": "http://app.test:80 https://admin.test:443 http://dev.test:8000"}}"#,
+        ),
+        None,
+    );
+    let settings = load_in(dir.path(), &[]).unwrap().settings;
+    assert_eq!(
+        settings.socketio.allowed_origins,
+        vec![
+            "http://app.test",
+            "https://admin.test",
+            "http://dev.test:8000"
+        ]
+    );
+    let any = dir_with(Some(r#"{"socketio": {"origins": "*:*"}}"#), None);
+    assert!(
+        load_in(any.path(), &[])
+            .unwrap()
+            .settings
+            .socketio
+            .allowed_origins
+            .is_empty()
+    );
+}
+
+#[test]
+fn errors_name_the_file_and_the_key() {
+    let dir = dir_with(Some(r#"{"port": "many"}"#), None);
+    let error = load_in(dir.path(), &[]).unwrap_err().to_string();
+    assert!(error.ends_with(r#"laravel-echo-server.json: port: expected a whole number from 1 to 65535, found "many""#), "{error}");
+
+    let missing = dir_with(None, None);
+    let error = load_in(missing.path(), &["--config", "echo.json"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.ends_with("echo.json: the config file could not be found"),
+        "{error}"
+    );
+
+    let https = dir_with(Some(r#"{"protocol": "https", "sslCertPath": ""}"#), None);
+    let error = load_in(https.path(), &[]).unwrap_err().to_string();
+    assert_eq!(
+        error,
+        r#"sslCertPath: "protocol" is "https", so sslCertPath must name a file"#
+    );
+
+    let bad_env = dir_with(Some("{}"), Some("LARAVEL_ECHO_SERVER_PROTO=ftp\n"));
+    let error = load_in(bad_env.path(), &[]).unwrap_err().to_string();
+    assert_eq!(
+        error,
+        r#"LARAVEL_ECHO_SERVER_PROTO: expected "http" or "https", found "ftp""#
+    );
+}
