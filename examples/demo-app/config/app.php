@@ -25,6 +25,7 @@ return [
         Illuminate\Hashing\HashServiceProvider::class,
         Illuminate\Notifications\NotificationServiceProvider::class,
         Illuminate\Queue\QueueServiceProvider::class,
+        Illuminate\Redis\RedisServiceProvider::class,
         Illuminate\Session\SessionServiceProvider::class,
         Illuminate\Translation\TranslationServiceProvider::class,
         Illuminate\View\ViewServiceProvider::class,

@@ -6,6 +6,8 @@ return [
     'default' => env('BROADCAST_DRIVER', 'sidecast'),
 
     'connections' => [
+        // Laravel's stock driver, for apps still set up for laravel-echo-server.
+        'redis' => ['driver' => 'redis', 'connection' => 'default'],
         'log' => ['driver' => 'log'],
         'null' => ['driver' => 'null'],
     ],

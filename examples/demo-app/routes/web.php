@@ -27,7 +27,9 @@ Route::get('/fire', function (Request $request) {
 
     return response()->json([
         'fired' => 'App\\Events\\ExampleEvent',
-        'transport' => class_basename(Broadcast::connection()->transport()),
+        'transport' => method_exists($broadcaster = Broadcast::connection(), 'transport')
+            ? class_basename($broadcaster->transport())
+            : class_basename($broadcaster),
     ]);
 });
 

@@ -26,7 +26,7 @@ export const VARIANTS = [
  * up, as an app's subscriptions do; what it returns is merged into the result.
  * `subscription_error`s are recorded in `errors`.
  */
-export async function openEcho(variant, { url, transports = ['websocket'], auth, extraHeaders, setup }) {
+export async function openEcho(variant, { url, transports = ['websocket'], auth, extraHeaders, setup, tls }) {
     const echo = new variant.Echo({
         broadcaster: 'socket.io',
         host: url,
@@ -34,6 +34,8 @@ export async function openEcho(variant, { url, transports = ['websocket'], auth,
         transports,
         reconnection: false,
         forceNew: true,
+        // Node's TLS options, such as `ca`, for a server with a test certificate.
+        ...(tls ?? {}),
         ...(auth ? { auth } : {}),
         // socket.io-client 2.x takes extraHeaders for every transport; 4.x as well in Node.
         ...(extraHeaders ? { extraHeaders, transportOptions: { polling: { extraHeaders }, websocket: { extraHeaders } } } : {}),

@@ -107,10 +107,41 @@ export async function startSidecar({ dir, port, socket = join(dir, 'sidecast.soc
     return Object.assign(child, { port, socket, url: `http://127.0.0.1:${port}` });
 }
 
-/** Runs `sidecast` with `args` to completion. */
-export function runSidecast(args) {
+/**
+ * Starts `sidecast start` in `cwd` the way a laravel-echo-server user would, with nothing but
+ * `args` on the command line; `env` adds variables. Resolves once it listens.
+ */
+export async function startSidecastIn(cwd, { args = [], env = {} } = {}) {
+    const child = new Child(SIDECAST_BIN, ['start', ...args], {
+        cwd,
+        env: { ...process.env, SIDECAST_LOG: process.env.SIDECAST_LOG ?? 'info', ...env },
+    });
+    await child.waitForOutput('sidecast is listening');
+    return child;
+}
+
+/** Runs `sidecast` with `args` to completion, in `cwd`, with `input` on its stdin. */
+export function runSidecast(args, { cwd, env = {}, input } = {}) {
     return new Promise((ok) => {
-        execFile(SIDECAST_BIN, args, { timeout: 15000 }, (error, stdout, stderr) => ok({ code: error?.code ?? 0, stdout, stderr }));
+        const child = execFile(SIDECAST_BIN, args, { cwd, env: { ...process.env, ...env }, timeout: 15000 },
+            (error, stdout, stderr) => ok({ code: error?.code ?? 0, stdout, stderr }));
+        if (input !== undefined) child.stdin.end(input);
+    });
+}
+
+/** A redis-server on a free loopback port, with no persistence; resolves once it is ready. */
+export async function startRedis({ port } = {}) {
+    port ??= await freePort();
+    const child = new Child('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {});
+    await child.waitForOutput('Ready to accept connections');
+    return Object.assign(child, { port });
+}
+
+/** `redis-cli -p <port> ...args`; resolves with its output. */
+export function redisCli(port, args) {
+    return new Promise((ok, fail) => {
+        execFile('redis-cli', ['-p', String(port), ...args], { timeout: 10000 },
+            (error, stdout, stderr) => (error ? fail(new Error(`redis-cli ${args.join(' ')}: ${stderr}`)) : ok(stdout.trim())));
     });
 }
 
@@ -124,8 +155,7 @@ function appEnv(sidecar, extra = {}) {
     return {
         ...process.env,
         BROADCAST_DRIVER: 'sidecast',
-        SIDECAST_SOCKET: sidecar.socket,
-        SIDECAST_PORT: String(sidecar.port),
+        ...(sidecar ? { SIDECAST_SOCKET: sidecar.socket, SIDECAST_PORT: String(sidecar.port) } : {}),
         ...extra,
     };
 }
@@ -134,11 +164,11 @@ function appEnv(sidecar, extra = {}) {
  * Serves the demo Laravel app with `php -S`; resolves once it answers. `workers` > 1 lets it
  * answer requests in parallel (PHP_CLI_SERVER_WORKERS).
  */
-export async function startLaravel({ sidecar, extension, port, workers = 1 }) {
+export async function startLaravel({ sidecar, extension, port, workers = 1, env = {} }) {
     port ??= await freePort();
     const child = new Child('php', [...phpArgs(extension), '-S', `127.0.0.1:${port}`, '-t', 'public', 'server.php'], {
         cwd: DEMO_APP,
-        env: appEnv(sidecar, workers > 1 ? { PHP_CLI_SERVER_WORKERS: String(workers) } : {}),
+        env: appEnv(sidecar, { ...(workers > 1 ? { PHP_CLI_SERVER_WORKERS: String(workers) } : {}), ...env }),
     });
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 15000;
@@ -159,9 +189,9 @@ export async function startLaravel({ sidecar, extension, port, workers = 1 }) {
 }
 
 /** Runs `php artisan ...args` in the demo app; rejects with its output when it fails. */
-export function artisan(args, { sidecar, extension }) {
+export function artisan(args, { sidecar, extension, env = {} }) {
     return new Promise((ok, fail) => {
-        execFile('php', [...phpArgs(extension), 'artisan', ...args], { cwd: DEMO_APP, env: appEnv(sidecar), timeout: 30000 },
+        execFile('php', [...phpArgs(extension), 'artisan', ...args], { cwd: DEMO_APP, env: appEnv(sidecar, env), timeout: 30000 },
             (error, stdout, stderr) => (error ? fail(new Error(`artisan ${args.join(' ')} failed: ${stdout}${stderr}`)) : ok(stdout)));
     });
 }

@@ -15,7 +15,7 @@ pub fn run(args: FileArgs) -> ExitCode {
         return ExitCode::from(exit::NOT_RUNNING);
     };
     println!("running (pid {pid})");
-    let file = match crate::config::read_file(&config_path) {
+    let file = match crate::config::read_with_env(&args) {
         Ok(file) => file,
         Err(error) => {
             eprintln!("cannot ask it for details: {error}");

@@ -68,6 +68,20 @@ pub fn read_file(path: &Path) -> Result<EchoServerFile, ConfigError> {
     })
 }
 
+/// The config file at `args` with laravel-echo-server's environment overrides applied, as
+/// `start` reads it (for commands that need to find the running server).
+pub fn read_with_env(args: &crate::cli::FileArgs) -> Result<EchoServerFile, ConfigError> {
+    let mut file = read_file(&args.path())?;
+    let dotenv = dotenv::read(&args.dir()).map_err(ConfigError::Environment)?;
+    file.apply_env(|name| {
+        std::env::var(name)
+            .ok()
+            .or_else(|| dotenv.get(name).cloned())
+    })
+    .map_err(ConfigError::Environment)?;
+    Ok(file)
+}
+
 pub fn load(args: &StartArgs) -> Result<Loaded, ConfigError> {
     let path = args.file.path();
     let (mut file, used) = match read_file(&path) {
@@ -85,11 +99,13 @@ pub fn load(args: &StartArgs) -> Result<Loaded, ConfigError> {
     let with_file = used.is_some();
     let own = &file.sidecast;
 
+    // laravel-echo-server's default host is null: every interface. Without its file,
+    // sidecast's own default is loopback only.
     let host = match (&args.host, &file.host) {
         (Some(host), _) => host.clone(),
         (None, Some(Some(host))) if !host.is_empty() => host.clone(),
-        (None, Some(_)) => "0.0.0.0".to_owned(),
-        (None, None) => "127.0.0.1".to_owned(),
+        (None, _) if with_file => "0.0.0.0".to_owned(),
+        (None, _) => "127.0.0.1".to_owned(),
     };
     let port = args.port.or(file.port).unwrap_or(6001);
     let http_addr = resolve(&host, port)?;

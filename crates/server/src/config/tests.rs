@@ -68,7 +68,9 @@ fn a_laravel_echo_server_file_turns_on_its_subscribers_and_binds_every_interface
 #[test]
 fn options_beat_the_env_which_beats_the_file() {
     let dir = dir_with(
-        Some(r#"{"port": 7002, "subscribers": {"redis": false, "http": false}}"#),
+        Some(
+            r#"{"port": 7002, "host": "127.0.0.1", "subscribers": {"redis": false, "http": false}}"#,
+        ),
         Some("LARAVEL_ECHO_SERVER_PORT=7003\nLARAVEL_ECHO_SERVER_AUTH_HOST=http://from-env.test\n"),
     );
     let from_env = load_in(dir.path(), &[]).unwrap();
