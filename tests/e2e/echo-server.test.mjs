@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -167,7 +167,7 @@ describe('the laravel-echo-server.json of an existing install, with Laravel\'s r
     test('a second start from the same config is refused', async () => {
         const second = await runSidecast(['start'], { cwd: scratch.dir, env: { SIDECAST_SOCKET: join(scratch.dir, 'other.sock') } });
         assert.equal(second.code, 1);
-        assert.match(second.stderr, /a server is already running from this config; stop it with `sidecast stop`, or use --force/);
+        assert.match(second.stderr, new RegExp(`a server is already running from this config \\(pid ${sidecar.pid}, lock .*laravel-echo-server\\.lock\\); stop it with \`sidecast stop\`, or use --force`));
     });
 
     test('when Redis restarts, clients stay connected and later events arrive', async () => {
@@ -232,6 +232,7 @@ describe('init', () => {
         assert.equal(result.code, 0, result.stderr);
         const written = readFileSync(join(scratch.dir, 'laravel-echo-server.json'), 'utf8');
         assert.ok(written.includes('\n\t"authHost": "http://app.test",'), 'tab-indented like laravel-echo-server');
+        assert.equal(statSync(join(scratch.dir, 'laravel-echo-server.json')).mode & 0o777, 0o600, 'it holds API keys: owner only');
         const config = JSON.parse(written);
         assert.deepEqual(Object.keys(config), keyOrder);
         assert.equal(config.port, '7001');
@@ -276,7 +277,9 @@ describe('client:add and client:remove', () => {
     test('they edit the clients and leave the rest of the file as it was', async () => {
         const scratch = project();
         const file = join(scratch.dir, 'laravel-echo-server.json');
+        const mode = statSync(file).mode & 0o777;
         const added = await runSidecast(['client:add', 'my-app'], { cwd: scratch.dir });
+        assert.equal(statSync(file).mode & 0o777, mode, 'an edited file keeps its mode');
         assert.equal(added.code, 0, added.stderr);
         let config = JSON.parse(readFileSync(file, 'utf8'));
         assert.deepEqual(config.clients.map((c) => c.appId), [CLIENT.appId, 'my-app']);

@@ -20,7 +20,7 @@ pub(crate) fn check(
     headers: &HeaderMap,
     query: Option<&str>,
 ) -> Result<(), Failure> {
-    let offered = bearer(headers).or_else(|| auth_key(query));
+    let offered = bearer(headers).or_else(|| crate::params::parameter(query, "auth_key"));
     let expected = clients.iter().find(|client| client.app_id == app_id);
     match (expected, offered) {
         (Some(client), Some(offered))
@@ -38,14 +38,6 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     scheme
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim().to_owned())
-}
-
-fn auth_key(query: Option<&str>) -> Option<String> {
-    query?
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(name, _)| *name == "auth_key")
-        .map(|(_, value)| value.to_owned())
 }
 
 /// Compares without returning early, so the time taken says nothing about where keys differ.

@@ -10,11 +10,13 @@
 //! - [`events`]: publishing, with laravel-echo-server's body and the `pusher` driver's.
 //! - [`query`]: status, channels, one channel, a presence channel's users.
 //! - [`cors`]: the `apiOriginAllow` headers.
+//! - `params`: query-string parameters, percent-decoded.
 #![forbid(unsafe_code)]
 
 pub mod access;
 pub mod cors;
 pub mod events;
+mod params;
 pub mod query;
 
 use std::sync::Arc;

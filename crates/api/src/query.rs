@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value, json};
 use sidecast_core::{ChannelKind, ChannelName};
 
+use crate::params::parameter;
 use crate::{Api, Failure, access};
 
 pub(crate) async fn status(
@@ -94,40 +95,6 @@ fn channel_name(name: &str) -> Result<ChannelName, Failure> {
     ChannelName::new(name).map_err(|e| Failure::new(StatusCode::BAD_REQUEST, e.to_string()))
 }
 
-/// A query parameter, percent-decoded.
-fn parameter(query: Option<&str>, name: &str) -> Option<String> {
-    let value = query?
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(key, _)| *key == name)?
-        .1;
-    Some(percent_decode(value))
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        match bytes[index] {
-            b'%' if index + 2 < bytes.len() => {
-                match u8::from_str_radix(&text[index + 1..index + 3], 16) {
-                    Ok(byte) => {
-                        out.push(byte);
-                        index += 3;
-                        continue;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            byte => out.push(byte),
-        }
-        index += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// This process's resident memory, from /proc (0 where that is not available). Linux counts
 /// it in pages of 4 KiB on the platforms sidecast is built for.
 fn resident_bytes() -> u64 {
@@ -136,26 +103,4 @@ fn resident_bytes() -> u64 {
         .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<u64>().ok())
         .unwrap_or(0);
     pages * 4096
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_parameters_are_decoded() {
-        assert_eq!(
-            parameter(Some("a=1&filter_by_prefix=presence-"), "filter_by_prefix").as_deref(),
-            Some("presence-")
-        );
-        assert_eq!(
-            parameter(Some("filter_by_prefix=private%2Dx+y"), "filter_by_prefix").as_deref(),
-            Some("private-x y")
-        );
-        assert_eq!(
-            parameter(Some("filter_by_prefix=%zz%"), "filter_by_prefix").as_deref(),
-            Some("%zz%")
-        );
-        assert_eq!(parameter(None, "x"), None);
-    }
 }

@@ -89,22 +89,33 @@ async fn publish(port: u16, channel: &str, message: &str) {
         .unwrap();
 }
 
-/// Publishes `message` every 50 ms until the subscriber's hub delivers it.
+/// Publishes `message` every 50 ms until the subscriber's hub delivers `expected`. Earlier
+/// messages may still arrive meanwhile (they were published more than once); anything else
+/// fails the test.
 async fn publish_until_received(
     port: u16,
     rx: &mut mpsc::UnboundedReceiver<String>,
     channel: &str,
     message: &str,
-) -> String {
+    expected: &str,
+    earlier: &[&str],
+) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         publish(port, channel, message).await;
-        if let Ok(Some(line)) = tokio::time::timeout(Duration::from_millis(50), rx.recv()).await {
-            return line;
+        while let Ok(Some(line)) = tokio::time::timeout(Duration::from_millis(50), rx.recv()).await
+        {
+            if line == expected {
+                return;
+            }
+            assert!(
+                earlier.contains(&line.as_str()),
+                "unexpected delivery: {line}"
+            );
         }
         assert!(
             Instant::now() < deadline,
-            "nothing received from Redis within 15 s"
+            "{expected:?} not received from Redis within 15 s"
         );
     }
 }
@@ -133,21 +144,33 @@ async fn events_published_by_laravel_reach_subscribers_also_after_redis_restarts
     }));
 
     let message = r#"{"event":"Shipped","data":{"n":1,"socket":null},"socket":null}"#;
-    let line = publish_until_received(port, &mut rx, "laravel_database_orders", message).await;
-    assert_eq!(line, r#"Shipped orders {"n":1,"socket":null}"#);
+    let shipped = r#"Shipped orders {"n":1,"socket":null}"#;
+    publish_until_received(
+        port,
+        &mut rx,
+        "laravel_database_orders",
+        message,
+        shipped,
+        &[],
+    )
+    .await;
 
-    // Not JSON, and another prefix's channel: skipped; the subscriber goes on.
+    // Not JSON: skipped with a warning; the subscriber goes on (the next phase shows it).
     publish(port, "laravel_database_orders", "not json").await;
-    publish(port, "other_prefix_orders", message).await;
 
     drop(redis);
     redis = RedisServer::start(port);
     let again = r#"{"event":"Again","data":{"n":2},"socket":null}"#;
-    let line = publish_until_received(port, &mut rx, "laravel_database_orders", again).await;
-    assert_eq!(
-        line, r#"Again orders {"n":2}"#,
-        "nothing else arrived in between"
-    );
+    let expected = r#"Again orders {"n":2}"#;
+    publish_until_received(
+        port,
+        &mut rx,
+        "laravel_database_orders",
+        again,
+        expected,
+        &[shipped],
+    )
+    .await;
 
     stop.send(()).unwrap();
     task.await.unwrap();

@@ -62,7 +62,7 @@ impl FileArgs {
     }
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct StartArgs {
     #[command(flatten)]
     pub file: FileArgs,
@@ -115,9 +115,10 @@ pub struct StartArgs {
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub auth_max_in_flight: Option<u32>,
 
-    /// Accept any TLS certificate from the app (development only).
-    #[arg(long, env = "SIDECAST_AUTH_INSECURE")]
-    pub auth_insecure: bool,
+    /// Accept any TLS certificate from the app (development only); `--auth-insecure false`
+    /// overrides a config file's `authInsecure`.
+    #[arg(long, env = "SIDECAST_AUTH_INSECURE", num_args = 0..=1, default_missing_value = "true")]
+    pub auth_insecure: Option<bool>,
 
     /// Origin of a page allowed to connect (https://app.test); repeat it or separate with
     /// commas [default: any].

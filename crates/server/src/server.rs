@@ -126,7 +126,7 @@ impl Server {
             self.settings.limits,
             when_stopped(),
         ));
-        let redis = self.settings.redis.clone().map(|source| {
+        let mut redis = self.settings.redis.clone().map(|source| {
             tokio::spawn(sidecast_ingest::redis::subscribe(
                 source,
                 hub.clone(),
@@ -135,12 +135,19 @@ impl Server {
         });
         let mut http = serve_http(self.http, self.tls, app, when_stopped())?;
 
-        // Either listener ending on its own is a failure: without ingest no event gets in,
-        // without HTTP no client does. Stop the other one and report it.
+        // Any of them ending on its own is a failure: without ingest or Redis no event gets
+        // in, without HTTP no client does. Stop the others and report it.
+        let redis_ended = async {
+            match redis.as_mut() {
+                Some(task) => task.await.map(Ok),
+                None => std::future::pending().await,
+            }
+        };
         let failure = tokio::select! {
             () = shutdown => None,
             ended = &mut ingest => Some(("the ingest socket", ended)),
             ended = &mut http => Some(("the HTTP server", ended)),
+            ended = redis_ended => Some(("the Redis subscriber", ended)),
         };
         let _ = stop.send(true);
         if let Some((what, ended)) = failure {

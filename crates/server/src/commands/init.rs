@@ -176,8 +176,12 @@ fn write<R: BufRead, W: Write>(args: &InitArgs, ask: &mut Asker<R, W>) -> Result
     ))
 }
 
-/// Writes `value` as laravel-echo-server did: tab-indented JSON.
+/// Writes `value` as laravel-echo-server did, tab-indented JSON, but safely: the file holds
+/// API keys, so a new one is readable by its owner only (an edited one keeps its mode), and it
+/// is replaced in one step, so a server starting meanwhile never reads half a file.
 pub fn write_json(path: &Path, value: &Value) -> Result<(), String> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+
     let mut text = Vec::new();
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b"\t");
     let mut serializer = serde_json::Serializer::with_formatter(&mut text, formatter);
@@ -185,7 +189,22 @@ pub fn write_json(path: &Path, value: &Value) -> Result<(), String> {
         .serialize(&mut serializer)
         .map_err(|e| e.to_string())?;
     text.push(b'\n');
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+
+    let cannot = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    let mode = std::fs::metadata(path).map_or(0o600, |m| m.permissions().mode() & 0o777);
+    let temporary = path.with_extension(format!("json.tmp-{}", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&temporary)
+        .and_then(|mut file| file.write_all(&text).and_then(|()| file.sync_all()))
+        .and_then(|()| std::fs::rename(&temporary, path));
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(cannot(error));
+    }
+    Ok(())
 }
 
 /// Asks on `output`, reads answers from `input`; an answer given in advance is not asked for.

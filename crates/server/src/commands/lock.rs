@@ -2,10 +2,21 @@
 //! `laravel-echo-server.json`), holding the running server's pid as laravel-echo-server wrote
 //! it: `{"process": <pid>}`. It keeps a second `start` from the same config, lets `stop` find
 //! the server, and is removed when the server exits.
+//!
+//! The running server also holds an exclusive `flock` on the file for its whole life. "Locked"
+//! is what says a sidecast is running — not the pid alone, which may have been reused by
+//! another program since a crash or a reboot. A lock file of laravel-echo-server itself (which
+//! never locked it) counts as running while its pid is a live laravel-echo-server, so that
+//! `--force` and `stop` replace it as they did.
 
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -18,19 +29,100 @@ pub fn path_for(config: &Path) -> PathBuf {
     config.with_file_name(format!("{stem}.lock"))
 }
 
-/// The pid in a lock file, if it names a running sidecast or laravel-echo-server (a pid that
-/// has since been reused by another program does not count).
+/// This process's hold on a lock file; released and removed on drop.
+#[derive(Debug)]
+pub struct Lock {
+    path: PathBuf,
+    file: Flock<File>,
+}
+
+/// Why the lock could not be taken.
+#[derive(Debug)]
+pub enum Held {
+    /// A running server holds it (its pid, when readable).
+    Running(Option<i32>),
+    Error(String),
+}
+
+impl Lock {
+    /// Takes the lock, writing this process's pid into the file.
+    pub fn acquire(path: PathBuf) -> Result<Self, Held> {
+        let cannot = |e: std::io::Error| {
+            Held::Error(format!("cannot use the lock file {}: {e}", path.display()))
+        };
+        if let Some(pid) = live_laravel_echo_server(&path) {
+            return Err(Held::Running(Some(pid)));
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o644)
+            .open(&path)
+            .map_err(cannot)?;
+        let mut file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(locked) => locked,
+            Err((_, Errno::EWOULDBLOCK)) => return Err(Held::Running(running_pid(&path))),
+            Err((_, errno)) => return Err(cannot(errno.into())),
+        };
+        let body = format!("{{\n\t\"process\": {}\n}}", std::process::id());
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(body.as_bytes()))
+            .map_err(cannot)?;
+        Ok(Lock { path, file })
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Removed while still locked, so no other server can be between taking it and us
+        // removing it.
+        let _ = std::fs::remove_file(&self.path);
+        let _ = &self.file;
+    }
+}
+
+/// The pid of the server holding the lock file, if one is running.
 pub fn running_pid(lock: &Path) -> Option<i32> {
-    let text = std::fs::read_to_string(lock).ok()?;
-    let pid = serde_json::from_str::<serde_json::Value>(&text)
-        .ok()?
-        .get("process")?
-        .as_i64()? as i32;
+    if let Some(pid) = live_laravel_echo_server(lock) {
+        return Some(pid);
+    }
+    let file = File::open(lock).ok()?;
+    match Flock::lock(file, FlockArg::LockSharedNonblock) {
+        // Nobody holds it: whatever pid it names is not running.
+        Ok(_) => None,
+        Err((mut file, Errno::EWOULDBLOCK)) => {
+            // The holder writes its pid right after locking; give it a moment.
+            let deadline = Instant::now() + Duration::from_millis(500);
+            loop {
+                if let Some(pid) = pid_in(&mut file) {
+                    return Some(pid);
+                }
+                if Instant::now() > deadline {
+                    return None;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        Err(_) => None,
+    }
+}
+
+fn pid_in(file: &mut File) -> Option<i32> {
+    let mut text = String::new();
+    file.rewind().ok()?;
+    file.read_to_string(&mut text).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    i32::try_from(value.get("process")?.as_i64()?).ok()
+}
+
+/// laravel-echo-server's own lock: its pid, if that process is a live laravel-echo-server.
+fn live_laravel_echo_server(lock: &Path) -> Option<i32> {
+    let pid = pid_in(&mut File::open(lock).ok()?)?;
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let cmdline = String::from_utf8_lossy(&cmdline);
-    (pid != std::process::id() as i32
-        && (cmdline.contains("sidecast") || cmdline.contains("laravel-echo-server")))
-    .then_some(pid)
+    (alive(pid) && String::from_utf8_lossy(&cmdline).contains("laravel-echo-server")).then_some(pid)
 }
 
 /// Sends SIGTERM to `pid` and waits up to `grace` for it to go; SIGKILL after that.
@@ -63,34 +155,6 @@ fn alive(pid: i32) -> bool {
         .unwrap_or(false)
 }
 
-/// This process's claim on a lock file; removed on drop if it is still ours.
-#[derive(Debug)]
-pub struct Lock {
-    path: PathBuf,
-}
-
-impl Lock {
-    pub fn write(path: PathBuf) -> Result<Self, String> {
-        let body = format!("{{\n\t\"process\": {}\n}}", std::process::id());
-        std::fs::write(&path, body)
-            .map_err(|e| format!("cannot write the lock file {}: {e}", path.display()))?;
-        Ok(Lock { path })
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let ours = std::fs::read_to_string(&self.path)
-            .ok()
-            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-            .and_then(|value| value.get("process")?.as_u64())
-            == Some(u64::from(std::process::id()));
-        if ours {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,19 +172,23 @@ mod tests {
     }
 
     #[test]
-    fn a_lock_naming_a_dead_or_foreign_process_is_not_running() {
-        let dir = std::env::temp_dir().join(format!("sidecast-lock-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let lock = dir.join("x.lock");
-        std::fs::write(&lock, "{\"process\": 1}").unwrap();
-        assert_eq!(running_pid(&lock), None, "pid 1 is not a sidecast");
+    fn only_a_held_lock_means_running_whatever_pid_the_file_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join("x.lock");
+        // A file left by a crash, naming a live process (this one): not running.
+        std::fs::write(&lock, format!("{{\"process\": {}}}", std::process::id())).unwrap();
+        assert_eq!(running_pid(&lock), None);
         std::fs::write(&lock, "not json").unwrap();
         assert_eq!(running_pid(&lock), None);
-        {
-            let _held = Lock::write(lock.clone()).unwrap();
-            assert!(lock.exists());
-        }
-        assert!(!lock.exists(), "removed when dropped");
-        std::fs::remove_dir_all(&dir).unwrap();
+
+        let held = Lock::acquire(lock.clone()).unwrap();
+        assert_eq!(running_pid(&lock), Some(std::process::id() as i32));
+        assert!(matches!(
+            Lock::acquire(lock.clone()),
+            Err(Held::Running(Some(_)))
+        ));
+        drop(held);
+        assert!(!lock.exists(), "removed when released");
+        assert_eq!(running_pid(&lock), None);
     }
 }

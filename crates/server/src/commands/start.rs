@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use super::exit;
-use super::lock::{self, Lock};
+use super::lock::{self, Held, Lock};
 use crate::cli::StartArgs;
 use crate::server::Server;
 
@@ -26,31 +26,13 @@ pub fn run(args: StartArgs) -> ExitCode {
 
     // laravel-echo-server's lock: one server per config file.
     let _lock = match &loaded.file {
-        Some(file) => {
-            let path = lock::path_for(file);
-            if let Some(pid) = lock::running_pid(&path) {
-                if !args.force {
-                    tracing::error!(
-                        pid,
-                        lock = %path.display(),
-                        "a server is already running from this config; stop it with `sidecast stop`, or use --force to replace it"
-                    );
-                    return ExitCode::from(exit::FAILED);
-                }
-                tracing::warn!(pid, "stopping the running server because of --force");
-                if let Err(error) = lock::stop(pid, Duration::from_secs(5)) {
-                    tracing::error!("{error}");
-                    return ExitCode::from(exit::FAILED);
-                }
+        Some(file) => match take_lock(lock::path_for(file), args.force) {
+            Ok(lock) => Some(lock),
+            Err(message) => {
+                tracing::error!("{message}");
+                return ExitCode::from(exit::FAILED);
             }
-            match Lock::write(path) {
-                Ok(lock) => Some(lock),
-                Err(error) => {
-                    tracing::error!("{error}");
-                    return ExitCode::from(exit::FAILED);
-                }
-            }
-        }
+        },
         None => None,
     };
 
@@ -77,4 +59,31 @@ pub fn run(args: StartArgs) -> ExitCode {
             }
         }
     })
+}
+
+/// Takes the config file's lock; with `force`, stops the server holding it first.
+fn take_lock(path: std::path::PathBuf, force: bool) -> Result<Lock, String> {
+    match Lock::acquire(path.clone()) {
+        Ok(lock) => Ok(lock),
+        Err(Held::Error(message)) => Err(message),
+        Err(Held::Running(pid)) if !force => Err(format!(
+            "a server is already running from this config (pid {}, lock {}); stop it with `sidecast stop`, or use --force to replace it",
+            pid.map_or_else(|| "unknown".to_owned(), |pid| pid.to_string()),
+            path.display()
+        )),
+        Err(Held::Running(None)) => Err(format!(
+            "the lock {} is held, but by no pid it names",
+            path.display()
+        )),
+        Err(Held::Running(Some(pid))) => {
+            tracing::warn!(pid, "stopping the running server because of --force");
+            lock::stop(pid, Duration::from_secs(5))?;
+            Lock::acquire(path).map_err(|held| match held {
+                Held::Error(message) => message,
+                Held::Running(_) => {
+                    "the server stopped with --force still holds the lock".to_owned()
+                }
+            })
+        }
+    }
 }

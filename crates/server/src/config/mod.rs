@@ -71,6 +71,10 @@ pub fn read_file(path: &Path) -> Result<EchoServerFile, ConfigError> {
 /// The config file at `args` with laravel-echo-server's environment overrides applied, as
 /// `start` reads it (for commands that need to find the running server).
 pub fn read_with_env(args: &crate::cli::FileArgs) -> Result<EchoServerFile, ConfigError> {
+    // `status` finds the server where `start` put it; SIDECAST_PORT wins as it does there.
+    let sidecast_port = std::env::var("SIDECAST_PORT")
+        .ok()
+        .and_then(|port| port.parse().ok());
     let mut file = read_file(&args.path())?;
     let dotenv = dotenv::read(&args.dir()).map_err(ConfigError::Environment)?;
     file.apply_env(|name| {
@@ -79,10 +83,22 @@ pub fn read_with_env(args: &crate::cli::FileArgs) -> Result<EchoServerFile, Conf
             .or_else(|| dotenv.get(name).cloned())
     })
     .map_err(ConfigError::Environment)?;
+    let dotenv_port = dotenv
+        .get("SIDECAST_PORT")
+        .and_then(|port| port.parse().ok());
+    file.port = sidecast_port.or(dotenv_port).or(file.port);
     Ok(file)
 }
 
 pub fn load(args: &StartArgs) -> Result<Loaded, ConfigError> {
+    load_with(args, &|name| std::env::var(name).ok())
+}
+
+/// [`load`] with the process environment behind `environment`, so tests control it.
+pub fn load_with(
+    args: &StartArgs,
+    environment: &dyn Fn(&str) -> Option<String>,
+) -> Result<Loaded, ConfigError> {
     let path = args.file.path();
     let (mut file, used) = match read_file(&path) {
         Ok(file) => (file, Some(path)),
@@ -90,14 +106,14 @@ pub fn load(args: &StartArgs) -> Result<Loaded, ConfigError> {
         Err(error) => return Err(error),
     };
     let dotenv = dotenv::read(&args.file.dir()).map_err(ConfigError::Environment)?;
-    file.apply_env(|name| {
-        std::env::var(name)
-            .ok()
-            .or_else(|| dotenv.get(name).cloned())
-    })
-    .map_err(ConfigError::Environment)?;
+    file.apply_env(|name| environment(name).or_else(|| dotenv.get(name).cloned()))
+        .map_err(ConfigError::Environment)?;
     let with_file = used.is_some();
     let own = &file.sidecast;
+    // The options that also come from SIDECAST_* variables: clap has read the process
+    // environment; these few are also taken from the working directory's .env, so that a
+    // Laravel project's .env can give the sidecar and PHP the same socket.
+    let args = &with_dotenv(args, &dotenv)?;
 
     // laravel-echo-server's default host is null: every interface. Without its file,
     // sidecast's own default is loopback only.
@@ -179,7 +195,7 @@ pub fn load(args: &StartArgs) -> Result<Loaded, ConfigError> {
             own.auth_max_in_flight,
             64,
         ) as usize,
-        verify_tls: !(args.auth_insecure || own.auth_insecure == Some(true)),
+        verify_tls: !args.auth_insecure.or(own.auth_insecure).unwrap_or(false),
     };
 
     let redis = (with_file && file.subscribers.redis != Some(false)).then(|| {
@@ -265,6 +281,49 @@ pub fn load(args: &StartArgs) -> Result<Loaded, ConfigError> {
         notices: file.notices,
         dev_mode: args.dev || file.dev_mode == Some(true),
     })
+}
+
+/// `args` with SIDECAST_SOCKET, SIDECAST_HOST, SIDECAST_PORT, SIDECAST_AUTH_HOST and
+/// SIDECAST_ALLOWED_ORIGINS filled in from `.env` where neither an option nor the process
+/// environment gave them.
+fn with_dotenv(
+    args: &StartArgs,
+    dotenv: &std::collections::HashMap<String, String>,
+) -> Result<StartArgs, ConfigError> {
+    let mut args = args.clone();
+    let get = |name: &str| dotenv.get(name).filter(|value| !value.is_empty());
+    if args.socket.is_none() {
+        args.socket = get("SIDECAST_SOCKET").map(PathBuf::from);
+    }
+    if args.host.is_none() {
+        args.host = get("SIDECAST_HOST").cloned();
+    }
+    if args.port.is_none()
+        && let Some(port) = get("SIDECAST_PORT")
+    {
+        args.port = Some(port.parse().map_err(|_| {
+            ConfigError::Environment(format!(
+                ".env: SIDECAST_PORT: expected a port number, found \"{port}\""
+            ))
+        })?);
+    }
+    if args.auth_hosts.is_empty()
+        && let Some(hosts) = get("SIDECAST_AUTH_HOST")
+    {
+        args.auth_hosts = hosts.split(',').map(str::to_owned).collect();
+    }
+    if args.allowed_origins.is_empty()
+        && let Some(origins) = get("SIDECAST_ALLOWED_ORIGINS")
+    {
+        args.allowed_origins = origins
+            .split(',')
+            .map(crate::cli::origin)
+            .collect::<Result<_, _>>()
+            .map_err(|e| {
+                ConfigError::Environment(format!(".env: SIDECAST_ALLOWED_ORIGINS: {e}"))
+            })?;
+    }
+    Ok(args)
 }
 
 /// The command line's value, else the file's, else the default.

@@ -25,11 +25,13 @@ fn dir_with(file: Option<&str>, dotenv: Option<&str>) -> tempfile::TempDir {
     dir
 }
 
+/// Loads with no process environment: only the files and `extra` options count. (Options
+/// bound to SIDECAST_* variables still read those through clap; they are unset in CI.)
 fn load_in(dir: &Path, extra: &[&str]) -> Result<Loaded, ConfigError> {
     let dir = dir.to_str().unwrap();
     let mut arguments = vec!["--dir", dir];
     arguments.extend_from_slice(extra);
-    load(&start_args(&arguments))
+    load_with(&start_args(&arguments), &|_| None)
 }
 
 #[test]
@@ -162,5 +164,43 @@ fn errors_name_the_file_and_the_key() {
     assert_eq!(
         error,
         r#"LARAVEL_ECHO_SERVER_PROTO: expected "http" or "https", found "ftp""#
+    );
+}
+
+#[test]
+fn a_laravel_projects_env_gives_the_sidecar_its_socket_and_port() {
+    let dir = dir_with(
+        Some("{}"),
+        Some("SIDECAST_SOCKET=/run/app/sidecast.sock\nSIDECAST_PORT=7010\n"),
+    );
+    let settings = load_in(dir.path(), &[]).unwrap().settings;
+    assert_eq!(
+        settings.socket_path,
+        PathBuf::from("/run/app/sidecast.sock")
+    );
+    assert_eq!(settings.http_addr.port(), 7010);
+    let flagged = load_in(dir.path(), &["--socket", "/tmp/flag.sock"])
+        .unwrap()
+        .settings;
+    assert_eq!(flagged.socket_path, PathBuf::from("/tmp/flag.sock"));
+}
+
+#[test]
+fn auth_insecure_from_the_file_can_be_turned_off_again() {
+    let dir = dir_with(Some(r#"{"sidecast": {"authInsecure": true}}"#), None);
+    assert!(!load_in(dir.path(), &[]).unwrap().settings.auth.verify_tls);
+    assert!(
+        load_in(dir.path(), &["--auth-insecure", "false"])
+            .unwrap()
+            .settings
+            .auth
+            .verify_tls
+    );
+    assert!(
+        !load_in(dir.path(), &["--auth-insecure"])
+            .unwrap()
+            .settings
+            .auth
+            .verify_tls
     );
 }
