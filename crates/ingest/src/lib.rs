@@ -7,14 +7,19 @@
 //! later versions sit beside it and end in the same [`publication::from_frame`] check.
 //!
 //! # Layout
-//! - [`unix`]: binding the socket file safely (never stealing a live sidecar's), the accept
-//!   loop, and one reader task per connection.
+//! - [`unix`]: binding the socket file safely (never stealing a live sidecar's) and the accept
+//!   loop.
+//! - `publisher`: one publisher's connection: frames in, events to the hub, acknowledgements
+//!   and query answers back, drained at shutdown.
+//! - `answers`: the JSON answers to PHP's questions about channels.
 //! - [`publication`]: turning a decoded `PUBLISH` frame into a core publication, refusing bad
 //!   names and non-JSON payloads one event at a time.
 //! - [`redis`]: Laravel's stock `redis` broadcaster, as laravel-echo-server subscribed to it.
 #![forbid(unsafe_code)]
 
+mod answers;
 pub mod publication;
+mod publisher;
 pub mod redis;
 pub mod unix;
 

@@ -13,22 +13,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
 use sidecast_core::Hub;
-use sidecast_wire::{Frame, Limits};
+use sidecast_wire::Limits;
 use thiserror::Error;
-use tokio::io::AsyncReadExt;
-use tokio::net::{UnixListener, UnixStream};
+use tokio::net::UnixListener;
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::publication;
+use crate::publisher;
 
 /// Mode of the socket file: owner and group may connect, others may not.
 pub const SOCKET_MODE: u32 = 0o660;
-
-/// How much the reader asks the kernel for at a time; frames larger than this simply take
-/// several reads.
-const READ_CHUNK: usize = 64 * 1024;
 
 /// Why the socket could not be bound. Each message names the path and what to do.
 #[derive(Debug, Error)]
@@ -102,6 +97,7 @@ impl UnixIngest {
     ) -> io::Result<()> {
         let listener = UnixListener::from_std(self.listener.try_clone()?)?;
         let mut connections = JoinSet::new();
+        let (stop, stopped) = watch::channel(false);
         let mut next_id: u64 = 0;
         tokio::pin!(shutdown);
         loop {
@@ -111,7 +107,7 @@ impl UnixIngest {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => {
                         next_id += 1;
-                        connections.spawn(read_frames(stream, next_id, hub.clone(), limits));
+                        connections.spawn(publisher::serve(stream, next_id, hub.clone(), limits, stopped.clone()));
                     }
                     Err(error) => {
                         // Out of file descriptors or similar: wait instead of spinning.
@@ -121,7 +117,12 @@ impl UnixIngest {
                 },
             }
         }
+        // Stop accepting, then let every publisher's already-sent frames be handled and
+        // acknowledged (the caller bounds how long this may take).
+        drop(listener);
         tracing::debug!(path = %self.path.display(), open = connections.len(), "ingest socket closing");
+        let _ = stop.send(true);
+        while connections.join_next().await.is_some() {}
         Ok(())
     }
 }
@@ -168,59 +169,4 @@ fn remove_stale_socket(path: &Path) -> Result<(), BindError> {
             source,
         }),
     }
-}
-
-/// Reads frames from one publisher until it disconnects or sends something malformed.
-async fn read_frames(mut stream: UnixStream, connection: u64, hub: Arc<Hub>, limits: Limits) {
-    let peer_pid = stream.peer_cred().ok().and_then(|cred| cred.pid());
-    tracing::debug!(connection, ?peer_pid, "publisher connected");
-    let mut buffer = BytesMut::with_capacity(READ_CHUNK);
-    loop {
-        loop {
-            let size = match sidecast_wire::check(&buffer, &limits) {
-                Ok(Some(size)) => size,
-                Ok(None) => break,
-                Err(error) => return close_malformed(connection, peer_pid, &error),
-            };
-            match sidecast_wire::parse(&buffer[..size]) {
-                Ok(Frame::Publish(publish)) => match publication::from_frame(&publish) {
-                    Ok(publication) => {
-                        hub.publish(&publication);
-                    }
-                    Err(reason) => tracing::warn!(
-                        connection,
-                        ?peer_pid,
-                        event = publish.event,
-                        %reason,
-                        "event refused",
-                    ),
-                },
-                Err(error) => return close_malformed(connection, peer_pid, &error),
-            }
-            buffer.advance(size);
-        }
-        buffer.reserve(READ_CHUNK);
-        match stream.read_buf(&mut buffer).await {
-            Ok(0) if buffer.is_empty() => break,
-            Ok(0) => {
-                tracing::warn!(
-                    connection,
-                    ?peer_pid,
-                    discarded = buffer.len(),
-                    "publisher disconnected in the middle of a frame"
-                );
-                break;
-            }
-            Ok(_) => {}
-            Err(error) => {
-                tracing::warn!(connection, ?peer_pid, %error, "publisher connection failed");
-                break;
-            }
-        }
-    }
-    tracing::debug!(connection, ?peer_pid, "publisher disconnected");
-}
-
-fn close_malformed(connection: u64, peer_pid: Option<i32>, error: &sidecast_wire::DecodeError) {
-    tracing::warn!(connection, ?peer_pid, %error, "closing publisher connection: malformed frame");
 }

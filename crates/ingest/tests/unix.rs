@@ -252,3 +252,173 @@ fn missing_directories_are_created() {
     drop(ingest);
     assert!(!path.exists());
 }
+
+/// Reads answer frames from `stream` until `count` have arrived (or EOF).
+fn read_answers(stream: &mut UnixStream, count: usize) -> Vec<Vec<u8>> {
+    use std::io::Read;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buffer = Vec::new();
+    let mut frames = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while frames.len() < count {
+        while let Ok(Some(size)) = sidecast_wire::check(&buffer, &Limits::default()) {
+            frames.push(buffer.drain(..size).collect());
+        }
+        if frames.len() >= count {
+            break;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
+    }
+    frames
+}
+
+fn acked(request_id: u32, channel: &str, payload: &str) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    Publish {
+        channels: vec![channel],
+        event: "Ev",
+        socket_id: None,
+        payload: payload.as_bytes(),
+    }
+    .encode_acked(request_id, &mut bytes)
+    .unwrap();
+    bytes
+}
+
+#[tokio::test]
+async fn acknowledged_events_and_queries_are_answered_in_order() {
+    let running = start(Limits::default());
+    let mut rx = subscribe(&running.hub, "a", "orders");
+    let path = running.path.clone();
+    let answers = tokio::task::spawn_blocking(move || {
+        let mut publisher = UnixStream::connect(&path).unwrap();
+        let mut request = acked(1, "orders", "{\"n\":1}");
+        request.extend(unchecked_acked(2, "orders", "{broken"));
+        sidecast_wire::Query {
+            request_id: 3,
+            question: sidecast_wire::Question::Channel { name: "orders" },
+        }
+        .encode(&mut request)
+        .unwrap();
+        sidecast_wire::Query {
+            request_id: 4,
+            question: sidecast_wire::Question::Members { channel: "orders" },
+        }
+        .encode(&mut request)
+        .unwrap();
+        publisher.write_all(&request).unwrap();
+        read_answers(&mut publisher, 4)
+    })
+    .await
+    .unwrap();
+
+    let parsed: Vec<sidecast_wire::Frame<'_>> = answers
+        .iter()
+        .map(|f| sidecast_wire::parse(f).unwrap())
+        .collect();
+    assert_eq!(
+        parsed[0],
+        sidecast_wire::Frame::Ack(sidecast_wire::Ack {
+            request_id: 1,
+            refused: None
+        })
+    );
+    match &parsed[1] {
+        sidecast_wire::Frame::Ack(ack) => {
+            assert_eq!(ack.request_id, 2);
+            assert!(
+                ack.refused
+                    .unwrap()
+                    .starts_with("payload is not valid JSON")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match &parsed[2] {
+        sidecast_wire::Frame::Result(result) => {
+            assert_eq!(result.request_id, 3);
+            assert_eq!(
+                result.outcome,
+                Ok(&br#"{"subscription_count":1,"occupied":true}"#[..])
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match &parsed[3] {
+        sidecast_wire::Frame::Result(result) => {
+            assert_eq!(
+                result.outcome,
+                Err(&br#""orders is not a presence channel""#[..])
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(next(&mut rx).await, "Ev orders {\"n\":1}");
+}
+
+/// An acknowledged publish built by hand, for contents the encoder would refuse.
+fn unchecked_acked(request_id: u32, channel: &str, payload: &str) -> Vec<u8> {
+    let mut frame = unchecked_frame(channel, payload);
+    frame[5] = 2;
+    frame.splice(6..6, request_id.to_be_bytes());
+    let length = (frame.len() - 4) as u32;
+    frame[..4].copy_from_slice(&length.to_be_bytes());
+    frame
+}
+
+#[tokio::test]
+async fn a_publisher_sending_answers_is_disconnected() {
+    let running = start(Limits::default());
+    let mut stream = UnixStream::connect(&running.path).unwrap();
+    let mut ack = Vec::new();
+    sidecast_wire::Ack {
+        request_id: 1,
+        refused: None,
+    }
+    .encode(&mut ack);
+    stream.write_all(&ack).unwrap();
+    assert!(closed_by_peer(stream).await);
+}
+
+#[tokio::test]
+async fn at_shutdown_everything_already_sent_is_handled_and_acknowledged_then_the_connection_closes()
+ {
+    let running = start(Limits::default());
+    let mut rx = subscribe(&running.hub, "a", "orders");
+    let mut publisher = UnixStream::connect(&running.path).unwrap();
+    // Make sure the sidecar has accepted this connection before stopping it.
+    publisher
+        .write_all(&acked(0, "orders", "{\"n\":0}"))
+        .unwrap();
+    assert_eq!(next(&mut rx).await, "Ev orders {\"n\":0}");
+    let mut burst = Vec::new();
+    for n in 1..=200u32 {
+        burst.extend(acked(n, "orders", &format!("{{\"n\":{n}}}")));
+    }
+    publisher.write_all(&burst).unwrap();
+    running.stop.send(()).unwrap();
+    let answers = tokio::task::spawn_blocking(move || read_answers(&mut publisher, 201))
+        .await
+        .unwrap();
+    running.task.await.unwrap().unwrap();
+
+    let acked_ids: Vec<u32> = answers
+        .iter()
+        .map(|frame| match sidecast_wire::parse(frame).unwrap() {
+            sidecast_wire::Frame::Ack(ack) => ack.request_id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let mut delivered = Vec::new();
+    while let Ok(line) = rx.try_recv() {
+        delivered.push(line);
+    }
+    // Every acknowledged event was delivered, in order, and nothing else was.
+    assert_eq!(acked_ids, (0..=200).collect::<Vec<_>>());
+    assert_eq!(delivered.len(), 200);
+}

@@ -160,12 +160,15 @@ impl Server {
             return Err(error);
         }
 
+        // Publishers' already-sent events are handled (and acknowledged) first, while clients
+        // are still connected to receive them; then clients are closed.
         let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-            io.close().await;
+            let ingest = ingest.await;
             if let Some(redis) = redis {
                 let _ = redis.await;
             }
-            (ingest.await, http.await)
+            io.close().await;
+            (ingest, http.await)
         })
         .await;
         match drained {

@@ -25,6 +25,10 @@ pub enum DecodeError {
     InvalidUtf8(&'static str),
     #[error("the {0} field is empty")]
     Empty(&'static str),
+    #[error("unknown query {0}")]
+    UnknownQuestion(u8),
+    #[error("unknown status {0}")]
+    UnknownStatus(u8),
 }
 
 /// Values that cannot be put into a frame. Raised before any byte is written.

@@ -15,6 +15,9 @@
 
 use crate::error::DecodeError;
 use crate::publish::Publish;
+use crate::query::Query;
+use crate::reader::Reader;
+use crate::response::{Ack, QueryResult};
 
 /// The protocol version this crate speaks.
 pub const VERSION: u8 = 1;
@@ -26,13 +29,21 @@ pub const HEADER_LEN: usize = 6;
 /// produce anything bigger.
 pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
 
-/// What a frame carries. Values 2–127 are reserved for requests that want an answer
-/// (acknowledged publishes, queries) and 128–255 for the sidecar's answers.
+/// What a frame carries. Values 1–127 are requests from PHP, 128–255 the sidecar's answers;
+/// the unused ones are reserved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Kind {
     /// An event to broadcast; no answer is sent.
     Publish = 1,
+    /// An event to broadcast, answered with an [`Ack`](Kind::Ack).
+    PublishAcked = 2,
+    /// A question about channels, answered with a [`Result`](Kind::Result).
+    Query = 3,
+    /// The sidecar took or refused an acknowledged event.
+    Ack = 128,
+    /// The answer to a query.
+    Result = 129,
 }
 
 impl TryFrom<u8> for Kind {
@@ -41,6 +52,10 @@ impl TryFrom<u8> for Kind {
     fn try_from(value: u8) -> Result<Self, Self::Error> {
         match value {
             1 => Ok(Kind::Publish),
+            2 => Ok(Kind::PublishAcked),
+            3 => Ok(Kind::Query),
+            128 => Ok(Kind::Ack),
+            129 => Ok(Kind::Result),
             other => Err(DecodeError::UnknownKind(other)),
         }
     }
@@ -67,6 +82,13 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame<'a> {
     Publish(Publish<'a>),
+    PublishAcked {
+        request_id: u32,
+        publish: Publish<'a>,
+    },
+    Query(Query<'a>),
+    Ack(Ack<'a>),
+    Result(QueryResult<'a>),
 }
 
 /// Phase one: is a whole, acceptable frame at the start of `buf`?
@@ -114,9 +136,26 @@ pub fn parse(frame: &[u8]) -> Result<Frame<'_>, DecodeError> {
     if header[4] != VERSION {
         return Err(DecodeError::UnsupportedVersion(header[4]));
     }
-    match Kind::try_from(header[5])? {
-        Kind::Publish => Publish::parse_body(body).map(Frame::Publish),
-    }
+    let mut reader = Reader(body);
+    Ok(match Kind::try_from(header[5])? {
+        Kind::Publish => {
+            let publish = Publish::read(&mut reader)?;
+            reader.finish()?;
+            Frame::Publish(publish)
+        }
+        Kind::PublishAcked => {
+            let request_id = reader.u32("request id")?;
+            let publish = Publish::read(&mut reader)?;
+            reader.finish()?;
+            Frame::PublishAcked {
+                request_id,
+                publish,
+            }
+        }
+        Kind::Query => Frame::Query(Query::read(reader)?),
+        Kind::Ack => Frame::Ack(Ack::read(reader)?),
+        Kind::Result => Frame::Result(QueryResult::read(reader)?),
+    })
 }
 
 /// Both phases at once: the next frame in `buf` and how many bytes it used, or `None` if

@@ -10,7 +10,10 @@
 //! - [`frame`]: the frame header (length, version, kind), the two-phase decoder
 //!   ([`check`] whether a whole frame is buffered, then [`parse`] it) and the frame limits.
 //! - [`publish`]: the body of a `PUBLISH` frame — channels, event name, the sender's socket id
-//!   (for `toOthers()`), and the JSON payload — with its encoder and parser.
+//!   (for `toOthers()`), and the JSON payload — with its encoder and parser; the same event in
+//!   a `PUBLISH_ACKED` frame, which the sidecar answers.
+//! - [`query`]: `QUERY` frames, questions about channels.
+//! - [`response`]: the sidecar's answers, `ACK` and `RESULT`.
 //! - [`error`]: why a frame was refused, in words fit for a log line.
 //!
 //! # Example
@@ -41,7 +44,12 @@ pub const DEFAULT_SOCKET_PATH: &str = "/tmp/sidecast.sock";
 pub mod error;
 pub mod frame;
 pub mod publish;
+pub mod query;
+mod reader;
+pub mod response;
 
 pub use error::{DecodeError, EncodeError};
 pub use frame::{Frame, Kind, Limits, check, decode, parse};
 pub use publish::{MAX_CHANNEL_NAME_BYTES, MAX_EVENT_NAME_BYTES, MAX_SOCKET_ID_BYTES, Publish};
+pub use query::{Query, Question};
+pub use response::{Ack, QueryResult};

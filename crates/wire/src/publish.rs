@@ -19,6 +19,7 @@
 
 use crate::error::{DecodeError, EncodeError};
 use crate::frame::{HEADER_LEN, Kind, MAX_FRAME_BYTES, write_header};
+use crate::reader::Reader;
 
 /// Longest channel name a writer may send, in bytes.
 pub const MAX_CHANNEL_NAME_BYTES: usize = 200;
@@ -41,11 +42,28 @@ pub struct Publish<'a> {
 }
 
 impl<'a> Publish<'a> {
-    /// Appends this event as one complete frame to `out`. Nothing is written on error.
+    /// Appends this event as one complete `PUBLISH` frame to `out`. Nothing is written on
+    /// error.
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let body_len = self.body_len()?;
+        let body_len = self.body_len(0)?;
         out.reserve(HEADER_LEN + body_len);
         write_header(out, Kind::Publish, body_len);
+        self.write_body(out);
+        Ok(())
+    }
+
+    /// Appends this event as one `PUBLISH_ACKED` frame: the sidecar answers `request_id` with
+    /// an [`Ack`](crate::Ack) once it has accepted or refused the event.
+    pub fn encode_acked(&self, request_id: u32, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let body_len = self.body_len(4)?;
+        out.reserve(HEADER_LEN + body_len);
+        write_header(out, Kind::PublishAcked, body_len);
+        out.extend_from_slice(&request_id.to_be_bytes());
+        self.write_body(out);
+        Ok(())
+    }
+
+    fn write_body(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&(self.channels.len() as u16).to_be_bytes());
         for channel in &self.channels {
             put_short(out, channel.as_bytes());
@@ -54,11 +72,11 @@ impl<'a> Publish<'a> {
         put_short(out, self.socket_id.unwrap_or("").as_bytes());
         out.extend_from_slice(&(self.payload.len() as u32).to_be_bytes());
         out.extend_from_slice(self.payload);
-        Ok(())
     }
 
-    /// Validates every field against the format and returns the body's size.
-    fn body_len(&self) -> Result<usize, EncodeError> {
+    /// Validates every field against the format and returns the body's size, `extra` bytes
+    /// before the event included.
+    fn body_len(&self, extra: usize) -> Result<usize, EncodeError> {
         if self.channels.is_empty() {
             return Err(EncodeError::NoChannels);
         }
@@ -68,7 +86,7 @@ impl<'a> Publish<'a> {
                 max: usize::from(u16::MAX),
             });
         }
-        let mut len = 2;
+        let mut len = extra + 2;
         for channel in &self.channels {
             len += 2 + name_len("channel name", channel, MAX_CHANNEL_NAME_BYTES)?;
         }
@@ -89,9 +107,8 @@ impl<'a> Publish<'a> {
         Ok(len)
     }
 
-    /// Parses a `PUBLISH` body (the bytes after the header).
-    pub(crate) fn parse_body(body: &'a [u8]) -> Result<Self, DecodeError> {
-        let mut reader = Reader(body);
+    /// Reads an event from `reader` (the rest of a `PUBLISH` or `PUBLISH_ACKED` body).
+    pub(crate) fn read(reader: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let count = reader.u16("channel count")?;
         if count == 0 {
             return Err(DecodeError::Empty("channel list"));
@@ -104,9 +121,6 @@ impl<'a> Publish<'a> {
         let socket_id = reader.str("socket id")?;
         let payload_len = reader.u32("payload length")? as usize;
         let payload = reader.take(payload_len, "payload")?;
-        if !reader.0.is_empty() {
-            return Err(DecodeError::TrailingBytes(reader.0.len()));
-        }
         Ok(Publish {
             channels,
             event,
@@ -137,42 +151,4 @@ fn name_len(field: &'static str, value: &str, max: usize) -> Result<usize, Encod
 fn put_short(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
     out.extend_from_slice(bytes);
-}
-
-/// A cursor over a frame body; every read names the field it is reading, for the error.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, len: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
-        if self.0.len() < len {
-            return Err(DecodeError::Truncated(field));
-        }
-        let (taken, rest) = self.0.split_at(len);
-        self.0 = rest;
-        Ok(taken)
-    }
-
-    fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
-        let bytes = self.take(2, field)?;
-        Ok(u16::from_be_bytes([bytes[0], bytes[1]]))
-    }
-
-    fn u32(&mut self, field: &'static str) -> Result<u32, DecodeError> {
-        let bytes = self.take(4, field)?;
-        Ok(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
-    }
-
-    fn str(&mut self, field: &'static str) -> Result<&'a str, DecodeError> {
-        let len = self.u16(field)?;
-        let bytes = self.take(usize::from(len), field)?;
-        std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8(field))
-    }
-
-    fn non_empty_str(&mut self, field: &'static str) -> Result<&'a str, DecodeError> {
-        let value = self.str(field)?;
-        if value.is_empty() {
-            return Err(DecodeError::Empty(field));
-        }
-        Ok(value)
-    }
 }
