@@ -28,8 +28,17 @@ return [
     'transport' => env('SIDECAST_TRANSPORT', 'auto'),
 
     /*
-    | Seconds one broadcast may take to connect and write before it fails.
+    | Seconds one broadcast may take to connect and write (acknowledged: to be
+    | accepted), and one question to be answered, before it fails.
     */
     'timeout' => (float) env('SIDECAST_TIMEOUT', 1.0),
+
+    /*
+    | Whether broadcast() waits until the sidecar has accepted each event, so a
+    | refused or undeliverable event throws in the request that sent it. Off, the
+    | extension buffers the event and returns at once (and keeps it across a
+    | sidecar restart); plain PHP writes it and returns.
+    */
+    'acknowledged' => env('SIDECAST_ACKNOWLEDGED', false),
 
 ];

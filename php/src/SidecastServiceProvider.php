@@ -8,14 +8,16 @@ use Illuminate\Support\ServiceProvider;
 use Sidecast\Laravel\Transports\TransportFactory;
 
 /**
- * Registers the `sidecast` broadcast driver. Discovered automatically through the package's
- * composer.json; BROADCAST_DRIVER=sidecast (BROADCAST_CONNECTION on Laravel 11) then selects it.
+ * Registers the `sidecast` broadcast driver and the `Sidecast` facade's service. Discovered
+ * automatically through the package's composer.json; BROADCAST_DRIVER=sidecast
+ * (BROADCAST_CONNECTION on Laravel 11) then selects it.
  */
 class SidecastServiceProvider extends ServiceProvider
 {
     public function register(): void
     {
         $this->mergeConnectionDefaults();
+        $this->app->singleton(Sidecast::class);
     }
 
     public function boot(): void

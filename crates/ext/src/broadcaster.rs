@@ -1,36 +1,51 @@
-//! `Sidecast\Broadcaster`: encodes an event as one frame and writes it to the sidecar.
+//! `Sidecast\Broadcaster`: checks and encodes an event, and hands it to this process's writer
+//! for the socket; asks the sidecar questions over the same connection.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use ext_php_rs::binary_slice::BinarySlice;
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::error::php_error;
+use ext_php_rs::flags::ErrorType;
 use ext_php_rs::prelude::*;
+use ext_php_rs::types::ZendHashTable;
 use serde::de::IgnoredAny;
-use sidecast_wire::{EncodeError, Publish};
+use serde_json::{Value, json};
+use sidecast_wire::{EncodeError, Publish, Query, Question};
 
-use crate::connection;
 use crate::exception::{broadcast_exception, value_error};
+use crate::ini::{IniSettings, Overflow};
 use crate::options::{Options, Settings};
+use crate::writer::{COUNTERS, Full, Limits, NoOutcome, Outcome, Waiter, Writer, next_request_id};
+use crate::{convert, registry};
 
 /// Hands events to the sidecast sidecar over its Unix socket.
 ///
-/// The connection is opened on the first `broadcast()` and kept for the life of the PHP process,
-/// shared by every instance that uses the same socket.
+/// Each PHP process has one background writer per socket, started on first use and shared by
+/// every instance: `broadcast()` buffers the event and returns, the writer sends it.
 #[php_class]
 #[php(name = "Sidecast\\Broadcaster")]
 #[derive(Debug)]
 pub struct Broadcaster {
     socket: PathBuf,
     settings: Settings,
-    /// Reused between calls, so a broadcast allocates nothing for its frame.
-    frame: Vec<u8>,
+    /// The buffer's size, from php.ini when the instance was made; the first instance to use a
+    /// socket in a process sets it for that process.
+    limits: Limits,
+    /// The writer this instance last used, and the process that used it: a forked child must
+    /// get its own.
+    writer: Option<(u32, Arc<Writer>)>,
 }
 
 #[php_impl]
 impl Broadcaster {
-    /// `$socket` defaults to the `sidecast.socket` php.ini setting. `$options`: `timeout`, the
-    /// seconds one `broadcast()` may take to connect and write before it throws (default 1).
+    /// `$socket` defaults to the `sidecast.socket` php.ini setting. `$options` override the
+    /// php.ini settings for this instance: `timeout`, `acknowledged`, `overflow`.
     #[php(defaults(options = Options::default()))]
     pub fn __construct(socket: Option<String>, options: Options) -> PhpResult<Self> {
+        let ini = IniSettings::read().map_err(value_error)?;
         let socket = match socket {
             Some(path) if path.is_empty() => {
                 return Err(value_error(
@@ -39,27 +54,33 @@ impl Broadcaster {
                 ));
             }
             Some(path) => path,
-            None => crate::ini::socket_path(),
+            None => ini.socket.clone(),
         };
-        let settings = options.settings().map_err(value_error)?;
+        let settings = options.settings(&ini).map_err(value_error)?;
         Ok(Broadcaster {
             socket: PathBuf::from(socket),
             settings,
-            frame: Vec::new(),
+            limits: Limits {
+                max_bytes: ini.buffer_bytes,
+                max_frames: ini.buffer_frames,
+                io_timeout: settings.timeout,
+            },
+            writer: None,
         })
     }
 
     /// Broadcasts `$event` with the JSON `$payload` on every channel in `$channels`, except to
     /// the client whose socket id is `$socketId` (Laravel's `toOthers()`).
     ///
-    /// Throws `\ValueError` for arguments sidecast cannot carry and
-    /// `Sidecast\BroadcastException` when the sidecar cannot be reached.
+    /// Returns once the event is buffered; with `$acknowledged` (or the instance's setting),
+    /// once the sidecar has accepted it.
     pub fn broadcast(
         &mut self,
         channels: Vec<String>,
         event: String,
         payload: BinarySlice<u8>,
         socketId: Option<String>,
+        acknowledged: Option<bool>,
     ) -> PhpResult<()> {
         let payload: &[u8] = &payload;
         if let Err(error) = serde_json::from_slice::<IgnoredAny>(payload) {
@@ -73,12 +94,209 @@ impl Broadcaster {
             socket_id: socketId.as_deref(),
             payload,
         };
-        self.frame.clear();
-        publish.encode(&mut self.frame).map_err(argument_error)?;
-        connection::send(&self.socket, self.settings.timeout, &self.frame).map_err(|error| {
-            broadcast_exception(error.describe(&self.socket, self.settings.timeout))
+        let id = next_request_id();
+        let mut frame = Vec::with_capacity(64 + payload.len());
+        publish
+            .encode_acked(id, &mut frame)
+            .map_err(argument_error)?;
+        let writer = self.writer()?;
+
+        if !acknowledged.unwrap_or(self.settings.acknowledged) {
+            return match writer.submit(id, frame, None) {
+                Ok(()) => Ok(()),
+                Err(full) => self.overflowed(&writer, full),
+            };
+        }
+        match self.request(&writer, id, frame)? {
+            Outcome::Accepted => Ok(()),
+            Outcome::Refused(reason) => Err(broadcast_exception(format!(
+                "sidecast at {} refused the event: {reason}",
+                self.socket.display()
+            ))),
+            Outcome::Answer(_) => Err(self.confused()),
+        }
+    }
+
+    /// Waits until the sidecar has taken every event this process handed to the writer for
+    /// this socket; `false` if `$timeout` seconds passed first.
+    #[php(defaults(timeout = 1.0))]
+    pub fn flush(&mut self, timeout: f64) -> PhpResult<bool> {
+        let Some(timeout) = seconds(timeout) else {
+            return Err(value_error(format!(
+                "Sidecast\\Broadcaster::flush(): Argument #1 ($timeout) must be a number of seconds from 0 to 3600, {timeout} given"
+            )));
+        };
+        // A process that never broadcast has nothing to flush, and gets no thread for asking.
+        Ok(registry::existing(&self.socket).is_none_or(|writer| writer.flush(timeout)))
+    }
+
+    /// The occupied channels whose names start with `$prefix`, each with its
+    /// `subscription_count` (and `user_count` for presence channels).
+    pub fn channels(&mut self, prefix: Option<String>) -> PhpResult<ZBox<ZendHashTable>> {
+        let answer = self.ask(Question::Channels {
+            prefix: prefix.as_deref().unwrap_or(""),
+        })?;
+        Ok(convert::to_array(&answer["channels"]))
+    }
+
+    /// One channel's `subscription_count` and `occupied`, and `user_count` for a presence
+    /// channel.
+    pub fn channel(&mut self, name: String) -> PhpResult<ZBox<ZendHashTable>> {
+        if name.is_empty() {
+            return Err(value_error(
+                "Sidecast\\Broadcaster::channel(): Argument #1 ($name) must not be empty"
+                    .to_owned(),
+            ));
+        }
+        let answer = self.ask(Question::Channel { name: &name })?;
+        Ok(convert::to_array(&answer))
+    }
+
+    /// The users on a presence channel: a list of `['user_id' => …, 'user_info' => …]`, one per
+    /// user however many connections they have.
+    pub fn members(&mut self, presenceChannel: String) -> PhpResult<ZBox<ZendHashTable>> {
+        if !presenceChannel.starts_with("presence-") || presenceChannel.len() == "presence-".len() {
+            return Err(value_error(format!(
+                "Sidecast\\Broadcaster::members(): Argument #1 ($presenceChannel) must be a presence channel (\"presence-…\"), \"{presenceChannel}\" given"
+            )));
+        }
+        let answer = self.ask(Question::Members {
+            channel: &presenceChannel,
+        })?;
+        Ok(convert::to_array(&answer["members"]))
+    }
+
+    /// `client`: this process's counters for the socket; `server`: the sidecar's.
+    pub fn stats(&mut self) -> PhpResult<ZBox<ZendHashTable>> {
+        let server = self.ask(Question::Stats)?;
+        let writer = self.writer()?;
+        let (pending, pending_bytes) = writer.pending();
+        let counter =
+            |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+        let client = json!({
+            "sent": counter(&COUNTERS.sent),
+            "acknowledged": counter(&COUNTERS.acknowledged),
+            "refused": counter(&COUNTERS.refused),
+            "dropped": counter(&COUNTERS.dropped),
+            "reconnects": counter(&COUNTERS.reconnects),
+            "buffered": pending,
+            "buffered_bytes": pending_bytes,
+            "connected": writer.connected(),
+        });
+        Ok(convert::to_array(
+            &json!({ "client": client, "server": server }),
+        ))
+    }
+}
+
+impl Broadcaster {
+    /// This process's writer for the socket, started on first use.
+    fn writer(&mut self) -> PhpResult<Arc<Writer>> {
+        let pid = std::process::id();
+        if let Some((owner, writer)) = &self.writer
+            && *owner == pid
+        {
+            return Ok(writer.clone());
+        }
+        let writer = registry::writer(&self.socket, self.limits).map_err(|error| {
+            broadcast_exception(format!("cannot start the sidecast writer thread: {error}"))
+        })?;
+        self.writer = Some((pid, writer.clone()));
+        Ok(writer)
+    }
+
+    /// Buffers a request and waits for its answer within the instance's timeout.
+    fn request(&self, writer: &Writer, id: u32, frame: Vec<u8>) -> PhpResult<Outcome> {
+        let waiter = Arc::new(Waiter::default());
+        writer
+            .submit(id, frame, Some(waiter.clone()))
+            .map_err(|full| broadcast_exception(self.full_message(writer, full)))?;
+        let timeout = self.settings.timeout;
+        writer.wait(id, &waiter, timeout).map_err(|missing| {
+            let path = self.socket.display();
+            let seconds = timeout.as_secs_f64();
+            broadcast_exception(match missing {
+                NoOutcome::NotSent { reason: Some(reason), .. } => {
+                    format!("{reason} (nothing was sent within {seconds:.3} s)")
+                }
+                NoOutcome::NotSent { reason: None, connected: false } => format!(
+                    "sidecast at {path} did not accept a connection within {seconds:.3} s; it may be overloaded or stopped (raise the `timeout` option if it is just slow)"
+                ),
+                NoOutcome::NotSent { reason: None, connected: true } => format!(
+                    "sidecast at {path} did not take the request within {seconds:.3} s; it may be overloaded (raise the `timeout` option if it is just slow)"
+                ),
+                NoOutcome::Unanswered => format!(
+                    "sidecast at {path} did not answer within {seconds:.3} s; it may still deliver the event (raise the `timeout` option if it is just slow)"
+                ),
+            })
         })
     }
+
+    /// Asks the sidecar `question`; its JSON answer, or a `BroadcastException`.
+    fn ask(&mut self, question: Question<'_>) -> PhpResult<Value> {
+        let id = next_request_id();
+        let mut frame = Vec::new();
+        Query {
+            request_id: id,
+            question,
+        }
+        .encode(&mut frame)
+        .map_err(|error| value_error(format!("the question cannot be asked: {error}")))?;
+        let writer = self.writer()?;
+        match self.request(&writer, id, frame)? {
+            Outcome::Answer(Ok(json)) => serde_json::from_slice(&json).map_err(|_| self.confused()),
+            Outcome::Answer(Err(json)) => {
+                let reason = serde_json::from_slice::<String>(&json)
+                    .unwrap_or_else(|_| String::from_utf8_lossy(&json).into_owned());
+                Err(broadcast_exception(format!(
+                    "sidecast at {} cannot answer: {reason}",
+                    self.socket.display()
+                )))
+            }
+            Outcome::Accepted | Outcome::Refused(_) => Err(self.confused()),
+        }
+    }
+
+    /// A full buffer: drop the event with a warning, or throw.
+    fn overflowed(&self, writer: &Writer, full: Full) -> PhpResult<()> {
+        let message = self.full_message(writer, full);
+        match self.settings.overflow {
+            Overflow::Throw => Err(broadcast_exception(message)),
+            Overflow::Drop => {
+                // PHP prefixes the function's name, as for its own warnings.
+                php_error(
+                    &ErrorType::Warning,
+                    &format!("{message}; the event was dropped"),
+                );
+                Ok(())
+            }
+        }
+    }
+
+    fn full_message(&self, writer: &Writer, full: Full) -> String {
+        let why = writer
+            .last_error()
+            .unwrap_or_else(|| "the sidecar is not keeping up".to_owned());
+        format!(
+            "the buffer for sidecast at {} is full ({} events, {} bytes waiting; raise sidecast.buffer_frames or sidecast.buffer_bytes): {why}",
+            self.socket.display(),
+            full.frames,
+            full.bytes
+        )
+    }
+
+    /// An answer of the wrong kind: whatever listens at the socket is not a sidecar we know.
+    fn confused(&self) -> PhpException {
+        broadcast_exception(format!(
+            "the process at {} answered in a way sidecast does not understand; is it a sidecast sidecar of the same version?",
+            self.socket.display()
+        ))
+    }
+}
+
+/// A `flush()` timeout: any number of seconds from 0 to an hour.
+fn seconds(value: f64) -> Option<Duration> {
+    (value.is_finite() && (0.0..=3600.0).contains(&value)).then(|| Duration::from_secs_f64(value))
 }
 
 /// Names the argument an encoding error is about, in PHP's own style.

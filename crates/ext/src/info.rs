@@ -1,12 +1,14 @@
-//! The `phpinfo()` section: the version, the configured socket, and what this process has
-//! sent.
+//! The `phpinfo()` section: the version, the php.ini settings, and what this process's writers
+//! have done.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ext_php_rs::zend::ModuleEntry;
-use ext_php_rs::{info_table_end, info_table_row, info_table_start};
+use ext_php_rs::{info_table_end, info_table_header, info_table_row, info_table_start};
 
-use crate::connection::{EVENTS_SENT, FAILURES, RECONNECTS, open_connections};
+use crate::ini::IniSettings;
+use crate::registry;
+use crate::writer::COUNTERS;
 
 /// # Safety
 /// Called by PHP with its module entry; the entry is not used.
@@ -18,22 +20,34 @@ pub unsafe extern "C" fn php_info(_module: *mut ModuleEntry) {
         "Wire protocol version",
         sidecast_wire::frame::VERSION.to_string()
     );
-    info_table_row!("sidecast.socket", crate::ini::socket_path());
+    info_table_end!();
+
+    info_table_start!();
+    info_table_header!("Directive", "Value");
+    for (name, value) in IniSettings::raw() {
+        info_table_row!(name, value);
+    }
+    info_table_end!();
+
+    let writers = registry::all();
+    let (buffered, bytes) = writers.iter().fold((0, 0), |(frames, bytes), writer| {
+        let (f, b) = writer.pending();
+        (frames + f, bytes + b)
+    });
+    let connected = writers.iter().filter(|writer| writer.connected()).count();
+    let count = |counter: &AtomicU64| counter.load(Ordering::Relaxed).to_string();
+    info_table_start!();
+    info_table_header!("This process", "");
     info_table_row!(
-        "Open connections (this process)",
-        open_connections().to_string()
+        "Writers (connected)",
+        format!("{} ({connected})", writers.len())
     );
-    info_table_row!(
-        "Events sent (this process)",
-        EVENTS_SENT.load(Ordering::Relaxed).to_string()
-    );
-    info_table_row!(
-        "Reconnects (this process)",
-        RECONNECTS.load(Ordering::Relaxed).to_string()
-    );
-    info_table_row!(
-        "Failed sends (this process)",
-        FAILURES.load(Ordering::Relaxed).to_string()
-    );
+    info_table_row!("Events sent", count(&COUNTERS.sent));
+    info_table_row!("Events acknowledged", count(&COUNTERS.acknowledged));
+    info_table_row!("Events refused", count(&COUNTERS.refused));
+    info_table_row!("Events dropped (buffer full)", count(&COUNTERS.dropped));
+    info_table_row!("Events buffered", buffered.to_string());
+    info_table_row!("Bytes buffered", bytes.to_string());
+    info_table_row!("Reconnects", count(&COUNTERS.reconnects));
     info_table_end!();
 }

@@ -13,7 +13,7 @@ final class TransportFactory
     public const DEFAULT_SOCKET = '/tmp/sidecast.sock';
 
     /**
-     * @param  array{socket?: ?string, transport?: ?string, timeout?: float|int|string|null}  $config
+     * @param  array{socket?: ?string, transport?: ?string, timeout?: float|int|string|null, acknowledged?: bool|string|null}  $config
      */
     public static function make(array $config): Transport
     {
@@ -23,14 +23,20 @@ final class TransportFactory
             throw new InvalidArgumentException("The sidecast connection's \"timeout\" must be a number of seconds greater than 0 and at most 3600, {$timeout} given.");
         }
 
+        $acknowledged = filter_var($config['acknowledged'] ?? false, FILTER_VALIDATE_BOOL, FILTER_NULL_ON_FAILURE);
+        if ($acknowledged === null) {
+            $given = var_export($config['acknowledged'], true);
+            throw new InvalidArgumentException("The sidecast connection's \"acknowledged\" must be true or false, {$given} given.");
+        }
+
         $transport = $config['transport'] ?? 'auto';
         $extension = extension_loaded('sidecast');
 
         return match ($transport) {
-            'auto' => $extension ? new ExtensionTransport($socket, $timeout) : new SocketTransport($socket, $timeout),
-            'socket' => new SocketTransport($socket, $timeout),
+            'auto' => $extension ? new ExtensionTransport($socket, $timeout, $acknowledged) : new SocketTransport($socket, $timeout, $acknowledged),
+            'socket' => new SocketTransport($socket, $timeout, $acknowledged),
             'extension' => $extension
-                ? new ExtensionTransport($socket, $timeout)
+                ? new ExtensionTransport($socket, $timeout, $acknowledged)
                 : throw new InvalidArgumentException('The sidecast connection asks for the "extension" transport, but the sidecast PHP extension is not loaded: add extension=/path/to/libsidecast.so to php.ini, or set "transport" to "auto".'),
             default => throw new InvalidArgumentException("The sidecast connection's \"transport\" must be \"auto\", \"extension\" or \"socket\", \"{$transport}\" given."),
         };

@@ -66,6 +66,55 @@ final class FakeSidecar
         return $data;
     }
 
+    /**
+     * Reads until $count whole request frames arrived (or $seconds passed) and decodes them:
+     * kind, request id (null for a plain PUBLISH) and the publish fields.
+     *
+     * @return list<array{kind: int, request_id: ?int, channels: list<string>, event: string, socket_id: ?string, payload: string}>
+     */
+    public function requests(int $count, float $seconds = 5.0): array
+    {
+        $requests = [];
+        $bytes = '';
+        $deadline = microtime(true) + $seconds;
+        while (count($requests) < $count && microtime(true) < $deadline) {
+            $bytes .= $this->received(1, 0.01);
+            while (strlen($bytes) >= 4 && strlen($bytes) >= 4 + ($length = unpack('N', $bytes)[1])) {
+                $requests[] = self::decode(substr($bytes, 4, $length));
+                $bytes = substr($bytes, 4 + $length);
+            }
+        }
+
+        return $requests;
+    }
+
+    private static function decode(string $frame): array
+    {
+        $kind = ord($frame[1]);
+        $at = 2;
+        $id = null;
+        if ($kind === 2) {
+            $id = unpack('N', $frame, $at)[1];
+            $at += 4;
+        }
+        $name = function () use ($frame, &$at): string {
+            $length = unpack('n', $frame, $at)[1];
+            $value = substr($frame, $at + 2, $length);
+            $at += 2 + $length;
+
+            return $value;
+        };
+        $channels = [];
+        for ($n = unpack('n', $frame, $at)[1], $at += 2; $n > 0; $n--) {
+            $channels[] = $name();
+        }
+        $event = $name();
+        $socketId = $name();
+        $payload = substr($frame, $at + 4, unpack('N', $frame, $at)[1]);
+
+        return ['kind' => $kind, 'request_id' => $id, 'channels' => $channels, 'event' => $event, 'socket_id' => $socketId === '' ? null : $socketId, 'payload' => $payload];
+    }
+
     /** Listens anew with a tiny accept queue and fills it: further connects would wait. */
     public function saturate(): void
     {

@@ -40,6 +40,7 @@ final class SidecastBroadcasterTest extends TestCase
             'event' => 'App\\Events\\OrderShipped',
             'payload' => '{"order":{"id":1,"note":"caf\u00e9"},"socket":null}',
             'socketId' => null,
+            'acknowledged' => null,
         ]], $this->transport->published);
     }
 

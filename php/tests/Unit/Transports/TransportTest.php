@@ -3,17 +3,19 @@
 namespace Sidecast\Laravel\Tests\Unit\Transports;
 
 use Illuminate\Broadcasting\BroadcastException;
+use InvalidArgumentException;
 use PHPUnit\Framework\TestCase;
 use Sidecast\Laravel\Contracts\Transport;
 use Sidecast\Laravel\Tests\Support\FakeSidecar;
 use Sidecast\Laravel\Transports\ExtensionTransport;
 use Sidecast\Laravel\Transports\SocketTransport;
 use Sidecast\Laravel\Transports\TransportFactory;
-use Sidecast\Laravel\Wire\Frame;
 
 /**
- * Both transports against a listening Unix socket. The extension transport runs when the suite
- * is started with the extension loaded (the test command runs the suite both ways).
+ * Both transports against a listening Unix socket that records what arrives and never answers.
+ * The extension transport runs when the suite is started with the extension loaded (the test
+ * command runs the suite both ways). What needs answers runs against the real sidecar, in
+ * SidecarTest.
  */
 final class TransportTest extends TestCase
 {
@@ -34,47 +36,74 @@ final class TransportTest extends TestCase
         return $transports;
     }
 
-    private function transport(string $kind, float $timeout = 1.0, ?string $socket = null): Transport
+    private function transport(string $kind, float $timeout = 1.0, ?string $socket = null, bool $acknowledged = false): Transport
     {
-        return TransportFactory::make(['socket' => $socket ?? $this->sidecar->path, 'transport' => $kind, 'timeout' => $timeout]);
+        return TransportFactory::make(['socket' => $socket ?? $this->sidecar->path, 'transport' => $kind, 'timeout' => $timeout, 'acknowledged' => $acknowledged]);
     }
 
     /** @dataProvider transports */
-    public function test_it_writes_exactly_the_documented_frames(string $kind): void
+    public function test_it_writes_the_documented_frames(string $kind): void
     {
         $transport = $this->transport($kind);
         $transport->publish(['orders', 'private-orders.1'], 'Shipped', '{"id":1}', 'sock1');
         $transport->publish(['orders'], 'Shipped', '{"id":2}', null);
 
-        $expected = Frame::publish(['orders', 'private-orders.1'], 'Shipped', '{"id":1}', 'sock1')
-            .Frame::publish(['orders'], 'Shipped', '{"id":2}');
-        $this->assertSame(bin2hex($expected), bin2hex($this->sidecar->received(strlen($expected))));
+        $requests = $this->sidecar->requests(2);
+        // Plain PHP writes PUBLISH; the extension's writer sends PUBLISH_ACKED, to learn which
+        // events the sidecar has taken.
+        $this->assertSame([$kind === 'socket' ? 1 : 2, $kind === 'socket' ? 1 : 2], array_column($requests, 'kind'));
+        $this->assertSame([
+            [['orders', 'private-orders.1'], 'Shipped', 'sock1', '{"id":1}'],
+            [['orders'], 'Shipped', null, '{"id":2}'],
+        ], array_map(fn ($r) => [$r['channels'], $r['event'], $r['socket_id'], $r['payload']], $requests));
+        if ($kind === 'extension') {
+            $this->assertNotSame($requests[0]['request_id'], $requests[1]['request_id']);
+        }
     }
 
     /** @dataProvider transports */
-    public function test_it_sends_again_on_a_fresh_connection_after_the_sidecar_restarted(string $kind): void
+    public function test_payloads_are_binary_safe(string $kind): void
+    {
+        $payload = json_encode(['text' => "caf\u{e9} \u{1F600}", 'nul' => "a\0b"], JSON_THROW_ON_ERROR);
+        $this->transport($kind)->publish(['orders'], 'Shipped', $payload, null);
+
+        $this->assertSame($payload, $this->sidecar->requests(1)[0]['payload'] ?? null);
+    }
+
+    /** @dataProvider transports */
+    public function test_it_sends_on_a_fresh_connection_after_the_sidecar_restarted(string $kind): void
     {
         $transport = $this->transport($kind);
-        $first = Frame::publish(['orders'], 'First', '{}');
         $transport->publish(['orders'], 'First', '{}', null);
-        $this->assertSame($first, $this->sidecar->received(strlen($first)));
+        $this->assertSame(['First'], array_column($this->sidecar->requests(1), 'event'));
 
         $this->sidecar->crash();
         @unlink($this->sidecar->path);
         $this->sidecar->listen();
 
         $transport->publish(['orders'], 'Second', '{}', null);
-        $second = Frame::publish(['orders'], 'Second', '{}');
-        $this->assertSame($second, $this->sidecar->received(strlen($second)));
+        // This sidecar never acknowledged "First": the extension sends it again, in order.
+        $expected = $kind === 'socket' ? ['Second'] : ['First', 'Second'];
+        $this->assertSame($expected, array_column($this->sidecar->requests(count($expected)), 'event'));
     }
 
     /** @dataProvider transports */
-    public function test_a_missing_sidecar_is_reported_with_what_to_do(string $kind): void
+    public function test_a_missing_sidecar_is_reported_with_what_to_do_when_acknowledged(string $kind): void
     {
-        $transport = $this->transport($kind, 1.0, dirname($this->sidecar->path).'/absent.sock');
+        $transport = $this->transport($kind, 0.3, dirname($this->sidecar->path).'/absent.sock', acknowledged: true);
 
         $this->expectException(BroadcastException::class);
         $this->expectExceptionMessageMatches('~sidecast is not listening at .*/absent\.sock \(no such socket file\): start it with `sidecast start`~');
+
+        $transport->publish(['orders'], 'Shipped', '{}', null);
+    }
+
+    public function test_without_the_extension_a_missing_sidecar_fails_the_broadcast_at_once(): void
+    {
+        $transport = $this->transport('socket', 1.0, dirname($this->sidecar->path).'/absent.sock');
+
+        $this->expectException(BroadcastException::class);
+        $this->expectExceptionMessage('(no such socket file)');
 
         $transport->publish(['orders'], 'Shipped', '{}', null);
     }
@@ -83,7 +112,7 @@ final class TransportTest extends TestCase
     public function test_a_socket_file_left_by_a_stopped_sidecar_is_reported_as_such(string $kind): void
     {
         $this->sidecar->crash();
-        $transport = $this->transport($kind);
+        $transport = $this->transport($kind, 0.3, acknowledged: true);
 
         $this->expectException(BroadcastException::class);
         $this->expectExceptionMessage('left from a sidecar that stopped');
@@ -92,10 +121,25 @@ final class TransportTest extends TestCase
     }
 
     /** @dataProvider transports */
-    public function test_a_sidecar_that_stops_reading_makes_the_write_time_out(string $kind): void
+    public function test_a_sidecar_that_does_not_answer_fails_an_acknowledged_broadcast_in_time(string $kind): void
+    {
+        $transport = $this->transport($kind, 0.2, acknowledged: true);
+
+        $started = microtime(true);
+        try {
+            $transport->publish(['orders'], 'Shipped', '{}', null);
+            $this->fail('expected a BroadcastException');
+        } catch (BroadcastException $e) {
+            $this->assertMatchesRegularExpression('~sidecast at .*sidecast\.sock did not answer within 0\.200 s; it may still deliver the event~', $e->getMessage());
+        }
+        // Bounded by the timeout, not by how long the sidecar stays silent.
+        $this->assertLessThan(5.0, microtime(true) - $started);
+    }
+
+    public function test_without_the_extension_a_sidecar_that_stops_reading_makes_the_write_time_out(): void
     {
         // Nobody accepts or reads: the socket buffers fill up and the write must give up.
-        $transport = $this->transport($kind, 0.2);
+        $transport = $this->transport('socket', 0.2);
 
         $this->expectException(BroadcastException::class);
         $this->expectExceptionMessageMatches('~did not take the event within 0\.200 s~');
@@ -110,7 +154,7 @@ final class TransportTest extends TestCase
     public function test_a_sidecar_that_stops_accepting_fails_the_broadcast_instead_of_hanging(string $kind): void
     {
         $this->sidecar->saturate();
-        $transport = $this->transport($kind, 0.2);
+        $transport = $this->transport($kind, 0.2, acknowledged: true);
 
         $this->expectException(BroadcastException::class);
         $this->expectExceptionMessageMatches('~sidecast at .* (did not accept a connection within 0\.200 s|is not accepting connections)~');
@@ -122,13 +166,28 @@ final class TransportTest extends TestCase
     public function test_values_the_wire_cannot_carry_are_refused_before_anything_is_sent(string $kind): void
     {
         $transport = $this->transport($kind);
-        $refused = [[[str_repeat('c', 201)], 'E'], [['c'], ''], [["bad\x00name"], 'E'], [["caf\xe9"], 'E'], [['c'], "E\xff"]];
+        $refused = [[[str_repeat('c', 201)], 'E'], [['c'], ''], [["bad\x00name"], 'E'], [["caf\xe9"], 'E'], [['c'], "E\xff"], [[], 'E']];
         foreach ($refused as [$channels, $event]) {
             try {
                 $transport->publish($channels, $event, '{}', null);
                 $this->fail('expected a BroadcastException');
             } catch (BroadcastException $e) {
                 $this->assertStringContainsString('Sidecast', $e->getMessage());
+            }
+        }
+        $this->assertSame('', $this->sidecar->received(1, 0.05));
+    }
+
+    /** @dataProvider transports */
+    public function test_questions_that_cannot_be_asked_are_refused_before_anything_is_sent(string $kind): void
+    {
+        $transport = $this->transport($kind);
+        foreach ([fn () => $transport->members('orders'), fn () => $transport->members('presence-'), fn () => $transport->channel(''), fn () => $transport->flush(-1)] as $i => $ask) {
+            try {
+                $ask();
+                $this->fail("question {$i} was asked");
+            } catch (InvalidArgumentException $e) {
+                $this->assertStringStartsWith('Sidecast: ', $e->getMessage());
             }
         }
         $this->assertSame('', $this->sidecar->received(1, 0.05));
@@ -147,11 +206,12 @@ final class TransportTest extends TestCase
             [['transport' => 'carrier-pigeon'], '"transport" must be "auto", "extension" or "socket"'],
             [['timeout' => 0], '"timeout" must be a number of seconds greater than 0'],
             [['timeout' => 'soon'], '"timeout" must be a number of seconds greater than 0'],
+            [['acknowledged' => 'sometimes'], '"acknowledged" must be true or false, \'sometimes\' given'],
         ] as [$config, $message]) {
             try {
                 TransportFactory::make($config + ['socket' => $this->sidecar->path]);
                 $this->fail("expected {$message}");
-            } catch (\InvalidArgumentException $e) {
+            } catch (InvalidArgumentException $e) {
                 $this->assertStringContainsString($message, $e->getMessage());
             }
         }
