@@ -10,7 +10,8 @@ APT_PACKAGES=(
     php8.2-cli php8.2-dev php8.2-mbstring php8.2-xml  # PHP, and the headers ext-php-rs builds against
     clang libclang-dev                                 # bindgen, for ext-php-rs
     php-laravel-framework composer phpunit             # Laravel 8.83 and the PHP test tools
-    redis-server php8.2-redis                          # laravel-echo-server's Redis path, tested for real
+    redis-server php8.2-redis php-predis               # laravel-echo-server's Redis path, tested and benchmarked for real
+    php8.2-fpm libfcgi-bin                             # the extension under php-fpm, driven with cgi-fcgi
     chromium                                           # the demo page test
 )
 

@@ -7,15 +7,17 @@ use std::time::Duration;
 
 use ext_php_rs::binary_slice::BinarySlice;
 use ext_php_rs::boxed::ZBox;
+use ext_php_rs::convert::FromZval;
 use ext_php_rs::error::php_error;
-use ext_php_rs::flags::ErrorType;
+use ext_php_rs::flags::{DataType, ErrorType};
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::ZendHashTable;
+use ext_php_rs::types::{ZendHashTable, Zval};
+use ext_php_rs::zend::ce;
 use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 use sidecast_wire::{EncodeError, Publish, Query, Question};
 
-use crate::exception::{broadcast_exception, value_error};
+use crate::exception::{broadcast_exception, php_type_name, value_error};
 use crate::ini::{IniSettings, Overflow};
 use crate::options::{Options, Settings};
 use crate::writer::{COUNTERS, Full, Limits, NoOutcome, Outcome, Waiter, Writer, next_request_id};
@@ -76,14 +78,22 @@ impl Broadcaster {
     /// once the sidecar has accepted it.
     pub fn broadcast(
         &mut self,
-        channels: Vec<String>,
+        channels: Channels,
         event: String,
         payload: BinarySlice<u8>,
         socketId: Option<String>,
         acknowledged: Option<bool>,
     ) -> PhpResult<()> {
+        let channels = channels.0?;
         let payload: &[u8] = &payload;
-        if let Err(error) = serde_json::from_slice::<IgnoredAny>(payload) {
+        // The sidecar sends the payload to browsers as text: it must be UTF-8 as well as JSON
+        // (serde_json does not check the bytes of strings it only skips).
+        let checked = std::str::from_utf8(payload)
+            .map_err(|error| format!("it is not valid UTF-8 ({error})"))
+            .and_then(|text| {
+                serde_json::from_str::<IgnoredAny>(text).map_err(|error| error.to_string())
+            });
+        if let Err(error) = checked {
             return Err(value_error(format!(
                 "Sidecast\\Broadcaster::broadcast(): Argument #3 ($payload) must be JSON: {error}"
             )));
@@ -291,6 +301,40 @@ impl Broadcaster {
             "the process at {} answered in a way sidecast does not understand; is it a sidecast sidecar of the same version?",
             self.socket.display()
         ))
+    }
+}
+
+/// `$channels`, checked name by name so that an error can say which one is wrong.
+#[derive(Debug)]
+pub struct Channels(PhpResult<Vec<String>>);
+
+impl<'a> FromZval<'a> for Channels {
+    const TYPE: DataType = DataType::Array;
+
+    fn from_zval(zval: &'a Zval) -> Option<Self> {
+        let array = zval.array()?;
+        let mut names = Vec::with_capacity(array.len());
+        for (key, value) in array {
+            match value.str() {
+                Some(name) => names.push(name.to_owned()),
+                None if value.is_string() => {
+                    return Some(Channels(Err(value_error(format!(
+                        "Sidecast\\Broadcaster::broadcast(): Argument #1 ($channels) is invalid: the channel name at key {key} is not valid UTF-8"
+                    )))));
+                }
+                None => {
+                    return Some(Channels(Err(PhpException::new(
+                        format!(
+                            "Sidecast\\Broadcaster::broadcast(): Argument #1 ($channels) must contain only strings, {} given at key {key}",
+                            php_type_name(value)
+                        ),
+                        0,
+                        ce::type_error(),
+                    ))));
+                }
+            }
+        }
+        Some(Channels(Ok(names)))
     }
 }
 

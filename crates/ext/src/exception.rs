@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 
 use ext_php_rs::builders::ClassBuilder;
 use ext_php_rs::exception::PhpException;
+use ext_php_rs::flags::DataType;
+use ext_php_rs::types::Zval;
 use ext_php_rs::zend::{ClassEntry, ce};
 
 pub const CLASS: &str = "Sidecast\\BroadcastException";
@@ -44,4 +46,18 @@ pub fn broadcast_exception(message: String) -> PhpException {
 /// A `\ValueError`: the caller passed an argument PHP's types allow but sidecast cannot use.
 pub fn value_error(message: String) -> PhpException {
     PhpException::new(message, 0, ce::value_error())
+}
+
+/// A value's type as PHP's own messages name it (`get_debug_type()` without class names).
+pub fn php_type_name(value: &Zval) -> &'static str {
+    match value.get_type() {
+        DataType::Null | DataType::Undef => "null",
+        DataType::True | DataType::False | DataType::Bool => "bool",
+        DataType::Long => "int",
+        DataType::Double => "float",
+        DataType::String => "string",
+        DataType::Array => "array",
+        DataType::Resource => "resource",
+        _ => "object",
+    }
 }

@@ -61,8 +61,13 @@ extern "C" fn shutdown(_ty: i32, _module_number: i32) -> i32 {
             let why = writer
                 .last_error()
                 .unwrap_or_else(|| "it did not acknowledge them in time".to_owned());
+            let (noun, verb) = if events == 1 {
+                ("event", "was")
+            } else {
+                ("events", "were")
+            };
             eprintln!(
-                "sidecast: {events} events ({bytes} bytes) were not delivered to {} before PHP ended (sidecast.shutdown_timeout = {:.3} s): {why}",
+                "sidecast: {events} {noun} ({bytes} bytes) {verb} not delivered to {} before PHP ended (sidecast.shutdown_timeout = {:.3} s): {why}",
                 writer.path().display(),
                 timeout.as_secs_f64()
             );

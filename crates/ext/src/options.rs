@@ -10,6 +10,7 @@ use ext_php_rs::convert::{FromZval, StubLiteral};
 use ext_php_rs::flags::DataType;
 use ext_php_rs::types::Zval;
 
+use crate::exception::php_type_name;
 use crate::ini::{IniSettings, Overflow};
 
 /// The raw `$options` array.
@@ -43,7 +44,7 @@ impl<'a> FromZval<'a> for Options {
                 } else if let Some(text) = value.str() {
                     Value::Text(text.to_owned())
                 } else {
-                    Value::Other(type_name(value))
+                    Value::Other(php_type_name(value))
                 };
                 (key.to_string(), value)
             })
@@ -121,15 +122,5 @@ impl Options {
             }
         }
         Ok(settings)
-    }
-}
-
-fn type_name(value: &Zval) -> &'static str {
-    if value.is_null() {
-        "null"
-    } else if value.is_array() {
-        "array"
-    } else {
-        "a value of another type"
     }
 }

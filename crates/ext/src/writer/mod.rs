@@ -177,7 +177,11 @@ impl Writer {
         let limits = self.shared.limits;
         let mut state = self.shared.lock();
         let frames = state.queue.len() + state.in_flight.len();
-        if frames + 1 > limits.max_frames || state.bytes + frame.len() > limits.max_bytes {
+        // An empty buffer takes any frame, so that every event the wire can carry can be sent
+        // whatever the buffer's size.
+        let fits = frames == 0
+            || (frames < limits.max_frames && state.bytes + frame.len() <= limits.max_bytes);
+        if !fits {
             COUNTERS.dropped.fetch_add(1, Ordering::Relaxed);
             return Err(Full {
                 frames,
