@@ -3,10 +3,11 @@
 //! Frames are handled in order; the answers to a batch of them (acknowledgements, query
 //! results) go back in one write, in the same order. A malformed frame closes this connection
 //! only. When the sidecar stops, what the publisher has already sent is still read, handled and
-//! acknowledged before the connection closes, so a client that resends what was not
-//! acknowledged neither loses nor duplicates an event across a restart.
+//! acknowledged before the connection closes (for a bounded time), so a client that resends
+//! what was not acknowledged neither loses nor duplicates an event across a restart.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
 use sidecast_core::Hub;
@@ -22,7 +23,12 @@ use crate::{answers, publication};
 const READ_CHUNK: usize = 64 * 1024;
 
 /// At shutdown, how long a publisher's connection may stay quiet before it counts as drained.
-const DRAIN_QUIET: std::time::Duration = std::time::Duration::from_millis(20);
+const DRAIN_QUIET: Duration = Duration::from_millis(20);
+
+/// At shutdown, how long a publisher's connection is read at most. A publisher that keeps
+/// sending would otherwise hold the stop up for as long as it runs; what it sends after this
+/// is not acknowledged, and the extension's writer sends it again to the next sidecar.
+const DRAIN_AT_MOST: Duration = Duration::from_millis(200);
 
 /// Why a connection is closed by the sidecar.
 #[derive(Debug, thiserror::Error)]
@@ -103,7 +109,8 @@ pub(crate) async fn serve(
     tracing::debug!(connection, ?peer_pid, "publisher disconnected");
 }
 
-/// At shutdown: reads what is already there, handles and answers it, then closes.
+/// At shutdown: reads what is already there (for at most `DRAIN_AT_MOST`), handles and
+/// answers it as it comes, then closes. Frames that arrive later stay unacknowledged.
 async fn drain(
     stream: &mut UnixStream,
     buffer: &mut BytesMut,
@@ -112,18 +119,23 @@ async fn drain(
     connection: u64,
     peer_pid: Option<i32>,
 ) {
+    let deadline = tokio::time::Instant::now() + DRAIN_AT_MOST;
+    let mut replies = Vec::new();
+    let mut handled = Ok(());
     // A read that finds nothing for a moment means the publisher has sent nothing more (the
     // reactor reports data already in the socket buffer at once).
-    loop {
+    while handled.is_ok() && tokio::time::Instant::now() < deadline {
         buffer.reserve(READ_CHUNK);
         match tokio::time::timeout(DRAIN_QUIET, stream.read_buf(buffer)).await {
             Ok(Ok(read)) if read > 0 => {}
             _ => break,
         }
+        handled = handle(buffer, limits, hub, &mut replies, connection, peer_pid);
+        if stream.write_all(&replies).await.is_err() {
+            break;
+        }
+        replies.clear();
     }
-    let mut replies = Vec::new();
-    let handled = handle(buffer, limits, hub, &mut replies, connection, peer_pid);
-    let _ = stream.write_all(&replies).await;
     let _ = stream.shutdown().await;
     tracing::debug!(
         connection,

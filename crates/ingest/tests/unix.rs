@@ -422,3 +422,51 @@ async fn at_shutdown_everything_already_sent_is_handled_and_acknowledged_then_th
     assert_eq!(acked_ids, (0..=200).collect::<Vec<_>>());
     assert_eq!(delivered.len(), 200);
 }
+
+#[tokio::test]
+async fn at_shutdown_a_publisher_that_keeps_sending_does_not_hold_the_stop_up() {
+    let running = start(Limits::default());
+    let mut rx = subscribe(&running.hub, "a", "orders");
+    let mut publisher = UnixStream::connect(&running.path).unwrap();
+    publisher
+        .write_all(&acked(0, "orders", "{\"n\":0}"))
+        .unwrap();
+    assert_eq!(next(&mut rx).await, "Ev orders {\"n\":0}");
+
+    // Answers are read as they come, so that only the sidecar's stop can end the stream.
+    let mut answers_side = publisher.try_clone().unwrap();
+    let answers = std::thread::spawn(move || read_answers(&mut answers_side, usize::MAX));
+    let sender = std::thread::spawn(move || {
+        let mut n = 1u32;
+        while publisher
+            .write_all(&acked(n, "orders", &format!("{{\"n\":{n}}}")))
+            .is_ok()
+        {
+            n += 1;
+        }
+        n
+    });
+    while running.hub.stats().publications < 100 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    running.stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), running.task)
+        .await
+        .expect("the ingest stopped although the publisher went on sending")
+        .unwrap()
+        .unwrap();
+    let sent = sender.join().unwrap();
+    let answers = answers.join().unwrap();
+
+    let mut delivered = Vec::new();
+    while let Ok(line) = rx.try_recv() {
+        delivered.push(line);
+    }
+    // Exactly the acknowledged events were delivered (the rest is the publisher's to resend).
+    assert!(
+        answers.len() < sent as usize,
+        "{} answers for {sent} frames",
+        answers.len()
+    );
+    assert_eq!(delivered.len() + 1, answers.len());
+}

@@ -104,12 +104,12 @@ impl Server {
         if self.settings.socketio.allowed_origins.is_empty() {
             tracing::info!("pages from any origin may connect; list yours with --allowed-origin");
         }
-        let (stop, stopped) = watch::channel(false);
-        let when_stopped = move || {
-            let mut stopped = stopped.clone();
-            async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            }
+        // Event sources stop first and clients last, so that what publishers had already sent
+        // still reaches the clients connected when the stop came.
+        let (stop_sources, sources_stopped) = watch::channel(false);
+        let (stop_clients, clients_stopped) = watch::channel(false);
+        let when = |mut stopped: watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
         };
 
         let scheme = if self.tls.is_some() { "https" } else { "http" };
@@ -124,16 +124,16 @@ impl Server {
         let mut ingest = tokio::spawn(self.ingest.serve(
             hub.clone(),
             self.settings.limits,
-            when_stopped(),
+            when(sources_stopped.clone()),
         ));
         let mut redis = self.settings.redis.clone().map(|source| {
             tokio::spawn(sidecast_ingest::redis::subscribe(
                 source,
                 hub.clone(),
-                when_stopped(),
+                when(sources_stopped.clone()),
             ))
         });
-        let mut http = serve_http(self.http, self.tls, app, when_stopped())?;
+        let mut http = serve_http(self.http, self.tls, app, when(clients_stopped))?;
 
         // Any of them ending on its own is a failure: without ingest or Redis no event gets
         // in, without HTTP no client does. Stop the others and report it.
@@ -149,8 +149,9 @@ impl Server {
             ended = &mut http => Some(("the HTTP server", ended)),
             ended = redis_ended => Some(("the Redis subscriber", ended)),
         };
-        let _ = stop.send(true);
+        let _ = stop_sources.send(true);
         if let Some((what, ended)) = failure {
+            let _ = stop_clients.send(true);
             io.close().await;
             let error = match ended {
                 Ok(Ok(())) => io::Error::other(format!("{what} stopped unexpectedly")),
@@ -167,6 +168,7 @@ impl Server {
             if let Some(redis) = redis {
                 let _ = redis.await;
             }
+            let _ = stop_clients.send(true);
             io.close().await;
             (ingest, http.await)
         })

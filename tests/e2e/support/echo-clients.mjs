@@ -24,15 +24,18 @@ export const VARIANTS = [
  * options: headers for the app's auth endpoint, and headers (a session cookie) for the
  * connection request. `setup(echo)` runs right after `new Echo()`, before the connection is
  * up, as an app's subscriptions do; what it returns is merged into the result.
- * `subscription_error`s are recorded in `errors`.
+ * `subscription_error`s are recorded in `errors`. With `reconnect`, the client reconnects
+ * quickly after losing the connection (and Echo subscribes again), as apps' clients do with
+ * socket.io's defaults; without it, a lost connection stays lost.
  */
-export async function openEcho(variant, { url, transports = ['websocket'], auth, extraHeaders, setup, tls }) {
+export async function openEcho(variant, { url, transports = ['websocket'], auth, extraHeaders, setup, tls, reconnect = false }) {
     const echo = new variant.Echo({
         broadcaster: 'socket.io',
         host: url,
         client: variant.io,
         transports,
-        reconnection: false,
+        reconnection: reconnect,
+        ...(reconnect ? { reconnectionDelay: 50, reconnectionDelayMax: 200, randomizationFactor: 0 } : {}),
         forceNew: true,
         // Node's TLS options, such as `ca`, for a server with a test certificate.
         ...(tls ?? {}),
@@ -67,12 +70,13 @@ export function probed(echoChannel, channel) {
  * A connected Echo client on the public `channel`, recording what each of `listeners` (Echo
  * event names, as an app passes them to listen()) receives.
  */
-export async function connectEcho(variant, { url, transports, channel, listeners }) {
+export async function connectEcho(variant, { url, transports, channel, listeners, reconnect }) {
     const received = [];
     let watcher;
     const opened = await openEcho(variant, {
         url,
         transports,
+        reconnect,
         // Subscribing before the connection is up, as apps do, exercises the sidecar's
         // handling of a `subscribe` that arrives with the connection.
         setup: (echo) => {

@@ -195,3 +195,11 @@ export function artisan(args, { sidecar, extension, env = {} }) {
             (error, stdout, stderr) => (error ? fail(new Error(`artisan ${args.join(' ')} failed: ${stdout}${stderr}`)) : ok(stdout)));
     });
 }
+
+/**
+ * Starts `php [extension] script ...args` with `env` added; the child's output is kept and
+ * `exited` resolves with its exit status.
+ */
+export function startPhp(script, args = [], { extension, env = {}, cwd = ROOT } = {}) {
+    return new Child('php', [...phpArgs(extension), script, ...args], { cwd, env: { ...process.env, ...env } });
+}

@@ -1,0 +1,38 @@
+//! `sidecast-loadgen`: measures a Laravel Echo socket.io server — sidecast, or
+//! laravel-echo-server for comparison — with real WebSocket clients and stamped events.
+//!
+//! A run opens N socket.io clients (EIO=3 or EIO=4) that subscribe to public channels as Echo
+//! does, proves each one is subscribed by a probe event it receives, then publishes events
+//! at a fixed rate through one ingest path (sidecast's Unix socket, the HTTP API, or Redis in
+//! Laravel's format), each carrying its sequence number and send time. Every client checks
+//! what it receives against what it is owed, so losses, duplicates and strays are counted
+//! exactly, and every first delivery's latency goes into a histogram. The server's memory
+//! and CPU time, and the generator's own CPU time, are read from `/proc`. Usage and the
+//! meaning of every figure: `docs/loadgen.md`.
+//!
+//! # Layout
+//! - [`cli`]: the command line and the scenario presets, turned into [`run::Plan`]s.
+//! - [`run`]: the phases of a run and their deadlines; builds the report.
+//! - [`client`]: one Echo client over a WebSocket, with [`protocol`] its frames (pure).
+//! - [`ingest`]: the three ways events are handed to the server.
+//! - [`stamp`]: the stamp in each event and the clock it is read from.
+//! - [`tally`]: per-client ledgers of owed and received events (pure); [`histogram`]:
+//!   latencies (pure); [`board`]: the counters clients share with the run.
+//! - [`procfs`]: RSS and CPU time of a process; [`meter`]: the server and the generator
+//!   sampled at the phase boundaries.
+//! - [`report`]: the figures, the warnings, JSON and human output; [`scenario`]: the
+//!   fan-out preset's steps and verdict.
+
+pub mod board;
+pub mod cli;
+pub mod client;
+pub mod histogram;
+pub mod ingest;
+pub mod meter;
+pub mod procfs;
+pub mod protocol;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod stamp;
+pub mod tally;

@@ -1,0 +1,114 @@
+//! `sidecast-loadgen`: raises the open-files limit, runs each plan under its hard deadline,
+//! and prints the report.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use nix::sys::resource::{Resource, getrlimit, setrlimit};
+use sidecast_loadgen::cli::{Cli, Command, FanoutArgs, Scenario};
+use sidecast_loadgen::report::Report;
+use sidecast_loadgen::run::{self, Plan};
+use sidecast_loadgen::scenario::Fanout;
+use tokio::runtime::Runtime;
+
+/// File descriptors kept free for the publisher, /proc reads and the runtime.
+const SPARE_FILES: u64 = 64;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let generator = match Generator::new() {
+        Ok(generator) => generator,
+        Err(error) => return fail(&error),
+    };
+    let outcome = match &cli.command {
+        Command::Run(args) => generator.single(&args.plan(), args.server.json),
+        Command::Scenario(Scenario::Idle(args)) => generator.single(&args.plan(), args.server.json),
+        Command::Scenario(Scenario::Fanout(args)) => generator.fanout(args),
+    };
+    // Clients still running after a missed deadline are dropped, not waited for.
+    generator.runtime.shutdown_background();
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(&error),
+    }
+}
+
+struct Generator {
+    runtime: Runtime,
+    /// The open-files limit, raised.
+    files: u64,
+}
+
+impl Generator {
+    fn new() -> Result<Self, String> {
+        let files = raise_open_files_limit()
+            .map_err(|error| format!("cannot raise the open-files limit: {error}"))?;
+        let runtime =
+            Runtime::new().map_err(|error| format!("cannot start the async runtime: {error}"))?;
+        Ok(Generator { runtime, files })
+    }
+
+    fn execute(&self, plan: &Plan) -> Result<Report, String> {
+        if plan.clients as u64 + SPARE_FILES > self.files {
+            return Err(format!(
+                "{} clients need more than the {} open files this process may have; raise the hard limit (ulimit -Hn) or spread the clients over several processes",
+                plan.clients, self.files
+            ));
+        }
+        let deadline = plan.hard_deadline();
+        self.runtime
+            .block_on(async { tokio::time::timeout(deadline, run::run(plan)).await })
+            .map_err(|_| format!("the run did not end within its hard deadline of {deadline:?}"))?
+            .map_err(|error| error.to_string())
+    }
+
+    fn single(&self, plan: &Plan, json: bool) -> Result<(), String> {
+        let report = self.execute(plan)?;
+        if json {
+            println!("{}", report.to_json());
+        } else {
+            print!("{report}");
+        }
+        Ok(())
+    }
+
+    /// Runs the steps in order until one is not sustained or cannot run; the steps done
+    /// are printed either way.
+    fn fanout(&self, args: &FanoutArgs) -> Result<(), String> {
+        let mut fanout = Fanout::new(args.clients as usize, args.p99_ms);
+        let mut failure = None;
+        for plan in args.plans() {
+            match self.execute(&plan) {
+                Ok(step) => {
+                    if !fanout.push(step) {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    failure = Some(format!("the {}/s step: {error}", plan.rate));
+                    break;
+                }
+            }
+        }
+        if args.server.json {
+            println!("{}", fanout.to_json());
+        } else {
+            print!("{fanout}");
+        }
+        failure.map_or(Ok(()), Err)
+    }
+}
+
+/// Raises the soft limit on open files to the hard limit; returns the new soft limit.
+fn raise_open_files_limit() -> nix::Result<u64> {
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
+    if soft < hard {
+        setrlimit(Resource::RLIMIT_NOFILE, hard, hard)?;
+    }
+    Ok(hard)
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("sidecast-loadgen: {message}");
+    ExitCode::FAILURE
+}

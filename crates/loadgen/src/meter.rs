@@ -1,0 +1,94 @@
+//! The server and the generator sampled together at the run's phase boundaries — at the
+//! start, once every client is subscribed ("ready"), and after the drain — and the
+//! differences turned into the report's memory and CPU figures.
+
+use thiserror::Error;
+
+use crate::procfs::{Process, Sample};
+use crate::report;
+
+#[derive(Debug, Error)]
+#[error("cannot read /proc for pid {pid}: {source}")]
+pub struct ProcError {
+    pid: u32,
+    source: std::io::Error,
+}
+
+/// Samples the server, when its pid is known, and the generator.
+#[derive(Debug)]
+pub struct Meter {
+    server_pid: Option<u32>,
+}
+
+/// Both processes at one moment.
+#[derive(Debug)]
+pub struct Samples {
+    server: Option<Sample>,
+    generator: Sample,
+}
+
+impl Meter {
+    pub fn new(server_pid: Option<u32>) -> Self {
+        Meter { server_pid }
+    }
+
+    pub fn sample(&self) -> Result<Samples, ProcError> {
+        let server = self
+            .server_pid
+            .map(|pid| {
+                Process::Pid(pid)
+                    .sample()
+                    .map_err(|source| ProcError { pid, source })
+            })
+            .transpose()?;
+        let generator = Process::Myself.sample().map_err(|source| ProcError {
+            pid: std::process::id(),
+            source,
+        })?;
+        Ok(Samples { server, generator })
+    }
+
+    /// The server's figures: memory added by `connections` clients, CPU time spent on
+    /// them and, over the `window` seconds of publishing and draining, per delivery.
+    pub fn server(
+        &self,
+        [start, ready, end]: [&Samples; 3],
+        connections: u64,
+        deliveries: u64,
+        window: f64,
+    ) -> Option<report::Server> {
+        let (pid, start, ready, end) =
+            (self.server_pid?, start.server?, ready.server?, end.server?);
+        let cpu_publish = (end.cpu - ready.cpu).as_secs_f64();
+        Some(report::Server {
+            pid,
+            rss_start_bytes: start.rss_bytes,
+            rss_ready_bytes: ready.rss_bytes,
+            rss_end_bytes: end.rss_bytes,
+            rss_per_connection_bytes: ratio(
+                ready.rss_bytes as f64 - start.rss_bytes as f64,
+                connections as f64,
+            ),
+            cpu_connect_s: (ready.cpu - start.cpu).as_secs_f64(),
+            cpu_publish_s: cpu_publish,
+            cpu_per_delivery_us: ratio(cpu_publish * 1e6, deliveries as f64),
+            cores_publish: ratio(cpu_publish, window),
+        })
+    }
+
+    /// The generator's own CPU time, and how many cores it kept busy while publishing.
+    pub fn generator([start, ready, end]: [&Samples; 3], window: f64) -> report::Generator {
+        let cpu_publish = (end.generator.cpu - ready.generator.cpu).as_secs_f64();
+        report::Generator {
+            cpu_connect_s: (ready.generator.cpu - start.generator.cpu).as_secs_f64(),
+            cpu_publish_s: cpu_publish,
+            cores_publish: ratio(cpu_publish, window),
+            available_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+/// `amount / per`, or zero when there is nothing to divide by.
+fn ratio(amount: f64, per: f64) -> f64 {
+    if per > 0.0 { amount / per } else { 0.0 }
+}

@@ -1,0 +1,224 @@
+//! Engine.IO and socket.io frames, as a WebSocket-only Echo client sees them.
+//!
+//! Over WebSocket every text message is one Engine.IO packet: a type digit, then its data.
+//! Type `4` (message) carries one socket.io packet, again a type digit and its data. Two
+//! generations are spoken:
+//!
+//! | | EIO=3 (socket.io 2, laravel-echo-server) | EIO=4 (socket.io 3/4) |
+//! |---|---|---|
+//! | heartbeat | the client sends `2` every `pingInterval`, the server answers `3` | the server sends `2`, the client answers `3` |
+//! | namespace `/` | the server sends `40` by itself after the open packet | the client sends `40`, the server answers `40{"sid":…}` |
+//! | refused connect | `44"message"` | `44{"message":…}` |
+//!
+//! Echo subscribes with `42["subscribe",{"channel":…,"auth":{"headers":{}}}]` and receives
+//! events as `42["<event>","<channel>",<data>]`. Only the default namespace is used; a packet
+//! for another one, a binary packet or anything unparsable is an [`Error`], never a panic.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use thiserror::Error;
+
+/// The Engine.IO protocol revision, the `EIO` query parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Eio {
+    /// socket.io 2.x, what laravel-echo-server 1.6 serves.
+    V3,
+    /// socket.io 3.x and 4.x.
+    V4,
+}
+
+impl Eio {
+    /// The WebSocket URL of a socket.io server whose HTTP base is `base`
+    /// (`http://127.0.0.1:6001`, `https://…`), skipping the polling handshake as
+    /// `transports: ['websocket']` does.
+    pub fn websocket_url(self, base: &str) -> String {
+        let base = base.trim_end_matches('/');
+        let ws = if let Some(rest) = base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = base.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            base.to_owned()
+        };
+        let version = match self {
+            Eio::V3 => 3,
+            Eio::V4 => 4,
+        };
+        format!("{ws}/socket.io/?EIO={version}&transport=websocket")
+    }
+
+    /// What the client sends once the Engine.IO session is open, before subscribing.
+    pub fn connect_request(self) -> Option<&'static str> {
+        match self {
+            Eio::V3 => None,
+            Eio::V4 => Some(CONNECT),
+        }
+    }
+
+    /// Whether the client, rather than the server, sends the heartbeat pings.
+    pub fn client_pings(self) -> bool {
+        self == Eio::V3
+    }
+}
+
+/// The socket.io CONNECT for namespace `/`, without auth payload.
+pub const CONNECT: &str = "40";
+/// An Engine.IO ping.
+pub const PING: &str = "2";
+/// An Engine.IO pong.
+pub const PONG: &str = "3";
+
+/// The open packet's settings that matter to a client.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Handshake {
+    pub sid: String,
+    /// Milliseconds between heartbeats.
+    pub ping_interval: u64,
+    /// Milliseconds the other side waits for the answer to a ping.
+    pub ping_timeout: u64,
+}
+
+/// One packet received from the server.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Packet<'a> {
+    /// Engine.IO `0`: the session is open.
+    Open(Handshake),
+    /// Engine.IO `1`: the server closes the session.
+    Close,
+    /// Engine.IO `2`, with an optional probe text.
+    Ping,
+    /// Engine.IO `3`.
+    Pong,
+    /// Engine.IO `6`, sent while upgrading transports.
+    Noop,
+    /// socket.io CONNECT for `/`: the namespace is joined.
+    Connect,
+    /// socket.io DISCONNECT for `/`.
+    Disconnect,
+    /// socket.io CONNECT_ERROR (or protocol-4 ERROR), with the server's reason as sent.
+    ConnectError(&'a str),
+    /// socket.io EVENT: its name and the arguments after it.
+    Event(Event<'a>),
+}
+
+/// A socket.io event, its arguments left as JSON text for the caller to read.
+#[derive(Debug)]
+pub struct Event<'a> {
+    pub name: Cow<'a, str>,
+    pub args: Vec<&'a RawValue>,
+}
+
+impl PartialEq for Event<'_> {
+    /// Same name and the same argument texts.
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.args.len() == other.args.len()
+            && self
+                .args
+                .iter()
+                .zip(&other.args)
+                .all(|(a, b)| a.get() == b.get())
+    }
+}
+
+impl Eq for Event<'_> {}
+
+/// Why a frame from the server could not be understood.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum Error {
+    #[error("empty frame")]
+    Empty,
+    #[error("unknown Engine.IO packet type {0:?}")]
+    UnknownEngineType(char),
+    #[error("unknown socket.io packet type {0:?}")]
+    UnknownSocketType(char),
+    #[error("packet for namespace {0:?}; only \"/\" is used")]
+    OtherNamespace(String),
+    #[error("binary socket.io packets are not used by Echo")]
+    Binary,
+    #[error("socket.io ACK for a request never made")]
+    UnexpectedAck,
+    #[error("invalid open packet: {0}")]
+    Handshake(String),
+    #[error("invalid event: {0}")]
+    Event(String),
+}
+
+/// Reads one WebSocket text message from the server.
+pub fn decode(text: &str) -> Result<Packet<'_>, Error> {
+    let mut chars = text.chars();
+    let kind = chars.next().ok_or(Error::Empty)?;
+    let data = chars.as_str();
+    match kind {
+        '0' => serde_json::from_str(data)
+            .map(Packet::Open)
+            .map_err(|e| Error::Handshake(e.to_string())),
+        '1' => Ok(Packet::Close),
+        '2' => Ok(Packet::Ping),
+        '3' => Ok(Packet::Pong),
+        '4' => decode_socketio(data),
+        '6' => Ok(Packet::Noop),
+        other => Err(Error::UnknownEngineType(other)),
+    }
+}
+
+fn decode_socketio(text: &str) -> Result<Packet<'_>, Error> {
+    let mut chars = text.chars();
+    let kind = chars.next().ok_or(Error::Empty)?;
+    let data = in_root_namespace(chars.as_str())?;
+    match kind {
+        '0' => Ok(Packet::Connect),
+        '1' => Ok(Packet::Disconnect),
+        '2' => decode_event(data),
+        '3' => Err(Error::UnexpectedAck),
+        '4' => Ok(Packet::ConnectError(data)),
+        '5' | '6' => Err(Error::Binary),
+        other => Err(Error::UnknownSocketType(other)),
+    }
+}
+
+/// The packet data after an optional `/` namespace prefix; a packet for another namespace
+/// starts with `/<name>,`.
+fn in_root_namespace(data: &str) -> Result<&str, Error> {
+    if !data.starts_with('/') {
+        return Ok(data);
+    }
+    let (namespace, rest) = data.split_once(',').unwrap_or((data, ""));
+    if namespace == "/" {
+        Ok(rest)
+    } else {
+        Err(Error::OtherNamespace(namespace.to_owned()))
+    }
+}
+
+fn decode_event(data: &str) -> Result<Packet<'_>, Error> {
+    // An ack id, digits before the array, asks for an answer Echo never gives: ignore it.
+    let array = data.trim_start_matches(|c: char| c.is_ascii_digit());
+    let mut items: Vec<&RawValue> =
+        serde_json::from_str(array).map_err(|e| Error::Event(e.to_string()))?;
+    if items.is_empty() {
+        return Err(Error::Event("no event name".into()));
+    }
+    let name = items.remove(0).get();
+    // Borrowed when the name has no escapes (the usual case), decoded otherwise.
+    let name = match serde_json::from_str::<&str>(name) {
+        Ok(plain) => Cow::Borrowed(plain),
+        Err(_) => Cow::Owned(
+            serde_json::from_str::<String>(name)
+                .map_err(|e| Error::Event(format!("event name: {e}")))?,
+        ),
+    };
+    Ok(Packet::Event(Event { name, args: items }))
+}
+
+/// Echo's `subscribe` for a public channel: `42["subscribe",{"channel":…,"auth":{"headers":{}}}]`.
+pub fn subscribe(channel: &str) -> String {
+    let payload = serde_json::json!(["subscribe", {"channel": channel, "auth": {"headers": {}}}]);
+    format!("42{payload}")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,373 @@
+//! One run, phase by phase: connect the clients, make sure each one is subscribed, publish
+//! at the set rate, wait for the deliveries, and measure. Every phase has its own deadline,
+//! so a run ends by [`Plan::hard_deadline`] whatever the server does.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use thiserror::Error;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::board::{Board, Reporter};
+use crate::client::{Client, Outcome};
+use crate::ingest::{IngestError, Publisher, Target};
+use crate::meter::Meter;
+use crate::protocol::Eio;
+use crate::report::{self, Report};
+use crate::stamp::{self, Stamp};
+use crate::tally::{Ledger, Tally, owed};
+
+/// How long one round of readiness probes waits before probing the silent channels again.
+const PROBE_ROUND: Duration = Duration::from_millis(100);
+/// How often a waiting phase looks at the board.
+const POLL: Duration = Duration::from_millis(2);
+/// How long clients get to hand back their ledgers once told to stop.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// A client's task: its outcome, or nothing if it never connected.
+type ClientTask = JoinHandle<Option<Outcome>>;
+/// Each client's connect result: the channel it subscribed to, or why it could not.
+type ConnectResults = mpsc::UnboundedReceiver<Result<usize, String>>;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The server's HTTP base, `http://127.0.0.1:6001`.
+    pub url: String,
+    pub eio: Eio,
+    pub clients: usize,
+    pub channels: usize,
+    pub target: Target,
+    /// Events per second over all channels; 0 holds the connections idle for the duration.
+    pub rate: f64,
+    pub duration: Duration,
+    /// Bytes of filler in each event's data.
+    pub padding: usize,
+    pub server_pid: Option<u32>,
+    /// WebSocket handshakes in flight at once.
+    pub connect_concurrency: usize,
+    /// For the whole connect phase.
+    pub connect_timeout: Duration,
+    /// For every connected client to show it is subscribed.
+    pub ready_timeout: Duration,
+    /// For the deliveries after the last publish.
+    pub drain_timeout: Duration,
+}
+
+impl Plan {
+    pub fn events(&self) -> u64 {
+        (self.rate * self.duration.as_secs_f64()).round() as u64
+    }
+
+    /// The latest a run ends: every phase at its limit, the publisher at twice the planned
+    /// time, and the clients' grace to stop.
+    pub fn hard_deadline(&self) -> Duration {
+        self.connect_timeout
+            + self.ready_timeout
+            + 2 * self.duration
+            + self.drain_timeout
+            + STOP_GRACE
+    }
+}
+
+/// Channel `index`'s name; public, so no authorization is involved.
+pub fn channel_name(index: usize) -> String {
+    format!("loadgen.{index}")
+}
+
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error("cannot publish: {0}")]
+    Ingest(#[from] IngestError),
+    #[error("no client could connect; the first said: {0}")]
+    NoClients(String),
+    #[error(transparent)]
+    Proc(#[from] crate::meter::ProcError),
+}
+
+pub async fn run(plan: &Plan) -> Result<Report, RunError> {
+    let names: Vec<String> = (0..plan.channels).map(channel_name).collect();
+    let board = Arc::new(Board::new(plan.channels));
+    let meter = Meter::new(plan.server_pid);
+    let start = meter.sample()?;
+
+    let (stop, stopped) = watch::channel(false);
+    let connecting = Instant::now();
+    let (tasks, mut connects) = spawn_clients(plan, &names, &board, stopped);
+    let mut connected = vec![0u64; plan.channels];
+    let (mut failed, mut first_error, mut last_connect) = (0, None, connecting);
+    while let Some(result) = connects.recv().await {
+        match result {
+            Ok(channel) => {
+                connected[channel] += 1;
+                last_connect = Instant::now();
+            }
+            Err(error) => {
+                failed += 1;
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    let connect_seconds = (last_connect - connecting).as_secs_f64();
+    if connected.iter().sum::<u64>() == 0 {
+        let _ = stop.send(true);
+        return Err(RunError::NoClients(first_error.unwrap_or_default()));
+    }
+
+    let mut publisher = Publisher::connect(&plan.target).await?;
+    let unconfirmed = await_subscriptions(plan, &names, &board, &connected, &mut publisher).await?;
+    let ready = meter.sample()?;
+
+    let publishing = Instant::now();
+    let published = publish(plan, &names, &mut publisher).await;
+    let expected: u64 = (0..plan.channels)
+        .map(|c| connected[c] * owed(published.count, plan.channels as u64, c as u64))
+        .sum();
+    if plan.rate == 0.0 {
+        tokio::time::sleep(plan.duration).await;
+    }
+    let drain_deadline = Instant::now() + plan.drain_timeout;
+    while board.delivered() < expected && Instant::now() < drain_deadline {
+        tokio::time::sleep(POLL).await;
+    }
+    let drained = Instant::now();
+    let end = meter.sample()?;
+
+    let _ = stop.send(true);
+    let outcomes = collect(plan, tasks).await;
+    let ledgers: Vec<&Ledger> = outcomes.iter().map(|o| &o.ledger).collect();
+    let tally = Tally::of(ledgers, published.count);
+    let latencies = board.latencies();
+    let broken: Vec<&String> = outcomes.iter().filter_map(|o| o.broken.as_ref()).collect();
+    let publish_seconds = (published.finished - publishing).as_secs_f64();
+    let window = (drained - publishing).as_secs_f64();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+
+    let mut report = Report {
+        server_url: plan.url.clone(),
+        eio: match plan.eio {
+            Eio::V3 => 3,
+            Eio::V4 => 4,
+        },
+        clients: plan.clients,
+        channels: plan.channels,
+        ingest: plan.target.to_string(),
+        rate: plan.rate,
+        duration_s: plan.duration.as_secs_f64(),
+        padding_bytes: plan.padding,
+        connect: report::Connect {
+            connected: connected.iter().sum(),
+            failed,
+            first_error,
+            seconds: connect_seconds,
+            per_second: per_second(connected.iter().sum(), connect_seconds),
+            unconfirmed_subscriptions: unconfirmed,
+        },
+        publish: report::Publish {
+            planned: plan.events(),
+            published: published.count,
+            seconds: publish_seconds,
+            per_second: per_second(published.count, publish_seconds),
+            max_lag_ms: ms(published.max_lag),
+            error: published.error,
+        },
+        deliveries: report::Deliveries {
+            tally,
+            per_second: per_second(tally.delivered, window),
+            complete: tally.delivered >= expected,
+        },
+        latency_ms: report::Latency {
+            p50: ms(latencies.percentile(50.0)),
+            p90: ms(latencies.percentile(90.0)),
+            p99: ms(latencies.percentile(99.0)),
+            max: ms(latencies.max()),
+            samples: latencies.count(),
+        },
+        connections: report::Connections {
+            broken: broken.len() as u64,
+            first_broken_reason: broken.first().map(|reason| reason.to_string()),
+            malformed_frames: outcomes.iter().map(|o| o.malformed).sum(),
+        },
+        server: meter.server(
+            [&start, &ready, &end],
+            connected.iter().sum(),
+            tally.delivered,
+            window,
+        ),
+        generator: Meter::generator([&start, &ready, &end], window),
+        warnings: Vec::new(),
+    };
+    report.warn();
+    Ok(report)
+}
+
+/// Starts one task per client. Each sends its connect result (the channel it subscribed
+/// to, or why it could not) exactly once, then listens until told to stop.
+fn spawn_clients(
+    plan: &Plan,
+    names: &[String],
+    board: &Arc<Board>,
+    stop: watch::Receiver<bool>,
+) -> (Vec<ClientTask>, ConnectResults) {
+    let (results, connects) = mpsc::unbounded_channel();
+    let limiter = Arc::new(Semaphore::new(plan.connect_concurrency.max(1)));
+    let deadline = Instant::now() + plan.connect_timeout;
+    let url = Arc::new(plan.eio.websocket_url(&plan.url));
+    let tasks = (0..plan.clients)
+        .map(|index| {
+            let channel = index % plan.channels;
+            let name = names[channel].clone();
+            let (url, limiter, board, stop, results) = (
+                url.clone(),
+                limiter.clone(),
+                board.clone(),
+                stop.clone(),
+                results.clone(),
+            );
+            let (eio, channels, events) = (plan.eio, plan.channels as u64, plan.events());
+            tokio::spawn(async move {
+                let attempt = tokio::time::timeout_at(deadline, async {
+                    let _permit = limiter
+                        .acquire()
+                        .await
+                        .expect("the limiter is never closed");
+                    Client::connect(&url, eio, &name).await
+                })
+                .await;
+                let client = match attempt {
+                    Ok(Ok(client)) => client,
+                    Ok(Err(error)) => {
+                        let _ = results.send(Err(error.to_string()));
+                        return None;
+                    }
+                    Err(_) => {
+                        let _ =
+                            results.send(Err("not connected within the connect timeout".into()));
+                        return None;
+                    }
+                };
+                let _ = results.send(Ok(channel));
+                drop(results);
+                let ledger = Ledger::new(channel as u64, channels, events);
+                Some(
+                    client
+                        .listen(ledger, Reporter::new(board, channel), stop)
+                        .await,
+                )
+            })
+        })
+        .collect();
+    (tasks, connects)
+}
+
+/// Publishes probes to every channel whose connected clients have not all received one,
+/// round after round, until all have or the ready timeout passes. Echo gets no answer to a
+/// `subscribe`, so a delivered event is the only proof. Returns the clients left unproven.
+async fn await_subscriptions(
+    plan: &Plan,
+    names: &[String],
+    board: &Board,
+    connected: &[u64],
+    publisher: &mut Publisher,
+) -> Result<u64, IngestError> {
+    let deadline = Instant::now() + plan.ready_timeout;
+    let unproven = |channel: usize| board.probed(channel) < connected[channel];
+    loop {
+        let silent: Vec<usize> = (0..plan.channels).filter(|&c| unproven(c)).collect();
+        if silent.is_empty() || Instant::now() >= deadline {
+            return Ok((0..plan.channels)
+                .map(|c| connected[c] - board.probed(c).min(connected[c]))
+                .sum());
+        }
+        for channel in silent {
+            publisher
+                .publish(&names[channel], stamp::PROBE, r#"{"socket":null}"#)
+                .await?;
+        }
+        let round = (Instant::now() + PROBE_ROUND).min(deadline);
+        while Instant::now() < round && (0..plan.channels).any(unproven) {
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
+struct Published {
+    count: u64,
+    finished: Instant,
+    max_lag: Duration,
+    error: Option<String>,
+}
+
+/// Publishes `plan.events()` ticks on an absolute schedule (event `n` is due at
+/// `n / rate` seconds), round-robin over the channels, each stamped just before it is
+/// handed over. A publisher that falls behind sends late events at once, and stops at
+/// twice the planned duration.
+async fn publish(plan: &Plan, names: &[String], publisher: &mut Publisher) -> Published {
+    let start = Instant::now();
+    let cutoff = start + 2 * plan.duration;
+    let padding = stamp::padding(plan.padding);
+    let mut published = Published {
+        count: 0,
+        finished: start,
+        max_lag: Duration::ZERO,
+        error: None,
+    };
+    for seq in 0..plan.events() {
+        let due = start + Duration::from_secs_f64(seq as f64 / plan.rate);
+        tokio::time::sleep_until(due).await;
+        let now = Instant::now();
+        if now >= cutoff {
+            break;
+        }
+        published.max_lag = published.max_lag.max(now - due);
+        let data = Stamp {
+            seq,
+            sent_ns: stamp::now_ns(),
+        }
+        .payload(&padding);
+        let channel = &names[seq as usize % names.len()];
+        if let Err(error) = publisher.publish(channel, stamp::TICK, &data).await {
+            published.error = Some(error.to_string());
+            break;
+        }
+        published.count += 1;
+    }
+    published.finished = Instant::now();
+    published
+}
+
+/// The outcomes of the clients that connected, waiting at most [`STOP_GRACE`] in all. A
+/// client that does not hand its ledger back in time counts as having received nothing, so
+/// its deliveries show as lost rather than vanish from the expected count.
+async fn collect(plan: &Plan, tasks: Vec<ClientTask>) -> Vec<Outcome> {
+    let deadline = Instant::now() + STOP_GRACE;
+    let mut outcomes = Vec::with_capacity(tasks.len());
+    for (index, task) in tasks.into_iter().enumerate() {
+        match tokio::time::timeout_at(deadline, task).await {
+            Ok(Ok(Some(outcome))) => outcomes.push(outcome),
+            Ok(Ok(None)) => {}
+            failed => {
+                let channel = (index % plan.channels) as u64;
+                outcomes.push(Outcome {
+                    ledger: Ledger::new(channel, plan.channels as u64, plan.events()),
+                    malformed: 0,
+                    broken: Some(match failed {
+                        Ok(Err(panic)) => format!("its task failed: {panic}"),
+                        _ => "did not stop within the grace period".into(),
+                    }),
+                });
+            }
+        }
+    }
+    outcomes
+}
+
+fn per_second(count: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        count as f64 / seconds
+    } else {
+        0.0
+    }
+}

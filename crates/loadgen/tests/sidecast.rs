@@ -1,0 +1,278 @@
+//! The generator against the real sidecar, one tiny run per path: the Unix socket with both
+//! Engine.IO generations, the HTTP API and Redis in Laravel's format. Every run must deliver
+//! each event exactly once to each client of its channel; timings are never asserted.
+//! `cargo build --release -p sidecast` must have built the sidecar first.
+
+mod support;
+
+use serde_json::Value;
+use support::{Redis, Sidecast, loadgen, loadgen_command};
+
+/// 20 clients on 2 channels, 50 events (25 per channel): 500 deliveries.
+const CLIENTS: u64 = 20;
+const CHANNELS: u64 = 2;
+const EVENTS: u64 = 50;
+const TINY: [&str; 10] = [
+    "--clients",
+    "20",
+    "--channels",
+    "2",
+    "--rate",
+    "100",
+    "--duration",
+    "0.5",
+    "--drain-timeout",
+    "10",
+];
+
+fn tiny_run(sidecast: &Sidecast, eio: &str, ingest: &str) -> Value {
+    let pid = sidecast.process.pid().to_string();
+    let mut args = vec![
+        "--url",
+        &sidecast.url,
+        "--eio",
+        eio,
+        "--ingest",
+        ingest,
+        "--server-pid",
+        &pid,
+    ];
+    args.extend(TINY);
+    loadgen(&args)
+}
+
+/// Every client connected and proved subscribed, every event published and delivered once
+/// to each client of its channel, nothing else received.
+fn assert_exact(report: &Value) {
+    let expected = CLIENTS * EVENTS / CHANNELS;
+    assert_eq!(report["connect"]["connected"], CLIENTS, "{report}");
+    assert_eq!(report["connect"]["failed"], 0, "{report}");
+    assert_eq!(
+        report["connect"]["unconfirmed_subscriptions"], 0,
+        "{report}"
+    );
+    assert_eq!(report["publish"]["published"], EVENTS, "{report}");
+    let deliveries = &report["deliveries"];
+    assert_eq!(deliveries["expected"], expected, "{report}");
+    assert_eq!(deliveries["delivered"], expected, "{report}");
+    for count in ["lost", "duplicates", "foreign"] {
+        assert_eq!(deliveries[count], 0, "{count}: {report}");
+    }
+    assert_eq!(deliveries["complete"], true, "{report}");
+    assert_eq!(report["latency_ms"]["samples"], expected, "{report}");
+    assert_eq!(report["connections"]["broken"], 0, "{report}");
+    assert_eq!(report["connections"]["malformed_frames"], 0, "{report}");
+    assert!(
+        report["server"]["rss_ready_bytes"].as_u64().unwrap() > 0,
+        "{report}"
+    );
+}
+
+#[test]
+fn unix_socket_to_socketio_2_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    let sidecast = Sidecast::start(dir.path(), &[], None);
+    let ingest = format!("unix:{}", sidecast.socket.display());
+    let report = tiny_run(&sidecast, "3", &ingest);
+    assert_exact(&report);
+    assert_eq!(report["eio"], 3);
+}
+
+#[test]
+fn unix_socket_to_socketio_4_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    let sidecast = Sidecast::start(dir.path(), &[], None);
+    let ingest = format!("unix:{}", sidecast.socket.display());
+    let report = tiny_run(&sidecast, "4", &ingest);
+    assert_exact(&report);
+    assert_eq!(report["eio"], 4);
+}
+
+#[test]
+fn http_api_of_laravel_echo_server() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("laravel-echo-server.json"),
+        r#"{"clients": [{"appId": "loadgen", "key": "loadgen-key"}], "subscribers": {"http": true, "redis": false}}"#,
+    )
+    .unwrap();
+    let sidecast = Sidecast::start(dir.path(), &[], None);
+    let ingest = format!("{}/apps/loadgen?key=loadgen-key", sidecast.url);
+    assert_exact(&tiny_run(&sidecast, "3", &ingest));
+}
+
+#[test]
+fn redis_in_laravels_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let redis = Redis::start();
+    std::fs::write(
+        dir.path().join("laravel-echo-server.json"),
+        format!(
+            r#"{{"databaseConfig": {{"redis": {{"host": "127.0.0.1", "port": {}, "keyPrefix": "lg_"}}}}, "subscribers": {{"http": false, "redis": true}}}}"#,
+            redis.port
+        ),
+    )
+    .unwrap();
+    let sidecast = Sidecast::start(dir.path(), &[], Some("subscribed to Redis"));
+    let ingest = format!("redis://127.0.0.1:{}/lg_", redis.port);
+    assert_exact(&tiny_run(&sidecast, "4", &ingest));
+}
+
+/// Scenario A's preset runs one step per rate, each with fresh clients on one channel. The
+/// p99 limit is far above anything a loopback run takes, so every step must be sustained.
+#[test]
+fn the_fanout_preset_runs_every_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let sidecast = Sidecast::start(dir.path(), &[], None);
+    let ingest = format!("unix:{}", sidecast.socket.display());
+    let pid = sidecast.process.pid().to_string();
+    let fanout = loadgen_command(
+        &["scenario", "fanout"],
+        &[
+            "--url",
+            &sidecast.url,
+            "--eio",
+            "3",
+            "--ingest",
+            &ingest,
+            "--server-pid",
+            &pid,
+            "--clients",
+            "10",
+            "--rates",
+            "20,40",
+            "--step-duration",
+            "0.5",
+            "--p99-ms",
+            "60000",
+        ],
+    );
+    let steps = fanout["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2, "{fanout}");
+    for (step, events) in steps.iter().zip([10, 20]) {
+        assert_eq!(step["channels"], 1, "{step}");
+        assert_eq!(step["connect"]["connected"], 10, "{step}");
+        assert_eq!(step["deliveries"]["expected"], 10 * events, "{step}");
+        assert_eq!(step["deliveries"]["delivered"], 10 * events, "{step}");
+        assert_eq!(step["deliveries"]["lost"], 0, "{step}");
+    }
+    assert_eq!(fanout["sustained"]["rate"], 40.0, "{fanout}");
+}
+
+/// Scenario C's preset holds subscribed connections idle and samples the server's memory.
+#[test]
+fn the_idle_preset_holds_subscribed_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let sidecast = Sidecast::start(dir.path(), &[], None);
+    let ingest = format!("unix:{}", sidecast.socket.display());
+    let pid = sidecast.process.pid().to_string();
+    let report = loadgen_command(
+        &["scenario", "idle"],
+        &[
+            "--url",
+            &sidecast.url,
+            "--ingest",
+            &ingest,
+            "--server-pid",
+            &pid,
+            "--clients",
+            "10",
+            "--duration",
+            "0.3",
+        ],
+    );
+    assert_eq!(report["connect"]["connected"], 10, "{report}");
+    assert_eq!(
+        report["connect"]["unconfirmed_subscriptions"], 0,
+        "{report}"
+    );
+    assert_eq!(report["publish"]["planned"], 0, "{report}");
+    assert_eq!(report["connections"]["broken"], 0, "{report}");
+    assert!(
+        report["server"]["rss_ready_bytes"].as_u64().unwrap() > 0,
+        "{report}"
+    );
+}
+
+/// With a heartbeat of 100 ms, an EIO=3 client that did not ping, or an EIO=4 client that did
+/// not answer pings, would be dropped many times over during the run.
+#[test]
+fn heartbeats_keep_both_generations_connected() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("laravel-echo-server.json"),
+        r#"{"socketio": {"pingInterval": 100, "pingTimeout": 100}, "subscribers": {"http": false, "redis": false}}"#,
+    )
+    .unwrap();
+    let sidecast = Sidecast::start(dir.path(), &[], None);
+    let ingest = format!("unix:{}", sidecast.socket.display());
+    for eio in ["3", "4"] {
+        let report = loadgen(&[
+            "--url",
+            &sidecast.url,
+            "--eio",
+            eio,
+            "--ingest",
+            &ingest,
+            "--clients",
+            "4",
+            "--rate",
+            "10",
+            "--duration",
+            "1.5",
+        ]);
+        assert_eq!(report["connections"]["broken"], 0, "EIO={eio}: {report}");
+        assert_eq!(
+            report["deliveries"]["delivered"],
+            4 * 15,
+            "EIO={eio}: {report}"
+        );
+        assert_eq!(report["deliveries"]["lost"], 0, "EIO={eio}: {report}");
+    }
+}
+
+/// Events sent to another sidecar never reach these clients: the generator must count every
+/// one of them lost, and say the subscriptions could not be confirmed.
+#[test]
+fn undelivered_events_are_counted_lost() {
+    let (here, elsewhere) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let sidecast = Sidecast::start(here.path(), &[], None);
+    let other = Sidecast::start(elsewhere.path(), &[], None);
+    let ingest = format!("unix:{}", other.socket.display());
+    let report = loadgen(&[
+        "--url",
+        &sidecast.url,
+        "--eio",
+        "4",
+        "--ingest",
+        &ingest,
+        "--clients",
+        "4",
+        "--channels",
+        "2",
+        "--rate",
+        "100",
+        "--duration",
+        "0.2",
+        "--ready-timeout",
+        "0.3",
+        "--drain-timeout",
+        "0.3",
+    ]);
+    assert_eq!(report["connect"]["connected"], 4, "{report}");
+    assert_eq!(
+        report["connect"]["unconfirmed_subscriptions"], 4,
+        "{report}"
+    );
+    let deliveries = &report["deliveries"];
+    assert_eq!(deliveries["expected"], 40, "{report}");
+    assert_eq!(deliveries["delivered"], 0, "{report}");
+    assert_eq!(deliveries["lost"], 40, "{report}");
+    assert_eq!(deliveries["complete"], false, "{report}");
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("40 lost"), "{warnings}");
+    assert!(
+        warnings.contains("4 connected clients never showed"),
+        "{warnings}"
+    );
+}
