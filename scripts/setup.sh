@@ -11,7 +11,7 @@ APT_PACKAGES=(
     clang libclang-dev                                 # bindgen, for ext-php-rs
     php-laravel-framework composer phpunit             # Laravel 8.83 and the PHP test tools
     redis-server php8.2-redis php-predis               # laravel-echo-server's Redis path, tested and benchmarked for real
-    php8.2-fpm libfcgi-bin                             # the extension under php-fpm, driven with cgi-fcgi
+    php8.2-fpm libfcgi-bin iproute2                    # the extension under php-fpm, driven with cgi-fcgi; ss
     chromium                                           # the demo page test
 )
 
