@@ -452,7 +452,7 @@ async fn at_shutdown_a_publisher_that_keeps_sending_does_not_hold_the_stop_up() 
     running.stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(10), running.task)
         .await
-        .expect("the ingest stopped although the publisher went on sending")
+        .expect("the ingest did not stop while the publisher went on sending")
         .unwrap()
         .unwrap();
     let sent = sender.join().unwrap();
@@ -462,9 +462,10 @@ async fn at_shutdown_a_publisher_that_keeps_sending_does_not_hold_the_stop_up() 
     while let Ok(line) = rx.try_recv() {
         delivered.push(line);
     }
-    // Exactly the acknowledged events were delivered (the rest is the publisher's to resend).
+    // Exactly the acknowledged events were delivered (the rest is the publisher's to resend);
+    // frame 0 was taken off `rx` above.
     assert!(
-        answers.len() < sent as usize,
+        answers.len() <= sent as usize,
         "{} answers for {sent} frames",
         answers.len()
     );

@@ -14,7 +14,6 @@ use axum::http::{HeaderValue, Method, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use sidecast_core::Hub;
-use socketioxide::layer::SocketIoLayer;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::server::Settings;
@@ -22,7 +21,11 @@ use crate::server::Settings;
 /// socket.io-client 2.5.0's browser build; see `assets/README.md`.
 const SOCKET_IO_CLIENT: &[u8] = include_bytes!("../assets/socket.io-2.5.0.min.js");
 
-pub fn router(socketio: SocketIoLayer, settings: &Settings, hub: Arc<Hub>) -> Router {
+pub fn router(
+    socketio: sidecast_socketio::EchoLayer,
+    settings: &Settings,
+    hub: Arc<Hub>,
+) -> Router {
     let allowed = &settings.socketio.allowed_origins;
     let origins = if allowed.is_empty() {
         AllowOrigin::mirror_request()

@@ -9,6 +9,8 @@
 //!
 //! # Layout
 //! - [`config`]: the socket.io settings sidecast exposes, with their defaults.
+//! - `detach`: copies each request's head out of the HTTP server's read buffer, which socket.io
+//!   would otherwise keep alive for the life of the session.
 //! - `connection`: the life of one socket: set-up in a connect middleware, registration with
 //!   the hub, delivery of events and presence changes, disconnect.
 //! - `channels`: `subscribe` / `unsubscribe`, asking the Laravel app (through the core's
@@ -21,6 +23,7 @@
 mod channels;
 pub mod config;
 mod connection;
+mod detach;
 mod ordering;
 mod whisper;
 
@@ -30,6 +33,7 @@ use sidecast_core::{Authorizer, Hub};
 use socketioxide::SocketIo;
 use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
+use tower_layer::Stack;
 
 pub use config::Config;
 
@@ -40,6 +44,15 @@ pub(crate) struct FrontEnd {
     config: Config,
 }
 
+/// The layer to mount in the HTTP server: socket.io, behind a copy of each request's head
+/// (see `detach`).
+pub type EchoLayer = Stack<SocketIoLayer, detach::DetachHeadLayer>;
+
+/// What a WebSocket connection reserves for reading client messages at a time. Echo's messages
+/// (`subscribe`, whispers) are a few hundred bytes; a larger one grows the buffer as needed.
+/// socketioxide's default of 4 KiB costs 3 KiB more per idle connection.
+const WS_READ_BUFFER_BYTES: usize = 1024;
+
 /// Builds the socket.io layer to mount in the HTTP server, and the handle used to close every
 /// connection at shutdown. `authorizer` is asked before a client joins a private or presence
 /// channel.
@@ -47,7 +60,7 @@ pub fn layer(
     hub: Arc<Hub>,
     authorizer: Arc<dyn Authorizer>,
     config: &Config,
-) -> (SocketIoLayer, SocketIo) {
+) -> (EchoLayer, SocketIo) {
     let front_end = Arc::new(FrontEnd {
         hub,
         authorizer,
@@ -60,10 +73,11 @@ pub fn layer(
         // default would let a client send 64 MiB messages.
         .ws_max_message_size(config.max_payload as usize)
         .ws_max_frame_size(config.max_payload as usize)
+        .ws_read_buffer_size(WS_READ_BUFFER_BYTES)
         .ping_interval(config.ping_interval)
         .ping_timeout(config.ping_timeout)
         .with_state(front_end)
         .build_layer();
     io.ns("/", connection::on_connect.with(connection::prepare_socket));
-    (layer, io)
+    (Stack::new(layer, detach::DetachHeadLayer), io)
 }
