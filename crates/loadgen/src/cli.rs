@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::churn::Churn;
+use crate::client::Transport;
 use crate::ingest::Target;
 use crate::protocol::Eio;
 use crate::run::Plan;
@@ -37,6 +39,9 @@ pub enum Scenario {
     /// (C) Idle memory: connect and subscribe the clients on one channel, hold them idle,
     /// and report the server's RSS per connection.
     Idle(IdleArgs),
+    /// (D) Churn: stable clients receive events while visitors connect at a fixed rate,
+    /// subscribe, stay a short time and leave; the stable clients must lose nothing.
+    Churn(ChurnArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -49,6 +54,16 @@ pub enum EioArg {
     V4,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TransportArg {
+    /// Straight to a WebSocket (Echo with `transports: ['websocket']`).
+    #[value(name = "websocket")]
+    WebSocket,
+    /// HTTP long polling first, then upgraded to a WebSocket (socket.io-client's default).
+    #[value(name = "polling-upgrade")]
+    PollingUpgrade,
+}
+
 /// The server under test, how to reach it, and the limits every run keeps.
 #[derive(Debug, Args)]
 pub struct ServerArgs {
@@ -59,6 +74,10 @@ pub struct ServerArgs {
     /// Engine.IO protocol revision the clients speak.
     #[arg(long, value_enum, default_value = "4")]
     pub eio: EioArg,
+
+    /// How clients reach their WebSocket.
+    #[arg(long, value_enum, default_value = "websocket")]
+    pub transport: TransportArg,
 
     /// Where events go in: unix:/path/to/sidecast.sock, http://host:port/apps/APP_ID?key=KEY,
     /// or redis://host:port/PREFIX.
@@ -108,6 +127,10 @@ impl ServerArgs {
                 EioArg::V3 => Eio::V3,
                 EioArg::V4 => Eio::V4,
             },
+            transport: match self.transport {
+                TransportArg::WebSocket => Transport::WebSocket,
+                TransportArg::PollingUpgrade => Transport::PollingUpgrade,
+            },
             clients: load.clients as usize,
             channels: load.channels as usize,
             target: self.ingest.clone(),
@@ -119,6 +142,7 @@ impl ServerArgs {
             connect_timeout: Duration::from_secs_f64(self.connect_timeout),
             ready_timeout: Duration::from_secs_f64(self.ready_timeout),
             drain_timeout: Duration::from_secs_f64(self.drain_timeout),
+            churn: None,
         }
     }
 }
@@ -232,6 +256,74 @@ impl IdleArgs {
     }
 }
 
+#[derive(Debug, Args)]
+pub struct ChurnArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// Stable clients, connected for the whole run; client i on channel i mod CHANNELS.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub clients: u32,
+
+    /// Public channels shared by the stable clients and the visitors.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub channels: u32,
+
+    /// Events per second over all channels.
+    #[arg(long, default_value_t = 20.0, value_parser = non_negative)]
+    pub rate: f64,
+
+    /// Seconds of publishing, and of starting visits.
+    #[arg(long, default_value_t = 10.0, value_parser = positive)]
+    pub duration: f64,
+
+    /// Visits started per second; visit n goes to channel n mod CHANNELS.
+    #[arg(long, default_value_t = 20.0, value_parser = rate_above_zero)]
+    pub churn_rate: f64,
+
+    /// Shortest stay of a visitor once subscribed, in seconds.
+    #[arg(long, default_value_t = 0.1, value_parser = non_negative)]
+    pub stay_min: f64,
+
+    /// Longest stay of a visitor once subscribed, in seconds.
+    #[arg(long, default_value_t = 1.0, value_parser = non_negative)]
+    pub stay_max: f64,
+
+    /// Seconds for a visitor to receive its first event after connecting.
+    #[arg(long, default_value_t = 5.0, value_parser = positive)]
+    pub subscribe_timeout: f64,
+
+    /// Bytes of filler in each event's data.
+    #[arg(long, default_value_t = 0)]
+    pub padding: usize,
+}
+
+impl ChurnArgs {
+    /// The run, or why the stays make no sense.
+    pub fn plan(&self) -> Result<Plan, String> {
+        if self.stay_min > self.stay_max {
+            return Err(format!(
+                "--stay-min {} is above --stay-max {}",
+                self.stay_min, self.stay_max
+            ));
+        }
+        let mut plan = self.server.plan(Load {
+            clients: self.clients,
+            channels: self.channels,
+            rate: self.rate,
+            duration: self.duration,
+            padding: self.padding,
+        });
+        plan.churn = Some(Churn {
+            rate: self.churn_rate,
+            stay_min: Duration::from_secs_f64(self.stay_min),
+            stay_max: Duration::from_secs_f64(self.stay_max),
+            subscribe_timeout: Duration::from_secs_f64(self.subscribe_timeout),
+        });
+        Ok(plan)
+    }
+}
+
 fn non_negative(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(value) if value.is_finite() && value >= 0.0 => Ok(value),
@@ -291,6 +383,7 @@ mod tests {
         assert!(args.server.json);
         let plan = args.plan();
         assert_eq!(plan.eio, Eio::V3);
+        assert_eq!(plan.transport, Transport::WebSocket);
         assert_eq!(
             (plan.clients, plan.channels, plan.server_pid),
             (1000, 4, Some(42))
@@ -310,6 +403,7 @@ mod tests {
             &["--duration", "0"],
             &["--duration", "NaN"],
             &["--ingest", "ftp://x"],
+            &["--transport", "polling"],
         ] {
             let args: Vec<&str> = base.iter().chain(extra).copied().collect();
             assert!(parse(&args).is_err(), "{extra:?} was accepted");
@@ -378,6 +472,60 @@ mod tests {
     }
 
     #[test]
+    fn the_churn_preset_adds_visitors_to_a_run() {
+        let churn = |extra: &[&str]| {
+            let base = [
+                "sidecast-loadgen",
+                "scenario",
+                "churn",
+                "--url",
+                "u",
+                "--ingest",
+                "unix:/s",
+            ];
+            Cli::try_parse_from(base.iter().chain(extra)).map(|cli| match cli.command {
+                Command::Scenario(Scenario::Churn(args)) => args.plan(),
+                other => panic!("not churn: {other:?}"),
+            })
+        };
+        let plan = churn(&[
+            "--clients",
+            "50",
+            "--channels",
+            "5",
+            "--duration",
+            "2",
+            "--churn-rate",
+            "30",
+            "--stay-min",
+            "0.2",
+            "--stay-max",
+            "0.5",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!((plan.clients, plan.channels, plan.rate), (50, 5, 20.0));
+        let visitors = plan.churn.unwrap();
+        assert_eq!(visitors.visits(plan.duration), 60);
+        assert_eq!(
+            (
+                visitors.stay_min,
+                visitors.stay_max,
+                visitors.subscribe_timeout
+            ),
+            (
+                Duration::from_millis(200),
+                Duration::from_millis(500),
+                Duration::from_secs(5)
+            )
+        );
+        assert!(plan.peak_connections() > 50);
+        let backwards = churn(&["--stay-min", "2", "--stay-max", "1"]).unwrap();
+        assert_eq!(backwards.unwrap_err(), "--stay-min 2 is above --stay-max 1");
+        assert!(churn(&["--churn-rate", "0"]).is_err());
+    }
+
+    #[test]
     fn the_idle_preset_publishes_nothing() {
         let cli = Cli::try_parse_from([
             "sidecast-loadgen",
@@ -391,6 +539,8 @@ mod tests {
             "10000",
             "--duration",
             "30",
+            "--transport",
+            "polling-upgrade",
         ])
         .unwrap();
         let Command::Scenario(Scenario::Idle(args)) = cli.command else {
@@ -402,5 +552,6 @@ mod tests {
             (10000, 1, 0.0, 0)
         );
         assert_eq!(plan.duration, Duration::from_secs(30));
+        assert_eq!(plan.transport, Transport::PollingUpgrade);
     }
 }

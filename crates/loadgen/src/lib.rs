@@ -11,9 +11,11 @@
 //! meaning of every figure: `docs/loadgen.md`.
 //!
 //! # Layout
+//! - [`churn`]: the visitors of scenario D, coming and going while the events flow.
 //! - [`cli`]: the command line and the scenario presets, turned into [`run::Plan`]s.
 //! - [`run`]: the phases of a run and their deadlines; builds the report.
-//! - [`client`]: one Echo client over a WebSocket, with [`protocol`] its frames (pure).
+//! - [`client`]: one Echo client over a WebSocket, with [`protocol`] its frames (pure);
+//!   [`polling`]: the HTTP long-polling start of a polling-then-upgrade client.
 //! - [`ingest`]: the three ways events are handed to the server.
 //! - [`stamp`]: the stamp in each event and the clock it is read from.
 //! - [`tally`]: per-client ledgers of owed and received events (pure); [`histogram`]:
@@ -24,11 +26,13 @@
 //!   fan-out preset's steps and verdict.
 
 pub mod board;
+pub mod churn;
 pub mod cli;
 pub mod client;
 pub mod histogram;
 pub mod ingest;
 pub mod meter;
+pub mod polling;
 pub mod procfs;
 pub mod protocol;
 pub mod report;

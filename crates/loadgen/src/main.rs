@@ -3,7 +3,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
 use sidecast_loadgen::cli::{Cli, Command, FanoutArgs, Scenario};
 use sidecast_loadgen::report::Report;
@@ -24,6 +25,14 @@ fn main() -> ExitCode {
         Command::Run(args) => generator.single(&args.plan(), args.server.json),
         Command::Scenario(Scenario::Idle(args)) => generator.single(&args.plan(), args.server.json),
         Command::Scenario(Scenario::Fanout(args)) => generator.fanout(args),
+        Command::Scenario(Scenario::Churn(args)) => {
+            let plan = args.plan().unwrap_or_else(|error| {
+                Cli::command()
+                    .error(ErrorKind::ValueValidation, error)
+                    .exit()
+            });
+            generator.single(&plan, args.server.json)
+        }
     };
     // Clients still running after a missed deadline are dropped, not waited for.
     generator.runtime.shutdown_background();
@@ -49,10 +58,11 @@ impl Generator {
     }
 
     fn execute(&self, plan: &Plan) -> Result<Report, String> {
-        if plan.clients as u64 + SPARE_FILES > self.files {
+        if plan.peak_connections() + SPARE_FILES > self.files {
             return Err(format!(
-                "{} clients need more than the {} open files this process may have; raise the hard limit (ulimit -Hn) or spread the clients over several processes",
-                plan.clients, self.files
+                "{} connections need more than the {} open files this process may have; raise the hard limit (ulimit -Hn) or spread the clients over several processes",
+                plan.peak_connections(),
+                self.files
             ));
         }
         let deadline = plan.hard_deadline();

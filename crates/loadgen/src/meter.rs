@@ -48,6 +48,11 @@ impl Meter {
         Ok(Samples { server, generator })
     }
 
+    /// The server's RSS in `samples`, when the server is sampled.
+    pub fn server_rss(samples: &Samples) -> Option<u64> {
+        samples.server.map(|server| server.rss_bytes)
+    }
+
     /// The server's figures: memory added by `connections` clients, CPU time spent on
     /// them and, over the `window` seconds of publishing and draining, per delivery.
     pub fn server(

@@ -42,11 +42,15 @@ impl Eio {
         } else {
             base.to_owned()
         };
-        let version = match self {
+        format!("{ws}/socket.io/?EIO={}&transport=websocket", self.version())
+    }
+
+    /// The revision's number, as in the `EIO` query parameter.
+    pub fn version(self) -> u8 {
+        match self {
             Eio::V3 => 3,
             Eio::V4 => 4,
-        };
-        format!("{ws}/socket.io/?EIO={version}&transport=websocket")
+        }
     }
 
     /// What the client sends once the Engine.IO session is open, before subscribing.
@@ -69,6 +73,14 @@ pub const CONNECT: &str = "40";
 pub const PING: &str = "2";
 /// An Engine.IO pong.
 pub const PONG: &str = "3";
+/// The ping a client sends on the new WebSocket to test it before upgrading to it.
+pub const PROBE_PING: &str = "2probe";
+/// The server's answer to [`PROBE_PING`].
+pub const PROBE_PONG: &str = "3probe";
+/// An Engine.IO no-op, which ends a pending poll while the session upgrades.
+pub const NOOP: &str = "6";
+/// The Engine.IO upgrade: from now on the session uses this WebSocket.
+pub const UPGRADE: &str = "5";
 
 /// The open packet's settings that matter to a client.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

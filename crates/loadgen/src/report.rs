@@ -5,12 +5,15 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::churn::ChurnReport;
 use crate::tally::Tally;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub server_url: String,
     pub eio: u8,
+    /// `websocket` or `polling-upgrade`.
+    pub transport: &'static str,
     pub clients: usize,
     pub channels: usize,
     pub ingest: String,
@@ -25,6 +28,9 @@ pub struct Report {
     /// Present when `--server-pid` was given.
     pub server: Option<Server>,
     pub generator: Generator,
+    /// Present in a churn run (scenario D).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub churn: Option<ChurnReport>,
     pub warnings: Vec<String>,
 }
 
@@ -181,6 +187,9 @@ impl Report {
                     .unwrap_or("?")
             ));
         }
+        if let Some(churn) = &self.churn {
+            warnings.extend(churn.warnings());
+        }
         if let Some(bottleneck) = self.generator_bottleneck() {
             warnings.push(bottleneck);
         }
@@ -210,9 +219,10 @@ impl fmt::Display for Report {
         let l = &self.latency_ms;
         writeln!(
             f,
-            "{} (EIO={}) · {} clients on {} channels · {} · {}/s for {}s",
+            "{} (EIO={}, {}) · {} clients on {} channels · {} · {}/s for {}s",
             self.server_url,
             self.eio,
+            self.transport,
             self.clients,
             self.channels,
             self.ingest,
@@ -259,6 +269,9 @@ impl fmt::Display for Report {
                 s.cpu_per_delivery_us,
                 s.cores_publish
             )?;
+        }
+        if let Some(churn) = &self.churn {
+            write!(f, "{churn}")?;
         }
         let g = &self.generator;
         writeln!(

@@ -11,7 +11,8 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::board::{Board, Reporter};
-use crate::client::{Client, Outcome};
+use crate::churn::{self, Churn, ChurnReport, Visitors};
+use crate::client::{ConnectError, Connector, Outcome, Transport};
 use crate::ingest::{IngestError, Publisher, Target};
 use crate::meter::Meter;
 use crate::protocol::Eio;
@@ -37,6 +38,7 @@ pub struct Plan {
     /// The server's HTTP base, `http://127.0.0.1:6001`.
     pub url: String,
     pub eio: Eio,
+    pub transport: Transport,
     pub clients: usize,
     pub channels: usize,
     pub target: Target,
@@ -54,6 +56,8 @@ pub struct Plan {
     pub ready_timeout: Duration,
     /// For the deliveries after the last publish.
     pub drain_timeout: Duration,
+    /// Visitors coming and going while the events flow (scenario D).
+    pub churn: Option<Churn>,
 }
 
 impl Plan {
@@ -62,13 +66,22 @@ impl Plan {
     }
 
     /// The latest a run ends: every phase at its limit, the publisher at twice the planned
-    /// time, and the clients' grace to stop.
+    /// time, the last visit at its longest and the clients' grace to stop.
     pub fn hard_deadline(&self) -> Duration {
+        let churn = self.churn.map_or(Duration::ZERO, |churn| {
+            churn.longest_visit(self.connect_timeout) + STOP_GRACE
+        });
         self.connect_timeout
             + self.ready_timeout
             + 2 * self.duration
+            + churn
             + self.drain_timeout
             + STOP_GRACE
+    }
+
+    /// Connections open at once, at most: the clients and the visitors.
+    pub fn peak_connections(&self) -> u64 {
+        self.clients as u64 + self.churn.map_or(0, |churn| churn.peak_visitors())
     }
 }
 
@@ -81,6 +94,8 @@ pub fn channel_name(index: usize) -> String {
 pub enum RunError {
     #[error("cannot publish: {0}")]
     Ingest(#[from] IngestError),
+    #[error("cannot prepare the clients: {0}")]
+    Connector(#[from] ConnectError),
     #[error("no client could connect; the first said: {0}")]
     NoClients(String),
     #[error(transparent)]
@@ -93,9 +108,10 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
     let meter = Meter::new(plan.server_pid);
     let start = meter.sample()?;
 
+    let connector = Connector::new(&plan.url, plan.eio, plan.transport)?;
     let (stop, stopped) = watch::channel(false);
     let connecting = Instant::now();
-    let (tasks, mut connects) = spawn_clients(plan, &names, &board, stopped);
+    let (tasks, mut connects) = spawn_clients(plan, &connector, &names, &board, stopped);
     let mut connected = vec![0u64; plan.channels];
     let (mut failed, mut first_error, mut last_connect) = (0, None, connecting);
     while let Some(result) = connects.recv().await {
@@ -120,6 +136,20 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
     let unconfirmed = await_subscriptions(plan, &names, &board, &connected, &mut publisher).await?;
     let ready = meter.sample()?;
 
+    let (stop_churn, churn_stopped) = watch::channel(false);
+    let churning = match plan.churn {
+        Some(churn) => {
+            let visitors = Visitors {
+                connector: connector.clone(),
+                channels: names.clone(),
+                connect_timeout: plan.connect_timeout,
+            };
+            let prober = Publisher::connect(&plan.target).await?;
+            let task = churn::churn(visitors, churn, plan.duration, prober, churn_stopped);
+            Some((churn, tokio::spawn(task)))
+        }
+        None => None,
+    };
     let publishing = Instant::now();
     let published = publish(plan, &names, &mut publisher).await;
     let expected: u64 = (0..plan.channels)
@@ -128,12 +158,22 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
     if plan.rate == 0.0 {
         tokio::time::sleep(plan.duration).await;
     }
+    let churned = match churning {
+        Some((churn, task)) => Some(finish_churn(plan, churn, task, stop_churn, publishing).await),
+        None => None,
+    };
     let drain_deadline = Instant::now() + plan.drain_timeout;
     while board.delivered() < expected && Instant::now() < drain_deadline {
         tokio::time::sleep(POLL).await;
     }
     let drained = Instant::now();
     let end = meter.sample()?;
+    let churned = churned.map(|mut churned| {
+        churned.server_rss_growth_bytes = Meter::server_rss(&ready)
+            .zip(Meter::server_rss(&end))
+            .map(|(ready, end)| end as i64 - ready as i64);
+        churned
+    });
 
     let _ = stop.send(true);
     let outcomes = collect(plan, tasks).await;
@@ -147,10 +187,8 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
 
     let mut report = Report {
         server_url: plan.url.clone(),
-        eio: match plan.eio {
-            Eio::V3 => 3,
-            Eio::V4 => 4,
-        },
+        eio: plan.eio.version(),
+        transport: plan.transport.name(),
         clients: plan.clients,
         channels: plan.channels,
         ingest: plan.target.to_string(),
@@ -197,6 +235,7 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
             window,
         ),
         generator: Meter::generator([&start, &ready, &end], window),
+        churn: churned,
         warnings: Vec::new(),
     };
     report.warn();
@@ -207,6 +246,7 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
 /// to, or why it could not) exactly once, then listens until told to stop.
 fn spawn_clients(
     plan: &Plan,
+    connector: &Connector,
     names: &[String],
     board: &Arc<Board>,
     stop: watch::Receiver<bool>,
@@ -214,26 +254,26 @@ fn spawn_clients(
     let (results, connects) = mpsc::unbounded_channel();
     let limiter = Arc::new(Semaphore::new(plan.connect_concurrency.max(1)));
     let deadline = Instant::now() + plan.connect_timeout;
-    let url = Arc::new(plan.eio.websocket_url(&plan.url));
+    let connector = Arc::new(connector.clone());
     let tasks = (0..plan.clients)
         .map(|index| {
             let channel = index % plan.channels;
             let name = names[channel].clone();
-            let (url, limiter, board, stop, results) = (
-                url.clone(),
+            let (connector, limiter, board, stop, results) = (
+                connector.clone(),
                 limiter.clone(),
                 board.clone(),
                 stop.clone(),
                 results.clone(),
             );
-            let (eio, channels, events) = (plan.eio, plan.channels as u64, plan.events());
+            let (channels, events) = (plan.channels as u64, plan.events());
             tokio::spawn(async move {
                 let attempt = tokio::time::timeout_at(deadline, async {
                     let _permit = limiter
                         .acquire()
                         .await
                         .expect("the limiter is never closed");
-                    Client::connect(&url, eio, &name).await
+                    connector.connect(&name).await
                 })
                 .await;
                 let client = match attempt {
@@ -290,6 +330,29 @@ async fn await_subscriptions(
         while Instant::now() < round && (0..plan.channels).any(unproven) {
             tokio::time::sleep(POLL).await;
         }
+    }
+}
+
+/// Waits for the visits to end by themselves, then stops those still going once the last
+/// could have ended. A churn task that does not end in time reports only its plan.
+async fn finish_churn(
+    plan: &Plan,
+    churn: Churn,
+    mut task: JoinHandle<ChurnReport>,
+    stop: watch::Sender<bool>,
+    started: Instant,
+) -> ChurnReport {
+    let deadline = started + plan.duration + churn.longest_visit(plan.connect_timeout);
+    let finished = match tokio::time::timeout_at(deadline, &mut task).await {
+        Ok(finished) => Ok(finished),
+        Err(_) => {
+            let _ = stop.send(true);
+            tokio::time::timeout(STOP_GRACE, task).await
+        }
+    };
+    match finished {
+        Ok(Ok(report)) => report,
+        _ => ChurnReport::new(&churn, churn.visits(plan.duration)),
     }
 }
 

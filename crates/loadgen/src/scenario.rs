@@ -94,8 +94,13 @@ impl fmt::Display for Fanout {
         if let Some(first) = self.steps.first() {
             writeln!(
                 f,
-                "fan-out: {} (EIO={}) · {} clients on one channel · {} · {}s per step",
-                first.server_url, first.eio, self.clients, first.ingest, first.duration_s
+                "fan-out: {} (EIO={}, {}) · {} clients on one channel · {} · {}s per step",
+                first.server_url,
+                first.eio,
+                first.transport,
+                self.clients,
+                first.ingest,
+                first.duration_s
             )?;
         }
         for step in &self.steps {

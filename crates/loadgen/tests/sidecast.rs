@@ -26,12 +26,18 @@ const TINY: [&str; 10] = [
 ];
 
 fn tiny_run(sidecast: &Sidecast, eio: &str, ingest: &str) -> Value {
+    tiny_run_over(sidecast, eio, "websocket", ingest)
+}
+
+fn tiny_run_over(sidecast: &Sidecast, eio: &str, transport: &str, ingest: &str) -> Value {
     let pid = sidecast.process.pid().to_string();
     let mut args = vec![
         "--url",
         &sidecast.url,
         "--eio",
         eio,
+        "--transport",
+        transport,
         "--ingest",
         ingest,
         "--server-pid",
@@ -86,6 +92,21 @@ fn unix_socket_to_socketio_4_clients() {
     let report = tiny_run(&sidecast, "4", &ingest);
     assert_exact(&report);
     assert_eq!(report["eio"], 4);
+}
+
+/// socket.io-client's default way in: the session opened and the namespace joined over HTTP
+/// long polling, then upgraded to a WebSocket, which must then carry every event once.
+#[test]
+fn polling_then_upgrade_clients_of_both_generations() {
+    let dir = tempfile::tempdir().unwrap();
+    let sidecast = Sidecast::start(dir.path(), &[], None);
+    let ingest = format!("unix:{}", sidecast.socket.display());
+    for eio in ["3", "4"] {
+        let report = tiny_run_over(&sidecast, eio, "polling-upgrade", &ingest);
+        assert_exact(&report);
+        assert_eq!(report["eio"].to_string(), eio);
+        assert_eq!(report["transport"], "polling-upgrade", "{report}");
+    }
 }
 
 #[test]
@@ -195,7 +216,8 @@ fn the_idle_preset_holds_subscribed_connections() {
 }
 
 /// With a heartbeat of 100 ms, an EIO=3 client that did not ping, or an EIO=4 client that did
-/// not answer pings, would be dropped many times over during the run.
+/// not answer pings, would be dropped many times over during the run, whichever transport
+/// it started on.
 #[test]
 fn heartbeats_keep_both_generations_connected() {
     let dir = tempfile::tempdir().unwrap();
@@ -206,12 +228,19 @@ fn heartbeats_keep_both_generations_connected() {
     .unwrap();
     let sidecast = Sidecast::start(dir.path(), &[], None);
     let ingest = format!("unix:{}", sidecast.socket.display());
-    for eio in ["3", "4"] {
+    for (eio, transport) in [
+        ("3", "websocket"),
+        ("4", "websocket"),
+        ("3", "polling-upgrade"),
+        ("4", "polling-upgrade"),
+    ] {
         let report = loadgen(&[
             "--url",
             &sidecast.url,
             "--eio",
             eio,
+            "--transport",
+            transport,
             "--ingest",
             &ingest,
             "--clients",
@@ -221,13 +250,19 @@ fn heartbeats_keep_both_generations_connected() {
             "--duration",
             "1.5",
         ]);
-        assert_eq!(report["connections"]["broken"], 0, "EIO={eio}: {report}");
+        assert_eq!(
+            report["connections"]["broken"], 0,
+            "EIO={eio} {transport}: {report}"
+        );
         assert_eq!(
             report["deliveries"]["delivered"],
             4 * 15,
-            "EIO={eio}: {report}"
+            "EIO={eio} {transport}: {report}"
         );
-        assert_eq!(report["deliveries"]["lost"], 0, "EIO={eio}: {report}");
+        assert_eq!(
+            report["deliveries"]["lost"], 0,
+            "EIO={eio} {transport}: {report}"
+        );
     }
 }
 
@@ -275,4 +310,81 @@ fn undelivered_events_are_counted_lost() {
         warnings.contains("4 connected clients never showed"),
         "{warnings}"
     );
+}
+
+/// Scenario D's preset: visitors come and go on the stable clients' channels while events
+/// flow. The stable clients must receive every event exactly once, and every visit must
+/// connect, prove its subscription, stay and leave.
+#[test]
+fn the_churn_preset_loses_nothing_for_the_stable_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    let sidecast = Sidecast::start(dir.path(), &[], None);
+    let ingest = format!("unix:{}", sidecast.socket.display());
+    let pid = sidecast.process.pid().to_string();
+    // 20 visits a second for 1.5 s; 50 events a second over 2 channels for 20 clients.
+    let (visits, events) = (30, 75);
+    for (eio, transport) in [("3", "websocket"), ("4", "polling-upgrade")] {
+        let report = loadgen_command(
+            &["scenario", "churn"],
+            &[
+                "--url",
+                &sidecast.url,
+                "--eio",
+                eio,
+                "--transport",
+                transport,
+                "--ingest",
+                &ingest,
+                "--server-pid",
+                &pid,
+                "--clients",
+                "20",
+                "--channels",
+                "2",
+                "--rate",
+                "50",
+                "--duration",
+                "1.5",
+                "--churn-rate",
+                "20",
+                "--stay-min",
+                "0.05",
+                "--stay-max",
+                "0.3",
+                "--drain-timeout",
+                "10",
+            ],
+        );
+        let context = format!("EIO={eio} {transport}: {report}");
+        assert_eq!(report["connect"]["connected"], 20, "{context}");
+        assert_eq!(
+            report["connect"]["unconfirmed_subscriptions"], 0,
+            "{context}"
+        );
+        assert_eq!(report["publish"]["published"], events, "{context}");
+        // 38 events on channel 0, 37 on channel 1, 10 clients each.
+        let deliveries = &report["deliveries"];
+        assert_eq!(deliveries["expected"], 10 * events, "{context}");
+        assert_eq!(deliveries["delivered"], 10 * events, "{context}");
+        for count in ["lost", "duplicates", "foreign"] {
+            assert_eq!(deliveries[count], 0, "{count}: {context}");
+        }
+        assert_eq!(report["connections"]["broken"], 0, "{context}");
+        let churn = &report["churn"];
+        for (count, value) in [
+            ("planned", visits),
+            ("started", visits),
+            ("connected", visits),
+            ("subscribed", visits),
+            ("left", visits),
+            ("abandoned", 0),
+            ("connect_errors", 0),
+            ("failed_subscriptions", 0),
+            ("broken", 0),
+            ("cut_short", 0),
+        ] {
+            assert_eq!(churn[count], value, "{count}: {context}");
+        }
+        assert!(churn["server_rss_growth_bytes"].is_i64(), "{context}");
+    }
 }

@@ -5,6 +5,7 @@ pub(crate) fn clean() -> Report {
     Report {
         server_url: "http://127.0.0.1:6001".into(),
         eio: 4,
+        transport: "websocket",
         clients: 10,
         channels: 1,
         ingest: "unix:/tmp/s.sock".into(),
@@ -65,6 +66,7 @@ pub(crate) fn clean() -> Report {
             cores_publish: 0.03,
             available_cores: 2,
         },
+        churn: None,
         warnings: Vec::new(),
     }
 }
