@@ -1,0 +1,33 @@
+# Process helpers shared by scripts/bench.sh and bench/servers/run.sh (sourced, not run).
+
+# Stops process $1 (if set) with SIGTERM, then SIGKILL after 10 seconds, and reaps it.
+stop() {
+    local pid="$1" deadline=$((SECONDS + 10))
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+        sleep 0.05
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+# A loopback port nothing listens on right now. Another process may take it before the server
+# binds it: the server then fails to start, and so does the benchmark.
+free_port() {
+    php -r '$server = stream_socket_server("tcp://127.0.0.1:0"); echo substr(strrchr(stream_socket_get_name($server, false), ":"), 1);'
+}
+
+# Waits until process $1's output, in file $2, has a line containing $3; fails with that output
+# if the process ends first or 20 seconds pass.
+wait_for_output() {
+    local pid="$1" log="$2" expected="$3" deadline=$((SECONDS + 20))
+    until grep -qs -- "$expected" "$log"; do
+        if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+            echo "bench: gave up waiting for \"$expected\" from process $pid; its output:" >&2
+            cat "$log" >&2
+            exit 1
+        fi
+        sleep 0.05
+    done
+}

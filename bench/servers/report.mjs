@@ -1,0 +1,611 @@
+// Writes the "servers" section of docs/benchmarks.md, between <!-- servers:start --> and
+// <!-- servers:end --> (appended when the file has none; the rest of the file is kept), and its
+// charts beside it in docs/benchmarks/, from the results bench/servers/run.sh left: manifest.jsonl
+// (one line per measurement) and N.json (sidecast-loadgen's JSON report of measurement N).
+// The run's circumstances come from BENCH_* environment variables set by scripts/bench.sh.
+//
+// Usage: node bench/servers/report.mjs RESULTS_DIR docs/benchmarks.md
+
+import { readFileSync, writeFileSync, mkdirSync, existsSync, readdirSync, unlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, basename } from 'node:path';
+import { lineChart } from './svg.mjs';
+import { shortfall as stepShortfall } from './fanout.mjs';
+
+const START = '<!-- servers:start -->';
+const END = '<!-- servers:end -->';
+const P99_LIMIT_MS = 50;
+
+// The server variants bench/servers/run.sh measures, in the order of the tables' columns.
+const VARIANTS = {
+    'laravel-echo-server': { short: 'laravel-echo-server', color: '#d9822b' },
+    'sidecast-eio3': { short: 'sidecast EIO=3', color: '#1f6fb4' },
+    'sidecast-eio4': { short: 'sidecast EIO=4', color: '#2a9d4b' },
+    'sidecast-eio3-redis': { short: 'sidecast EIO=3 via Redis', color: '#7a4fb0' },
+};
+const PEER = 'laravel-echo-server';
+
+const [resultsDir, documentPath] = process.argv.slice(2);
+if (!resultsDir || !documentPath) {
+    console.error('usage: node bench/servers/report.mjs RESULTS_DIR docs/benchmarks.md');
+    process.exit(2);
+}
+const chartDir = join(dirname(documentPath), basename(documentPath, '.md'));
+const chartLink = basename(chartDir);
+
+const measurements = readFileSync(join(resultsDir, 'manifest.jsonl'), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+        const entry = JSON.parse(line);
+        const output = readFileSync(join(resultsDir, `${entry.id}.json`), 'utf8').trim();
+        entry.report = entry.status === 0 && output !== '' ? JSON.parse(output) : null;
+        entry.error = entry.report ? null : lastLine(readFileSync(join(resultsDir, `${entry.id}.stderr`), 'utf8'));
+        return entry;
+    });
+
+/** The measurement of scenario `scenario` with server variant `variant`, or undefined. */
+function find(scenario, variant) {
+    return measurements.find((entry) => entry.scenario === scenario && entry.variant === variant);
+}
+
+function scenarioSizes(prefix) {
+    return [...new Set(measurements.filter((entry) => entry.scenario.startsWith(`${prefix}-`)).map((entry) => Number(entry.scenario.slice(prefix.length + 1))))];
+}
+
+function variantsOf(scenario) {
+    return Object.keys(VARIANTS).filter((variant) => find(scenario, variant));
+}
+
+// ---- formatting ----
+
+function lastLine(text) {
+    const lines = text.trim().split('\n');
+    return lines[lines.length - 1] || 'no output';
+}
+
+function number(value, digits = 3) {
+    if (value === null || value === undefined || Number.isNaN(value)) {
+        return '—';
+    }
+    if (Math.abs(value) >= 1000) {
+        return Math.round(value).toLocaleString('en-US');
+    }
+    return String(Number(value.toPrecision(digits)));
+}
+
+function ms(value) {
+    return value === null || value === undefined ? '—' : `${number(value)} ms`;
+}
+
+function ratio(sidecast, peer) {
+    if (sidecast === null || sidecast === undefined || !peer) {
+        return '—';
+    }
+    return `${number(sidecast / peer, 2)}×`;
+}
+
+function kib(bytes) {
+    return bytes === null || bytes === undefined ? '—' : `${number(bytes / 1024)} KiB`;
+}
+
+function mib(bytes) {
+    return `${number(bytes / 1048576)} MiB`;
+}
+
+function row(cells) {
+    return `| ${cells.join(' | ')} |`;
+}
+
+function table(header, rows) {
+    return [row(header), row(header.map(() => '---')), ...rows.map(row)].join('\n');
+}
+
+// ---- reading a report ----
+
+/** Why a fan-out step does not count as sustained, or null when it does. */
+function shortfall(report) {
+    return stepShortfall(report, P99_LIMIT_MS);
+}
+
+function isBottleneck(warning) {
+    return warning.includes('may be the bottleneck');
+}
+
+/** The step of a fan-out at its highest sustained rate, or null. */
+function sustainedStep(fanout) {
+    if (!fanout?.sustained) {
+        return null;
+    }
+    return stepAt(fanout, fanout.sustained.rate);
+}
+
+// ---- sections ----
+
+const env = (name) => process.env[name] ?? 'unknown';
+const requireHere = createRequire(import.meta.url);
+const echoServerPackage = requireHere('../../node_modules/laravel-echo-server/package.json');
+const socketIoVersion = createRequire(requireHere.resolve('laravel-echo-server'))('socket.io/package.json').version;
+const memoryTotal = Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))[1]) * 1024;
+
+function header() {
+    const preset = env('BENCH_PRESET');
+    return [
+        START,
+        '## Serving Echo clients: sidecast and laravel-echo-server',
+        '',
+        `Written by \`${env('BENCH_COMMAND')}\` on ${env('BENCH_DATE')} (${preset} preset, ${env('BENCH_SERVERS_MINUTES')} minutes), commit \`${env('BENCH_COMMIT')}\`. ` +
+            'Run `./scripts/bench.sh --only servers` to measure again (`--quick` for a short run: fan-out at 1,000 subscribers in coarser steps, 1,000 channels, 1,000 idle connections, shorter churn).',
+        '',
+        `Machine: ${env('BENCH_CPU')}, ${env('BENCH_CORES')} cores (\`nproc\`), ${mib(memoryTotal).replace(' MiB', '')} MiB RAM, ${env('BENCH_KERNEL')}; open files limit ${env('BENCH_OPEN_FILES')} per process. ` +
+            `Load average (1, 5, 15 min) ${env('BENCH_LOAD_BEFORE')} when the servers part started, ${env('BENCH_LOAD_AFTER')} when it ended. ` +
+            'The server, redis-server and the load generator share these cores, and so does anything else running on this shared machine.',
+        '',
+        `Versions: sidecast ${env('BENCH_SIDECAST_VERSION').replace('sidecast ', '')}, release build of ${env('BENCH_SIDECAST_BUILT')} from the working tree at commit \`${env('BENCH_COMMIT')}\`; laravel-echo-server ${echoServerPackage.version} (npm, socket.io ${socketIoVersion}) on Node.js ${process.versions.node}; ${env('BENCH_REDIS')}; ${env('BENCH_LOADGEN_VERSION')}.`,
+        '',
+        '### How it was measured',
+        '',
+        'Every figure comes from [`sidecast-loadgen`](loadgen.md), one Rust process on the same machine: real socket.io clients over WebSocket, each event stamped when it is handed to the server and timed when a client reads it. ' +
+            'laravel-echo-server runs from its own `laravel-echo-server.json` (database `redis`, `keyPrefix` `bench_`, devMode off) and gets events through a real `redis-server`, as `PUBLISH bench_<channel>` in the format of Laravel\'s `redis` broadcaster, which is how its users feed it. ' +
+            'sidecast gets them through its Unix socket, and in scenario A at 1,000 subscribers also through the same Redis, from the same config file. ' +
+            'laravel-echo-server speaks only socket.io 2 (EIO=3); sidecast is measured with the same EIO=3 clients and, separately, with EIO=4 ones. ' +
+            'Each server gets a fresh process for every scenario (a fan-out climb keeps it for all its steps, each with fresh connections), and the servers take turns scenario by scenario, so a burst of load on the machine falls on all of them rather than on one. ' +
+            'The ratio columns are sidecast ÷ laravel-echo-server: below 1 is less CPU, memory or latency; above 1 is more throughput.',
+        '',
+        '*Server CPU per delivery* is the server\'s CPU time (user + system, from `/proc`) from the first publish to the last delivery, divided by the deliveries. ' +
+            'On two cores the generator costs about as much CPU per delivery as the server, so from some rate on it, not the server, limits throughput and latency: ' +
+            'the generator then warns (*generator-bound* below), and the server\'s CPU per delivery is the figure to compare.',
+        '',
+    ];
+}
+
+function goals() {
+    const lines = ['### Goals of the issue, and where this run stands', ''];
+    const rows = [];
+
+    const fanout1000 = fanoutResults(1000);
+    const peer = fanout1000[PEER];
+    const sidecast = fanout1000['sidecast-eio3'];
+    if (peer && sidecast) {
+        // Compared where both served the rate within the limit, and where both were pushed
+        // hardest: a saturated server batches its writes, which lowers its cost per delivery.
+        const bothSustained = commonRate(peer, sidecast, (step) => shortfall(step) === null);
+        const bothRan = commonRate(peer, sidecast, () => true);
+        const cpuAt = (rate) => [stepAt(sidecast, rate).server.cpu_per_delivery_us, stepAt(peer, rate).server.cpu_per_delivery_us];
+        const describe = (rate, what) => {
+            const [ours, peers] = cpuAt(rate);
+            return `${number(ours)} µs against ${number(peers)} µs at ${rate} events/s (${what}), ${ratio(ours, peers)}`;
+        };
+        const compared = [bothSustained, bothRan].filter((rate, index, all) => rate !== null && all.indexOf(rate) === index);
+        if (compared.length) {
+            rows.push(['A, 1,000 subscribers: server CPU per delivery at most 1/10 of laravel-echo-server\'s (EIO=3)',
+                compared.map((rate) => describe(rate, rate === bothSustained ? 'the highest rate both sustained' : 'the highest rate both ran')).join('; '),
+                compared.every((rate) => cpuAt(rate)[0] * 10 <= cpuAt(rate)[1]) ? 'yes' : 'no']);
+        }
+        const peerSustained = peer.sustained?.deliveries_per_second ?? 0;
+        const ourSustained = sidecast.sustained?.deliveries_per_second ?? 0;
+        const generatorBound = sustainedStep(sidecast) && nextStep(sidecast)?.warnings.some(isBottleneck);
+        rows.push(['A, 1,000 subscribers: sustained deliveries/s at p99 ≤ 50 ms well above laravel-echo-server\'s (counted as met from 2×)',
+            `${number(ourSustained)} against ${number(peerSustained)} deliveries/s (${sidecast.sustained?.rate ?? 'no'} against ${peer.sustained?.rate ?? 'no'} events/s), ${ratio(ourSustained, peerSustained)}${generatorBound ? '; sidecast\'s next step was generator-bound' : ''}`,
+            ourSustained >= 2 * peerSustained && ourSustained > 0 ? 'yes' : 'no']);
+    }
+
+    const fanout5000 = fanoutResults(5000);
+    if (fanout5000['sidecast-eio3']) {
+        const ours = fanout5000['sidecast-eio3'].sustained;
+        const peers = fanout5000[PEER]?.sustained;
+        const lowest = (fanout) => fanout?.steps[0];
+        const atLowest = (fanout) => (lowest(fanout) ? `; at ${number(lowest(fanout).rate)} events/s p99 ${ms(lowest(fanout).latency_ms.p99)}, ${number(lowest(fanout).server.cpu_per_delivery_us)} µs of CPU per delivery` : '');
+        rows.push(['A, 5,000 subscribers: p99 ≤ 50 ms at 20 events/s or more (100,000 deliveries/s); laravel-echo-server at no rate',
+            `sidecast (EIO=3) sustained ${ours ? `${ours.rate} events/s (${number(ours.deliveries_per_second)} deliveries/s, p99 ${ms(ours.p99_ms)})` : 'no rate'}${atLowest(fanout5000['sidecast-eio3'])}. ` +
+                `laravel-echo-server sustained ${peers ? `${peers.rate} events/s (p99 ${ms(peers.p99_ms)})` : 'no rate'}${atLowest(fanout5000[PEER])}`,
+            ours && ours.rate >= 20 ? 'yes' : 'no']);
+    } else {
+        rows.push(['A, 5,000 subscribers: p99 ≤ 50 ms at 20 events/s or more', 'not measured by this preset', '—']);
+    }
+
+    const idle10000 = find('idle-10000', 'sidecast-eio3')?.report;
+    const idle10000v4 = find('idle-10000', 'sidecast-eio4')?.report;
+    const idleLargest = idle10000 ?? find(`idle-${Math.max(...scenarioSizes('idle'))}`, 'sidecast-eio3')?.report;
+    if (idle10000) {
+        const perConnection = idle10000.server.rss_per_connection_bytes;
+        rows.push(['C: at most 8 KiB of server RSS per idle connection at 10,000 connections',
+            `${kib(perConnection)} (EIO=3), ${kib(idle10000v4?.server.rss_per_connection_bytes)} (EIO=4), laravel-echo-server ${kib(find('idle-10000', PEER)?.report?.server.rss_per_connection_bytes)}; WebSocket clients only`,
+            perConnection <= 8192 && (idle10000v4?.server.rss_per_connection_bytes ?? 0) <= 8192 ? 'yes, for WebSocket clients' : 'no']);
+        const held = ['sidecast-eio3', 'sidecast-eio4'].map((variant) => find('idle-10000', variant)?.report).filter(Boolean);
+        const clean = held.every((report) => report.connect.connected === 10000 && report.connect.failed === 0 && report.connections.broken === 0 && report.connect.unconfirmed_subscriptions === 0);
+        rows.push(['10,000 concurrent connections held with no errors',
+            held.map((report) => `EIO=${report.eio}: ${report.connect.connected} connected, ${report.connect.failed} failed, ${report.connections.broken} broken, ${report.connect.unconfirmed_subscriptions} unconfirmed`).join('; '),
+            clean ? 'yes' : 'no']);
+    } else if (idleLargest) {
+        rows.push(['C: at most 8 KiB of server RSS per idle connection at 10,000 connections',
+            `not measured by this preset; ${kib(idleLargest.server.rss_per_connection_bytes)} at ${idleLargest.connect.connected} connections`, '—']);
+        rows.push(['10,000 concurrent connections held with no errors', 'not measured by this preset', '—']);
+    }
+
+    if (sidecast) {
+        const at100 = stepAt(sidecast, 100);
+        rows.push(['1,000 subscribers at 100 events/s: latency p50 ≤ 1 ms, p99 ≤ 5 ms (ingest to client)',
+            at100 ? `p50 ${ms(at100.latency_ms.p50)}, p99 ${ms(at100.latency_ms.p99)} (EIO=3, Unix socket)${at100.warnings.some(isBottleneck) ? '; generator-bound' : ''}` : 'sidecast did not reach 100 events/s in this run',
+            at100 && at100.latency_ms.p50 <= 1 && at100.latency_ms.p99 <= 5 ? 'yes' : 'no']);
+    }
+    lines.push(table(['goal', 'this run', 'met'], rows), '');
+    lines.push('laravel-echo-server\'s figures quoted in the issue (40,000–50,000 deliveries/s sustained at 1,000 subscribers, no rate at 5,000, about 15 KiB per connection) came from another run on this kind of machine; the tables below hold this run\'s.', '');
+    return lines;
+}
+
+// ---- scenario A ----
+
+/**
+ * Scenario A's climbs at `subscribers`, by server variant: {steps, runs, sustained, error}. `runs`
+ * are all the generator's reports in order, retries included; `steps` one per rate, the run that
+ * decided it (a sustained retry, or else the last run); `sustained` the highest rate sustained
+ * ({rate, deliveries_per_second, p99_ms, server_cpu_per_delivery_us}) or null; `error` the
+ * generator's error when a run could not complete.
+ */
+function fanoutResults(subscribers) {
+    const scenario = `fanout-${subscribers}`;
+    const results = {};
+    for (const variant of variantsOf(scenario)) {
+        const entries = measurements.filter((entry) => entry.scenario === scenario && entry.variant === variant);
+        const runs = entries.filter((entry) => entry.report).map((entry) => ({ ...entry.report, attempt: entry.attempt }));
+        const steps = [];
+        for (const rate of [...new Set(runs.map((run) => run.rate))]) {
+            const atRate = runs.filter((run) => run.rate === rate);
+            steps.push(atRate.find((run) => shortfall(run) === null) ?? atRate[atRate.length - 1]);
+        }
+        const best = steps.filter((step) => shortfall(step) === null).pop();
+        results[variant] = {
+            runs,
+            steps,
+            sustained: best ? { rate: best.rate, deliveries_per_second: best.deliveries.per_second, p99_ms: best.latency_ms.p99, server_cpu_per_delivery_us: best.server.cpu_per_delivery_us } : null,
+            error: entries.find((entry) => !entry.report)?.error ?? null,
+        };
+    }
+    return results;
+}
+
+function stepAt(fanout, rate) {
+    return fanout?.steps.find((step) => step.rate === rate) ?? null;
+}
+
+function nextStep(fanout) {
+    const index = fanout.steps.findIndex((step) => step.rate === fanout.sustained?.rate);
+    return fanout.steps[index + 1] ?? null;
+}
+
+/** The highest publish rate at which the steps of both fan-outs pass `accept`, or null. */
+function commonRate(a, b, accept) {
+    const rates = a.steps.filter(accept).map((step) => step.rate).filter((rate) => stepAt(b, rate) && accept(stepAt(b, rate)));
+    return rates.length ? Math.max(...rates) : null;
+}
+
+function fanoutSection(subscribers) {
+    const scenario = `fanout-${subscribers}`;
+    const variants = variantsOf(scenario);
+    const results = fanoutResults(subscribers);
+    const peer = results[PEER];
+    const lines = [`### A. Fan-out: one channel, ${subscribers.toLocaleString('en-US')} subscribers`, ''];
+    const anyRun = Object.values(results).flatMap((fanout) => fanout.runs)[0];
+    if (anyRun) {
+        lines.push(`Publish rates tried in order, ${number(anyRun.duration_s)} s each with fresh connections. A rate is sustained when every client connected and subscribed, every event was published, every delivery arrived exactly once, and p99 ≤ ${P99_LIMIT_MS} ms. A rate not sustained is run once more (both runs are listed under *Every step*), so that one burst of other load on the shared machine does not decide it. The climb ends at the first rate not sustained once a lower rate was; while none has been, it goes on until the server falls behind (deliveries lost, events unpublished, or p99 above ${10 * P99_LIMIT_MS} ms): with thousands of subscribers, writing each event to every socket on its own can take longer than the limit at a low rate, where a higher rate batches the writes.`, '');
+    }
+
+    const summaryRows = [];
+    const peerStep = sustainedStep(peer);
+    const figures = [
+        ['highest rate sustained (events/s)', (fanout) => fanout?.sustained?.rate ?? null, (value) => (value === null ? 'none' : number(value))],
+        ['deliveries/s at that rate', (fanout) => sustainedStep(fanout)?.deliveries.per_second ?? null, number],
+        ['latency p50 there', (fanout) => sustainedStep(fanout)?.latency_ms.p50 ?? null, ms],
+        ['latency p90 there', (fanout) => sustainedStep(fanout)?.latency_ms.p90 ?? null, ms],
+        ['latency p99 there', (fanout) => sustainedStep(fanout)?.latency_ms.p99 ?? null, ms],
+        ['latency max there', (fanout) => sustainedStep(fanout)?.latency_ms.max ?? null, ms],
+        ['server CPU per delivery there', (fanout) => sustainedStep(fanout)?.server.cpu_per_delivery_us ?? null, (value) => (value === null ? '—' : `${number(value)} µs`)],
+        ['server cores there', (fanout) => sustainedStep(fanout)?.server.cores_publish ?? null, number],
+        ['generator cores there', (fanout) => sustainedStep(fanout)?.generator.cores_publish ?? null, number],
+    ];
+    for (const [name, pick, format] of figures) {
+        const cells = [name];
+        for (const variant of variants) {
+            const value = pick(results[variant]);
+            cells.push(results[variant].error && !results[variant].steps.length ? `could not run: ${results[variant].error}` : format(value));
+            if (variant !== PEER) {
+                cells.push(peerStep || name.startsWith('highest') ? ratio(value, pick(peer)) : '—');
+            }
+        }
+        summaryRows.push(cells);
+    }
+    const summaryHeader = ['figure'];
+    for (const variant of variants) {
+        summaryHeader.push(VARIANTS[variant].short);
+        if (variant !== PEER) {
+            summaryHeader.push('÷ peer');
+        }
+    }
+    lines.push(table(summaryHeader, summaryRows), '');
+
+    lines.push(`![Latency p50 and p99 against publish rate, ${subscribers} subscribers](${chartLink}/fanout-${subscribers}.svg)`, '');
+
+    const stepRows = [];
+    const rates = [...new Set(Object.values(results).flatMap((fanout) => fanout.steps.map((step) => step.rate)))].sort((a, b) => a - b);
+    for (const rate of rates) {
+        for (const variant of variants) {
+            const peerAtRate = variant === PEER ? null : stepAt(peer, rate);
+            for (const step of results[variant].runs.filter((run) => run.rate === rate)) {
+                const problem = shortfall(step);
+                stepRows.push([
+                    number(rate) + (step.attempt > 1 ? ' (again)' : ''),
+                    VARIANTS[variant].short,
+                    number(step.deliveries.per_second),
+                    ms(step.latency_ms.p50),
+                    ms(step.latency_ms.p90),
+                    ms(step.latency_ms.p99),
+                    ms(step.latency_ms.max),
+                    number(step.deliveries.lost),
+                    `${number(step.server.cpu_per_delivery_us)} µs`,
+                    peerAtRate ? ratio(step.server.cpu_per_delivery_us, peerAtRate.server.cpu_per_delivery_us) : '—',
+                    number(step.server.cores_publish),
+                    number(step.generator.cores_publish),
+                    (problem ? `not sustained: ${problem}` : 'sustained') + (step.warnings.some(isBottleneck) ? '; generator-bound' : ''),
+                ]);
+            }
+        }
+    }
+    for (const variant of variants) {
+        if (results[variant].error) {
+            stepRows.push(['—', VARIANTS[variant].short, ...Array(10).fill(''), `could not run: ${results[variant].error}`]);
+        }
+    }
+    lines.push('<details><summary>Every step</summary>', '');
+    lines.push(table(['events/s', 'server', 'deliveries/s', 'p50', 'p90', 'p99', 'max', 'lost', 'server CPU per delivery', 'CPU ÷ peer at this rate', 'server cores', 'generator cores', 'result'], stepRows), '');
+    lines.push('</details>', '');
+
+    writeChart(`fanout-${subscribers}.svg`, lineChart({
+        title: `Fan-out to ${subscribers.toLocaleString('en-US')} subscribers of one channel: latency`,
+        xLabel: 'publish rate (events/s), logarithmic',
+        yLabel: 'latency (ms), logarithmic',
+        xLog: true,
+        yLog: true,
+        references: [{ y: P99_LIMIT_MS, label: `p99 limit ${P99_LIMIT_MS} ms` }],
+        series: variants.filter((variant) => variant !== 'sidecast-eio3-redis' && results[variant].steps.length).flatMap((variant) => ['p99', 'p50'].map((percentile) => ({
+            name: `${VARIANTS[variant].short} ${percentile}`,
+            color: VARIANTS[variant].color,
+            dashed: percentile === 'p50',
+            points: results[variant].steps.map((step) => ({ x: step.rate, y: step.latency_ms[percentile], hollow: shortfall(step) !== null })),
+        }))),
+        note: ['solid: p99, dashed: p50', 'ring: step not sustained', `(${env('BENCH_DATE')})`],
+    }));
+    return lines;
+}
+
+// ---- scenario B ----
+
+function channelsSection(channels) {
+    const scenario = `channels-${channels}`;
+    const variants = variantsOf(scenario);
+    const reports = Object.fromEntries(variants.map((variant) => [variant, find(scenario, variant).report]));
+    const any = Object.values(reports).find(Boolean);
+    const lines = [`### B. Many channels: ${channels.toLocaleString('en-US')} channels with one subscriber each`, ''];
+    if (any) {
+        lines.push(`${number(any.rate)} events/s for ${number(any.duration_s)} s, round-robin over the channels, so every event is one delivery and the server's cost per event (routing, encoding) is not shared by many subscribers.`, '');
+    }
+    const figures = [
+        ['connected (failed)', (r) => `${number(r.connect.connected)} (${r.connect.failed})`, null],
+        ['events published', (r) => `${number(r.publish.published)} of ${number(r.publish.planned)}`, null],
+        ['deliveries/s', (r) => r.deliveries.per_second, number],
+        ['lost', (r) => r.deliveries.lost, number],
+        ['latency p50', (r) => r.latency_ms.p50, ms],
+        ['latency p90', (r) => r.latency_ms.p90, ms],
+        ['latency p99', (r) => r.latency_ms.p99, ms],
+        ['latency max', (r) => r.latency_ms.max, ms],
+        ['server CPU per delivery', (r) => r.server.cpu_per_delivery_us, (value) => `${number(value)} µs`],
+        ['server cores', (r) => r.server.cores_publish, number],
+        ['server RSS per connection', (r) => r.server.rss_per_connection_bytes, kib],
+        ['generator cores', (r) => r.generator.cores_publish, number],
+    ];
+    lines.push(comparisonTable(scenario, variants, reports, figures), '');
+    return lines;
+}
+
+/** Figures (rows) × servers (columns) with a ratio column after every sidecast column. */
+function comparisonTable(scenario, variants, reports, figures) {
+    const header = ['figure'];
+    for (const variant of variants) {
+        header.push(VARIANTS[variant].short);
+        if (variant !== PEER) {
+            header.push('÷ peer');
+        }
+    }
+    const rows = figures.map(([name, pick, format]) => {
+        const cells = [name];
+        for (const variant of variants) {
+            const report = reports[variant];
+            if (!report) {
+                cells.push(`could not run: ${find(scenario, variant).error}`);
+            } else {
+                const value = pick(report);
+                cells.push(format ? format(value) : value);
+            }
+            if (variant !== PEER) {
+                cells.push(format && report && reports[PEER] ? ratio(pick(report), pick(reports[PEER])) : '—');
+            }
+        }
+        return cells;
+    });
+    return table(header, rows);
+}
+
+// ---- scenario C ----
+
+function idleSection(sizes) {
+    const lines = ['### C. Idle memory: subscribed connections doing nothing but heartbeats', ''];
+    lines.push('All clients subscribe to one channel, prove it with a probe event, then stay idle. RSS per connection is (RSS once every client is subscribed − RSS of the fresh server) ÷ connections. WebSocket clients only: the generator does not do polling or polling-then-upgrade.', '');
+    for (const size of sizes) {
+        const scenario = `idle-${size}`;
+        const variants = variantsOf(scenario);
+        const reports = Object.fromEntries(variants.map((variant) => [variant, find(scenario, variant).report]));
+        lines.push(`**${size.toLocaleString('en-US')} connections**`, '');
+        lines.push(comparisonTable(scenario, variants, reports, [
+            ['connected, failed, broken, unconfirmed', (r) => `${number(r.connect.connected)}, ${r.connect.failed}, ${r.connections.broken}, ${r.connect.unconfirmed_subscriptions}`, null],
+            ['connect rate', (r) => r.connect.per_second, (value) => `${number(value)}/s`],
+            ['server CPU to accept and subscribe them', (r) => r.server.cpu_connect_s, (value) => `${number(value)} s`],
+            ['server RSS fresh → all subscribed', (r) => `${mib(r.server.rss_start_bytes)} → ${mib(r.server.rss_ready_bytes)}`, null],
+            ['RSS all subscribed', (r) => r.server.rss_ready_bytes, mib],
+            ['RSS per connection', (r) => r.server.rss_per_connection_bytes, kib],
+        ]), '');
+    }
+    lines.push(`![Server RSS against idle connections](${chartLink}/idle-memory.svg)`, '');
+    const variants = Object.keys(VARIANTS).filter((variant) => sizes.some((size) => find(`idle-${size}`, variant)?.report));
+    writeChart('idle-memory.svg', lineChart({
+        title: 'Server memory with idle subscribed connections',
+        xLabel: 'idle subscribed connections',
+        yLabel: 'server RSS (MiB)',
+        xLog: false,
+        yLog: false,
+        series: variants.map((variant) => {
+            const reports = sizes.map((size) => find(`idle-${size}`, variant)?.report).filter(Boolean);
+            // The fresh server of the smallest run stands for zero connections.
+            const fresh = { x: 0, y: reports[0].server.rss_start_bytes / 1048576 };
+            return {
+                name: VARIANTS[variant].short,
+                color: VARIANTS[variant].color,
+                points: [fresh, ...reports.map((report) => ({ x: report.connect.connected, y: report.server.rss_ready_bytes / 1048576 }))],
+            };
+        }),
+        note: ['at 0: the fresh server', `(${env('BENCH_DATE')})`],
+    }));
+    return lines;
+}
+
+// ---- scenario D ----
+
+function churnSection() {
+    const scenario = 'churn-1000';
+    const variants = variantsOf(scenario);
+    const reports = Object.fromEntries(variants.map((variant) => {
+        const entry = find(scenario, variant);
+        return [variant, entry.report ? { ...entry.report, churn: churnTotals(entry.churn) } : null];
+    }));
+    const any = Object.values(reports).find(Boolean);
+    const lines = ['### D. Churn: clients coming and going while events flow', ''];
+    if (any) {
+        lines.push(`${number(any.clients)} clients stay subscribed to one channel and receive ${number(any.rate)} events/s for ${number(any.duration_s)} s, while a second generator process connects 100 more clients to the same channel, proves their subscriptions (a probe event each round, which the steady clients receive too), holds them for half a second and drops them, over and over. The figures are the steady clients'; the server's CPU covers the churn as well.`, '');
+    }
+    lines.push(comparisonTable(scenario, variants, reports, [
+        ['steady clients: delivered of expected', (r) => `${number(r.deliveries.delivered)} of ${number(r.deliveries.expected)}`, null],
+        ['lost', (r) => r.deliveries.lost, number],
+        ['latency p50', (r) => r.latency_ms.p50, ms],
+        ['latency p90', (r) => r.latency_ms.p90, ms],
+        ['latency p99', (r) => r.latency_ms.p99, ms],
+        ['latency max', (r) => r.latency_ms.max, ms],
+        ['server CPU per delivery (churn included)', (r) => r.server.cpu_per_delivery_us, (value) => `${number(value)} µs`],
+        ['server cores', (r) => r.server.cores_publish, number],
+        ['churn: cycles of 100 clients', (r) => r.churn.cycles, number],
+        ['churn: clients connected and dropped', (r) => r.churn.connected, number],
+        ['churn: failed connections, unconfirmed subscriptions, broken connections', (r) => `${r.churn.failed}, ${r.churn.unconfirmed}, ${r.churn.broken}`, null],
+        ['churn: cycles the generator could not complete', (r) => r.churn.incomplete, null],
+    ]), '');
+    return lines;
+}
+
+/** The churn cycles' reports in `file` of the results, summed. */
+function churnTotals(file) {
+    const cycles = readFileSync(join(resultsDir, file), 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line));
+    const complete = cycles.filter((cycle) => cycle.exit_status === undefined);
+    const sum = (pick) => complete.reduce((total, cycle) => total + pick(cycle), 0);
+    return {
+        cycles: cycles.length,
+        incomplete: cycles.length - complete.length,
+        connected: sum((cycle) => cycle.connect.connected),
+        failed: sum((cycle) => cycle.connect.failed),
+        unconfirmed: sum((cycle) => cycle.connect.unconfirmed_subscriptions),
+        broken: sum((cycle) => cycle.connections.broken),
+    };
+}
+
+// ---- the rest ----
+
+function warningsSection() {
+    const lines = ['### Warnings of the generator in this run', ''];
+    const items = [];
+    for (const entry of measurements) {
+        for (const warning of entry.report?.warnings ?? []) {
+            items.push(`- ${entry.scenario}, ${VARIANTS[entry.variant].short}${entry.rate ? ` at ${number(entry.rate)} events/s${entry.attempt > 1 ? ' (again)' : ''}` : ''}: ${warning}`);
+        }
+        if (!entry.report) {
+            items.push(`- ${entry.scenario}, ${VARIANTS[entry.variant].short}: the generator could not complete the run (exit status ${entry.status}): ${entry.error}`);
+        }
+    }
+    lines.push(...(items.length ? items : ['None.']), '');
+    return lines;
+}
+
+function leftOut() {
+    return [
+        '### Not measured',
+        '',
+        '- Churn at a steady rate of connections per second: scenario D repeats short runs of a second generator process, so clients arrive in batches of 100.',
+        '- Polling and polling-then-upgrade clients (scenario C asks for both): the generator speaks WebSocket only.',
+        '- Clients spread over several generator processes: the generator runs as one process.',
+        '',
+    ];
+}
+
+const chartsWritten = new Set();
+
+function writeChart(name, svg) {
+    mkdirSync(chartDir, { recursive: true });
+    writeFileSync(join(chartDir, name), svg);
+    chartsWritten.add(name);
+}
+
+/** Removes the fan-out charts of an earlier run that measured sizes this run did not. */
+function removeStaleCharts() {
+    for (const name of readdirSync(chartDir)) {
+        if (/^fanout-\d+\.svg$/.test(name) && !chartsWritten.has(name)) {
+            unlinkSync(join(chartDir, name));
+        }
+    }
+}
+
+/** Prose lines wrapped at 100 columns, list items with a hanging indent; tables, headings, images and HTML as they are. */
+function wrap(line) {
+    if (line.length <= 100 || /^(\||#|!|<)/.test(line)) {
+        return line;
+    }
+    const indent = line.startsWith('- ') ? '  ' : '';
+    const wrapped = [];
+    let current = '';
+    for (const word of line.split(' ')) {
+        if (current !== '' && current.length + 1 + word.length > 100) {
+            wrapped.push(current);
+            current = indent + word;
+        } else {
+            current = current === '' ? word : `${current} ${word}`;
+        }
+    }
+    wrapped.push(current);
+    return wrapped.join('\n');
+}
+
+const section = [
+    ...header(),
+    ...goals(),
+    ...scenarioSizes('fanout').sort((a, b) => a - b).flatMap(fanoutSection),
+    ...scenarioSizes('channels').flatMap(channelsSection),
+    ...idleSection(scenarioSizes('idle').sort((a, b) => a - b)),
+    ...(scenarioSizes('churn').length ? churnSection() : []),
+    ...warningsSection(),
+    ...leftOut(),
+    END,
+].map(wrap).join('\n');
+
+const document = existsSync(documentPath) ? readFileSync(documentPath, 'utf8') : '# Benchmarks\n';
+const start = document.indexOf(START);
+const end = document.indexOf(END);
+const updated = start >= 0 && end > start
+    ? document.slice(0, start) + section + document.slice(end + END.length)
+    : `${document.replace(/\n*$/, '\n\n')}${section}\n`;
+writeFileSync(documentPath, updated);
+removeStaleCharts();
+console.log(section);

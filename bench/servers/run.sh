@@ -1,0 +1,302 @@
+#!/usr/bin/env bash
+# The server half of the benchmark suite: sidecast and laravel-echo-server 1.6.3 measured with
+# sidecast-loadgen in one run, scenario by scenario, alternating the servers, each measurement
+# against a fresh server process. laravel-echo-server is fed through a real redis-server in
+# Laravel's format (what its users do); sidecast through its Unix socket, and once more through
+# the same Redis for the fan-out at 1,000 subscribers. Scenarios: (A) fan-out, the publish rate
+# raised step by step; (B) many channels; (C) idle memory; (D) churn. Every measurement leaves
+# one JSON report in the results directory and one line in its manifest; bench/servers/report.mjs
+# turns them into the "servers" section of docs/benchmarks.md and its charts.
+#
+# Usage: bench/servers/run.sh full|quick RESULTS_DIR
+# Called by scripts/bench.sh once setup.sh has built everything, with ROOT set, SIDECAST_BIN and
+# LOADGEN_BIN naming the binaries to measure with, and the open-files limit raised.
+set -euo pipefail
+source "$ROOT/bench/lib.sh"
+
+preset="${1:-}"
+results="${2:-}"
+loadgen="$LOADGEN_BIN"
+echo_server="$ROOT/node_modules/.bin/laravel-echo-server"
+key_prefix='bench_'
+p99_limit_ms=50
+
+if [ ! -d "$results" ]; then
+    echo "usage: $0 full|quick RESULTS_DIR" >&2
+    exit 2
+fi
+case "$preset" in
+    quick)
+        fanout_subscribers=(1000)
+        step_seconds=3
+        many_channels=1000; many_channels_rate=1000; many_channels_seconds=4
+        idle_connections=(1000); idle_seconds=3
+        churn_seconds=5
+        ;;
+    full)
+        fanout_subscribers=(1000 5000 10000)
+        step_seconds=4
+        many_channels=10000; many_channels_rate=2000; many_channels_seconds=10
+        idle_connections=(1000 5000 10000); idle_seconds=5
+        churn_seconds=10
+        ;;
+    *) echo "usage: $0 full|quick RESULTS_DIR" >&2; exit 2 ;;
+esac
+
+# Publish rates (events/s) tried at each fan-out size, in order (see measure_fanout for when the
+# climb ends). One event to N subscribers is N deliveries, so the steps shrink as N
+# grows: 100/s to 10,000 subscribers is already a million deliveries a second.
+# The quick preset takes coarser steps.
+fanout_rates() {
+    case "$preset:$1" in
+        quick:1000) echo 10,20,50,100,200,400,800,1600 ;;
+        full:1000) echo 10,20,30,40,50,70,100,150,200,300,400,600,800,1200,1600 ;;
+        full:5000) echo 2,5,10,20,40,80,160 ;;
+        full:10000) echo 1,2,5,10,20,40,80 ;;
+    esac
+}
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+tmp="$(mktemp -d)"
+redis_pid=''
+server_pid=''
+loadgen_pid=''
+churn_pid=''
+
+cleanup() {
+    stop_churn
+    stop "$loadgen_pid"
+    stop "$server_pid"
+    stop "$redis_pid"
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+step "Starting a redis-server for laravel-echo-server"
+redis_port="$(free_port)"
+redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >"$tmp/redis.log" 2>&1 &
+redis_pid=$!
+wait_for_output "$redis_pid" "$tmp/redis.log" 'Ready to accept connections'
+
+# laravel-echo-server's own config file, as `laravel-echo-server init` would write it for a
+# Laravel app broadcasting through Redis; sidecast reads the same file for its Redis subscriber.
+write_config() {
+    local dir="$1" port="$2"
+    cat >"$dir/laravel-echo-server.json" <<EOF
+{
+    "authHost": "http://localhost",
+    "authEndpoint": "/broadcasting/auth",
+    "clients": [],
+    "database": "redis",
+    "databaseConfig": {
+        "redis": {"host": "127.0.0.1", "port": "$redis_port", "keyPrefix": "$key_prefix"}
+    },
+    "devMode": false,
+    "host": "127.0.0.1",
+    "port": "$port",
+    "protocol": "http",
+    "socketio": {},
+    "subscribers": {"http": false, "redis": true},
+    "apiOriginAllow": {"allowCors": false}
+}
+EOF
+}
+
+# Starts a fresh server of kind $1 (laravel-echo-server, or sidecast) in a directory of its own
+# and waits until it is ready; sets server_pid, server_url and server_socket.
+start_server() {
+    local kind="$1" dir port
+    dir="$(mktemp -d "$tmp/$kind.XXXX")"
+    port="$(free_port)"
+    write_config "$dir" "$port"
+    server_url="http://127.0.0.1:$port"
+    server_socket="$dir/sidecast.sock"
+    case "$kind" in
+        laravel-echo-server)
+            # exec: the pid is the node process itself, whose CPU and memory the generator reads.
+            (cd "$dir" && exec "$echo_server" start) >"$dir/server.log" 2>&1 &
+            server_pid=$!
+            wait_for_output "$server_pid" "$dir/server.log" 'Server ready!'
+            ;;
+        sidecast)
+            "$SIDECAST_BIN" start --dir "$dir" --host 127.0.0.1 --port "$port" --socket "$server_socket" >"$dir/server.log" 2>&1 &
+            server_pid=$!
+            wait_for_output "$server_pid" "$dir/server.log" 'subscribed to Redis'
+            ;;
+    esac
+}
+
+measurement=0
+generator_status=0
+
+# Sets kind, eio and ingest for server variant $1: which server, which Engine.IO revision its
+# clients speak, and which way events reach it.
+variant_settings() {
+    case "$1" in
+        laravel-echo-server) kind=laravel-echo-server; eio=3; ingest=redis ;;
+        sidecast-eio3) kind=sidecast; eio=3; ingest=unix ;;
+        sidecast-eio4) kind=sidecast; eio=4; ingest=unix ;;
+        sidecast-eio3-redis) kind=sidecast; eio=3; ingest=redis ;;
+    esac
+}
+
+# Where the generator sends events for the running server: its Unix socket, or the Redis it
+# subscribes to.
+ingest_target() {
+    if [ "$ingest" = redis ]; then
+        echo "redis://127.0.0.1:$redis_port/$key_prefix"
+    else
+        echo "unix:$server_socket"
+    fi
+}
+
+# Runs the generator once against the running server of variant $2, for scenario $1, with the
+# rest of the arguments after `--url … --eio … --ingest … --server-pid … --json`. Its JSON report
+# goes to results/N.json and a line describing it to results/manifest.jsonl, with the JSON fields
+# in $3 (",\"rate\":10" or empty) added. Sets generator_status; a run the generator could not
+# complete is recorded with its status and error output, and the suite goes on.
+run_generator() {
+    local scenario="$1" variant="$2" fields="$3" target
+    target="$(ingest_target)"
+    shift 3
+    measurement=$((measurement + 1))
+    generator_status=0
+    # In the background, so that an interrupt stops the run at once rather than after it.
+    "$loadgen" "$@" --url "$server_url" --eio "$eio" --ingest "$target" --server-pid "$server_pid" --json \
+        >"$results/$measurement.json" 2>"$results/$measurement.stderr" &
+    loadgen_pid=$!
+    wait "$loadgen_pid" || generator_status=$?
+    loadgen_pid=''
+    if [ "$generator_status" -ne 0 ]; then
+        echo "bench: the generator exited with status $generator_status:" >&2
+        tail -n 5 "$results/$measurement.stderr" >&2
+    fi
+    printf '{"id":%d,"scenario":"%s","variant":"%s","server":"%s","eio":%d,"ingest":"%s","status":%d%s}\n' \
+        "$measurement" "$scenario" "$variant" "$kind" "$eio" "$ingest" "$generator_status" "$fields" >>"$results/manifest.jsonl"
+}
+
+# One measurement of scenario $1 against a fresh server of variant $2: the generator called with
+# the rest of the arguments.
+measure() {
+    local scenario="$1" variant="$2"
+    shift 2
+    variant_settings "$variant"
+    step "Scenario $scenario: $variant ($*)"
+    start_server "$kind"
+    run_generator "$scenario" "$variant" '' "$@"
+    stop "$server_pid"
+    server_pid=''
+}
+
+# Scenario A against a fresh server of variant $2: $1 subscribers of one channel, the publish
+# rate raised step by step (fresh connections each step), judged by the rule of the generator's
+# fan-out preset (bench/servers/fanout.mjs). Unlike the preset, a step that is not sustained is
+# run once more (both runs are reported), so that one burst of someone else's load on the shared
+# machine does not decide the result; and the climb ends at the first rate not sustained only
+# once a lower rate was, or else once the server fell behind: with thousands of subscribers a low
+# rate can miss the limit where a higher one, whose writes are batched, does not.
+measure_fanout() {
+    local subscribers="$1" variant="$2" rate attempt verdict judgement sustained any_sustained=false fell_behind
+    variant_settings "$variant"
+    step "Scenario fanout-$subscribers: $variant, rates $(fanout_rates "$subscribers") events/s, ${step_seconds} s each"
+    start_server "$kind"
+    for rate in $(fanout_rates "$subscribers" | tr ',' ' '); do
+        sustained=false
+        for attempt in 1 2; do
+            fell_behind=false
+            run_generator "fanout-$subscribers" "$variant" ",\"rate\":$rate,\"attempt\":$attempt" \
+                run --clients "$subscribers" --channels 1 --rate "$rate" --duration "$step_seconds" \
+                --connect-timeout 60 --ready-timeout 30
+            if [ "$generator_status" -ne 0 ]; then
+                break 2
+            fi
+            judgement=0
+            verdict="$(node "$ROOT/bench/servers/fanout.mjs" "$results/$measurement.json" "$p99_limit_ms")" || judgement=$?
+            echo "$rate events/s: $verdict" >&2
+            case "$judgement" in
+                0) sustained=true; break ;;
+                2) fell_behind=true ;;
+            esac
+        done
+        if [ "$sustained" = true ]; then
+            any_sustained=true
+        elif [ "$any_sustained" = true ] || [ "$fell_behind" = true ]; then
+            break
+        fi
+    done
+    stop "$server_pid"
+    server_pid=''
+}
+
+# Scenario D against a fresh server of variant $1: 1,000 clients stay subscribed to one channel
+# and receive 20 events/s (a rate laravel-echo-server sustains) while, beside them, a second
+# generator process connects 100 more clients to the same channel, proves their subscriptions,
+# holds them for half a second and drops them, over and over. The steady clients' report is the
+# measurement; every churn cycle's report goes to results/churn-<variant>.jsonl (a line
+# {"exit_status":N} for a cycle that could not complete).
+measure_churn() {
+    local variant="$1" churn_log
+    variant_settings "$variant"
+    churn_log="$results/churn-$variant.jsonl"
+    step "Scenario churn-1000: $variant, 20 events/s for $churn_seconds s while 100 clients at a time come and go"
+    start_server "$kind"
+    rm -f "$tmp/churn.stop"
+    (
+        while [ ! -e "$tmp/churn.stop" ]; do
+            "$loadgen" scenario idle --url "$server_url" --eio "$eio" --ingest "$(ingest_target)" \
+                --clients 100 --duration 0.5 --json >>"$churn_log" 2>>"$results/churn-$variant.stderr" \
+                || echo "{\"exit_status\":$?}" >>"$churn_log"
+        done
+    ) &
+    churn_pid=$!
+    run_generator churn-1000 "$variant" ",\"churn\":\"churn-$variant.jsonl\"" \
+        run --clients 1000 --channels 1 --rate 20 --duration "$churn_seconds" --connect-timeout 60 --ready-timeout 30
+    stop_churn
+    stop "$server_pid"
+    server_pid=''
+}
+
+# Ends the churn loop after its current cycle (each is bounded by the generator's deadlines).
+stop_churn() {
+    local deadline=$((SECONDS + 30))
+    [ -n "$churn_pid" ] || return 0
+    touch "$tmp/churn.stop"
+    while kill -0 "$churn_pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+        sleep 0.05
+    done
+    kill -KILL "$churn_pid" 2>/dev/null || true
+    wait "$churn_pid" 2>/dev/null || true
+    churn_pid=''
+}
+
+variants=(laravel-echo-server sidecast-eio3 sidecast-eio4)
+
+for subscribers in "${fanout_subscribers[@]}"; do
+    scenario_variants=("${variants[@]}")
+    if [ "$subscribers" = 1000 ]; then
+        scenario_variants+=(sidecast-eio3-redis)
+    fi
+    for variant in "${scenario_variants[@]}"; do
+        measure_fanout "$subscribers" "$variant"
+    done
+done
+
+for variant in "${variants[@]}"; do
+    # Every subscription is proven with a probe event per channel, so the ready phase publishes
+    # one event to each of the many channels per round.
+    measure "channels-$many_channels" "$variant" run --clients "$many_channels" --channels "$many_channels" \
+        --rate "$many_channels_rate" --duration "$many_channels_seconds" --connect-timeout 60 --ready-timeout 60
+done
+
+for connections in "${idle_connections[@]}"; do
+    for variant in "${variants[@]}"; do
+        measure "idle-$connections" "$variant" scenario idle --clients "$connections" --duration "$idle_seconds" \
+            --connect-timeout 60 --ready-timeout 30
+    done
+done
+
+for variant in "${variants[@]}"; do
+    measure_churn "$variant"
+done
