@@ -36,6 +36,24 @@ impl Board {
         self.delivered.load(Ordering::Acquire)
     }
 
+    /// Clients of another process newly proved subscribed to `channel`.
+    pub fn add_probed(&self, channel: usize, count: u64) {
+        self.probed[channel].fetch_add(count, Ordering::AcqRel);
+    }
+
+    /// First copies another process's clients received.
+    pub fn add_delivered(&self, count: u64) {
+        self.delivered.fetch_add(count, Ordering::AcqRel);
+    }
+
+    /// Latencies another process measured.
+    pub fn add_latencies(&self, latencies: &Histogram) {
+        self.latencies
+            .lock()
+            .expect("no panic while recording")
+            .merge(latencies);
+    }
+
     pub fn latencies(&self) -> Histogram {
         self.latencies
             .lock()

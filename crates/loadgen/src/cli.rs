@@ -29,6 +29,10 @@ pub enum Command {
     /// Named presets of the benchmark scenarios.
     #[command(subcommand)]
     Scenario(Scenario),
+    /// A worker process of a run spread over several (`--processes`): started by the run,
+    /// which gives it its share of the clients on stdin.
+    #[command(hide = true)]
+    Worker,
 }
 
 #[derive(Debug, Subcommand)]
@@ -36,6 +40,8 @@ pub enum Scenario {
     /// (A) Fan-out: all clients on one channel, the publish rate raised step by step (fresh
     /// connections each step) until p99 exceeds the limit or a delivery goes missing.
     Fanout(FanoutArgs),
+    /// (B) Many channels: one client on each channel, events spread over them round-robin.
+    Channels(ChannelsArgs),
     /// (C) Idle memory: connect and subscribe the clients on one channel, hold them idle,
     /// and report the server's RSS per connection.
     Idle(IdleArgs),
@@ -104,6 +110,12 @@ pub struct ServerArgs {
     #[arg(long, default_value_t = 5.0, value_parser = positive)]
     pub drain_timeout: f64,
 
+    /// Processes to spread the clients over: this one (which also publishes) and N - 1
+    /// workers. For more connections than one process may open, or more cores than one
+    /// process keeps busy.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub processes: u32,
+
     /// Print one JSON object instead of the summary.
     #[arg(long)]
     pub json: bool,
@@ -143,6 +155,7 @@ impl ServerArgs {
             ready_timeout: Duration::from_secs_f64(self.ready_timeout),
             drain_timeout: Duration::from_secs_f64(self.drain_timeout),
             churn: None,
+            processes: self.processes as usize,
         }
     }
 }
@@ -227,6 +240,40 @@ impl FanoutArgs {
                 })
             })
             .collect()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ChannelsArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// Channels, each with one subscriber.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub channels: u32,
+
+    /// Events per second over all channels (round-robin).
+    #[arg(long, default_value_t = 2000.0, value_parser = rate_above_zero)]
+    pub rate: f64,
+
+    /// Seconds of publishing.
+    #[arg(long, default_value_t = 10.0, value_parser = positive)]
+    pub duration: f64,
+
+    /// Bytes of filler in each event's data.
+    #[arg(long, default_value_t = 0)]
+    pub padding: usize,
+}
+
+impl ChannelsArgs {
+    pub fn plan(&self) -> Plan {
+        self.server.plan(Load {
+            clients: self.channels,
+            channels: self.channels,
+            rate: self.rate,
+            duration: self.duration,
+            padding: self.padding,
+        })
     }
 }
 
@@ -523,6 +570,33 @@ mod tests {
         let backwards = churn(&["--stay-min", "2", "--stay-max", "1"]).unwrap();
         assert_eq!(backwards.unwrap_err(), "--stay-min 2 is above --stay-max 1");
         assert!(churn(&["--churn-rate", "0"]).is_err());
+    }
+
+    #[test]
+    fn the_channels_preset_gives_each_channel_one_subscriber() {
+        let cli = Cli::try_parse_from([
+            "sidecast-loadgen",
+            "scenario",
+            "channels",
+            "--url",
+            "u",
+            "--ingest",
+            "unix:/s",
+            "--channels",
+            "500",
+            "--processes",
+            "2",
+        ])
+        .unwrap();
+        let Command::Scenario(Scenario::Channels(args)) = cli.command else {
+            panic!("not channels: {:?}", cli.command)
+        };
+        let plan = args.plan();
+        assert_eq!(
+            (plan.clients, plan.channels, plan.rate, plan.events()),
+            (500, 500, 2000.0, 20_000)
+        );
+        assert_eq!((plan.processes, plan.peak_connections()), (2, 250));
     }
 
     #[test]

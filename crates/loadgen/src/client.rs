@@ -49,7 +49,7 @@ pub enum ConnectError {
 }
 
 /// How a client reaches its WebSocket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Transport {
     /// Straight to `transport=websocket`, as `transports: ['websocket']` does.
     WebSocket,

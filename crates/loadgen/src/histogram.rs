@@ -8,13 +8,16 @@
 
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 /// Buckets per power of two, and the exact range below `2 * SUB_BUCKETS`.
 const SUB_BUCKETS: u64 = 128;
 const SUB_BUCKET_BITS: u32 = SUB_BUCKETS.trailing_zeros();
 /// Enough buckets for every `u64`.
 const BUCKETS: usize = (SUB_BUCKETS * (64 - SUB_BUCKET_BITS as u64 + 1)) as usize;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "Sparse", try_from = "Sparse")]
 pub struct Histogram {
     counts: Vec<u64>,
     total: u64,
@@ -69,6 +72,59 @@ impl Histogram {
             }
         }
         unreachable!("the counts add up to the total")
+    }
+}
+
+/// A histogram as it travels between processes: only its non-empty buckets, as
+/// `(bucket, count)`, and the exact maximum.
+#[derive(Debug, Serialize, Deserialize)]
+struct Sparse {
+    buckets: Vec<(usize, u64)>,
+    max: u64,
+}
+
+impl From<Histogram> for Sparse {
+    fn from(histogram: Histogram) -> Self {
+        let buckets = histogram.counts.iter().copied().enumerate();
+        Sparse {
+            buckets: buckets.filter(|&(_, count)| count > 0).collect(),
+            max: histogram.max,
+        }
+    }
+}
+
+impl TryFrom<Sparse> for Histogram {
+    type Error = String;
+
+    /// Refuses buckets that do not exist, counts that overflow, and a maximum that does not
+    /// fall in the highest non-empty bucket.
+    fn try_from(sparse: Sparse) -> Result<Self, String> {
+        let mut histogram = Histogram::default();
+        for (index, count) in sparse.buckets {
+            let slot = histogram
+                .counts
+                .get_mut(index)
+                .ok_or_else(|| format!("bucket {index} does not exist"))?;
+            *slot = slot
+                .checked_add(count)
+                .ok_or_else(|| format!("bucket {index} overflows"))?;
+            histogram.total = histogram
+                .total
+                .checked_add(count)
+                .ok_or("the total overflows")?;
+        }
+        let consistent = match histogram.counts.iter().rposition(|&count| count > 0) {
+            Some(highest) => highest == bucket(sparse.max),
+            None => sparse.max == 0,
+        };
+        if !consistent {
+            return Err(format!(
+                "maximum {} is not in the highest bucket",
+                sparse.max
+            ));
+        }
+        histogram.max = sparse.max;
+        Ok(histogram)
     }
 }
 
@@ -160,6 +216,43 @@ mod tests {
         let mut histogram = Histogram::default();
         histogram.record(1_000_001);
         assert_eq!(histogram.percentile(50.0), Duration::from_nanos(1_000_001));
+    }
+
+    #[test]
+    fn a_histogram_travels_as_json_and_comes_back_the_same() {
+        let mut histogram = Histogram::default();
+        for value in [3, 3, 900, 1_234_567, 80_000_000] {
+            histogram.record(value);
+        }
+        let json = serde_json::to_string(&histogram).unwrap();
+        assert_eq!(
+            json.matches('[').count(),
+            1 + 4,
+            "only the non-empty buckets: {json}"
+        );
+        assert_eq!(serde_json::from_str::<Histogram>(&json).unwrap(), histogram);
+        let empty = serde_json::to_string(&Histogram::default()).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Histogram>(&empty).unwrap(),
+            Histogram::default()
+        );
+    }
+
+    #[test]
+    fn a_histogram_from_elsewhere_is_checked() {
+        for (json, why) in [
+            (r#"{"buckets":[[7424,1]],"max":1}"#, "does not exist"),
+            (
+                r#"{"buckets":[[5,18446744073709551615],[6,1]],"max":6}"#,
+                "overflows",
+            ),
+            (r#"{"buckets":[[5,1]],"max":900}"#, "not in the highest"),
+            (r#"{"buckets":[],"max":900}"#, "not in the highest"),
+            (r#"{"buckets":[[-1,1]],"max":0}"#, "invalid value"),
+        ] {
+            let error = serde_json::from_str::<Histogram>(json).unwrap_err();
+            assert!(error.to_string().contains(why), "{json}: {error}");
+        }
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //! - [`churn`]: the visitors of scenario D, coming and going while the events flow.
 //! - [`cli`]: the command line and the scenario presets, turned into [`run::Plan`]s.
 //! - [`run`]: the phases of a run and their deadlines; builds the report.
+//! - [`crowd`]: a run's clients, or one process's share of them: connected, then added up;
+//!   [`workers`]: the shares run by other processes (`--processes`).
 //! - [`client`]: one Echo client over a WebSocket, with [`protocol`] its frames (pure);
 //!   [`polling`]: the HTTP long-polling start of a polling-then-upgrade client.
 //! - [`ingest`]: the three ways events are handed to the server.
@@ -29,6 +31,7 @@ pub mod board;
 pub mod churn;
 pub mod cli;
 pub mod client;
+pub mod crowd;
 pub mod histogram;
 pub mod ingest;
 pub mod meter;
@@ -40,3 +43,4 @@ pub mod run;
 pub mod scenario;
 pub mod stamp;
 pub mod tally;
+pub mod workers;

@@ -10,6 +10,8 @@ use sidecast_loadgen::cli::{Cli, Command, FanoutArgs, Scenario};
 use sidecast_loadgen::report::Report;
 use sidecast_loadgen::run::{self, Plan};
 use sidecast_loadgen::scenario::Fanout;
+use sidecast_loadgen::workers;
+use tokio::io::BufReader;
 use tokio::runtime::Runtime;
 
 /// File descriptors kept free for the publisher, /proc reads and the runtime.
@@ -23,8 +25,12 @@ fn main() -> ExitCode {
     };
     let outcome = match &cli.command {
         Command::Run(args) => generator.single(&args.plan(), args.server.json),
+        Command::Scenario(Scenario::Channels(args)) => {
+            generator.single(&args.plan(), args.server.json)
+        }
         Command::Scenario(Scenario::Idle(args)) => generator.single(&args.plan(), args.server.json),
         Command::Scenario(Scenario::Fanout(args)) => generator.fanout(args),
+        Command::Worker => generator.worker(),
         Command::Scenario(Scenario::Churn(args)) => {
             let plan = args.plan().unwrap_or_else(|error| {
                 Cli::command()
@@ -60,7 +66,7 @@ impl Generator {
     fn execute(&self, plan: &Plan) -> Result<Report, String> {
         if plan.peak_connections() + SPARE_FILES > self.files {
             return Err(format!(
-                "{} connections need more than the {} open files this process may have; raise the hard limit (ulimit -Hn) or spread the clients over several processes",
+                "{} connections in one process need more than the {} open files it may have; raise the hard limit (ulimit -Hn) or spread the clients over more processes (--processes)",
                 plan.peak_connections(),
                 self.files
             ));
@@ -70,6 +76,16 @@ impl Generator {
             .block_on(async { tokio::time::timeout(deadline, run::run(plan)).await })
             .map_err(|_| format!("the run did not end within its hard deadline of {deadline:?}"))?
             .map_err(|error| error.to_string())
+    }
+
+    /// One share of a spread run: orders on stdin, news on stdout (see `workers`).
+    fn worker(&self) -> Result<(), String> {
+        self.runtime
+            .block_on(workers::serve(
+                BufReader::new(tokio::io::stdin()),
+                tokio::io::stdout(),
+            ))
+            .map_err(|error| format!("worker: {error}"))
     }
 
     fn single(&self, plan: &Plan, json: bool) -> Result<(), String> {

@@ -14,10 +14,12 @@ pub struct ProcError {
     source: std::io::Error,
 }
 
-/// Samples the server, when its pid is known, and the generator.
+/// Samples the server, when its pid is known, and the generator: this process and its
+/// worker processes.
 #[derive(Debug)]
 pub struct Meter {
     server_pid: Option<u32>,
+    worker_pids: Vec<u32>,
 }
 
 /// Both processes at one moment.
@@ -28,8 +30,11 @@ pub struct Samples {
 }
 
 impl Meter {
-    pub fn new(server_pid: Option<u32>) -> Self {
-        Meter { server_pid }
+    pub fn new(server_pid: Option<u32>, worker_pids: Vec<u32>) -> Self {
+        Meter {
+            server_pid,
+            worker_pids,
+        }
     }
 
     pub fn sample(&self) -> Result<Samples, ProcError> {
@@ -41,10 +46,17 @@ impl Meter {
                     .map_err(|source| ProcError { pid, source })
             })
             .transpose()?;
-        let generator = Process::Myself.sample().map_err(|source| ProcError {
+        let mut generator = Process::Myself.sample().map_err(|source| ProcError {
             pid: std::process::id(),
             source,
         })?;
+        for &pid in &self.worker_pids {
+            let worker = Process::Pid(pid)
+                .sample()
+                .map_err(|source| ProcError { pid, source })?;
+            generator.cpu += worker.cpu;
+            generator.rss_bytes += worker.rss_bytes;
+        }
         Ok(Samples { server, generator })
     }
 
@@ -81,10 +93,16 @@ impl Meter {
         })
     }
 
-    /// The generator's own CPU time, and how many cores it kept busy while publishing.
-    pub fn generator([start, ready, end]: [&Samples; 3], window: f64) -> report::Generator {
+    /// The generator's own CPU time, all `processes` together, and how many cores it kept
+    /// busy while publishing.
+    pub fn generator(
+        [start, ready, end]: [&Samples; 3],
+        window: f64,
+        processes: usize,
+    ) -> report::Generator {
         let cpu_publish = (end.generator.cpu - ready.generator.cpu).as_secs_f64();
         report::Generator {
+            processes,
             cpu_connect_s: (ready.generator.cpu - start.generator.cpu).as_secs_f64(),
             cpu_publish_s: cpu_publish,
             cores_publish: ratio(cpu_publish, window),

@@ -21,7 +21,7 @@ use serde_json::value::RawValue;
 use thiserror::Error;
 
 /// The Engine.IO protocol revision, the `EIO` query parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Eio {
     /// socket.io 2.x, what laravel-echo-server 1.6 serves.
     V3,

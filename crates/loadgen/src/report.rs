@@ -102,6 +102,8 @@ pub struct Server {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Generator {
+    /// Processes the clients were spread over (`--processes`).
+    pub processes: usize,
     pub cpu_connect_s: f64,
     pub cpu_publish_s: f64,
     pub cores_publish: f64,
@@ -276,8 +278,13 @@ impl fmt::Display for Report {
         let g = &self.generator;
         writeln!(
             f,
-            "generator  CPU {:.3}s connecting, {:.3}s publishing ({:.2} of {} cores)",
-            g.cpu_connect_s, g.cpu_publish_s, g.cores_publish, g.available_cores
+            "generator  {} process{}: CPU {:.3}s connecting, {:.3}s publishing ({:.2} of {} cores)",
+            g.processes,
+            if g.processes == 1 { "" } else { "es" },
+            g.cpu_connect_s,
+            g.cpu_publish_s,
+            g.cores_publish,
+            g.available_cores
         )?;
         for warning in &self.warnings {
             writeln!(f, "warning: {warning}")?;

@@ -6,31 +6,26 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use thiserror::Error;
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::board::{Board, Reporter};
+use crate::board::Board;
 use crate::churn::{self, Churn, ChurnReport, Visitors};
-use crate::client::{ConnectError, Connector, Outcome, Transport};
+use crate::client::{ConnectError, Transport};
+use crate::crowd::{self, Crowd, STOP_GRACE, Share, channel_name};
 use crate::ingest::{IngestError, Publisher, Target};
 use crate::meter::Meter;
 use crate::protocol::Eio;
 use crate::report::{self, Report};
 use crate::stamp::{self, Stamp};
-use crate::tally::{Ledger, Tally, owed};
+use crate::tally::owed;
+use crate::workers::{WorkerError, Workers};
 
 /// How long one round of readiness probes waits before probing the silent channels again.
 const PROBE_ROUND: Duration = Duration::from_millis(100);
 /// How often a waiting phase looks at the board.
 const POLL: Duration = Duration::from_millis(2);
-/// How long clients get to hand back their ledgers once told to stop.
-const STOP_GRACE: Duration = Duration::from_secs(5);
-
-/// A client's task: its outcome, or nothing if it never connected.
-type ClientTask = JoinHandle<Option<Outcome>>;
-/// Each client's connect result: the channel it subscribed to, or why it could not.
-type ConnectResults = mpsc::UnboundedReceiver<Result<usize, String>>;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -58,6 +53,8 @@ pub struct Plan {
     pub drain_timeout: Duration,
     /// Visitors coming and going while the events flow (scenario D).
     pub churn: Option<Churn>,
+    /// Processes the clients are spread over: this one and `processes - 1` workers.
+    pub processes: usize,
 }
 
 impl Plan {
@@ -79,15 +76,33 @@ impl Plan {
             + STOP_GRACE
     }
 
-    /// Connections open at once, at most: the clients and the visitors.
+    /// Connections open at once in this process, at most: its share of the clients and the
+    /// visitors (who all start here).
     pub fn peak_connections(&self) -> u64 {
-        self.clients as u64 + self.churn.map_or(0, |churn| churn.peak_visitors())
+        let share = Share {
+            index: 0,
+            of: self.processes,
+        };
+        share.size(self.clients) as u64 + self.churn.map_or(0, |churn| churn.peak_visitors())
     }
-}
 
-/// Channel `index`'s name; public, so no authorization is involved.
-pub fn channel_name(index: usize) -> String {
-    format!("loadgen.{index}")
+    /// The clients, all of them or this process's share when spread over several.
+    fn crowd(&self) -> Crowd {
+        Crowd {
+            url: self.url.clone(),
+            eio: self.eio,
+            transport: self.transport,
+            clients: self.clients,
+            channels: self.channels,
+            events: self.events(),
+            connect_concurrency: self.connect_concurrency,
+            connect_timeout: self.connect_timeout,
+            share: Share {
+                index: 0,
+                of: self.processes.max(1),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Error)]
@@ -100,18 +115,32 @@ pub enum RunError {
     NoClients(String),
     #[error(transparent)]
     Proc(#[from] crate::meter::ProcError),
+    #[error(transparent)]
+    Workers(#[from] WorkerError),
 }
 
 pub async fn run(plan: &Plan) -> Result<Report, RunError> {
     let names: Vec<String> = (0..plan.channels).map(channel_name).collect();
     let board = Arc::new(Board::new(plan.channels));
-    let meter = Meter::new(plan.server_pid);
+    let crowd = plan.crowd();
+    let (results, mut connects) = mpsc::unbounded_channel();
+    let mut workers = Workers::spawn(
+        &crowd,
+        plan.processes,
+        plan.hard_deadline(),
+        &board,
+        &results,
+    )
+    .await?;
+    let meter = Meter::new(plan.server_pid, workers.pids());
     let start = meter.sample()?;
 
-    let connector = Connector::new(&plan.url, plan.eio, plan.transport)?;
+    let connector = crowd.connector()?;
     let (stop, stopped) = watch::channel(false);
     let connecting = Instant::now();
-    let (tasks, mut connects) = spawn_clients(plan, &connector, &names, &board, stopped);
+    workers.connect().await?;
+    let tasks = crowd::spawn_clients(&crowd, &connector, &board, &results, stopped);
+    drop(results);
     let mut connected = vec![0u64; plan.channels];
     let (mut failed, mut first_error, mut last_connect) = (0, None, connecting);
     while let Some(result) = connects.recv().await {
@@ -128,7 +157,8 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
     }
     let connect_seconds = (last_connect - connecting).as_secs_f64();
     if connected.iter().sum::<u64>() == 0 {
-        let _ = stop.send(true);
+        crowd::collect(&crowd, tasks, &stop, 0).await;
+        workers.stop(0).await;
         return Err(RunError::NoClients(first_error.unwrap_or_default()));
     }
 
@@ -166,7 +196,14 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
     while board.delivered() < expected && Instant::now() < drain_deadline {
         tokio::time::sleep(POLL).await;
     }
-    let drained = Instant::now();
+    // Rates are over the whole schedule: n events at r per second take n / r seconds, not
+    // only the (n - 1) / r until the last one is sent.
+    let schedule = if plan.rate > 0.0 {
+        Duration::from_secs_f64(published.count as f64 / plan.rate)
+    } else {
+        Duration::ZERO
+    };
+    let drained = Instant::now().max(publishing + schedule);
     let end = meter.sample()?;
     let churned = churned.map(|mut churned| {
         churned.server_rss_growth_bytes = Meter::server_rss(&ready)
@@ -175,12 +212,12 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
         churned
     });
 
-    let _ = stop.send(true);
-    let outcomes = collect(plan, tasks).await;
-    let ledgers: Vec<&Ledger> = outcomes.iter().map(|o| &o.ledger).collect();
-    let tally = Tally::of(ledgers, published.count);
+    let mut received = crowd::collect(&crowd, tasks, &stop, published.count).await;
+    let (theirs, their_latencies) = workers.stop(published.count).await;
+    received.merge(theirs);
+    board.add_latencies(&their_latencies);
+    let tally = received.tally;
     let latencies = board.latencies();
-    let broken: Vec<&String> = outcomes.iter().filter_map(|o| o.broken.as_ref()).collect();
     let publish_seconds = (published.finished - publishing).as_secs_f64();
     let window = (drained - publishing).as_secs_f64();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -224,9 +261,9 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
             samples: latencies.count(),
         },
         connections: report::Connections {
-            broken: broken.len() as u64,
-            first_broken_reason: broken.first().map(|reason| reason.to_string()),
-            malformed_frames: outcomes.iter().map(|o| o.malformed).sum(),
+            broken: received.broken,
+            first_broken_reason: received.first_broken,
+            malformed_frames: received.malformed,
         },
         server: meter.server(
             [&start, &ready, &end],
@@ -234,72 +271,12 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
             tally.delivered,
             window,
         ),
-        generator: Meter::generator([&start, &ready, &end], window),
+        generator: Meter::generator([&start, &ready, &end], window, plan.processes),
         churn: churned,
         warnings: Vec::new(),
     };
     report.warn();
     Ok(report)
-}
-
-/// Starts one task per client. Each sends its connect result (the channel it subscribed
-/// to, or why it could not) exactly once, then listens until told to stop.
-fn spawn_clients(
-    plan: &Plan,
-    connector: &Connector,
-    names: &[String],
-    board: &Arc<Board>,
-    stop: watch::Receiver<bool>,
-) -> (Vec<ClientTask>, ConnectResults) {
-    let (results, connects) = mpsc::unbounded_channel();
-    let limiter = Arc::new(Semaphore::new(plan.connect_concurrency.max(1)));
-    let deadline = Instant::now() + plan.connect_timeout;
-    let connector = Arc::new(connector.clone());
-    let tasks = (0..plan.clients)
-        .map(|index| {
-            let channel = index % plan.channels;
-            let name = names[channel].clone();
-            let (connector, limiter, board, stop, results) = (
-                connector.clone(),
-                limiter.clone(),
-                board.clone(),
-                stop.clone(),
-                results.clone(),
-            );
-            let (channels, events) = (plan.channels as u64, plan.events());
-            tokio::spawn(async move {
-                let attempt = tokio::time::timeout_at(deadline, async {
-                    let _permit = limiter
-                        .acquire()
-                        .await
-                        .expect("the limiter is never closed");
-                    connector.connect(&name).await
-                })
-                .await;
-                let client = match attempt {
-                    Ok(Ok(client)) => client,
-                    Ok(Err(error)) => {
-                        let _ = results.send(Err(error.to_string()));
-                        return None;
-                    }
-                    Err(_) => {
-                        let _ =
-                            results.send(Err("not connected within the connect timeout".into()));
-                        return None;
-                    }
-                };
-                let _ = results.send(Ok(channel));
-                drop(results);
-                let ledger = Ledger::new(channel as u64, channels, events);
-                Some(
-                    client
-                        .listen(ledger, Reporter::new(board, channel), stop)
-                        .await,
-                )
-            })
-        })
-        .collect();
-    (tasks, connects)
 }
 
 /// Publishes probes to every channel whose connected clients have not all received one,
@@ -399,32 +376,6 @@ async fn publish(plan: &Plan, names: &[String], publisher: &mut Publisher) -> Pu
     }
     published.finished = Instant::now();
     published
-}
-
-/// The outcomes of the clients that connected, waiting at most [`STOP_GRACE`] in all. A
-/// client that does not hand its ledger back in time counts as having received nothing, so
-/// its deliveries show as lost rather than vanish from the expected count.
-async fn collect(plan: &Plan, tasks: Vec<ClientTask>) -> Vec<Outcome> {
-    let deadline = Instant::now() + STOP_GRACE;
-    let mut outcomes = Vec::with_capacity(tasks.len());
-    for (index, task) in tasks.into_iter().enumerate() {
-        match tokio::time::timeout_at(deadline, task).await {
-            Ok(Ok(Some(outcome))) => outcomes.push(outcome),
-            Ok(Ok(None)) => {}
-            failed => {
-                let channel = (index % plan.channels) as u64;
-                outcomes.push(Outcome {
-                    ledger: Ledger::new(channel, plan.channels as u64, plan.events()),
-                    malformed: 0,
-                    broken: Some(match failed {
-                        Ok(Err(panic)) => format!("its task failed: {panic}"),
-                        _ => "did not stop within the grace period".into(),
-                    }),
-                });
-            }
-        }
-    }
-    outcomes
 }
 
 fn per_second(count: u64, seconds: f64) -> f64 {

@@ -5,7 +5,7 @@
 //! [`Ledger`] per client keeps one bit per owed event; [`Tally`] adds them up into delivered,
 //! duplicated, foreign (an event of another channel, or one never published) and lost.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What one client's copy of an event was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +73,7 @@ pub fn owed(published: u64, channels: u64, channel: u64) -> u64 {
 }
 
 /// The run's deliveries, all clients together.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
     /// Events published × the clients of their channel that were connected.
     pub expected: u64,
@@ -100,6 +100,15 @@ impl Tally {
             tally.foreign += ledger.foreign;
         }
         tally
+    }
+
+    /// Adds `other`'s counts, of other clients of the same run, to these.
+    pub fn merge(&mut self, other: Tally) {
+        self.expected += other.expected;
+        self.delivered += other.delivered;
+        self.lost += other.lost;
+        self.duplicates += other.duplicates;
+        self.foreign += other.foreign;
     }
 
     /// Every expected delivery arrived, once, and nothing else did.
@@ -175,5 +184,9 @@ mod tests {
         assert!(!tally.exact());
         assert!(Tally::of([&complete], 4).exact());
         assert!(!Tally::of([&complete], 5).exact(), "event 4 never arrived");
+
+        let mut merged = Tally::of([&complete], 4);
+        merged.merge(Tally::of([&missing_one, &silent], 4));
+        assert_eq!(merged, tally, "adding up in parts gives the same tally");
     }
 }

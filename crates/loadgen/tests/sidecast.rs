@@ -86,6 +86,32 @@ fn unix_socket_to_websocket_clients_of_both_generations() {
     }
 }
 
+/// Clients spread over three processes: the two workers' shares count as if the run's own
+/// process had connected them, and their CPU time is the generator's.
+#[test]
+fn clients_spread_over_worker_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let sidecast = Sidecast::start(dir.path(), &[], None);
+    let ingest = format!("unix:{}", sidecast.socket.display());
+    let pid = sidecast.process.pid().to_string();
+    let mut args = vec![
+        "--url",
+        &sidecast.url,
+        "--eio",
+        "3",
+        "--ingest",
+        &ingest,
+        "--server-pid",
+        &pid,
+        "--processes",
+        "3",
+    ];
+    args.extend(TINY);
+    let report = loadgen(&args);
+    assert_exact(&report);
+    assert_eq!(report["generator"]["processes"], 3, "{report}");
+}
+
 /// socket.io-client's default way in: the session opened and the namespace joined over HTTP
 /// long polling, then upgraded to a WebSocket, which must then carry every event once.
 #[test]
@@ -131,25 +157,35 @@ fn redis_in_laravels_format() {
     assert_exact(&tiny_run(&sidecast, "4", &ingest));
 }
 
+/// Runs scenario preset `name` against `sidecast` through its Unix socket, with `extra`
+/// arguments after the server's.
+fn preset(sidecast: &Sidecast, name: &str, extra: &[&str]) -> Value {
+    let ingest = format!("unix:{}", sidecast.socket.display());
+    let pid = sidecast.process.pid().to_string();
+    let mut args = vec![
+        "--url",
+        &sidecast.url,
+        "--ingest",
+        &ingest,
+        "--server-pid",
+        &pid,
+    ];
+    args.extend(extra);
+    loadgen_command(&["scenario", name], &args)
+}
+
 /// Scenario A's preset runs one step per rate, each with fresh clients on one channel. The
 /// p99 limit is far above anything a loopback run takes, so every step must be sustained.
 #[test]
 fn the_fanout_preset_runs_every_step() {
     let dir = tempfile::tempdir().unwrap();
     let sidecast = Sidecast::start(dir.path(), &[], None);
-    let ingest = format!("unix:{}", sidecast.socket.display());
-    let pid = sidecast.process.pid().to_string();
-    let fanout = loadgen_command(
-        &["scenario", "fanout"],
+    let fanout = preset(
+        &sidecast,
+        "fanout",
         &[
-            "--url",
-            &sidecast.url,
             "--eio",
             "3",
-            "--ingest",
-            &ingest,
-            "--server-pid",
-            &pid,
             "--clients",
             "10",
             "--rates",
@@ -172,28 +208,39 @@ fn the_fanout_preset_runs_every_step() {
     assert_eq!(fanout["sustained"]["rate"], 40.0, "{fanout}");
 }
 
+/// Scenario B's preset: one subscriber per channel, each owed exactly its channel's events.
+#[test]
+fn the_channels_preset_reaches_every_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let sidecast = Sidecast::start(dir.path(), &[], None);
+    let report = preset(
+        &sidecast,
+        "channels",
+        &["--channels", "40", "--rate", "200", "--duration", "0.5"],
+    );
+    assert_eq!(
+        (report["clients"].as_u64(), report["channels"].as_u64()),
+        (Some(40), Some(40))
+    );
+    assert_eq!(report["connect"]["connected"], 40, "{report}");
+    assert_eq!(report["publish"]["published"], 100, "{report}");
+    let deliveries = &report["deliveries"];
+    assert_eq!(
+        deliveries["expected"], 100,
+        "each event has one subscriber: {report}"
+    );
+    assert_eq!(deliveries["delivered"], 100, "{report}");
+    for count in ["lost", "duplicates", "foreign"] {
+        assert_eq!(deliveries[count], 0, "{count}: {report}");
+    }
+}
+
 /// Scenario C's preset holds subscribed connections idle and samples the server's memory.
 #[test]
 fn the_idle_preset_holds_subscribed_connections() {
     let dir = tempfile::tempdir().unwrap();
     let sidecast = Sidecast::start(dir.path(), &[], None);
-    let ingest = format!("unix:{}", sidecast.socket.display());
-    let pid = sidecast.process.pid().to_string();
-    let report = loadgen_command(
-        &["scenario", "idle"],
-        &[
-            "--url",
-            &sidecast.url,
-            "--ingest",
-            &ingest,
-            "--server-pid",
-            &pid,
-            "--clients",
-            "10",
-            "--duration",
-            "0.3",
-        ],
-    );
+    let report = preset(&sidecast, "idle", &["--clients", "10", "--duration", "0.3"]);
     assert_eq!(report["connect"]["connected"], 10, "{report}");
     assert_eq!(
         report["connect"]["unconfirmed_subscriptions"], 0,
@@ -311,24 +358,17 @@ fn undelivered_events_are_counted_lost() {
 fn the_churn_preset_loses_nothing_for_the_stable_clients() {
     let dir = tempfile::tempdir().unwrap();
     let sidecast = Sidecast::start(dir.path(), &[], None);
-    let ingest = format!("unix:{}", sidecast.socket.display());
-    let pid = sidecast.process.pid().to_string();
     // 20 visits a second for 1.5 s; 50 events a second over 2 channels for 20 clients.
     let (visits, events) = (30, 75);
     for (eio, transport) in [("3", "websocket"), ("4", "polling-upgrade")] {
-        let report = loadgen_command(
-            &["scenario", "churn"],
+        let report = preset(
+            &sidecast,
+            "churn",
             &[
-                "--url",
-                &sidecast.url,
                 "--eio",
                 eio,
                 "--transport",
                 transport,
-                "--ingest",
-                &ingest,
-                "--server-pid",
-                &pid,
                 "--clients",
                 "20",
                 "--channels",

@@ -61,6 +61,7 @@ pub(crate) fn clean() -> Report {
             cores_publish: 0.02,
         }),
         generator: Generator {
+            processes: 1,
             cpu_connect_s: 0.01,
             cpu_publish_s: 0.03,
             cores_publish: 0.03,
