@@ -16,14 +16,18 @@ const START = '<!-- servers:start -->';
 const END = '<!-- servers:end -->';
 const P99_LIMIT_MS = 50;
 
-// The server variants bench/servers/run.sh measures, in the order of the tables' columns.
+// The server variants bench/servers/run.sh measures, in the order of the tables' columns; `peer`
+// is the laravel-echo-server variant a sidecast one is compared with (its clients connect the
+// same way).
+const PEER = 'laravel-echo-server';
 const VARIANTS = {
     'laravel-echo-server': { short: 'laravel-echo-server', color: '#d9822b' },
-    'sidecast-eio3': { short: 'sidecast EIO=3', color: '#1f6fb4' },
-    'sidecast-eio4': { short: 'sidecast EIO=4', color: '#2a9d4b' },
-    'sidecast-eio3-redis': { short: 'sidecast EIO=3 via Redis', color: '#7a4fb0' },
+    'laravel-echo-server-polling': { short: 'laravel-echo-server, polling first', color: '#b5651d' },
+    'sidecast-eio3': { short: 'sidecast EIO=3', color: '#1f6fb4', peer: PEER },
+    'sidecast-eio3-polling': { short: 'sidecast EIO=3, polling first', color: '#5aa9e6', peer: 'laravel-echo-server-polling' },
+    'sidecast-eio4': { short: 'sidecast EIO=4', color: '#2a9d4b', peer: PEER },
+    'sidecast-eio3-redis': { short: 'sidecast EIO=3 via Redis', color: '#7a4fb0', peer: PEER },
 };
-const PEER = 'laravel-echo-server';
 
 const [resultsDir, documentPath] = process.argv.slice(2);
 if (!resultsDir || !documentPath) {
@@ -43,6 +47,14 @@ const measurements = readFileSync(join(resultsDir, 'manifest.jsonl'), 'utf8')
         entry.error = entry.report ? null : lastLine(readFileSync(join(resultsDir, `${entry.id}.stderr`), 'utf8'));
         return entry;
     });
+
+/** The machine's floor (sidecast-loadgen floor's report), or null when it was not measured. */
+function readFloor() {
+    const path = join(resultsDir, 'floor.json');
+    const text = existsSync(path) ? readFileSync(path, 'utf8').trim() : '';
+    return text === '' ? null : JSON.parse(text);
+}
+const floor = readFloor();
 
 /** The measurement of scenario `scenario` with server variant `variant`, or undefined. */
 function find(scenario, variant) {
@@ -135,7 +147,7 @@ function header() {
         '## Serving Echo clients: sidecast and laravel-echo-server',
         '',
         `Written by \`${env('BENCH_COMMAND')}\` on ${env('BENCH_DATE')} (${preset} preset, ${env('BENCH_SERVERS_MINUTES')} minutes), commit \`${env('BENCH_COMMIT')}\`. ` +
-            'Run `./scripts/bench.sh --only servers` to measure again (`--quick` for a short run: fan-out at 1,000 subscribers in coarser steps, 1,000 channels, 1,000 idle connections, shorter churn).',
+            'Run `./scripts/bench.sh --only servers` to measure again (`--quick` for a short run: fan-out at 1,000 subscribers in coarser steps, 1,000 channels, 1,000 idle connections, shorter churn at 50 visits/s).',
         '',
         `Machine: ${env('BENCH_CPU')}, ${env('BENCH_CORES')} cores (\`nproc\`), ${mib(memoryTotal).replace(' MiB', '')} MiB RAM, ${env('BENCH_KERNEL')}; open files limit ${env('BENCH_OPEN_FILES')} per process. ` +
             `Load average (1, 5, 15 min) ${env('BENCH_LOAD_BEFORE')} when the servers part started, ${env('BENCH_LOAD_AFTER')} when it ended. ` +
@@ -177,9 +189,10 @@ function goals() {
             return `${number(ours)} µs against ${number(peers)} µs at ${rate} events/s (${what}), ${ratio(ours, peers)}`;
         };
         const compared = [bothSustained, bothRan].filter((rate, index, all) => rate !== null && all.indexOf(rate) === index);
+        const floorNote = floor ? `; this machine's floor, one loopback write per delivery at 100 events/s, is ${number(floor.cpu_per_write_us)} µs (see *The machine's floor*)` : '';
         if (compared.length) {
             rows.push(['A, 1,000 subscribers: server CPU per delivery at most 1/10 of laravel-echo-server\'s (EIO=3)',
-                compared.map((rate) => describe(rate, rate === bothSustained ? 'the highest rate both sustained' : 'the highest rate both ran')).join('; '),
+                compared.map((rate) => describe(rate, rate === bothSustained ? 'the highest rate both sustained' : 'the highest rate both ran')).join('; ') + floorNote,
                 compared.every((rate) => cpuAt(rate)[0] * 10 <= cpuAt(rate)[1]) ? 'yes' : 'no']);
         }
         const peerSustained = peer.sustained?.deliveries_per_second ?? 0;
@@ -206,12 +219,14 @@ function goals() {
 
     const idle10000 = find('idle-10000', 'sidecast-eio3')?.report;
     const idle10000v4 = find('idle-10000', 'sidecast-eio4')?.report;
+    const idle10000polling = find('idle-10000', 'sidecast-eio3-polling')?.report;
     const idleLargest = idle10000 ?? find(`idle-${Math.max(...scenarioSizes('idle'))}`, 'sidecast-eio3')?.report;
     if (idle10000) {
         const perConnection = idle10000.server.rss_per_connection_bytes;
         rows.push(['C: at most 8 KiB of server RSS per idle connection at 10,000 connections',
-            `${kib(perConnection)} (EIO=3), ${kib(idle10000v4?.server.rss_per_connection_bytes)} (EIO=4), laravel-echo-server ${kib(find('idle-10000', PEER)?.report?.server.rss_per_connection_bytes)}; WebSocket clients only`,
-            perConnection <= 8192 && (idle10000v4?.server.rss_per_connection_bytes ?? 0) <= 8192 ? 'yes, for WebSocket clients' : 'no']);
+            `WebSocket clients: ${kib(perConnection)} (EIO=3), ${kib(idle10000v4?.server.rss_per_connection_bytes)} (EIO=4), laravel-echo-server ${kib(find('idle-10000', PEER)?.report?.server.rss_per_connection_bytes)}; ` +
+                `polling first, then upgraded: ${kib(idle10000polling?.server.rss_per_connection_bytes)} (EIO=3), laravel-echo-server ${kib(find('idle-10000', 'laravel-echo-server-polling')?.report?.server.rss_per_connection_bytes)}`,
+            [idle10000, idle10000v4, idle10000polling].every((report) => report && report.server.rss_per_connection_bytes <= 8192) ? 'yes' : 'no']);
         const held = ['sidecast-eio3', 'sidecast-eio4'].map((variant) => find('idle-10000', variant)?.report).filter(Boolean);
         const clean = held.every((report) => report.connect.connected === 10000 && report.connect.failed === 0 && report.connections.broken === 0 && report.connect.unconfirmed_subscriptions === 0);
         rows.push(['10,000 concurrent connections held with no errors',
@@ -226,11 +241,41 @@ function goals() {
     if (sidecast) {
         const at100 = stepAt(sidecast, 100);
         rows.push(['1,000 subscribers at 100 events/s: latency p50 ≤ 1 ms, p99 ≤ 5 ms (ingest to client)',
-            at100 ? `p50 ${ms(at100.latency_ms.p50)}, p99 ${ms(at100.latency_ms.p99)} (EIO=3, Unix socket)${at100.warnings.some(isBottleneck) ? '; generator-bound' : ''}` : 'sidecast did not reach 100 events/s in this run',
+            (at100 ? `p50 ${ms(at100.latency_ms.p50)}, p99 ${ms(at100.latency_ms.p99)} (EIO=3, Unix socket)${at100.warnings.some(isBottleneck) ? '; generator-bound' : ''}` : 'sidecast did not reach 100 events/s in this run') +
+                (floor ? `; one thread writing one event to 1,000 loopback connections, with no server, takes ${ms(floor.fan_out_ms_p50)} (median)` : ''),
             at100 && at100.latency_ms.p50 <= 1 && at100.latency_ms.p99 <= 5 ? 'yes' : 'no']);
     }
     lines.push(table(['goal', 'this run', 'met'], rows), '');
     lines.push('laravel-echo-server\'s figures quoted in the issue (40,000–50,000 deliveries/s sustained at 1,000 subscribers, no rate at 5,000, about 15 KiB per connection) came from another run on this kind of machine; the tables below hold this run\'s.', '');
+    return lines;
+}
+
+// ---- the floor ----
+
+function floorSection() {
+    if (!floor) {
+        return [];
+    }
+    const lines = ['### The machine\'s floor: one write per delivery', ''];
+    lines.push(`\`sidecast-loadgen floor\` writes a ${floor.frame_bytes}-byte WebSocket frame (the size of a benchmark tick as a server sends it to an EIO=3 client) to each of ${number(floor.connections)} loopback TCP connections, ${number(floor.rate)} times a second, from one thread, with no server at all; the other ends are read the way the generator's clients read theirs. ` +
+        'It reports the writing thread\'s CPU time per write. On loopback that includes the receiving side\'s kernel TCP work, which the kernel does in the sender\'s context, just as it does for a server in scenario A.', '');
+    const fanout = fanoutResults(1000);
+    const perDelivery = (variant) => stepAt(fanout[variant], floor.rate)?.server.cpu_per_delivery_us;
+    const rows = [
+        ['frames written, received', `${number(floor.writes)}, ${number(floor.bytes_received / floor.frame_bytes)}`],
+        ['CPU per write', `${number(floor.cpu_per_write_us)} µs`],
+        [`one event to all ${number(floor.connections)} connections, wall time`, `p50 ${ms(floor.fan_out_ms_p50)}, p99 ${ms(floor.fan_out_ms_p99)}`],
+    ];
+    for (const variant of [PEER, 'sidecast-eio3', 'sidecast-eio4']) {
+        const cost = fanout[variant] ? perDelivery(variant) : undefined;
+        if (cost !== undefined) {
+            rows.push([`${VARIANTS[variant].short}: server CPU per delivery at ${number(floor.rate)} events/s, 1,000 subscribers`, `${number(cost)} µs, ${ratio(cost, floor.cpu_per_write_us)} the floor`]);
+        }
+    }
+    lines.push(table(['figure', 'value'], rows), '');
+    lines.push('A server that writes each delivery with a `write` of its own cannot spend less than this per delivery, however little work it does itself; it goes below only by writing several events to a connection at once, which happens when events come faster than it writes them (see sidecast\'s CPU per delivery at higher rates in scenario A). ' +
+        'So where 1/10 of laravel-echo-server\'s CPU per delivery is below the floor, no server that writes each event as it comes can meet that goal at that rate on this machine. ' +
+        'Likewise one event to 1,000 subscribers is 1,000 writes: spread over two cores, which the generator also needs to read them, the last subscriber is reached no sooner than about half the one-thread time above after the event was handed over.', '');
     return lines;
 }
 
@@ -412,8 +457,8 @@ function comparisonTable(scenario, variants, reports, figures) {
     const header = ['figure'];
     for (const variant of variants) {
         header.push(VARIANTS[variant].short);
-        if (variant !== PEER) {
-            header.push('÷ peer');
+        if (VARIANTS[variant].peer) {
+            header.push(`÷ ${VARIANTS[VARIANTS[variant].peer].short}`);
         }
     }
     const rows = figures.map(([name, pick, format]) => {
@@ -426,8 +471,9 @@ function comparisonTable(scenario, variants, reports, figures) {
                 const value = pick(report);
                 cells.push(format ? format(value) : value);
             }
-            if (variant !== PEER) {
-                cells.push(format && report && reports[PEER] ? ratio(pick(report), pick(reports[PEER])) : '—');
+            const peer = VARIANTS[variant].peer;
+            if (peer) {
+                cells.push(format && report && reports[peer] ? ratio(pick(report), pick(reports[peer])) : '—');
             }
         }
         return cells;
@@ -439,7 +485,8 @@ function comparisonTable(scenario, variants, reports, figures) {
 
 function idleSection(sizes) {
     const lines = ['### C. Idle memory: subscribed connections doing nothing but heartbeats', ''];
-    lines.push('All clients subscribe to one channel, prove it with a probe event, then stay idle. RSS per connection is (RSS once every client is subscribed − RSS of the fresh server) ÷ connections. WebSocket clients only: the generator does not do polling or polling-then-upgrade.', '');
+    lines.push('All clients subscribe to one channel, prove it with a probe event, then stay idle. RSS per connection is (RSS once every client is subscribed − RSS of the fresh server) ÷ connections. ' +
+        'The *polling first* columns are clients that start as socket.io-client does by default: the session opened and the namespace joined over HTTP long polling, then upgraded to a WebSocket (each polling request on its own HTTP connection, closed after its answer, so only the upgraded sessions remain); they are compared with laravel-echo-server\'s clients that did the same.', '');
     for (const size of sizes) {
         const scenario = `idle-${size}`;
         const variants = variantsOf(scenario);
@@ -482,14 +529,12 @@ function idleSection(sizes) {
 function churnSection() {
     const scenario = 'churn-1000';
     const variants = variantsOf(scenario);
-    const reports = Object.fromEntries(variants.map((variant) => {
-        const entry = find(scenario, variant);
-        return [variant, entry.report ? { ...entry.report, churn: churnTotals(entry.churn) } : null];
-    }));
+    const reports = Object.fromEntries(variants.map((variant) => [variant, find(scenario, variant).report ?? null]));
     const any = Object.values(reports).find(Boolean);
     const lines = ['### D. Churn: clients coming and going while events flow', ''];
     if (any) {
-        lines.push(`${number(any.clients)} clients stay subscribed to one channel and receive ${number(any.rate)} events/s for ${number(any.duration_s)} s, while a second generator process connects 100 more clients to the same channel, proves their subscriptions (a probe event each round, which the steady clients receive too), holds them for half a second and drops them, over and over. The figures are the steady clients'; the server's CPU covers the churn as well.`, '');
+        const churn = any.churn;
+        lines.push(`${number(any.clients)} clients stay subscribed to one channel and receive ${number(any.rate)} events/s for ${number(any.duration_s)} s, while visitors connect to the same channel, ${number(churn.rate)} a second, each proving its subscription by its first event (a probe every 100 ms while one waits, which the steady clients ignore), staying ${number(churn.stay_min_s)}–${number(churn.stay_max_s)} s and leaving with a close frame (the generator's \`scenario churn\`). The figures are the steady clients'; the server's CPU covers the churn as well.`, '');
     }
     lines.push(comparisonTable(scenario, variants, reports, [
         ['steady clients: delivered of expected', (r) => `${number(r.deliveries.delivered)} of ${number(r.deliveries.expected)}`, null],
@@ -500,27 +545,19 @@ function churnSection() {
         ['latency max', (r) => r.latency_ms.max, ms],
         ['server CPU per delivery (churn included)', (r) => r.server.cpu_per_delivery_us, (value) => `${number(value)} µs`],
         ['server cores', (r) => r.server.cores_publish, number],
-        ['churn: cycles of 100 clients', (r) => r.churn.cycles, number],
-        ['churn: clients connected and dropped', (r) => r.churn.connected, number],
-        ['churn: failed connections, unconfirmed subscriptions, broken connections', (r) => `${r.churn.failed}, ${r.churn.unconfirmed}, ${r.churn.broken}`, null],
-        ['churn: cycles the generator could not complete', (r) => r.churn.incomplete, null],
+        ['visits: connected of planned', (r) => `${number(r.churn.connected)} of ${number(r.churn.planned)}`, null],
+        ['visits: connects per second', (r) => r.churn.connects_per_second, number],
+        ['visits: subscribed, left', (r) => `${number(r.churn.subscribed)}, ${number(r.churn.left)}`, null],
+        ['visits: connect errors, failed subscriptions, broken, cut short', (r) => `${r.churn.connect_errors}, ${r.churn.failed_subscriptions}, ${r.churn.broken}, ${r.churn.cut_short}`, null],
+        ['server RSS after the visitors left, against before', (r) => mibChange(r.churn.server_rss_growth_bytes), null],
     ]), '');
     return lines;
 }
 
-/** The churn cycles' reports in `file` of the results, summed. */
-function churnTotals(file) {
-    const cycles = readFileSync(join(resultsDir, file), 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line));
-    const complete = cycles.filter((cycle) => cycle.exit_status === undefined);
-    const sum = (pick) => complete.reduce((total, cycle) => total + pick(cycle), 0);
-    return {
-        cycles: cycles.length,
-        incomplete: cycles.length - complete.length,
-        connected: sum((cycle) => cycle.connect.connected),
-        failed: sum((cycle) => cycle.connect.failed),
-        unconfirmed: sum((cycle) => cycle.connect.unconfirmed_subscriptions),
-        broken: sum((cycle) => cycle.connections.broken),
-    };
+/** A change of RSS in bytes, signed, in MiB. */
+function mibChange(bytes) {
+    const mib = bytes / 1048576;
+    return `${mib >= 0 ? '+' : ''}${mib.toFixed(1)} MiB`;
 }
 
 // ---- the rest ----
@@ -544,9 +581,9 @@ function leftOut() {
     return [
         '### Not measured',
         '',
-        '- Churn at a steady rate of connections per second: scenario D repeats short runs of a second generator process, so clients arrive in batches of 100.',
-        '- Polling and polling-then-upgrade clients (scenario C asks for both): the generator speaks WebSocket only.',
-        '- Clients spread over several generator processes: the generator runs as one process.',
+        '- Clients that stay on HTTP long polling: the generator\'s polling clients only start on it and upgrade.',
+        '- Clients spread over several generator processes (`--processes`): on two cores more processes add no CPU, so the suite runs the generator as one.',
+        '- Private and presence channels: every scenario uses public channels, which neither server has to authorize.',
         '',
     ];
 }
@@ -591,6 +628,7 @@ function wrap(line) {
 const section = [
     ...header(),
     ...goals(),
+    ...floorSection(),
     ...scenarioSizes('fanout').sort((a, b) => a - b).flatMap(fanoutSection),
     ...scenarioSizes('channels').flatMap(channelsSection),
     ...idleSection(scenarioSizes('idle').sort((a, b) => a - b)),

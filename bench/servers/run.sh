@@ -4,9 +4,11 @@
 # against a fresh server process. laravel-echo-server is fed through a real redis-server in
 # Laravel's format (what its users do); sidecast through its Unix socket, and once more through
 # the same Redis for the fan-out at 1,000 subscribers. Scenarios: (A) fan-out, the publish rate
-# raised step by step; (B) many channels; (C) idle memory; (D) churn. Every measurement leaves
-# one JSON report in the results directory and one line in its manifest; bench/servers/report.mjs
-# turns them into the "servers" section of docs/benchmarks.md and its charts.
+# raised step by step; (B) many channels; (C) idle memory, with WebSocket and with
+# polling-then-upgrade clients; (D) churn; and the machine's floor, one loopback write per
+# delivery with no server. Every measurement leaves one JSON report in the results directory and
+# one line in its manifest (the floor: floor.json); bench/servers/report.mjs turns them into the
+# "servers" section of docs/benchmarks.md and its charts.
 #
 # Usage: bench/servers/run.sh full|quick RESULTS_DIR
 # Called by scripts/bench.sh once setup.sh has built everything, with ROOT set, SIDECAST_BIN and
@@ -31,14 +33,16 @@ case "$preset" in
         step_seconds=3
         many_channels=1000; many_channels_rate=1000; many_channels_seconds=4
         idle_connections=(1000); idle_seconds=3
-        churn_seconds=5
+        churn_seconds=5; churn_rate=50
+        floor_seconds=3
         ;;
     full)
         fanout_subscribers=(1000 5000 10000)
         step_seconds=4
         many_channels=10000; many_channels_rate=2000; many_channels_seconds=10
         idle_connections=(1000 5000 10000); idle_seconds=5
-        churn_seconds=10
+        churn_seconds=10; churn_rate=100
+        floor_seconds=10
         ;;
     *) echo "usage: $0 full|quick RESULTS_DIR" >&2; exit 2 ;;
 esac
@@ -62,10 +66,8 @@ tmp="$(mktemp -d)"
 redis_pid=''
 server_pid=''
 loadgen_pid=''
-churn_pid=''
 
 cleanup() {
-    stop_churn
     stop "$loadgen_pid"
     stop "$server_pid"
     stop "$redis_pid"
@@ -131,14 +133,18 @@ start_server() {
 measurement=0
 generator_status=0
 
-# Sets kind, eio and ingest for server variant $1: which server, which Engine.IO revision its
-# clients speak, and which way events reach it.
+# Sets kind, eio, ingest and transport for server variant $1: which server, which Engine.IO
+# revision its clients speak, which way events reach it, and how its clients reach their
+# WebSocket (the -polling variants start on HTTP long polling and upgrade, as socket.io-client
+# does by default).
 variant_settings() {
     case "$1" in
-        laravel-echo-server) kind=laravel-echo-server; eio=3; ingest=redis ;;
-        sidecast-eio3) kind=sidecast; eio=3; ingest=unix ;;
-        sidecast-eio4) kind=sidecast; eio=4; ingest=unix ;;
-        sidecast-eio3-redis) kind=sidecast; eio=3; ingest=redis ;;
+        laravel-echo-server) kind=laravel-echo-server; eio=3; ingest=redis; transport=websocket ;;
+        laravel-echo-server-polling) kind=laravel-echo-server; eio=3; ingest=redis; transport=polling-upgrade ;;
+        sidecast-eio3) kind=sidecast; eio=3; ingest=unix; transport=websocket ;;
+        sidecast-eio3-polling) kind=sidecast; eio=3; ingest=unix; transport=polling-upgrade ;;
+        sidecast-eio4) kind=sidecast; eio=4; ingest=unix; transport=websocket ;;
+        sidecast-eio3-redis) kind=sidecast; eio=3; ingest=redis; transport=websocket ;;
     esac
 }
 
@@ -164,7 +170,7 @@ run_generator() {
     measurement=$((measurement + 1))
     generator_status=0
     # In the background, so that an interrupt stops the run at once rather than after it.
-    "$loadgen" "$@" --url "$server_url" --eio "$eio" --ingest "$target" --server-pid "$server_pid" --json \
+    "$loadgen" "$@" --url "$server_url" --eio "$eio" --transport "$transport" --ingest "$target" --server-pid "$server_pid" --json \
         >"$results/$measurement.json" 2>"$results/$measurement.stderr" &
     loadgen_pid=$!
     wait "$loadgen_pid" || generator_status=$?
@@ -230,48 +236,13 @@ measure_fanout() {
     server_pid=''
 }
 
-# Scenario D against a fresh server of variant $1: 1,000 clients stay subscribed to one channel
-# and receive 20 events/s (a rate laravel-echo-server sustains) while, beside them, a second
-# generator process connects 100 more clients to the same channel, proves their subscriptions,
-# holds them for half a second and drops them, over and over. The steady clients' report is the
-# measurement; every churn cycle's report goes to results/churn-<variant>.jsonl (a line
-# {"exit_status":N} for a cycle that could not complete).
-measure_churn() {
-    local variant="$1" churn_log
-    variant_settings "$variant"
-    churn_log="$results/churn-$variant.jsonl"
-    step "Scenario churn-1000: $variant, 20 events/s for $churn_seconds s while 100 clients at a time come and go"
-    start_server "$kind"
-    rm -f "$tmp/churn.stop"
-    (
-        while [ ! -e "$tmp/churn.stop" ]; do
-            "$loadgen" scenario idle --url "$server_url" --eio "$eio" --ingest "$(ingest_target)" \
-                --clients 100 --duration 0.5 --json >>"$churn_log" 2>>"$results/churn-$variant.stderr" \
-                || echo "{\"exit_status\":$?}" >>"$churn_log"
-        done
-    ) &
-    churn_pid=$!
-    run_generator churn-1000 "$variant" ",\"churn\":\"churn-$variant.jsonl\"" \
-        run --clients 1000 --channels 1 --rate 20 --duration "$churn_seconds" --connect-timeout 60 --ready-timeout 30
-    stop_churn
-    stop "$server_pid"
-    server_pid=''
-}
-
-# Ends the churn loop after its current cycle (each is bounded by the generator's deadlines).
-stop_churn() {
-    local deadline=$((SECONDS + 30))
-    [ -n "$churn_pid" ] || return 0
-    touch "$tmp/churn.stop"
-    while kill -0 "$churn_pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
-        sleep 0.05
-    done
-    kill -KILL "$churn_pid" 2>/dev/null || true
-    wait "$churn_pid" 2>/dev/null || true
-    churn_pid=''
-}
-
 variants=(laravel-echo-server sidecast-eio3 sidecast-eio4)
+
+# The machine's floor at the issue's reference point: one write per delivery to 1,000 loopback
+# connections at 100 events/s, with no server at all (sidecast-loadgen floor).
+step "Floor: one write of a tick's frame to each of 1,000 loopback connections, 100 events/s for $floor_seconds s"
+"$loadgen" floor --connections 1000 --rate 100 --duration "$floor_seconds" --json >"$results/floor.json" \
+    2>"$results/floor.stderr" || echo "bench: the floor could not be measured: $(tail -n 1 "$results/floor.stderr")" >&2
 
 for subscribers in "${fanout_subscribers[@]}"; do
     scenario_variants=("${variants[@]}")
@@ -286,17 +257,21 @@ done
 for variant in "${variants[@]}"; do
     # Every subscription is proven with a probe event per channel, so the ready phase publishes
     # one event to each of the many channels per round.
-    measure "channels-$many_channels" "$variant" run --clients "$many_channels" --channels "$many_channels" \
+    measure "channels-$many_channels" "$variant" scenario channels --channels "$many_channels" \
         --rate "$many_channels_rate" --duration "$many_channels_seconds" --connect-timeout 60 --ready-timeout 60
 done
 
 for connections in "${idle_connections[@]}"; do
-    for variant in "${variants[@]}"; do
+    for variant in "${variants[@]}" laravel-echo-server-polling sidecast-eio3-polling; do
         measure "idle-$connections" "$variant" scenario idle --clients "$connections" --duration "$idle_seconds" \
             --connect-timeout 60 --ready-timeout 30
     done
 done
 
+# Scenario D: 1,000 clients stay subscribed to one channel and receive 20 events/s (a rate
+# laravel-echo-server sustains) while visitors connect to the same channel at a fixed rate,
+# prove their subscription, stay 0.1-1 s and leave (the generator's churn preset).
 for variant in "${variants[@]}"; do
-    measure_churn "$variant"
+    measure churn-1000 "$variant" scenario churn --clients 1000 --channels 1 --rate 20 --duration "$churn_seconds" \
+        --churn-rate "$churn_rate" --stay-min 0.1 --stay-max 1 --connect-timeout 60 --ready-timeout 30
 done

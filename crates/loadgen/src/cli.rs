@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::churn::Churn;
 use crate::client::Transport;
+use crate::floor::Floor;
 use crate::ingest::Target;
 use crate::protocol::Eio;
 use crate::run::Plan;
@@ -29,6 +30,9 @@ pub enum Command {
     /// Named presets of the benchmark scenarios.
     #[command(subcommand)]
     Scenario(Scenario),
+    /// The machine's floor: the CPU one write per delivery costs, writing a frame to each of N
+    /// loopback connections with no server at all.
+    Floor(FloorArgs),
     /// A worker process of a run spread over several (`--processes`): started by the run,
     /// which gives it its share of the clients on stdin.
     #[command(hide = true)]
@@ -240,6 +244,41 @@ impl FanoutArgs {
                 })
             })
             .collect()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct FloorArgs {
+    /// Loopback TCP connections, each written to once per event.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub connections: u32,
+
+    /// Events per second.
+    #[arg(long, default_value_t = 100.0, value_parser = rate_above_zero)]
+    pub rate: f64,
+
+    /// Seconds of writing.
+    #[arg(long, default_value_t = 5.0, value_parser = positive)]
+    pub duration: f64,
+
+    /// Bytes per WebSocket frame, header included (76 is the size of a benchmark tick as a
+    /// server sends it to an EIO=3 client: `42["Tick","loadgen.0",{"seq":…,"sent_ns":…,"socket":null}]`).
+    #[arg(long, default_value_t = 76)]
+    pub frame_bytes: usize,
+
+    /// Print one JSON object instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl FloorArgs {
+    pub fn floor(&self) -> Floor {
+        Floor {
+            connections: self.connections as usize,
+            rate: self.rate,
+            duration: Duration::from_secs_f64(self.duration),
+            frame_bytes: self.frame_bytes,
+        }
     }
 }
 

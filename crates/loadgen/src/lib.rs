@@ -24,6 +24,7 @@
 //!   latencies (pure); [`board`]: the counters clients share with the run.
 //! - [`procfs`]: RSS and CPU time of a process; [`meter`]: the server and the generator
 //!   sampled at the phase boundaries.
+//! - [`floor`]: the machine's floor, one loopback write per delivery with no server.
 //! - [`report`]: the figures, the warnings, JSON and human output; [`scenario`]: the
 //!   fan-out preset's steps and verdict.
 
@@ -32,6 +33,7 @@ pub mod churn;
 pub mod cli;
 pub mod client;
 pub mod crowd;
+pub mod floor;
 pub mod histogram;
 pub mod ingest;
 pub mod meter;

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
-use sidecast_loadgen::cli::{Cli, Command, FanoutArgs, Scenario};
-use sidecast_loadgen::report::Report;
+use sidecast_loadgen::cli::{Cli, Command, FanoutArgs, FloorArgs, Scenario};
+use sidecast_loadgen::floor;
+use sidecast_loadgen::report::{Report, rounded_json};
 use sidecast_loadgen::run::{self, Plan};
 use sidecast_loadgen::scenario::Fanout;
 use sidecast_loadgen::workers;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
         }
         Command::Scenario(Scenario::Idle(args)) => generator.single(&args.plan(), args.server.json),
         Command::Scenario(Scenario::Fanout(args)) => generator.fanout(args),
+        Command::Floor(args) => generator.floor(args),
         Command::Worker => generator.worker(),
         Command::Scenario(Scenario::Churn(args)) => {
             let plan = args.plan().unwrap_or_else(|error| {
@@ -76,6 +78,28 @@ impl Generator {
             .block_on(async { tokio::time::timeout(deadline, run::run(plan)).await })
             .map_err(|_| format!("the run did not end within its hard deadline of {deadline:?}"))?
             .map_err(|error| error.to_string())
+    }
+
+    fn floor(&self, args: &FloorArgs) -> Result<(), String> {
+        let floor = args.floor();
+        if floor.connections as u64 * 2 + SPARE_FILES > self.files {
+            return Err(format!(
+                "{} connections need twice as many open files, more than the {} this process may have",
+                floor.connections, self.files
+            ));
+        }
+        let deadline = floor.hard_deadline();
+        let report = self
+            .runtime
+            .block_on(async { tokio::time::timeout(deadline, floor::measure(&floor)).await })
+            .map_err(|_| format!("the measurement did not end within {deadline:?}"))?
+            .map_err(|error| format!("cannot measure the floor: {error}"))?;
+        if args.json {
+            println!("{}", rounded_json(&report));
+        } else {
+            print!("{report}");
+        }
+        Ok(())
     }
 
     /// One share of a spread run: orders on stdin, news on stdout (see `workers`).
