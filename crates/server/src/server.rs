@@ -8,6 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::{Listener, ListenerExt};
+use axum_server::accept::NoDelayAcceptor;
+use axum_server::tls_rustls::RustlsAcceptor;
 use sidecast_core::Hub;
 use sidecast_ingest::redis::RedisSource;
 use sidecast_ingest::{BindError, UnixIngest};
@@ -187,6 +190,20 @@ impl Server {
     }
 }
 
+/// The plain HTTP listener as axum serves it: every accepted connection with TCP_NODELAY.
+/// Without it, an event written while the client has not yet acknowledged the previous small
+/// frame waits for that acknowledgement, which the client delays by up to 40 ms (Nagle's
+/// algorithm meeting delayed ACKs): measured as a 40 ms p99 at 10 events/s to 1,000 clients.
+fn without_delay(
+    listener: tokio::net::TcpListener,
+) -> impl Listener<Io = tokio::net::TcpStream, Addr = SocketAddr> {
+    listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::warn!(%error, "cannot set TCP_NODELAY on a connection");
+        }
+    })
+}
+
 /// Serves `app` on `listener`, over TLS when `tls` is set, until `stopped` completes.
 fn serve_http(
     listener: std::net::TcpListener,
@@ -203,11 +220,15 @@ fn serve_http(
                 stopped.await;
                 stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
             });
-            let server = axum_server::from_tcp_rustls(listener, config)?.handle(handle);
+            // Without delay, as the plain listener below.
+            let acceptor = RustlsAcceptor::new(config).acceptor(NoDelayAcceptor::new());
+            let server = axum_server::from_tcp(listener)?
+                .acceptor(acceptor)
+                .handle(handle);
             tokio::spawn(async move { server.serve(service).await })
         }
         None => {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
+            let listener = without_delay(tokio::net::TcpListener::from_std(listener)?);
             tokio::spawn(async move {
                 axum::serve(listener, service)
                     .with_graceful_shutdown(stopped)
@@ -215,4 +236,25 @@ fn serve_http(
             })
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn connections_are_accepted_without_delay() {
+        let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let _client = tokio::net::TcpStream::connect(plain.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (accepted, _) = plain.accept().await.unwrap();
+        assert!(!accepted.nodelay().unwrap(), "the kernel's default is off");
+
+        let address = plain.local_addr().unwrap();
+        let mut listener = without_delay(plain);
+        let _client = tokio::net::TcpStream::connect(address).await.unwrap();
+        let (accepted, _) = listener.accept().await;
+        assert!(accepted.nodelay().unwrap());
+    }
 }
