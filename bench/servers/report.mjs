@@ -554,8 +554,11 @@ function churnSection() {
     return lines;
 }
 
-/** A change of RSS in bytes, signed, in MiB. */
+/** A change of RSS in bytes, signed, in MiB; a dash when the server was not sampled. */
 function mibChange(bytes) {
+    if (bytes === null || bytes === undefined) {
+        return '—';
+    }
     const mib = bytes / 1048576;
     return `${mib >= 0 ? '+' : ''}${mib.toFixed(1)} MiB`;
 }

@@ -14,6 +14,8 @@ const LATENCY_BATCH: usize = 256;
 pub struct Board {
     /// Per channel: clients that received a probe, so are surely subscribed.
     probed: Vec<AtomicU64>,
+    /// All channels together: tells at a glance whether any probe arrived since last looked.
+    probed_total: AtomicU64,
     /// First copies of measured events, all clients together.
     delivered: AtomicU64,
     latencies: Mutex<Histogram>,
@@ -23,6 +25,7 @@ impl Board {
     pub fn new(channels: usize) -> Self {
         Board {
             probed: (0..channels).map(|_| AtomicU64::new(0)).collect(),
+            probed_total: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             latencies: Mutex::new(Histogram::default()),
         }
@@ -36,14 +39,20 @@ impl Board {
         self.delivered.load(Ordering::Acquire)
     }
 
-    /// Clients of another process newly proved subscribed to `channel`.
+    pub fn probed_total(&self) -> u64 {
+        self.probed_total.load(Ordering::Acquire)
+    }
+
+    /// Clients of another process newly proved subscribed to `channel` (counts from
+    /// elsewhere saturate rather than wrap).
     pub fn add_probed(&self, channel: usize, count: u64) {
-        self.probed[channel].fetch_add(count, Ordering::AcqRel);
+        saturating_add(&self.probed[channel], count);
+        saturating_add(&self.probed_total, count);
     }
 
     /// First copies another process's clients received.
     pub fn add_delivered(&self, count: u64) {
-        self.delivered.fetch_add(count, Ordering::AcqRel);
+        saturating_add(&self.delivered, count);
     }
 
     /// Latencies another process measured.
@@ -60,6 +69,12 @@ impl Board {
             .expect("no panic while recording")
             .clone()
     }
+}
+
+fn saturating_add(counter: &AtomicU64, count: u64) {
+    let _ = counter.fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
+        Some(now.saturating_add(count))
+    });
 }
 
 /// One client's reporting to the [`Board`].
@@ -86,6 +101,7 @@ impl Reporter {
         if !self.probed {
             self.probed = true;
             self.board.probed[self.channel].fetch_add(1, Ordering::AcqRel);
+            self.board.probed_total.fetch_add(1, Ordering::AcqRel);
         }
     }
 
@@ -135,6 +151,7 @@ mod tests {
         let mut second = Reporter::new(board.clone(), 1);
         second.probe();
         assert_eq!((board.probed(0), board.probed(1)), (0, 2));
+        assert_eq!(board.probed_total(), 2);
 
         for latency in 0..300 {
             first.delivery(latency);
@@ -143,5 +160,15 @@ mod tests {
         assert_eq!(board.latencies().count(), LATENCY_BATCH as u64);
         drop(first);
         assert_eq!(board.latencies().count(), 300);
+    }
+
+    #[test]
+    fn another_process_adds_probes_and_deliveries_without_wrapping() {
+        let board = Board::new(2);
+        board.add_probed(0, 3);
+        assert_eq!((board.probed(0), board.probed_total()), (3, 3));
+        board.add_delivered(u64::MAX);
+        board.add_delivered(1);
+        assert_eq!(board.delivered(), u64::MAX, "saturates rather than wraps");
     }
 }

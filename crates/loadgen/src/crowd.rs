@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use crate::board::{Board, Reporter};
 use crate::client::{ConnectError, Connector, Outcome, Transport};
 use crate::protocol::Eio;
-use crate::tally::{Ledger, Tally};
+use crate::tally::{Ledger, Tally, owed};
 
 /// How long clients get to hand back their ledgers once told to stop.
 pub const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -69,10 +69,27 @@ impl Crowd {
     /// assignment); the command line's limits hold here too.
     pub fn check(&self) -> Result<(), String> {
         const MOST: usize = 1_000_000;
+        const MOST_EVENTS: u64 = 1_000_000_000;
+        const LONGEST_CONNECT: Duration = Duration::from_secs(24 * 3600);
         if !(1..=MOST).contains(&self.clients) || !(1..=MOST).contains(&self.channels) {
             return Err(format!(
                 "{} clients on {} channels: each must be 1 to {MOST}",
                 self.clients, self.channels
+            ));
+        }
+        if self.events > MOST_EVENTS {
+            return Err(format!("{} events: at most {MOST_EVENTS}", self.events));
+        }
+        if !(1..=100_000).contains(&self.connect_concurrency) {
+            return Err(format!(
+                "{} handshakes at once: 1 to 100,000",
+                self.connect_concurrency
+            ));
+        }
+        if self.connect_timeout > LONGEST_CONNECT {
+            return Err(format!(
+                "a connect timeout of {:?}: at most a day",
+                self.connect_timeout
             ));
         }
         if self.share.index >= self.share.of {
@@ -172,8 +189,8 @@ impl Received {
     /// Adds `other`'s counts to these; the first reason for a broken connection stays.
     pub fn merge(&mut self, other: Received) {
         self.tally.merge(other.tally);
-        self.broken += other.broken;
-        self.malformed += other.malformed;
+        self.broken = self.broken.saturating_add(other.broken);
+        self.malformed = self.malformed.saturating_add(other.malformed);
         if self.first_broken.is_none() {
             self.first_broken = other.first_broken;
         }
@@ -183,14 +200,17 @@ impl Received {
     /// are owed the events but count as having received none.
     pub fn unreported(connected: &[u64], published: u64, reason: &str) -> Received {
         let channels = connected.len() as u64;
-        let silent = connected.iter().enumerate().flat_map(|(channel, &count)| {
-            (0..count).map(move |_| Ledger::new(channel as u64, channels, published))
-        });
-        let ledgers: Vec<Ledger> = silent.collect();
+        let mut tally = Tally::default();
+        for (channel, &clients) in connected.iter().enumerate() {
+            let owed = clients.saturating_mul(owed(published, channels, channel as u64));
+            tally.expected = tally.expected.saturating_add(owed);
+            tally.lost = tally.lost.saturating_add(owed);
+        }
+        let broken = connected.iter().fold(0u64, |sum, &n| sum.saturating_add(n));
         Received {
-            tally: Tally::of(&ledgers, published),
-            broken: ledgers.len() as u64,
-            first_broken: (!ledgers.is_empty()).then(|| reason.to_owned()),
+            tally,
+            broken,
+            first_broken: (broken > 0).then(|| reason.to_owned()),
             malformed: 0,
         }
     }
@@ -287,6 +307,18 @@ mod tests {
                 share: Share { index: 0, of: 0 },
                 ..crowd.clone()
             },
+            Crowd {
+                events: u64::MAX,
+                ..crowd.clone()
+            },
+            Crowd {
+                connect_concurrency: usize::MAX,
+                ..crowd.clone()
+            },
+            Crowd {
+                connect_timeout: Duration::MAX,
+                ..crowd.clone()
+            },
         ];
         for crowd in broken {
             assert!(crowd.check().is_err(), "{crowd:?}");
@@ -303,6 +335,8 @@ mod tests {
         assert_eq!(received.broken, 3);
         assert_eq!(received.first_broken.as_deref(), Some("worker gone"));
         assert_eq!(Received::unreported(&[0, 0], 5, "x"), Received::default());
+        let many = Received::unreported(&[u64::MAX], 5, "x");
+        assert_eq!(many.tally.lost, u64::MAX, "saturates rather than wraps");
     }
 
     #[test]

@@ -41,11 +41,12 @@ impl Histogram {
         self.max = self.max.max(nanos);
     }
 
+    /// Adds `other`'s samples (counts saturate: one may come from another process).
     pub fn merge(&mut self, other: &Histogram) {
         for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
-            *mine += theirs;
+            *mine = mine.saturating_add(*theirs);
         }
-        self.total += other.total;
+        self.total = self.total.saturating_add(other.total);
         self.max = self.max.max(other.max);
     }
 

@@ -2,6 +2,9 @@
 //! start, once every client is subscribed ("ready"), and after the drain — and the
 //! differences turned into the report's memory and CPU figures.
 
+use std::sync::Mutex;
+use std::time::Duration;
+
 use thiserror::Error;
 
 use crate::procfs::{Process, Sample};
@@ -15,11 +18,13 @@ pub struct ProcError {
 }
 
 /// Samples the server, when its pid is known, and the generator: this process and its
-/// worker processes.
+/// worker processes (their CPU time only).
 #[derive(Debug)]
 pub struct Meter {
     server_pid: Option<u32>,
     worker_pids: Vec<u32>,
+    /// Each worker's CPU time when last read.
+    worker_cpu: Mutex<Vec<Duration>>,
 }
 
 /// Both processes at one moment.
@@ -31,9 +36,11 @@ pub struct Samples {
 
 impl Meter {
     pub fn new(server_pid: Option<u32>, worker_pids: Vec<u32>) -> Self {
+        let worker_cpu = Mutex::new(vec![Duration::ZERO; worker_pids.len()]);
         Meter {
             server_pid,
             worker_pids,
+            worker_cpu,
         }
     }
 
@@ -50,12 +57,14 @@ impl Meter {
             pid: std::process::id(),
             source,
         })?;
-        for &pid in &self.worker_pids {
-            let worker = Process::Pid(pid)
-                .sample()
-                .map_err(|source| ProcError { pid, source })?;
-            generator.cpu += worker.cpu;
-            generator.rss_bytes += worker.rss_bytes;
+        let mut last = self.worker_cpu.lock().expect("no panic while sampling");
+        for (&pid, last) in self.worker_pids.iter().zip(last.iter_mut()) {
+            // A worker that ended counts with the CPU time it had when last seen: its clients
+            // are reported as lost, the run goes on.
+            if let Ok(cpu) = Process::Pid(pid).cpu() {
+                *last = cpu;
+            }
+            generator.cpu += *last;
         }
         Ok(Samples { server, generator })
     }

@@ -24,15 +24,24 @@ impl Process {
 
     pub fn sample(self) -> io::Result<Sample> {
         let status = std::fs::read_to_string(self.path("status"))?;
-        let stat = std::fs::read_to_string(self.path("stat"))?;
-        let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
         Ok(Sample {
             rss_bytes: rss_bytes(&status).ok_or_else(|| invalid("no VmRSS in status"))?,
-            cpu: cpu_ticks(&stat)
-                .map(|ticks| ticks_to_duration(ticks, clock_ticks_per_second()))
-                .ok_or_else(|| invalid("no utime/stime in stat"))?,
+            cpu: self.cpu()?,
         })
     }
+
+    /// CPU time alone (readable for a process that has exited but not been reaped, whose
+    /// status has no `VmRSS`).
+    pub fn cpu(self) -> io::Result<Duration> {
+        let stat = std::fs::read_to_string(self.path("stat"))?;
+        cpu_ticks(&stat)
+            .map(|ticks| ticks_to_duration(ticks, clock_ticks_per_second()))
+            .ok_or_else(|| invalid("no utime/stime in stat"))
+    }
+}
+
+fn invalid(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
 }
 
 /// Memory and CPU time of a process at one moment.

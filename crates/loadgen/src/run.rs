@@ -20,10 +20,13 @@ use crate::protocol::Eio;
 use crate::report::{self, Report};
 use crate::stamp::{self, Stamp};
 use crate::tally::owed;
-use crate::workers::{WorkerError, Workers};
+use crate::workers::{REPORT_GRACE, WorkerError, Workers};
 
 /// How long one round of readiness probes waits before probing the silent channels again.
 const PROBE_ROUND: Duration = Duration::from_millis(100);
+/// How long after the connect timeout the run still waits for worker processes' connect
+/// results (a worker's clients time out by themselves; their answers still have to travel).
+const CONNECT_ANSWER_MARGIN: Duration = Duration::from_secs(2);
 /// How often a waiting phase looks at the board.
 const POLL: Duration = Duration::from_millis(2);
 
@@ -73,7 +76,7 @@ impl Plan {
             + 2 * self.duration
             + churn
             + self.drain_timeout
-            + STOP_GRACE
+            + REPORT_GRACE
     }
 
     /// Connections open at once in this process, at most: its share of the clients and the
@@ -127,7 +130,8 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
     let mut workers = Workers::spawn(
         &crowd,
         plan.processes,
-        plan.hard_deadline(),
+        // Past the run's own deadline: a run that reaches it exits, which ends its workers.
+        plan.hard_deadline() + REPORT_GRACE,
         &board,
         &results,
     )
@@ -138,27 +142,39 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
     let connector = crowd.connector()?;
     let (stop, stopped) = watch::channel(false);
     let connecting = Instant::now();
-    workers.connect().await?;
+    workers.connect().await;
     let tasks = crowd::spawn_clients(&crowd, &connector, &board, &results, stopped);
     drop(results);
     let mut connected = vec![0u64; plan.channels];
     let (mut failed, mut first_error, mut last_connect) = (0, None, connecting);
-    while let Some(result) = connects.recv().await {
-        match result {
-            Ok(channel) => {
+    // Local clients answer within the connect timeout by themselves; a worker process that
+    // stopped answering must not hold the run up past it.
+    let answers_due = connecting + plan.connect_timeout + CONNECT_ANSWER_MARGIN;
+    let mut answered = 0;
+    while answered < plan.clients {
+        match tokio::time::timeout_at(answers_due, connects.recv()).await {
+            Ok(Some(Ok(channel))) => {
                 connected[channel] += 1;
                 last_connect = Instant::now();
             }
-            Err(error) => {
+            Ok(Some(Err(error))) => {
                 failed += 1;
                 first_error.get_or_insert(error);
             }
+            Ok(None) => break,
+            Err(_) => {
+                failed += (plan.clients - answered) as u64;
+                first_error.get_or_insert_with(|| {
+                    "a worker process gave no connect result within the connect timeout".into()
+                });
+                break;
+            }
         }
+        answered += 1;
     }
     let connect_seconds = (last_connect - connecting).as_secs_f64();
     if connected.iter().sum::<u64>() == 0 {
-        crowd::collect(&crowd, tasks, &stop, 0).await;
-        workers.stop(0).await;
+        tokio::join!(crowd::collect(&crowd, tasks, &stop, 0), workers.stop(0));
         return Err(RunError::NoClients(first_error.unwrap_or_default()));
     }
 
@@ -203,7 +219,9 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
     } else {
         Duration::ZERO
     };
-    let drained = Instant::now().max(publishing + schedule);
+    // The samples too: a drain that ended before the schedule did waits for it.
+    tokio::time::sleep_until(publishing + schedule).await;
+    let drained = Instant::now();
     let end = meter.sample()?;
     let churned = churned.map(|mut churned| {
         churned.server_rss_growth_bytes = Meter::server_rss(&ready)
@@ -212,8 +230,11 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
         churned
     });
 
-    let mut received = crowd::collect(&crowd, tasks, &stop, published.count).await;
-    let (theirs, their_latencies) = workers.stop(published.count).await;
+    // Both at once, so the run waits for one grace period, not one after the other.
+    let (mut received, (theirs, their_latencies)) = tokio::join!(
+        crowd::collect(&crowd, tasks, &stop, published.count),
+        workers.stop(published.count)
+    );
     received.merge(theirs);
     board.add_latencies(&their_latencies);
     let tally = received.tally;

@@ -103,12 +103,13 @@ impl Tally {
     }
 
     /// Adds `other`'s counts, of other clients of the same run, to these.
+    /// Counts from another process saturate rather than wrap.
     pub fn merge(&mut self, other: Tally) {
-        self.expected += other.expected;
-        self.delivered += other.delivered;
-        self.lost += other.lost;
-        self.duplicates += other.duplicates;
-        self.foreign += other.foreign;
+        self.expected = self.expected.saturating_add(other.expected);
+        self.delivered = self.delivered.saturating_add(other.delivered);
+        self.lost = self.lost.saturating_add(other.lost);
+        self.duplicates = self.duplicates.saturating_add(other.duplicates);
+        self.foreign = self.foreign.saturating_add(other.foreign);
     }
 
     /// Every expected delivery arrived, once, and nothing else did.

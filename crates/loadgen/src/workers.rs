@@ -12,6 +12,7 @@
 
 use std::process::Stdio;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -31,6 +32,9 @@ use crate::histogram::Histogram;
 
 /// How often a worker reports the probes and deliveries its clients saw.
 const PROGRESS_EVERY: Duration = Duration::from_millis(5);
+/// How long the run waits for the workers' final reports once it told them to stop: their
+/// clients' grace to stop, and a second for the report to travel.
+pub const REPORT_GRACE: Duration = STOP_GRACE.saturating_add(Duration::from_secs(1));
 /// The most channels one progress line names.
 const PROGRESS_BATCH: usize = 10_000;
 /// The longest line either side accepts: a final report with a full histogram is well below.
@@ -81,7 +85,7 @@ pub enum WorkerError {
     Spawn(std::io::Error),
     #[error("cannot talk to the {0}: {1}")]
     Pipe(&'static str, std::io::Error),
-    #[error("the {0} ended its input early")]
+    #[error("the {0} closed the pipe early")]
     Ended(&'static str),
     #[error("a line from the {0} is not understood: {1}")]
     Malformed(&'static str, String),
@@ -106,14 +110,15 @@ struct Worker {
     index: usize,
     child: Child,
     stdin: ChildStdin,
+    /// The worker's clients that connected, per channel: kept beside the listener, so they
+    /// count even when the listener does not finish.
+    connected: Arc<Vec<AtomicU64>>,
     listener: JoinHandle<Heard>,
 }
 
-/// Everything the run heard from one worker.
+/// What the run heard from one worker at the end.
 #[derive(Debug, Default)]
 struct Heard {
-    /// Clients connected, per channel.
-    connected: Vec<u64>,
     finished: Option<(Received, Histogram)>,
     /// Why the worker's output ended without a final report.
     ended: Option<String>,
@@ -154,12 +159,13 @@ impl Workers {
                 deadline,
             };
             write_line(&mut stdin, &assignment, "worker").await?;
-            let clients = share.size(crowd.clients);
+            let connected: Arc<Vec<AtomicU64>> =
+                Arc::new((0..crowd.channels).map(|_| AtomicU64::new(0)).collect());
             let listener = tokio::spawn(listen(
                 index,
                 stdout,
-                clients,
-                crowd.channels,
+                share.size(crowd.clients),
+                connected.clone(),
                 board.clone(),
                 results.clone(),
             ));
@@ -167,6 +173,7 @@ impl Workers {
                 index,
                 child,
                 stdin,
+                connected,
                 listener,
             });
         }
@@ -178,12 +185,12 @@ impl Workers {
         self.workers.iter().filter_map(|w| w.child.id()).collect()
     }
 
-    /// Tells every worker to connect its clients.
-    pub async fn connect(&mut self) -> Result<(), WorkerError> {
+    /// Tells every worker to connect its clients. A worker that cannot be told has ended: its
+    /// listener reports its clients as failed to connect.
+    pub async fn connect(&mut self) {
         for worker in &mut self.workers {
-            write_line(&mut worker.stdin, &Order::Connect, "worker").await?;
+            let _ = write_line(&mut worker.stdin, &Order::Connect, "worker").await;
         }
-        Ok(())
     }
 
     /// Tells every worker to stop after `published` events and adds up their reports. A
@@ -195,7 +202,7 @@ impl Workers {
         }
         let mut received = Received::default();
         let mut latencies = Histogram::default();
-        let deadline = tokio::time::Instant::now() + STOP_GRACE + Duration::from_secs(1);
+        let deadline = tokio::time::Instant::now() + REPORT_GRACE;
         for mut worker in self.workers {
             let heard = match tokio::time::timeout_at(deadline, &mut worker.listener).await {
                 Ok(Ok(heard)) => heard,
@@ -211,11 +218,16 @@ impl Workers {
                 }
                 None => {
                     let reason = format!(
-                        "worker process {} {}",
+                        "worker process {}: {}",
                         worker.index,
                         heard.ended.as_deref().unwrap_or("ended without a report")
                     );
-                    received.merge(Received::unreported(&heard.connected, published, &reason));
+                    let connected: Vec<u64> = worker
+                        .connected
+                        .iter()
+                        .map(|count| count.load(Ordering::Acquire))
+                        .collect();
+                    received.merge(Received::unreported(&connected, published, &reason));
                 }
             }
             worker.listener.abort();
@@ -260,21 +272,19 @@ async fn listen<O: AsyncRead + Unpin>(
     index: usize,
     stdout: O,
     clients: usize,
-    channels: usize,
+    connected: Arc<Vec<AtomicU64>>,
     board: Arc<Board>,
     results: ConnectResults,
 ) -> Heard {
+    let channels = connected.len();
     let mut output = BufReader::new(stdout);
     let mut owed = Owed::new(results, clients);
-    let mut heard = Heard {
-        connected: vec![0; channels],
-        ..Heard::default()
-    };
+    let mut heard = Heard::default();
     let ended = loop {
         match read_line::<News, _>(&mut output, "worker").await {
             Ok(News::Connected { channel }) if channel < channels => {
                 if owed.answer(Ok(channel)) {
-                    heard.connected[channel] += 1;
+                    connected[channel].fetch_add(1, Ordering::AcqRel);
                 }
             }
             Ok(News::Connected { channel }) => {
@@ -378,16 +388,22 @@ where
 /// Every [`PROGRESS_EVERY`], what changed on the board since the last report.
 async fn report_progress(board: Arc<Board>, channels: usize, news: mpsc::UnboundedSender<News>) {
     let mut probed = vec![0u64; channels];
-    let mut delivered = 0;
+    let (mut probed_total, mut delivered) = (0, 0);
     let mut ticks = tokio::time::interval(PROGRESS_EVERY);
     loop {
         ticks.tick().await;
         let mut changed = Vec::new();
-        for (channel, seen) in probed.iter_mut().enumerate() {
-            let now = board.probed(channel);
-            if now > *seen {
-                changed.push((channel, now - *seen));
-                *seen = now;
+        // Channels are only scanned when some probe arrived: with many channels the scan is
+        // the costly part, and once every client is proved subscribed nothing changes there.
+        let total = board.probed_total();
+        if total != probed_total {
+            probed_total = total;
+            for (channel, seen) in probed.iter_mut().enumerate() {
+                let now = board.probed(channel);
+                if now > *seen {
+                    changed.push((channel, now - *seen));
+                    *seen = now;
+                }
             }
         }
         let now = board.delivered();
@@ -467,6 +483,14 @@ async fn read_line<T: DeserializeOwned, R: AsyncBufRead + Unpin>(
 mod tests {
     use super::*;
 
+    fn counters(channels: usize) -> Arc<Vec<AtomicU64>> {
+        Arc::new((0..channels).map(|_| AtomicU64::new(0)).collect())
+    }
+
+    fn counts(counters: &[AtomicU64]) -> Vec<u64> {
+        counters.iter().map(|c| c.load(Ordering::Acquire)).collect()
+    }
+
     fn lines(news: &[&str]) -> Vec<u8> {
         news.iter()
             .flat_map(|line| format!("{line}\n").into_bytes())
@@ -483,12 +507,13 @@ mod tests {
             r#"{"connected":{"channel":1}}"#,
             r#"{"progress":{"probed":[[1,1],[9,1]],"delivered":5}}"#,
         ]);
-        let heard = listen(2, &output[..], 3, 2, board.clone(), results).await;
-        assert_eq!(heard.connected, [0, 1]);
+        let connected = counters(2);
+        let heard = listen(2, &output[..], 3, connected.clone(), board.clone(), results).await;
+        assert_eq!(counts(&connected), [0, 1]);
         assert!(heard.finished.is_none());
         assert_eq!(
             heard.ended.as_deref(),
-            Some("the worker ended its input early")
+            Some("the worker closed the pipe early")
         );
         assert_eq!(answers.recv().await, Some(Ok(1)));
         for _ in 0..2 {
@@ -521,9 +546,10 @@ mod tests {
             r#"{"connected":{"channel":0}}"#,
             &serde_json::to_string(&finished).unwrap(),
         ]);
-        let heard = listen(1, &output[..], 2, 1, board, results).await;
+        let connected = counters(1);
+        let heard = listen(1, &output[..], 2, connected.clone(), board, results).await;
         assert_eq!(
-            heard.connected,
+            counts(&connected),
             [1],
             "a third answer for two clients is not counted"
         );
@@ -538,7 +564,7 @@ mod tests {
         let board = Arc::new(Board::new(1));
         let (results, mut answers) = mpsc::unbounded_channel();
         let output = lines(&[r#"{"connected":{"channel":4}}"#]);
-        let heard = listen(1, &output[..], 1, 1, board, results).await;
+        let heard = listen(1, &output[..], 1, counters(1), board, results).await;
         assert!(heard.ended.unwrap().contains("channel 4"));
         assert!(answers.recv().await.unwrap().is_err());
     }

@@ -5,6 +5,11 @@
 
 mod support;
 
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 use serde_json::Value;
 use support::{Redis, Sidecast, loadgen, loadgen_command};
 
@@ -110,6 +115,92 @@ fn clients_spread_over_worker_processes() {
     let report = loadgen(&args);
     assert_exact(&report);
     assert_eq!(report["generator"]["processes"], 3, "{report}");
+}
+
+/// A worker killed in the middle of a run: the run still reports, and every one of the
+/// worker's clients is accounted for — as failed to connect, or as broken with its deliveries
+/// lost — never silently dropped from the totals.
+#[test]
+fn a_worker_killed_mid_run_is_accounted_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let sidecast = Sidecast::start(dir.path(), &[], None);
+    let ingest = format!("unix:{}", sidecast.socket.display());
+    let pid = sidecast.process.pid().to_string();
+    let run = Command::new(env!("CARGO_BIN_EXE_sidecast-loadgen"))
+        .args([
+            "run",
+            "--url",
+            &sidecast.url,
+            "--ingest",
+            &ingest,
+            "--server-pid",
+            &pid,
+        ])
+        .args([
+            "--clients",
+            "20",
+            "--channels",
+            "2",
+            "--rate",
+            "50",
+            "--duration",
+            "4",
+        ])
+        .args(["--processes", "2", "--drain-timeout", "2", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let worker = child_of(run.id()).expect("the run started a worker process");
+    // Most likely during publishing; whenever it lands, the counts below must hold.
+    std::thread::sleep(Duration::from_millis(1500));
+    kill(Pid::from_raw(worker as i32), Signal::SIGKILL).unwrap();
+    let output = run.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let (connect, deliveries) = (&report["connect"], &report["deliveries"]);
+    let count = |value: &Value| value.as_u64().unwrap();
+    assert_eq!(
+        count(&connect["connected"]) + count(&connect["failed"]),
+        20,
+        "{report}"
+    );
+    assert_eq!(
+        count(&deliveries["delivered"]) + count(&deliveries["lost"]),
+        count(&deliveries["expected"]),
+        "{report}"
+    );
+    // The worker had clients 1, 3, 5, … : 10 of them, each failed or broken.
+    assert!(
+        count(&connect["failed"]) + count(&report["connections"]["broken"]) >= 10,
+        "{report}"
+    );
+    assert!(report.to_string().contains("worker process 1"), "{report}");
+}
+
+/// The first child process of `parent` to appear within a few seconds.
+fn child_of(parent: u32) -> Option<u32> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // pid (comm) state ppid …; comm may hold spaces, so read after its last ')'.
+            let after = stat.rsplit_once(')').map(|(_, rest)| rest);
+            let ppid = after.and_then(|rest| rest.split_whitespace().nth(1));
+            if ppid == Some(&parent.to_string()) {
+                return stat.split_whitespace().next()?.parse().ok();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    None
 }
 
 /// socket.io-client's default way in: the session opened and the namespace joined over HTTP

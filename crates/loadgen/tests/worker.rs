@@ -35,7 +35,7 @@ fn assignment() -> String {
 #[test]
 fn no_assignment_at_all() {
     let stderr = worker_given(b"");
-    assert!(stderr.contains("the run ended its input early"), "{stderr}");
+    assert!(stderr.contains("the run closed the pipe early"), "{stderr}");
 }
 
 #[test]
@@ -74,5 +74,5 @@ fn a_stop_before_the_clients_were_connected() {
 #[test]
 fn input_ending_while_waiting_for_the_order_to_connect() {
     let stderr = worker_given(format!("{}\n", assignment()).as_bytes());
-    assert!(stderr.contains("the run ended its input early"), "{stderr}");
+    assert!(stderr.contains("the run closed the pipe early"), "{stderr}");
 }
