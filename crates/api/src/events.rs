@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
-use sidecast_core::{ChannelName, EventName, Payload, Publication, SocketId};
+use sidecast_core::{ChannelName, EventName, Origin, Payload, Publication, SocketId};
 
 use crate::{Api, Failure, access};
 
@@ -83,6 +83,7 @@ fn parse(body: &[u8]) -> Result<Publication, Failure> {
         event: EventName::new(name).map_err(|e| bad(e.to_string()))?,
         payload,
         except,
+        origin: Origin::ThisNode,
     })
 }
 

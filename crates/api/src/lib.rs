@@ -8,7 +8,8 @@
 //! # Layout
 //! - [`access`]: clients, their keys, and the check every route makes.
 //! - [`events`]: publishing, with laravel-echo-server's body and the `pusher` driver's.
-//! - [`query`]: status, channels, one channel, a presence channel's users.
+//! - [`query`]: status, channels, one channel, a presence channel's users — from the census,
+//!   with `X-Sidecast-Missing-Nodes` when some nodes of a cluster did not answer in time.
 //! - [`cors`]: the `apiOriginAllow` headers.
 //! - `params`: query-string parameters, percent-decoded.
 #![forbid(unsafe_code)]
@@ -27,7 +28,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
-use sidecast_core::Hub;
+use sidecast_core::{Census, Hub};
 
 pub use access::Client;
 pub use cors::Cors;
@@ -44,17 +45,20 @@ pub struct Config {
 }
 
 /// What every handler shares.
-#[derive(Debug)]
 pub(crate) struct Api {
+    /// Takes published events.
     hub: Arc<Hub>,
+    /// Answers questions: the hub itself, or the nodes of a cluster gathered.
+    census: Arc<dyn Census>,
     config: Config,
     started: Instant,
 }
 
 /// The API's routes, to merge into the sidecar's HTTP server.
-pub fn router(hub: Arc<Hub>, config: Config) -> Router {
+pub fn router(hub: Arc<Hub>, census: Arc<dyn Census>, config: Config) -> Router {
     let api = Arc::new(Api {
         hub,
+        census,
         config,
         started: Instant::now(),
     });

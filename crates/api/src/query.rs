@@ -1,29 +1,48 @@
 //! The read-only routes: the server's status, its channels, one channel, a presence channel's
-//! users — with laravel-echo-server's answers.
+//! users — with laravel-echo-server's answers. In a cluster an answer that lacks some nodes'
+//! part says so in a header, `X-Sidecast-Missing-Nodes`, leaving the body as clients expect it.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-use sidecast_core::{ChannelKind, ChannelName};
+use sidecast_core::{ChannelKind, ChannelName, Gathered};
 
 use crate::params::parameter;
 use crate::{Api, Failure, access};
+
+const MISSING_NODES: HeaderName = HeaderName::from_static("x-sidecast-missing-nodes");
+
+/// A JSON answer, with the missing-nodes header when some nodes' part is missing.
+fn answer(missing_nodes: usize, body: Value) -> Response {
+    let mut response = Json(body).into_response();
+    if missing_nodes > 0 {
+        response
+            .headers_mut()
+            .insert(MISSING_NODES, missing_nodes.into());
+    }
+    response
+}
 
 pub(crate) async fn status(
     State(api): State<Arc<Api>>,
     Path(app_id): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-) -> Result<Json<Value>, Failure> {
+) -> Result<Response, Failure> {
     access::check(&api.config.clients, &app_id, &headers, query.as_deref())?;
-    Ok(Json(json!({
-        "subscription_count": api.hub.connection_count(),
-        "uptime": api.started.elapsed().as_secs(),
-        "memory_usage": { "rss": resident_bytes() },
-    })))
+    let totals = api.census.totals().await;
+    Ok(answer(
+        totals.missing_nodes,
+        json!({
+            "subscription_count": totals.value.connections,
+            "uptime": api.started.elapsed().as_secs(),
+            "memory_usage": { "rss": resident_bytes() },
+        }),
+    ))
 }
 
 pub(crate) async fn channels(
@@ -31,19 +50,22 @@ pub(crate) async fn channels(
     Path(app_id): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-) -> Result<Json<Value>, Failure> {
+) -> Result<Response, Failure> {
     access::check(&api.config.clients, &app_id, &headers, query.as_deref())?;
     let prefix = parameter(query.as_deref(), "filter_by_prefix").unwrap_or_default();
-    let channels: Map<String, Value> = api
-        .hub
-        .channels(&prefix)
+    let gathered = api.census.channels(&prefix).await;
+    let channels: Map<String, Value> = gathered
+        .value
         .into_iter()
         .map(|(name, info)| {
             let entry = json!({ "subscription_count": info.subscription_count, "occupied": true });
             (name.to_string(), entry)
         })
         .collect();
-    Ok(Json(json!({ "channels": channels })))
+    Ok(answer(
+        gathered.missing_nodes,
+        json!({ "channels": channels }),
+    ))
 }
 
 pub(crate) async fn channel(
@@ -51,18 +73,21 @@ pub(crate) async fn channel(
     Path((app_id, channel)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-) -> Result<Json<Value>, Failure> {
+) -> Result<Response, Failure> {
     access::check(&api.config.clients, &app_id, &headers, query.as_deref())?;
     let channel = channel_name(&channel)?;
-    let info = api.hub.channel(&channel);
-    let mut answer = json!({
+    let Gathered {
+        value: info,
+        missing_nodes,
+    } = api.census.channel(&channel).await;
+    let mut body = json!({
         "subscription_count": info.subscription_count,
         "occupied": info.subscription_count > 0,
     });
     if channel.kind() == ChannelKind::Presence {
-        answer["user_count"] = json!(info.user_count.unwrap_or(0));
+        body["user_count"] = json!(info.user_count.unwrap_or(0));
     }
-    Ok(Json(answer))
+    Ok(answer(missing_nodes, body))
 }
 
 pub(crate) async fn users(
@@ -70,7 +95,7 @@ pub(crate) async fn users(
     Path((app_id, channel)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-) -> Result<Json<Value>, Failure> {
+) -> Result<Response, Failure> {
     access::check(&api.config.clients, &app_id, &headers, query.as_deref())?;
     let channel = channel_name(&channel)?;
     if channel.kind() != ChannelKind::Presence {
@@ -79,16 +104,16 @@ pub(crate) async fn users(
             "User list is only possible for Presence Channels",
         ));
     }
-    let users: Vec<Value> = api
-        .hub
-        .members(&channel)
+    let gathered = api.census.members(&channel).await;
+    let users: Vec<Value> = gathered
+        .value
         .iter()
         .map(|member| {
             let info: Value = serde_json::from_str(member.user_info().get()).unwrap_or(Value::Null);
             json!({ "id": member.user_id(), "user_info": info })
         })
         .collect();
-    Ok(Json(json!({ "users": users })))
+    Ok(answer(gathered.missing_nodes, json!({ "users": users })))
 }
 
 fn channel_name(name: &str) -> Result<ChannelName, Failure> {

@@ -8,7 +8,8 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use sidecast_api::{Client, Config, Cors, router};
 use sidecast_core::{
-    Access, ChannelName, Hub, Member, Message, Notice, SocketId, Subscriber, Undelivered,
+    Access, Census, ChannelInfo, ChannelName, Gathered, Gathering, Hub, Member, Message, Notice,
+    SocketId, Subscriber, Totals, Undelivered,
 };
 use tower::ServiceExt;
 
@@ -43,7 +44,7 @@ fn config(cors: Option<Cors>) -> Config {
     }
 }
 
-fn hub_with_subscribers() -> (Arc<Hub>, Arc<Recorder>) {
+async fn hub_with_subscribers() -> (Arc<Hub>, Arc<Recorder>) {
     let hub = Arc::new(Hub::new());
     let recorder = Arc::new(Recorder::default());
     for (socket, channel, access) in [
@@ -55,6 +56,7 @@ fn hub_with_subscribers() -> (Arc<Hub>, Arc<Recorder>) {
         let id = SocketId::new(socket).unwrap();
         hub.connect(id.clone(), recorder.clone());
         hub.subscribe(&id, ChannelName::new(channel).unwrap(), access)
+            .await
             .unwrap();
     }
     (hub, recorder)
@@ -73,7 +75,16 @@ async fn call(
     config: Config,
     request: Request<Body>,
 ) -> (StatusCode, Value, axum::http::HeaderMap) {
-    let response = router(hub, config).oneshot(request).await.unwrap();
+    call_with(hub.clone(), hub, config, request).await
+}
+
+async fn call_with(
+    hub: Arc<Hub>,
+    census: Arc<dyn Census>,
+    config: Config,
+    request: Request<Body>,
+) -> (StatusCode, Value, axum::http::HeaderMap) {
+    let response = router(hub, census, config).oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -98,7 +109,7 @@ fn post(uri: &str, body: &str, bearer: Option<&str>) -> Request<Body> {
 
 #[tokio::test]
 async fn publishing_needs_the_apps_key_and_delivers_to_the_channel() {
-    let (hub, recorder) = hub_with_subscribers();
+    let (hub, recorder) = hub_with_subscribers().await;
     let body = r#"{"channel":"orders","name":"Shipped","data":{"id":1},"socket_id":"s1"}"#;
 
     let (status, answer, _) = call(
@@ -143,7 +154,7 @@ async fn publishing_needs_the_apps_key_and_delivers_to_the_channel() {
 
 #[tokio::test]
 async fn malformed_and_oversized_bodies_are_refused_with_a_reason() {
-    let (hub, recorder) = hub_with_subscribers();
+    let (hub, recorder) = hub_with_subscribers().await;
     let (status, answer, _) = call(
         hub.clone(),
         config(None),
@@ -198,7 +209,7 @@ async fn malformed_and_oversized_bodies_are_refused_with_a_reason() {
 
 #[tokio::test]
 async fn channels_can_be_listed_and_inspected() {
-    let (hub, _) = hub_with_subscribers();
+    let (hub, _) = hub_with_subscribers().await;
     let key = "?auth_key=secret-key";
 
     let (status, answer, _) = call(
@@ -282,7 +293,7 @@ async fn channels_can_be_listed_and_inspected() {
 
 #[tokio::test]
 async fn cors_headers_come_from_api_origin_allow() {
-    let (hub, _) = hub_with_subscribers();
+    let (hub, _) = hub_with_subscribers().await;
     let cors = Cors {
         allow_origin: "http://app.test".into(),
         allow_methods: "GET, POST".into(),
@@ -314,4 +325,78 @@ async fn cors_headers_come_from_api_origin_allow() {
     )
     .await;
     assert!(headers.get("access-control-allow-origin").is_none());
+}
+
+/// A cluster in which one of the nodes did not answer: counts from the others only.
+struct OneNodeSilent;
+
+fn partial<T: Send + 'static>(value: T) -> Gathering<T> {
+    Box::pin(std::future::ready(Gathered {
+        value,
+        missing_nodes: 1,
+    }))
+}
+
+impl Census for OneNodeSilent {
+    fn channels(&self, _: &str) -> Gathering<Vec<(ChannelName, ChannelInfo)>> {
+        let info = ChannelInfo {
+            subscription_count: 3,
+            user_count: None,
+        };
+        partial(vec![(ChannelName::new("orders").unwrap(), info)])
+    }
+
+    fn channel(&self, _: &ChannelName) -> Gathering<ChannelInfo> {
+        partial(ChannelInfo::default())
+    }
+
+    fn members(&self, _: &ChannelName) -> Gathering<Vec<Member>> {
+        partial(vec![member(7, "Ann")])
+    }
+
+    fn totals(&self) -> Gathering<Totals> {
+        partial(Totals::default())
+    }
+}
+
+#[tokio::test]
+async fn answers_lacking_a_nodes_part_say_so_in_a_header_and_keep_their_body() {
+    let hub = Arc::new(Hub::new());
+    let key = "?auth_key=secret-key";
+    for (path, body) in [
+        (
+            "/apps/app1/channels",
+            json!({"channels": {"orders": {"subscription_count": 3, "occupied": true}}}),
+        ),
+        (
+            "/apps/app1/channels/presence-room/users",
+            json!({"users": [{"id": 7, "user_info": {"name": "Ann"}}]}),
+        ),
+        (
+            "/apps/app1/channels/presence-room",
+            json!({"subscription_count": 0, "occupied": false, "user_count": 0}),
+        ),
+    ] {
+        let (status, answer, headers) = call_with(
+            hub.clone(),
+            Arc::new(OneNodeSilent),
+            config(None),
+            get(&format!("{path}{key}")),
+        )
+        .await;
+        assert_eq!((status, answer), (StatusCode::OK, body), "{path}");
+        assert_eq!(headers["x-sidecast-missing-nodes"], "1", "{path}");
+    }
+    let (_, status, headers) = call_with(
+        hub.clone(),
+        Arc::new(OneNodeSilent),
+        config(None),
+        get(&format!("/apps/app1/status{key}")),
+    )
+    .await;
+    assert_eq!(status["subscription_count"], 0);
+    assert_eq!(headers["x-sidecast-missing-nodes"], "1");
+
+    let (_, _, complete) = call(hub, config(None), get(&format!("/apps/app1/channels{key}"))).await;
+    assert!(!complete.contains_key("x-sidecast-missing-nodes"));
 }

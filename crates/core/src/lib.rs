@@ -11,31 +11,44 @@
 //!   Laravel's prefixes imply.
 //! - [`message`]: the JSON [`Payload`], a [`Publication`] (one event for several channels, maybe
 //!   excluding the sender) and the [`Message`] a subscriber receives.
-//! - [`subscriber`]: the trait a front end implements for each connection, and the presence
-//!   [`Notice`]s it receives beside events.
+//! - [`subscriber`]: the trait a front end implements for each connection, and the
+//!   [`Notice`]s it receives beside events (subscribed, joining, leaving).
 //! - [`auth`]: what a subscription to a private or presence channel is granted, and the
 //!   [`Authorizer`] a front end asks (the Laravel app, through `sidecast-auth`).
-//! - [`presence`]: presence members, counted per user.
+//! - [`presence`]: presence members, counted per user on a single node.
 //! - [`hub`]: the registry of connections and channel memberships, the fan-out, presence
-//!   changes and whispers.
-//! - [`limits`]: the rate limiter front ends apply to what clients send.
-//! - [`stats`]: counters the hub keeps, for logs and, later, queries.
+//!   changes and whispers, and what other nodes of a cluster send in.
+//! - [`cluster`]: the seam to the other nodes of a cluster (`sidecast-cluster`), and `mirror`:
+//!   a presence roster whose truth lives in the cluster, kept in version order.
+//! - [`limits`]: the limits and rate limiter front ends apply to what clients send, and
+//!   [`origins`]: the pages allowed to connect.
+//! - [`census`]: questions about channels and members, answered by one node or gathered
+//!   across a cluster; [`stats`]: the counters the hub keeps.
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod census;
+pub mod cluster;
 pub mod hub;
 pub mod limits;
 pub mod message;
+mod mirror;
 pub mod names;
+pub mod origins;
 pub mod presence;
 pub mod stats;
 pub mod subscriber;
 
 pub use auth::{Access, AuthDenied, AuthRequest, Authorization, Authorizer};
-pub use hub::{ChannelInfo, DeliveryReport, Hub, SubscribeError, Subscribed, WhisperRefused};
-pub use limits::RateLimiter;
-pub use message::{InvalidPayload, Message, Payload, Publication, Whisper};
+pub use census::{Census, Gathered, Gathering, Totals};
+pub use cluster::{Cluster, Joining, RosterChange, RosterSnapshot};
+pub use hub::{
+    Applied, ChannelInfo, DeliveryReport, Hub, SubscribeError, Subscribed, WhisperRefused,
+};
+pub use limits::{ClientEventLimits, RateLimiter};
+pub use message::{InvalidPayload, Message, Origin, Payload, Publication, Whisper};
 pub use names::{ChannelKind, ChannelName, EventName, InvalidName, SocketId};
+pub use origins::AllowedOrigins;
 pub use presence::{InvalidMember, Member};
 pub use stats::StatsSnapshot;
 pub use subscriber::{Notice, Subscriber, Undelivered};

@@ -1,7 +1,36 @@
-//! Per-connection rate limiting, for what clients send (whispers).
+//! Limits on what clients send (whispers), the same for every front end.
 
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
+
+/// How much one connection may send as client events (whispers). What is over a limit is
+/// dropped. `Default` gives the values documented in `docs/configuration.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientEventLimits {
+    /// Largest `data` of one client event, in bytes.
+    pub max_bytes: usize,
+    /// Client events one connection may send per second, on average…
+    pub per_second: u32,
+    /// …and in a burst.
+    pub burst: u32,
+}
+
+impl Default for ClientEventLimits {
+    fn default() -> Self {
+        ClientEventLimits {
+            max_bytes: 16 * 1024,
+            per_second: 50,
+            burst: 100,
+        }
+    }
+}
+
+impl ClientEventLimits {
+    /// A fresh budget for one connection.
+    pub fn limiter(&self) -> RateLimiter {
+        RateLimiter::new(self.per_second, self.burst)
+    }
+}
 
 /// A token bucket: `per_second` tokens a second, up to `burst` saved up.
 #[derive(Debug)]

@@ -7,6 +7,7 @@ use serde_json::value::RawValue;
 use thiserror::Error;
 
 use crate::names::{ChannelName, EventName, SocketId};
+use crate::presence::Member;
 
 /// An event's data: JSON text, checked once when it enters the sidecar and then shared, never
 /// re-parsed, by every delivery. Front ends embed it verbatim in their own framing.
@@ -67,8 +68,24 @@ pub struct Publication {
     pub channels: Vec<ChannelName>,
     pub event: EventName,
     pub payload: Payload,
-    /// The connection that caused the event; it does not receive it (`toOthers()`).
+    /// The connection that caused the event; it does not receive it (`toOthers()`), on
+    /// whichever node it is connected.
     pub except: Option<SocketId>,
+    /// Where it entered, which decides whether other nodes must be told of it.
+    pub origin: Origin,
+}
+
+/// Where a publication entered the cluster. Every event enters at exactly one place, and
+/// only an event that entered at this node is passed on to the others: passing on what every
+/// node receives anyway would deliver it twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// At this node: PHP over the Unix socket, the HTTP API.
+    ThisNode,
+    /// At every node on its own: Laravel's `redis` broadcaster, which each node subscribes to.
+    EveryNode,
+    /// At another node, which passed it on.
+    OtherNode,
 }
 
 /// A client event (Echo's `whisper`): sent by one client to the others in a private or
@@ -87,6 +104,9 @@ pub struct Message<'a> {
     pub channel: &'a ChannelName,
     pub event: &'a EventName,
     pub payload: &'a Payload,
+    /// For a client event in a presence channel: the user who sent it. The Pusher protocol
+    /// tells the receivers (`user_id`); socket.io does not.
+    pub sender: Option<&'a Member>,
 }
 
 #[cfg(test)]

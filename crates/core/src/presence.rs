@@ -63,6 +63,12 @@ impl Member {
     pub fn user_info(&self) -> &RawValue {
         &self.user_info
     }
+
+    /// Who the member is, as one string: `user_id` as compact JSON. Two members with the same
+    /// key are the same user, however many sockets they join from.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
 }
 
 impl fmt::Debug for Member {
@@ -118,11 +124,9 @@ impl Roster {
     pub(crate) fn members(&self) -> Vec<&Member> {
         self.users.values().map(|present| &present.member).collect()
     }
-}
 
-impl Member {
-    pub(crate) fn key(&self) -> &str {
-        &self.key
+    pub(crate) fn member(&self, user: &str) -> Option<&Member> {
+        self.users.get(user).map(|present| &present.member)
     }
 }
 

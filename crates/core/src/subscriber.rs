@@ -14,17 +14,20 @@ pub trait Subscriber: Send + Sync + 'static {
     /// An event on a channel the connection is subscribed to.
     fn deliver(&self, message: Message<'_>) -> Result<(), Undelivered>;
 
-    /// A change in a presence channel the connection is in.
+    /// A subscription that took effect, or a change in a presence channel the connection is in.
     fn notify(&self, notice: Notice<'_>) -> Result<(), Undelivered>;
 }
 
-/// What a presence channel's subscribers are told, beside its events.
+/// What subscribers are told beside events: that their subscription took effect, and who
+/// comes and goes in presence channels.
 #[derive(Debug, Clone, Copy)]
 pub enum Notice<'a> {
-    /// To a socket that just joined: everyone present, one entry per user, itself included.
-    Here {
+    /// To a socket whose subscription took effect (again, for a repeated subscribe), on any
+    /// kind of channel. In a presence channel, `members` is everyone present, one entry per
+    /// user, itself included; on other channels it is `None`.
+    Subscribed {
         channel: &'a ChannelName,
-        members: &'a [&'a Member],
+        members: Option<&'a [&'a Member]>,
     },
     /// To the others, when a user's first socket joined.
     Joining {

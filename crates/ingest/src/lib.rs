@@ -10,8 +10,8 @@
 //! - [`unix`]: binding the socket file safely (never stealing a live sidecar's) and the accept
 //!   loop.
 //! - `publisher`: one publisher's connection: frames in, events to the hub, acknowledgements
-//!   and query answers back, drained at shutdown.
-//! - `answers`: the JSON answers to PHP's questions about channels.
+//!   and query answers back (in order, `replies`), drained at shutdown.
+//! - `answers`: the JSON answers to PHP's questions about channels, from the census.
 //! - [`publication`]: turning a decoded `PUBLISH` frame into a core publication, refusing bad
 //!   names and non-JSON payloads one event at a time.
 //! - [`redis`]: Laravel's stock `redis` broadcaster, as laravel-echo-server subscribed to it.
@@ -21,6 +21,37 @@ mod answers;
 pub mod publication;
 mod publisher;
 pub mod redis;
+mod replies;
 pub mod unix;
 
+use std::sync::Arc;
+
+use sidecast_core::{Census, Hub};
+
 pub use unix::{BindError, UnixIngest};
+
+/// What the ingest hands its work to: the hub takes events, the census answers questions
+/// (the hub itself on a single node, the cluster's nodes gathered otherwise).
+#[derive(Clone)]
+pub struct Core {
+    pub hub: Arc<Hub>,
+    pub census: Arc<dyn Census>,
+}
+
+impl Core {
+    /// A single node: the hub answers questions too.
+    pub fn single(hub: Arc<Hub>) -> Self {
+        Core {
+            census: hub.clone(),
+            hub,
+        }
+    }
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("hub", &self.hub)
+            .finish_non_exhaustive()
+    }
+}

@@ -6,7 +6,7 @@
 //! at a frame boundary.
 
 use sidecast_core::{
-    ChannelName, EventName, InvalidName, InvalidPayload, Payload, Publication, SocketId,
+    ChannelName, EventName, InvalidName, InvalidPayload, Origin, Payload, Publication, SocketId,
 };
 use sidecast_wire::Publish;
 use thiserror::Error;
@@ -31,6 +31,7 @@ pub fn from_frame(publish: &Publish<'_>) -> Result<Publication, Refused> {
         event: EventName::new(publish.event)?,
         payload: Payload::from_json(publish.payload)?,
         except: publish.socket_id.map(SocketId::new).transpose()?,
+        origin: Origin::ThisNode,
     })
 }
 

@@ -1,12 +1,12 @@
 //! One publisher's connection: frames in, events to the hub, answers back.
 //!
-//! Frames are handled in order; the answers to a batch of them (acknowledgements, query
-//! results) go back in one write, in the same order. A malformed frame closes this connection
-//! only. When the sidecar stops, what the publisher has already sent is still read, handled and
+//! Frames are handled in order; the answers to them (acknowledgements, query results) go back
+//! in the same order, those known together in one write (`replies`). A question whose answer
+//! waits for the other nodes of a cluster does not hold up the events sent after it. A
+//! malformed frame closes this connection only. When the sidecar stops, what the publisher has already sent is still read, handled and
 //! acknowledged before the connection closes (for a bounded time), so a client that resends
 //! what was not acknowledged neither loses nor duplicates an event across a restart.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
@@ -16,7 +16,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 use tokio::sync::watch;
 
-use crate::{answers, publication};
+use crate::replies::{MAX_WAITING, Replies};
+use crate::{Core, answers, publication};
 
 /// How much the reader asks the kernel for at a time; frames larger than this simply take
 /// several reads.
@@ -43,29 +44,30 @@ enum Closing {
 pub(crate) async fn serve(
     mut stream: UnixStream,
     connection: u64,
-    hub: Arc<Hub>,
+    core: Core,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
 ) {
     let peer_pid = stream.peer_cred().ok().and_then(|cred| cred.pid());
     tracing::debug!(connection, ?peer_pid, "publisher connected");
     let mut buffer = BytesMut::with_capacity(READ_CHUNK);
-    let mut replies = Vec::new();
+    let mut replies = Replies::default();
     loop {
         let handled = handle(
             &mut buffer,
             &limits,
-            &hub,
+            &core,
             &mut replies,
             connection,
             peer_pid,
         );
-        if !replies.is_empty() {
-            if let Err(error) = stream.write_all(&replies).await {
-                tracing::warn!(connection, ?peer_pid, %error, "cannot answer the publisher");
-                return;
-            }
-            replies.clear();
+        replies.collect();
+        let ready = replies.take_ready();
+        if !ready.is_empty()
+            && let Err(error) = stream.write_all(&ready).await
+        {
+            tracing::warn!(connection, ?peer_pid, %error, "cannot answer the publisher");
+            return;
         }
         if let Err(closing) = handled {
             tracing::warn!(connection, ?peer_pid, reason = %closing, "closing publisher connection");
@@ -73,7 +75,8 @@ pub(crate) async fn serve(
         }
         buffer.reserve(READ_CHUNK);
         let read = tokio::select! {
-            read = stream.read_buf(&mut buffer) => Some(read),
+            read = stream.read_buf(&mut buffer), if replies.waiting() < MAX_WAITING => Some(read),
+            () = replies.next_known() => continue,
             _ = stop.wait_for(|stop| *stop) => None,
         };
         let Some(read) = read else {
@@ -81,7 +84,8 @@ pub(crate) async fn serve(
                 &mut stream,
                 &mut buffer,
                 &limits,
-                &hub,
+                &core,
+                &mut replies,
                 connection,
                 peer_pid,
             )
@@ -110,17 +114,18 @@ pub(crate) async fn serve(
 }
 
 /// At shutdown: reads what is already there (for at most `DRAIN_AT_MOST`), handles and
-/// answers it as it comes, then closes. Frames that arrive later stay unacknowledged.
+/// answers it as it comes, then closes. Frames that arrive later stay unacknowledged; answers
+/// not known by the deadline are not given.
 async fn drain(
     stream: &mut UnixStream,
     buffer: &mut BytesMut,
     limits: &Limits,
-    hub: &Hub,
+    core: &Core,
+    replies: &mut Replies,
     connection: u64,
     peer_pid: Option<i32>,
 ) {
     let deadline = tokio::time::Instant::now() + DRAIN_AT_MOST;
-    let mut replies = Vec::new();
     let mut handled = Ok(());
     // A read that finds nothing for a moment means the publisher has sent nothing more (the
     // reactor reports data already in the socket buffer at once).
@@ -130,86 +135,69 @@ async fn drain(
             Ok(Ok(read)) if read > 0 => {}
             _ => break,
         }
-        handled = handle(buffer, limits, hub, &mut replies, connection, peer_pid);
-        if stream.write_all(&replies).await.is_err() {
+        handled = handle(buffer, limits, core, replies, connection, peer_pid);
+        replies.collect();
+        if stream.write_all(&replies.take_ready()).await.is_err() {
             break;
         }
-        replies.clear();
     }
+    let _ = tokio::time::timeout_at(deadline, async {
+        while replies.waiting() > 0 {
+            replies.next_known().await;
+            replies.collect();
+            if stream.write_all(&replies.take_ready()).await.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
     let _ = stream.shutdown().await;
     tracing::debug!(
         connection,
         ?peer_pid,
         left = buffer.len(),
+        unanswered = replies.waiting(),
         ok = handled.is_ok(),
         "publisher connection drained at shutdown"
     );
 }
 
-/// Handles every complete frame in `buffer`, appending answers to `replies`.
+/// Handles every complete frame in `buffer`, adding their answers to `replies`.
 fn handle(
     buffer: &mut BytesMut,
     limits: &Limits,
-    hub: &Hub,
-    replies: &mut Vec<u8>,
+    core: &Core,
+    replies: &mut Replies,
     connection: u64,
     peer_pid: Option<i32>,
 ) -> Result<(), Closing> {
     while let Some(size) = sidecast_wire::check(buffer, limits)? {
         match sidecast_wire::parse(&buffer[..size])? {
-            Frame::Publish(publish) => match publication::from_frame(&publish) {
-                Ok(publication) => {
-                    hub.publish(&publication);
+            Frame::Publish(publish) => {
+                if let Err(reason) = publish_event(&core.hub, &publish) {
+                    tracing::warn!(connection, ?peer_pid, event = publish.event, %reason, "event refused");
                 }
-                Err(reason) => {
-                    tracing::warn!(connection, ?peer_pid, event = publish.event, %reason, "event refused")
-                }
-            },
+            }
             Frame::PublishAcked {
                 request_id,
                 publish,
             } => {
-                let refused = match publication::from_frame(&publish) {
-                    Ok(publication) => {
-                        hub.publish(&publication);
-                        None
+                let refused = publish_event(&core.hub, &publish)
+                    .inspect_err(|reason| tracing::warn!(connection, ?peer_pid, event = publish.event, %reason, "event refused"))
+                    .err()
+                    .map(|reason| reason.to_string());
+                replies.push(|out| {
+                    Ack {
+                        request_id,
+                        refused: refused.as_deref(),
                     }
-                    Err(reason) => {
-                        tracing::warn!(connection, ?peer_pid, event = publish.event, %reason, "event refused");
-                        Some(reason.to_string())
-                    }
-                };
-                Ack {
-                    request_id,
-                    refused: refused.as_deref(),
-                }
-                .encode(replies);
+                    .encode(out)
+                });
             }
             Frame::Query(query) => {
-                let (ok, json) = match answers::answer(hub, query.question) {
-                    Ok(answer) => (true, answer.to_string()),
-                    Err(reason) => (false, serde_json::Value::String(reason).to_string()),
-                };
-                let outcome = if ok {
-                    Ok(json.as_bytes())
-                } else {
-                    Err(json.as_bytes())
-                };
-                let result = QueryResult {
-                    request_id: query.request_id,
-                    outcome,
-                };
-                if let Err(error) = result.encode(replies) {
-                    let reason =
-                        serde_json::Value::String(format!("the answer is too large: {error}"))
-                            .to_string();
-                    QueryResult {
-                        request_id: query.request_id,
-                        outcome: Err(reason.as_bytes()),
-                    }
-                    .encode(replies)
-                    .expect("a short error message always fits in a frame");
-                }
+                let request_id = query.request_id;
+                let answer = answers::answer(core.census.clone(), query.question);
+                replies.push_later(async move { encode_result(request_id, answer.await) });
             }
             Frame::Ack(_) => return Err(Closing::WrongDirection(128)),
             Frame::Result(_) => return Err(Closing::WrongDirection(129)),
@@ -217,4 +205,43 @@ fn handle(
         buffer.advance(size);
     }
     Ok(())
+}
+
+fn publish_event(
+    hub: &Hub,
+    publish: &sidecast_wire::Publish<'_>,
+) -> Result<(), publication::Refused> {
+    hub.publish(&publication::from_frame(publish)?);
+    Ok(())
+}
+
+/// The `RESULT` frame of a question: its JSON answer, or the reason there is none.
+fn encode_result(request_id: u32, answer: Result<serde_json::Value, String>) -> Vec<u8> {
+    let (ok, json) = match answer {
+        Ok(answer) => (true, answer.to_string()),
+        Err(reason) => (false, serde_json::Value::String(reason).to_string()),
+    };
+    let outcome = if ok {
+        Ok(json.as_bytes())
+    } else {
+        Err(json.as_bytes())
+    };
+    let mut out = Vec::new();
+    if let Err(error) = (QueryResult {
+        request_id,
+        outcome,
+    })
+    .encode(&mut out)
+    {
+        out.clear();
+        let reason =
+            serde_json::Value::String(format!("the answer is too large: {error}")).to_string();
+        QueryResult {
+            request_id,
+            outcome: Err(reason.as_bytes()),
+        }
+        .encode(&mut out)
+        .expect("a short error message always fits in a frame");
+    }
+    out
 }

@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use redis::{ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use sidecast_core::{ChannelName, EventName, Hub, Payload, Publication, SocketId};
+use sidecast_core::{ChannelName, EventName, Hub, Origin, Payload, Publication, SocketId};
 
 /// Where Redis is and which channels are Laravel's.
 #[derive(Debug, Clone)]
@@ -130,6 +130,8 @@ pub fn publication(
             None | Some("") => None,
             Some(socket) => Some(SocketId::new(socket).map_err(|e| e.to_string())?),
         },
+        // Every node of a cluster subscribes to Laravel's channels itself.
+        origin: Origin::EveryNode,
     })
 }
 

@@ -10,17 +10,15 @@ use std::io::{self, ErrorKind};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixListener as StdUnixListener;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-use sidecast_core::Hub;
 use sidecast_wire::Limits;
 use thiserror::Error;
 use tokio::net::UnixListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::publisher;
+use crate::{Core, publisher};
 
 /// Mode of the socket file: owner and group may connect, others may not.
 pub const SOCKET_MODE: u32 = 0o660;
@@ -91,7 +89,7 @@ impl UnixIngest {
     /// connection and removes the socket file.
     pub async fn serve(
         self,
-        hub: Arc<Hub>,
+        core: Core,
         limits: Limits,
         shutdown: impl Future<Output = ()>,
     ) -> io::Result<()> {
@@ -107,7 +105,7 @@ impl UnixIngest {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => {
                         next_id += 1;
-                        connections.spawn(publisher::serve(stream, next_id, hub.clone(), limits, stopped.clone()));
+                        connections.spawn(publisher::serve(stream, next_id, core.clone(), limits, stopped.clone()));
                     }
                     Err(error) => {
                         // Out of file descriptors or similar: wait instead of spinning.

@@ -129,6 +129,7 @@ async fn events_published_by_laravel_reach_subscribers_also_after_redis_restarts
     let id = SocketId::new("client").unwrap();
     hub.connect(id.clone(), Arc::new(Forward(tx)));
     hub.subscribe(&id, ChannelName::new("orders").unwrap(), Access::Public)
+        .await
         .unwrap();
 
     let (stop, stopped) = oneshot::channel::<()>();

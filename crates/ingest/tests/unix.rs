@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sidecast_core::{Access, ChannelName, Hub, Message, Notice, SocketId, Subscriber, Undelivered};
-use sidecast_ingest::{BindError, UnixIngest};
+use sidecast_ingest::{BindError, Core, UnixIngest};
 use sidecast_wire::{Limits, Publish};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -46,7 +46,7 @@ fn start(limits: Limits) -> Running {
     let ingest = UnixIngest::bind(&path).unwrap();
     let hub = Arc::new(Hub::new());
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(ingest.serve(hub.clone(), limits, async {
+    let task = tokio::spawn(ingest.serve(Core::single(hub.clone()), limits, async {
         let _ = stopped.await;
     }));
     Running {
@@ -58,11 +58,12 @@ fn start(limits: Limits) -> Running {
     }
 }
 
-fn subscribe(hub: &Hub, id: &str, channel: &str) -> mpsc::UnboundedReceiver<String> {
+async fn subscribe(hub: &Hub, id: &str, channel: &str) -> mpsc::UnboundedReceiver<String> {
     let (tx, rx) = mpsc::unbounded_channel();
     let id = SocketId::new(id).unwrap();
     hub.connect(id.clone(), Arc::new(Forward(tx)));
     hub.subscribe(&id, ChannelName::new(channel).unwrap(), Access::Public)
+        .await
         .unwrap();
     rx
 }
@@ -118,7 +119,7 @@ async fn closed_by_peer(mut stream: UnixStream) -> bool {
 #[tokio::test]
 async fn frames_written_to_the_socket_reach_subscribers_in_order() {
     let running = start(Limits::default());
-    let mut rx = subscribe(&running.hub, "a", "orders");
+    let mut rx = subscribe(&running.hub, "a", "orders").await;
     let mut publisher = UnixStream::connect(&running.path).unwrap();
     let mut batch = Vec::new();
     for n in 0..100 {
@@ -138,7 +139,7 @@ async fn frames_written_to_the_socket_reach_subscribers_in_order() {
 #[tokio::test]
 async fn garbage_closes_that_connection_only() {
     let running = start(Limits::default());
-    let mut rx = subscribe(&running.hub, "a", "orders");
+    let mut rx = subscribe(&running.hub, "a", "orders").await;
     let mut good = UnixStream::connect(&running.path).unwrap();
     let mut bad = UnixStream::connect(&running.path).unwrap();
 
@@ -163,7 +164,7 @@ async fn an_oversized_frame_is_refused_from_its_header() {
     let running = start(Limits {
         max_frame_bytes: 128,
     });
-    let mut rx = subscribe(&running.hub, "a", "orders");
+    let mut rx = subscribe(&running.hub, "a", "orders").await;
     let mut big = UnixStream::connect(&running.path).unwrap();
     // Only the header of a 1 MiB frame: refused without waiting for the body.
     big.write_all(&(1024u32 * 1024).to_be_bytes()).unwrap();
@@ -178,7 +179,7 @@ async fn an_oversized_frame_is_refused_from_its_header() {
 #[tokio::test]
 async fn an_event_with_a_bad_payload_is_refused_and_the_connection_goes_on() {
     let running = start(Limits::default());
-    let mut rx = subscribe(&running.hub, "a", "orders");
+    let mut rx = subscribe(&running.hub, "a", "orders").await;
     let mut publisher = UnixStream::connect(&running.path).unwrap();
     publisher.write_all(&frame("orders", "{not json")).unwrap();
     publisher
@@ -212,7 +213,7 @@ async fn a_live_sidecar_is_never_displaced() {
         other => panic!("expected InUse, got {other:?}"),
     }
     // The first one still works.
-    let mut rx = subscribe(&running.hub, "a", "orders");
+    let mut rx = subscribe(&running.hub, "a", "orders").await;
     UnixStream::connect(&running.path)
         .unwrap()
         .write_all(&frame("orders", "{}"))
@@ -293,7 +294,7 @@ fn acked(request_id: u32, channel: &str, payload: &str) -> Vec<u8> {
 #[tokio::test]
 async fn acknowledged_events_and_queries_are_answered_in_order() {
     let running = start(Limits::default());
-    let mut rx = subscribe(&running.hub, "a", "orders");
+    let mut rx = subscribe(&running.hub, "a", "orders").await;
     let path = running.path.clone();
     let answers = tokio::task::spawn_blocking(move || {
         let mut publisher = UnixStream::connect(&path).unwrap();
@@ -389,7 +390,7 @@ async fn a_publisher_sending_answers_is_disconnected() {
 async fn at_shutdown_everything_already_sent_is_handled_and_acknowledged_then_the_connection_closes()
  {
     let running = start(Limits::default());
-    let mut rx = subscribe(&running.hub, "a", "orders");
+    let mut rx = subscribe(&running.hub, "a", "orders").await;
     let mut publisher = UnixStream::connect(&running.path).unwrap();
     // Make sure the sidecar has accepted this connection before stopping it.
     publisher
@@ -426,7 +427,7 @@ async fn at_shutdown_everything_already_sent_is_handled_and_acknowledged_then_th
 #[tokio::test]
 async fn at_shutdown_a_publisher_that_keeps_sending_does_not_hold_the_stop_up() {
     let running = start(Limits::default());
-    let mut rx = subscribe(&running.hub, "a", "orders");
+    let mut rx = subscribe(&running.hub, "a", "orders").await;
     let mut publisher = UnixStream::connect(&running.path).unwrap();
     publisher
         .write_all(&acked(0, "orders", "{\"n\":0}"))

@@ -1,5 +1,5 @@
 //! Wiring: the hub; the ways events come in (the Unix socket, Redis, the HTTP API); the
-//! socket.io front end; and their shutdown.
+//! front ends clients connect to; and their shutdown.
 
 use std::future::Future;
 use std::io;
@@ -13,7 +13,7 @@ use axum_server::accept::NoDelayAcceptor;
 use axum_server::tls_rustls::RustlsAcceptor;
 use sidecast_core::Hub;
 use sidecast_ingest::redis::RedisSource;
-use sidecast_ingest::{BindError, UnixIngest};
+use sidecast_ingest::{BindError, Core, UnixIngest};
 use thiserror::Error;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -98,13 +98,18 @@ impl Server {
     /// removes the socket file.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let hub = Arc::new(Hub::new());
-        let (socketio, io) = sidecast_socketio::layer(
+        let socketio = sidecast_socketio::mount(
             hub.clone(),
             Arc::new(self.authorizer),
             &self.settings.socketio,
         );
-        let app = crate::http::router(socketio, &self.settings, hub.clone());
-        if self.settings.socketio.allowed_origins.is_empty() {
+        let (routes, closers): (Vec<_>, Vec<_>) = [socketio]
+            .into_iter()
+            .map(|front_end| (front_end.routes, front_end.closer))
+            .unzip();
+        let close_clients = || futures_util::future::join_all(closers);
+        let app = crate::http::router(routes, &self.settings, hub.clone(), hub.clone());
+        if self.settings.socketio.origins.is_any() {
             tracing::info!("pages from any origin may connect; list yours with --allowed-origin");
         }
         // Event sources stop first and clients last, so that what publishers had already sent
@@ -125,7 +130,7 @@ impl Server {
             "sidecast is listening",
         );
         let mut ingest = tokio::spawn(self.ingest.serve(
-            hub.clone(),
+            Core::single(hub.clone()),
             self.settings.limits,
             when(sources_stopped.clone()),
         ));
@@ -155,7 +160,7 @@ impl Server {
         let _ = stop_sources.send(true);
         if let Some((what, ended)) = failure {
             let _ = stop_clients.send(true);
-            io.close().await;
+            close_clients().await;
             let error = match ended {
                 Ok(Ok(())) => io::Error::other(format!("{what} stopped unexpectedly")),
                 Ok(Err(error)) => io::Error::other(format!("{what} failed: {error}")),
@@ -172,7 +177,7 @@ impl Server {
                 let _ = redis.await;
             }
             let _ = stop_clients.send(true);
-            io.close().await;
+            close_clients().await;
             (ingest, http.await)
         })
         .await;

@@ -70,7 +70,7 @@ pub(crate) async fn on_subscribe(
             }
         }
     };
-    match front_end.hub.subscribe(&id, channel.clone(), access) {
+    match front_end.hub.subscribe(&id, channel.clone(), access).await {
         Ok(Subscribed::Joined) => tracing::debug!(socket = %id, %channel, "subscribed"),
         Ok(Subscribed::AlreadyMember) => {
             tracing::debug!(socket = %id, %channel, "already subscribed")

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use sidecast_core::{AllowedOrigins, ClientEventLimits};
+
 /// Settings of the socket.io front end. `Default` gives the values documented in
 /// `docs/configuration.md`.
 #[derive(Debug, Clone)]
@@ -17,16 +19,10 @@ pub struct Config {
     pub ping_interval: Duration,
     /// How long a missing ping or pong is tolerated before the connection is closed.
     pub ping_timeout: Duration,
-    /// Largest `data` of a client event (whisper), in bytes; larger ones are dropped.
-    pub max_client_event_bytes: usize,
-    /// Client events one socket may send per second, on average…
-    pub client_events_per_second: u32,
-    /// …and in a burst. Beyond that they are dropped.
-    pub client_event_burst: u32,
-    /// Origins (`https://app.test`) whose pages may connect. Empty: any page may, as with
-    /// laravel-echo-server. A connection request with another `Origin` is refused; one without
-    /// (a non-browser client) is accepted, since it carries no visitor's cookies.
-    pub allowed_origins: Vec<String>,
+    /// What one socket may send as whispers; the same for every front end.
+    pub client_events: ClientEventLimits,
+    /// The pages that may connect; the same for every front end.
+    pub origins: AllowedOrigins,
 }
 
 impl Default for Config {
@@ -36,45 +32,8 @@ impl Default for Config {
             max_payload: 100_000,
             ping_interval: Duration::from_secs(25),
             ping_timeout: Duration::from_secs(20),
-            max_client_event_bytes: 16 * 1024,
-            client_events_per_second: 50,
-            client_event_burst: 100,
-            allowed_origins: Vec::new(),
+            client_events: ClientEventLimits::default(),
+            origins: AllowedOrigins::default(),
         }
-    }
-}
-
-impl Config {
-    /// Whether a page with this `Origin` header may connect.
-    pub fn allows_origin(&self, origin: Option<&str>) -> bool {
-        match origin {
-            None => true,
-            Some(origin) => {
-                self.allowed_origins.is_empty()
-                    || self.allowed_origins.iter().any(|allowed| allowed == origin)
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn any_origin_is_allowed_until_a_list_is_given() {
-        let open = Config::default();
-        assert!(open.allows_origin(Some("https://anyone.example")));
-        let strict = Config {
-            allowed_origins: vec!["https://app.test".into()],
-            ..Config::default()
-        };
-        assert!(strict.allows_origin(Some("https://app.test")));
-        assert!(!strict.allows_origin(Some("https://evil.example")));
-        assert!(!strict.allows_origin(Some("https://app.test.evil.example")));
-        assert!(
-            strict.allows_origin(None),
-            "non-browser clients send no Origin"
-        );
     }
 }

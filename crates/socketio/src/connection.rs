@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use sidecast_core::{Message, Notice, RateLimiter, SocketId, Subscriber, Undelivered};
+use sidecast_core::{Message, Notice, SocketId, Subscriber, Undelivered};
 use socketioxide::extract::{SocketRef, State};
 use socketioxide::socket::DisconnectReason;
 use socketioxide::{SendError, SocketError};
@@ -36,15 +36,14 @@ pub(crate) async fn prepare_socket(
         .headers
         .get("origin")
         .map(|value| value.to_str().unwrap_or("(not text)"));
-    if !config.allows_origin(origin) {
+    if !config.origins.allows(origin) {
         tracing::info!(socket = %socket.id, ?origin, "connection refused: origin not allowed");
         return Err(OriginNotAllowed);
     }
     socket.extensions.insert(Arrivals::new());
-    socket.extensions.insert(Arc::new(RateLimiter::new(
-        config.client_events_per_second,
-        config.client_event_burst,
-    )));
+    socket
+        .extensions
+        .insert(Arc::new(config.client_events.limiter()));
     socket.on("subscribe", on_subscribe);
     socket.on("unsubscribe", on_unsubscribe);
     socket.on("client event", on_client_event);
@@ -88,7 +87,8 @@ pub(crate) fn socket_id(socket: &SocketRef) -> Option<SocketId> {
 }
 
 /// A socket as the hub sees it: an event is one `emit` of `(event, channel, data)`, a presence
-/// change one `emit` of laravel-echo-server's `presence:*` events.
+/// change one `emit` of laravel-echo-server's `presence:*` events. Echo's socket.io protocol
+/// has no confirmation of other subscriptions, and no sender of a whisper.
 struct EchoSocket(SocketRef);
 
 impl Subscriber for EchoSocket {
@@ -101,9 +101,13 @@ impl Subscriber for EchoSocket {
 
     fn notify(&self, notice: Notice<'_>) -> Result<(), Undelivered> {
         let sent = match notice {
-            Notice::Here { channel, members } => self
+            Notice::Subscribed {
+                channel,
+                members: Some(members),
+            } => self
                 .0
                 .emit("presence:subscribed", &(channel.as_str(), members)),
+            Notice::Subscribed { members: None, .. } => return Ok(()),
             Notice::Joining { channel, member } => {
                 self.0.emit("presence:joining", &(channel.as_str(), member))
             }

@@ -7,6 +7,10 @@
 //! of the core's hub; socketioxide's own rooms are not used, because the hub does the fan-out
 //! and the `toOthers()` exclusion for every front end alike.
 //!
+//! [`mount`] gives the server what it serves: the `/socket.io/` endpoint behind its CORS
+//! rules, the socket.io 2 browser client at `/socket.io/socket.io.js`, and a closer for
+//! shutdown.
+//!
 //! # Layout
 //! - [`config`]: the socket.io settings sidecast exposes, with their defaults.
 //! - `detach`: copies each request's head out of the HTTP server's read buffer, which socket.io
@@ -27,12 +31,18 @@ mod detach;
 mod ordering;
 mod whisper;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
-use sidecast_core::{Authorizer, Hub};
+use axum::Router;
+use axum::http::{HeaderValue, Method, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use sidecast_core::{AllowedOrigins, Authorizer, Hub};
 use socketioxide::SocketIo;
 use socketioxide::handler::ConnectHandler;
-use socketioxide::layer::SocketIoLayer;
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_layer::Stack;
 
 pub use config::Config;
@@ -44,23 +54,57 @@ pub(crate) struct FrontEnd {
     config: Config,
 }
 
-/// The layer to mount in the HTTP server: socket.io, behind a copy of each request's head
-/// (see `detach`).
-pub type EchoLayer = Stack<SocketIoLayer, detach::DetachHeadLayer>;
+/// socket.io-client 2.5.0's browser build; see `assets/README.md`.
+const SOCKET_IO_CLIENT: &[u8] = include_bytes!("../assets/socket.io-2.5.0.min.js");
+
+/// The front end, ready to be served.
+pub struct Mounted {
+    /// Its routes, to merge into the sidecar's HTTP server. socket.io answers every path under
+    /// `/socket.io/` itself, so it is the router's fallback.
+    pub routes: Router,
+    /// Closes every connection; awaited at shutdown.
+    pub closer: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl std::fmt::Debug for Mounted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mounted").finish_non_exhaustive()
+    }
+}
 
 /// What a WebSocket connection reserves for reading client messages at a time. Echo's messages
 /// (`subscribe`, whispers) are a few hundred bytes; a larger one grows the buffer as needed.
 /// socketioxide's default of 4 KiB costs 3 KiB more per idle connection.
 const WS_READ_BUFFER_BYTES: usize = 1024;
 
-/// Builds the socket.io layer to mount in the HTTP server, and the handle used to close every
-/// connection at shutdown. `authorizer` is asked before a client joins a private or presence
-/// channel.
-pub fn layer(
+/// Builds the front end over `hub`. `authorizer` is asked before a client joins a private or
+/// presence channel.
+///
+/// CORS must be the outermost layer of socket.io: the socket.io layer answers `/socket.io/`
+/// requests itself, so a CORS layer inside it would never see them. socket.io-client 2.x polls
+/// with `withCredentials`, which browsers only allow with the requesting origin echoed back
+/// (not `*`) and `Access-Control-Allow-Credentials: true`.
+pub fn mount(hub: Arc<Hub>, authorizer: Arc<dyn Authorizer>, config: &Config) -> Mounted {
+    let (layer, io) = socket_io(hub, authorizer, config);
+    let engine = Router::new().layer(layer).layer(cors(&config.origins));
+    Mounted {
+        routes: Router::new()
+            .route("/socket.io/socket.io.js", get(client_script))
+            .fallback_service(engine),
+        closer: Box::pin(async move { io.close().await }),
+    }
+}
+
+/// The socket.io layer, behind a copy of each request's head (see `detach`), and the handle
+/// that closes its connections.
+fn socket_io(
     hub: Arc<Hub>,
     authorizer: Arc<dyn Authorizer>,
     config: &Config,
-) -> (EchoLayer, SocketIo) {
+) -> (
+    Stack<socketioxide::layer::SocketIoLayer, detach::DetachHeadLayer>,
+    SocketIo,
+) {
     let front_end = Arc::new(FrontEnd {
         hub,
         authorizer,
@@ -80,4 +124,35 @@ pub fn layer(
         .build_layer();
     io.ns("/", connection::on_connect.with(connection::prepare_socket));
     (Stack::new(layer, detach::DetachHeadLayer), io)
+}
+
+fn cors(origins: &AllowedOrigins) -> CorsLayer {
+    let allowed = if origins.is_any() {
+        AllowOrigin::mirror_request()
+    } else {
+        AllowOrigin::list(
+            origins
+                .list()
+                .iter()
+                .filter_map(|origin| HeaderValue::from_str(origin).ok()),
+        )
+    };
+    CorsLayer::new()
+        .allow_origin(allowed)
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers(AllowHeaders::mirror_request())
+}
+
+async fn client_script() -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/javascript; charset=utf-8",
+            ),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        SOCKET_IO_CLIENT,
+    )
 }

@@ -64,7 +64,7 @@ pub(crate) async fn on_client_event(
     let _turn = ticket.wait().await;
     let whisper = match request
         .map_err(|e| e.to_string())
-        .and_then(|r| parse(r, front_end.config.max_client_event_bytes))
+        .and_then(|r| parse(r, front_end.config.client_events.max_bytes))
     {
         Ok(whisper) => whisper,
         Err(reason) => {

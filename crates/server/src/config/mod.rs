@@ -14,6 +14,7 @@
 mod dotenv;
 mod echo_server;
 mod fields;
+mod front_ends;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -126,49 +127,7 @@ pub fn load_with(
     let port = args.port.or(file.port).unwrap_or(6001);
     let http_addr = resolve(&host, port)?;
 
-    let defaults = sidecast_socketio::Config::default();
-    let allowed_origins = if !args.allowed_origins.is_empty() {
-        args.allowed_origins.clone()
-    } else if let Some(origins) = &own.allowed_origins {
-        origins
-            .iter()
-            .map(|o| crate::cli::origin(o))
-            .collect::<Result<_, _>>()
-            .map_err(setting("sidecast.allowedOrigins"))?
-    } else {
-        socketio_origins(file.socketio.origins.as_deref().unwrap_or_default())?
-    };
-    let socketio = sidecast_socketio::Config {
-        max_buffer_size: pick(args.client_buffer.map(u64::from), own.client_buffer, 4096) as usize,
-        max_client_event_bytes: pick(
-            args.client_event_max_bytes.map(u64::from),
-            own.client_event_max_bytes,
-            16 * 1024,
-        ) as usize,
-        client_events_per_second: pick(
-            args.client_events_per_second.map(u64::from),
-            own.client_events_per_second,
-            50,
-        ) as u32,
-        client_event_burst: pick(
-            args.client_event_burst.map(u64::from),
-            own.client_event_burst,
-            100,
-        ) as u32,
-        ping_interval: file
-            .socketio
-            .ping_interval_ms
-            .map_or(defaults.ping_interval, Duration::from_millis),
-        ping_timeout: file
-            .socketio
-            .ping_timeout_ms
-            .map_or(defaults.ping_timeout, Duration::from_millis),
-        max_payload: file
-            .socketio
-            .max_http_buffer_size
-            .unwrap_or(defaults.max_payload),
-        allowed_origins,
-    };
+    let socketio = front_ends::socketio(args, &file)?;
 
     let auth = sidecast_auth::Config {
         hosts: if !args.auth_hosts.is_empty() {
@@ -345,29 +304,6 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddr, ConfigError> {
                 "host: \"{host}\" is not an address or a name this machine can resolve"
             ))
         })
-}
-
-/// socket.io 2's `origins`: `*:*` (or `*`) for any; otherwise `scheme://host:port` entries,
-/// taken as origins (a default port is dropped, as browsers do).
-fn socketio_origins(entries: &[String]) -> Result<Vec<String>, ConfigError> {
-    let mut origins = Vec::new();
-    for entry in entries {
-        if entry == "*:*" || entry == "*" {
-            return Ok(Vec::new());
-        }
-        let origin = crate::cli::origin(entry).map_err(setting("socketio.origins"))?;
-        let origin = origin
-            .strip_suffix(":80")
-            .filter(|_| origin.starts_with("http://"))
-            .or_else(|| {
-                origin
-                    .strip_suffix(":443")
-                    .filter(|_| origin.starts_with("https://"))
-            })
-            .map_or(origin.clone(), str::to_owned);
-        origins.push(origin);
-    }
-    Ok(origins)
 }
 
 fn required_path(value: &Option<String>, key: &str, dir: &Path) -> Result<PathBuf, ConfigError> {

@@ -104,7 +104,7 @@ fn sidecasts_own_section_sets_its_own_settings() {
     let settings = load_in(dir.path(), &[]).unwrap().settings;
     assert_eq!(settings.socket_path, PathBuf::from("/run/x.sock"));
     assert_eq!(settings.socketio.max_buffer_size, 100);
-    assert_eq!(settings.socketio.allowed_origins, vec!["https://app.test"]);
+    assert_eq!(settings.socketio.origins.list(), ["https://app.test"]);
     assert_eq!(settings.socketio.ping_interval, Duration::from_secs(10));
     assert_eq!(settings.socketio.max_payload, 2_000_000);
 }
@@ -119,7 +119,7 @@ fn socketio_origins_become_allowed_origins() {
     );
     let settings = load_in(dir.path(), &[]).unwrap().settings;
     assert_eq!(
-        settings.socketio.allowed_origins,
+        settings.socketio.origins.list(),
         vec![
             "http://app.test",
             "https://admin.test",
@@ -132,8 +132,8 @@ fn socketio_origins_become_allowed_origins() {
             .unwrap()
             .settings
             .socketio
-            .allowed_origins
-            .is_empty()
+            .origins
+            .is_any()
     );
 }
 

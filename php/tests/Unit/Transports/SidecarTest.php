@@ -94,7 +94,7 @@ final class SidecarTest extends TestCase
         $this->assertSame([], $transport->members('presence-room.1'));
 
         $stats = $transport->stats();
-        $this->assertSame(['connections', 'channels', 'publications', 'deliveries', 'dropped'], array_keys($stats['server']));
+        $this->assertSame(['connections', 'channels', 'publications', 'deliveries', 'dropped', 'nodes'], array_keys($stats['server']));
         $this->assertSame(0, $stats['server']['connections']);
         foreach (['sent', 'acknowledged', 'refused', 'dropped', 'reconnects', 'buffered', 'buffered_bytes', 'connected'] as $counter) {
             $this->assertArrayHasKey($counter, $stats['client']);

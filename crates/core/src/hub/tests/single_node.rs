@@ -1,118 +1,6 @@
-use std::sync::Mutex;
-
-use serde_json::value::RawValue;
-
-use super::*;
-use crate::{EventName, Payload};
-
-/// Records what it receives; refuses everything once `capacity` messages are queued.
-struct Recorder {
-    received: Mutex<Vec<String>>,
-    capacity: usize,
-}
-
-impl Recorder {
-    fn new() -> Arc<Self> {
-        Self::with_capacity(usize::MAX)
-    }
-
-    fn with_capacity(capacity: usize) -> Arc<Self> {
-        Arc::new(Recorder {
-            received: Mutex::new(Vec::new()),
-            capacity,
-        })
-    }
-
-    fn received(&self) -> Vec<String> {
-        self.received.lock().unwrap().clone()
-    }
-}
-
-impl Subscriber for Recorder {
-    fn deliver(&self, message: Message<'_>) -> Result<(), Undelivered> {
-        let mut received = self.received.lock().unwrap();
-        if received.len() >= self.capacity {
-            return Err(Undelivered::QueueFull);
-        }
-        received.push(format!(
-            "{} {} {}",
-            message.event,
-            message.channel,
-            message.payload.as_str()
-        ));
-        Ok(())
-    }
-
-    fn notify(&self, notice: Notice<'_>) -> Result<(), Undelivered> {
-        let line = match notice {
-            Notice::Here { channel, members } => {
-                let ids: Vec<String> = members.iter().map(|m| m.user_id().to_string()).collect();
-                format!("here {channel} [{}]", ids.join(","))
-            }
-            Notice::Joining { channel, member } => {
-                format!("joining {channel} {}", member.user_id())
-            }
-            Notice::Leaving { channel, member } => {
-                format!("leaving {channel} {}", member.user_id())
-            }
-        };
-        self.received.lock().unwrap().push(line);
-        Ok(())
-    }
-}
-
-fn member(user_id: u64) -> Member {
-    let info = RawValue::from_string(format!("{{\"name\":\"user {user_id}\"}}")).unwrap();
-    Member::new(user_id.into(), info).unwrap()
-}
-
-fn whisper(channel_name: &str, event: &str) -> Whisper {
-    Whisper {
-        channel: channel(channel_name),
-        event: EventName::new(event).unwrap(),
-        payload: Payload::from_json(br#"{"typing":true}"#).unwrap(),
-    }
-}
-
-fn id(value: &str) -> SocketId {
-    SocketId::new(value).unwrap()
-}
-
-fn channel(value: &str) -> ChannelName {
-    ChannelName::new(value).unwrap()
-}
-
-fn publication(channels: &[&str], except: Option<&str>) -> Publication {
-    Publication {
-        channels: channels.iter().map(|c| channel(c)).collect(),
-        event: EventName::new("Sent").unwrap(),
-        payload: Payload::from_json(br#"{"n":1}"#).unwrap(),
-        except: except.map(id),
-    }
-}
-
-fn connected(hub: &Hub, name: &str, channels: &[&str]) -> Arc<Recorder> {
-    let recorder = Recorder::new();
-    hub.connect(id(name), recorder.clone());
-    for c in channels {
-        hub.subscribe(&id(name), channel(c), Access::Public)
-            .unwrap();
-    }
-    recorder
-}
-
-/// A connection in presence channel `name` as `user`.
-fn present(hub: &Hub, socket: &str, presence_channel: &str, user: u64) -> Arc<Recorder> {
-    let recorder = Recorder::new();
-    hub.connect(id(socket), recorder.clone());
-    hub.subscribe(
-        &id(socket),
-        channel(presence_channel),
-        Access::Presence(member(user)),
-    )
-    .unwrap();
-    recorder
-}
+use super::support::*;
+use crate::Access;
+use crate::hub::{ChannelInfo, DeliveryReport, Hub, SubscribeError, Subscribed, WhisperRefused};
 
 #[test]
 fn subscribers_of_a_channel_receive_its_events_and_nobody_else_does() {
@@ -185,7 +73,7 @@ fn a_repeated_subscribe_is_idempotent() {
     let hub = Hub::new();
     let a = connected(&hub, "a", &["orders"]);
     assert_eq!(
-        hub.subscribe(&id("a"), channel("orders"), Access::Public),
+        now(hub.subscribe(&id("a"), channel("orders"), Access::Public)),
         Ok(Subscribed::AlreadyMember)
     );
     hub.publish(&publication(&["orders"], None));
@@ -198,13 +86,13 @@ fn private_and_presence_channels_are_not_joined_without_authorization() {
     let hub = Hub::new();
     let a = connected(&hub, "a", &[]);
     for name in ["private-orders.1", "presence-room.1"] {
-        let result = hub.subscribe(&id("a"), channel(name), Access::Public);
+        let result = now(hub.subscribe(&id("a"), channel(name), Access::Public));
         assert!(matches!(
             result,
             Err(SubscribeError::NeedsAuthorization { .. })
         ));
     }
-    let result = hub.subscribe(&id("a"), channel("presence-room.1"), Access::Private);
+    let result = now(hub.subscribe(&id("a"), channel("presence-room.1"), Access::Private));
     assert!(matches!(
         result,
         Err(SubscribeError::WrongAccess {
@@ -212,7 +100,7 @@ fn private_and_presence_channels_are_not_joined_without_authorization() {
             ..
         })
     ));
-    let result = hub.subscribe(&id("a"), channel("orders"), Access::Presence(member(1)));
+    let result = now(hub.subscribe(&id("a"), channel("orders"), Access::Presence(member(1))));
     assert!(matches!(
         result,
         Err(SubscribeError::WrongAccess {
@@ -228,7 +116,7 @@ fn private_and_presence_channels_are_not_joined_without_authorization() {
 fn subscribing_an_unknown_connection_is_an_error() {
     let hub = Hub::new();
     assert_eq!(
-        hub.subscribe(&id("ghost"), channel("orders"), Access::Public),
+        now(hub.subscribe(&id("ghost"), channel("orders"), Access::Public)),
         Err(SubscribeError::UnknownConnection(id("ghost")))
     );
     assert_eq!(hub.subscription_count(&channel("orders")), 0);
@@ -239,8 +127,7 @@ fn a_full_subscriber_is_counted_as_dropped_and_does_not_hold_up_the_others() {
     let hub = Hub::new();
     let slow = Recorder::with_capacity(1);
     hub.connect(id("slow"), slow.clone());
-    hub.subscribe(&id("slow"), channel("orders"), Access::Public)
-        .unwrap();
+    now(hub.subscribe(&id("slow"), channel("orders"), Access::Public)).unwrap();
     let fast = connected(&hub, "fast", &["orders"]);
 
     hub.publish(&publication(&["orders"], None));
@@ -276,8 +163,7 @@ fn private_channels_take_authorized_subscribers() {
     let hub = Hub::new();
     let a = Recorder::new();
     hub.connect(id("a"), a.clone());
-    hub.subscribe(&id("a"), channel("private-orders.1"), Access::Private)
-        .unwrap();
+    now(hub.subscribe(&id("a"), channel("private-orders.1"), Access::Private)).unwrap();
     hub.publish(&publication(&["private-orders.1"], None));
     assert_eq!(a.received(), vec![r#"Sent private-orders.1 {"n":1}"#]);
 }
@@ -356,11 +242,11 @@ fn a_repeated_presence_subscribe_resends_the_member_list_and_announces_nothing()
     let hub = Hub::new();
     let ann = present(&hub, "ann", "presence-room", 1);
     let bob = present(&hub, "bob", "presence-room", 2);
-    let again = hub.subscribe(
+    let again = now(hub.subscribe(
         &id("bob"),
         channel("presence-room"),
         Access::Presence(member(2)),
-    );
+    ));
     assert_eq!(again, Ok(Subscribed::AlreadyMember));
     assert_eq!(
         bob.received(),
@@ -379,10 +265,8 @@ fn whispers_reach_the_other_subscribers_of_a_private_channel_only() {
     let peer = Recorder::new();
     hub.connect(id("sender"), sender.clone());
     hub.connect(id("peer"), peer.clone());
-    hub.subscribe(&id("sender"), channel("private-chat"), Access::Private)
-        .unwrap();
-    hub.subscribe(&id("peer"), channel("private-chat"), Access::Private)
-        .unwrap();
+    now(hub.subscribe(&id("sender"), channel("private-chat"), Access::Private)).unwrap();
+    now(hub.subscribe(&id("peer"), channel("private-chat"), Access::Private)).unwrap();
 
     let report = hub
         .whisper(&id("sender"), &whisper("private-chat", "client-typing"))
@@ -408,8 +292,7 @@ fn whispers_are_refused_on_public_channels_from_outsiders_and_without_the_prefix
     let outsider = connected(&hub, "outsider", &["orders"]);
     let insider = Recorder::new();
     hub.connect(id("insider"), insider.clone());
-    hub.subscribe(&id("insider"), channel("private-chat"), Access::Private)
-        .unwrap();
+    now(hub.subscribe(&id("insider"), channel("private-chat"), Access::Private)).unwrap();
 
     assert_eq!(
         hub.whisper(&id("outsider"), &whisper("orders", "client-typing")),
@@ -454,4 +337,31 @@ fn channels_can_be_listed_by_prefix_with_their_counts() {
     );
     assert_eq!(hub.channels("presence-").len(), 1);
     assert_eq!(hub.channel(&channel("nobody")), ChannelInfo::default());
+}
+
+#[test]
+fn every_subscription_is_confirmed_and_a_repeated_one_again() {
+    let hub = Hub::new();
+    let a = connected(&hub, "a", &["orders"]);
+    now(hub.subscribe(&id("a"), channel("private-orders.1"), Access::Private)).unwrap();
+    now(hub.subscribe(&id("a"), channel("orders"), Access::Public)).unwrap();
+    assert_eq!(a.subscribed(), vec!["orders", "private-orders.1", "orders"]);
+    assert!(
+        a.received().is_empty(),
+        "no member list outside presence channels"
+    );
+}
+
+#[test]
+fn a_whisper_in_a_presence_channel_names_its_sender() {
+    let hub = Hub::new();
+    let ann = present(&hub, "ann", "presence-room", 1);
+    let bob = present(&hub, "bob", "presence-room", 2);
+    hub.whisper(&id("bob"), &whisper("presence-room", "client-typing"))
+        .unwrap();
+    assert_eq!(
+        ann.received().last().unwrap(),
+        r#"client-typing presence-room {"typing":true} from 2"#
+    );
+    assert_eq!(bob.received(), vec!["here presence-room [1,2]"]);
 }

@@ -1,0 +1,61 @@
+//! Questions about channels, members and connections, as PHP (the `Sidecast` facade) and the
+//! HTTP API ask them. A single node answers from its hub at once; a cluster gathers every
+//! live node's part, waiting a bounded time, and says how many nodes did not answer rather
+//! than silently under-counting.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::hub::ChannelInfo;
+use crate::names::ChannelName;
+use crate::presence::Member;
+use crate::stats::StatsSnapshot;
+
+/// Who answers questions about channels: the hub of a single node, or the cluster.
+pub trait Census: Send + Sync + 'static {
+    /// Occupied channels whose names start with `prefix`, by name, with their counts.
+    fn channels(&self, prefix: &str) -> Gathering<Vec<(ChannelName, ChannelInfo)>>;
+
+    /// Subscriber and user counts of one channel; zero for a channel nobody is in.
+    fn channel(&self, channel: &ChannelName) -> Gathering<ChannelInfo>;
+
+    /// The users present in a presence channel, one entry per user.
+    fn members(&self, channel: &ChannelName) -> Gathering<Vec<Member>>;
+
+    /// Connections, channels and the delivery counters.
+    fn totals(&self) -> Gathering<Totals>;
+}
+
+/// The future a [`Census`] question returns.
+pub type Gathering<T> = Pin<Box<dyn Future<Output = Gathered<T>> + Send>>;
+
+/// An answer, and how complete it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gathered<T> {
+    pub value: T,
+    /// Nodes that were expected to answer and did not in time: their part is missing.
+    pub missing_nodes: usize,
+}
+
+impl<T> Gathered<T> {
+    /// An answer with nothing missing.
+    pub fn complete(value: T) -> Self {
+        Gathered {
+            value,
+            missing_nodes: 0,
+        }
+    }
+}
+
+/// The counts behind the `stats` question and the API's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Totals {
+    /// Client connections.
+    pub connections: usize,
+    /// Occupied channels.
+    pub channels: usize,
+    /// What the hubs delivered since they started, added up.
+    pub stats: StatsSnapshot,
+    /// Nodes whose counts are included.
+    pub nodes: usize,
+}

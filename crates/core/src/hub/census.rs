@@ -1,0 +1,112 @@
+//! Questions about this node's channels, members and connections. In a cluster these are
+//! one node's part of an answer; the cluster gathers the others'.
+
+use super::{Channel, Hub};
+use crate::census::{Census, Gathered, Gathering, Totals};
+use crate::names::ChannelName;
+use crate::presence::Member;
+
+/// What is known of one channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChannelInfo {
+    /// Connections subscribed to it.
+    pub subscription_count: usize,
+    /// Distinct users present, for a presence channel.
+    pub user_count: Option<usize>,
+}
+
+impl Channel {
+    fn info(&self) -> ChannelInfo {
+        ChannelInfo {
+            subscription_count: self.subscribers.len(),
+            user_count: self.members().map(|members| members.len()),
+        }
+    }
+}
+
+impl Hub {
+    /// Connections currently subscribed to `channel`.
+    pub fn subscription_count(&self, channel: &ChannelName) -> usize {
+        self.read()
+            .channels
+            .get(channel)
+            .map_or(0, |entry| entry.subscribers.len())
+    }
+
+    /// Subscriber and user counts of one channel; zero for a channel nobody is in.
+    pub fn channel(&self, channel: &ChannelName) -> ChannelInfo {
+        self.read()
+            .channels
+            .get(channel)
+            .filter(|entry| !entry.subscribers.is_empty())
+            .map_or_else(ChannelInfo::default, Channel::info)
+    }
+
+    /// Every occupied channel whose name starts with `prefix`, by name.
+    pub fn channels(&self, prefix: &str) -> Vec<(ChannelName, ChannelInfo)> {
+        let registry = self.read();
+        let mut channels: Vec<_> = registry
+            .channels
+            .iter()
+            .filter(|(name, entry)| {
+                name.as_str().starts_with(prefix) && !entry.subscribers.is_empty()
+            })
+            .map(|(name, entry)| (name.clone(), entry.info()))
+            .collect();
+        channels.sort_by(|a, b| a.0.cmp(&b.0));
+        channels
+    }
+
+    /// The users present in a presence channel: in joining order on a single node; as this
+    /// node mirrors the cluster's roster otherwise.
+    pub fn members(&self, channel: &ChannelName) -> Vec<Member> {
+        self.read()
+            .channels
+            .get(channel)
+            .and_then(Channel::members)
+            .map_or_else(Vec::new, |members| members.into_iter().cloned().collect())
+    }
+
+    /// Connections currently registered.
+    pub fn connection_count(&self) -> usize {
+        self.read().connections.len()
+    }
+
+    /// This node's totals.
+    pub fn totals(&self) -> Totals {
+        let registry = self.read();
+        Totals {
+            connections: registry.connections.len(),
+            channels: registry
+                .channels
+                .values()
+                .filter(|entry| !entry.subscribers.is_empty())
+                .count(),
+            stats: self.stats.snapshot(),
+            nodes: 1,
+        }
+    }
+}
+
+/// A single node answers from its own registry, at once.
+impl Census for Hub {
+    fn channels(&self, prefix: &str) -> Gathering<Vec<(ChannelName, ChannelInfo)>> {
+        ready(Hub::channels(self, prefix))
+    }
+
+    fn channel(&self, channel: &ChannelName) -> Gathering<ChannelInfo> {
+        ready(Hub::channel(self, channel))
+    }
+
+    fn members(&self, channel: &ChannelName) -> Gathering<Vec<Member>> {
+        ready(Hub::members(self, channel))
+    }
+
+    fn totals(&self) -> Gathering<Totals> {
+        ready(Hub::totals(self))
+    }
+}
+
+fn ready<T: Send + 'static>(value: T) -> Gathering<T> {
+    Box::pin(std::future::ready(Gathered::complete(value)))
+}

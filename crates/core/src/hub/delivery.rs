@@ -1,0 +1,184 @@
+//! The fan-out: publications and whispers handed to the subscribers of their channels, under
+//! the registry's read lock, then passed on to the other nodes of a cluster when they
+//! entered here.
+
+use std::collections::HashSet;
+
+use thiserror::Error;
+
+use super::{Channel, Hub};
+use crate::message::{Message, Origin, Publication, Whisper};
+use crate::names::{ChannelKind, ChannelName, EventName, SocketId};
+use crate::presence::Member;
+use crate::stats::Stats;
+use crate::subscriber::Undelivered;
+
+/// What one publication did on this node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeliveryReport {
+    /// Messages handed to subscribers.
+    pub delivered: u64,
+    /// Messages subscribers could not take; see [`Undelivered`].
+    pub dropped: u64,
+}
+
+/// Why a whisper was not relayed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum WhisperRefused {
+    #[error("client events are only relayed on private and presence channels, not on {0}")]
+    PublicChannel(ChannelName),
+    #[error("client event names start with \"client-\", \"{0}\" does not")]
+    NotAClientEvent(EventName),
+    #[error("the sender is not subscribed to {0}")]
+    NotSubscribed(ChannelName),
+}
+
+/// The first subscriber that could not take a message, for the log line.
+type FirstFailure = Option<(SocketId, ChannelName, Undelivered)>;
+
+impl Hub {
+    /// Hands the publication to every subscriber of each of its channels on this node, except
+    /// the excluded connection, then — if it entered at this node — to the other nodes. A
+    /// connection in several of the channels receives it once per channel, with that
+    /// channel's name, as Echo expects.
+    pub fn publish(&self, publication: &Publication) -> DeliveryReport {
+        let mut report = DeliveryReport::default();
+        let mut first_failure = None;
+        {
+            let registry = self.read();
+            // A frame may name up to 65,535 channels, so duplicates are found by hashing, and
+            // only when there is more than one channel (the common case costs nothing).
+            let mut seen = HashSet::new();
+            for channel in &publication.channels {
+                if publication.channels.len() > 1 && !seen.insert(channel) {
+                    continue;
+                }
+                let Some(entry) = registry.channels.get(channel) else {
+                    continue;
+                };
+                let message = Message {
+                    channel,
+                    event: &publication.event,
+                    payload: &publication.payload,
+                    sender: None,
+                };
+                fan_out(
+                    entry,
+                    message,
+                    publication.except.as_ref(),
+                    &mut report,
+                    &mut first_failure,
+                );
+            }
+        }
+        if publication.origin == Origin::ThisNode
+            && let Some(cluster) = &self.cluster
+        {
+            cluster.publish(publication);
+        }
+        self.record(&publication.event, report, first_failure);
+        report
+    }
+
+    /// Relays a client event from `from` to the other subscribers of its channel, here and on
+    /// the other nodes, if the channel is private or presence and `from` is subscribed to it.
+    pub fn whisper(
+        &self,
+        from: &SocketId,
+        whisper: &Whisper,
+    ) -> Result<DeliveryReport, WhisperRefused> {
+        if whisper.channel.kind() == ChannelKind::Public {
+            return Err(WhisperRefused::PublicChannel(whisper.channel.clone()));
+        }
+        if !whisper.event.as_str().starts_with("client-") {
+            return Err(WhisperRefused::NotAClientEvent(whisper.event.clone()));
+        }
+        let mut report = DeliveryReport::default();
+        let mut first_failure = None;
+        {
+            let registry = self.read();
+            let entry = registry
+                .channels
+                .get(&whisper.channel)
+                .filter(|entry| entry.subscribers.contains_key(from))
+                .ok_or_else(|| WhisperRefused::NotSubscribed(whisper.channel.clone()))?;
+            let sender = entry.subscribers[from]
+                .user
+                .as_deref()
+                .and_then(|user| entry.member(user));
+            let message = Message {
+                channel: &whisper.channel,
+                event: &whisper.event,
+                payload: &whisper.payload,
+                sender,
+            };
+            fan_out(entry, message, Some(from), &mut report, &mut first_failure);
+            if let Some(cluster) = &self.cluster {
+                cluster.whisper(whisper, from, sender);
+            }
+        }
+        self.record(&whisper.event, report, first_failure);
+        Ok(report)
+    }
+
+    /// Hands a client event that a socket of another node sent to this node's subscribers of
+    /// its channel. The sending node checked it.
+    pub fn relay_whisper(&self, whisper: &Whisper, sender: Option<&Member>) -> DeliveryReport {
+        let mut report = DeliveryReport::default();
+        let mut first_failure = None;
+        {
+            let registry = self.read();
+            if let Some(entry) = registry.channels.get(&whisper.channel) {
+                let message = Message {
+                    channel: &whisper.channel,
+                    event: &whisper.event,
+                    payload: &whisper.payload,
+                    sender,
+                };
+                fan_out(entry, message, None, &mut report, &mut first_failure);
+            }
+        }
+        self.record(&whisper.event, report, first_failure);
+        report
+    }
+
+    fn record(&self, event: &EventName, report: DeliveryReport, first_failure: FirstFailure) {
+        Stats::add(&self.stats.publications, 1);
+        Stats::add(&self.stats.deliveries, report.delivered);
+        if let Some((socket, channel, reason)) = first_failure {
+            let total = Stats::add(&self.stats.dropped, report.dropped);
+            tracing::warn!(
+                %event,
+                first_channel = %channel,
+                first_socket = %socket,
+                ?reason,
+                dropped = report.dropped,
+                delivered = report.delivered,
+                dropped_since_start = total,
+                "some subscribers did not receive an event",
+            );
+        }
+    }
+}
+
+/// Hands `message` to every subscriber of `entry` but `except`.
+fn fan_out(
+    entry: &Channel,
+    message: Message<'_>,
+    except: Option<&SocketId>,
+    report: &mut DeliveryReport,
+    first_failure: &mut FirstFailure,
+) {
+    for (id, subscription) in &entry.subscribers {
+        if except == Some(id) {
+            continue;
+        }
+        match subscription.subscriber.deliver(message) {
+            Ok(()) => report.delivered += 1,
+            Err(reason) => {
+                report.dropped += 1;
+                first_failure.get_or_insert((id.clone(), message.channel.clone(), reason));
+            }
+        }
+    }
+}

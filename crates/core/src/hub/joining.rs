@@ -1,0 +1,213 @@
+//! Subscribing: the access a channel's kind requires, then the join — decided here on a
+//! single node, recorded by the cluster first for presence channels of a cluster.
+
+use std::sync::Arc;
+
+use thiserror::Error;
+
+use super::{Channel, Hub, Presence, Registry, Subscription};
+use crate::auth::Access;
+use crate::cluster::Cluster;
+use crate::mirror::{Effect, Effects, Mirror};
+use crate::names::{ChannelKind, ChannelName, SocketId};
+use crate::presence::{Member, Roster};
+use crate::subscriber::Subscriber;
+
+/// The outcome of a successful subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subscribed {
+    Joined,
+    /// The connection was already subscribed; clients resend `subscribe` after a reconnect.
+    /// It is told again that it is subscribed, with the member list in a presence channel.
+    AlreadyMember,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SubscribeError {
+    #[error("connection {0} is not connected")]
+    UnknownConnection(SocketId),
+    #[error("{channel} is a {kind:?} channel; joining it needs authorization by the Laravel app")]
+    NeedsAuthorization {
+        channel: ChannelName,
+        kind: ChannelKind,
+    },
+    #[error("{channel} is a {kind:?} channel, but the subscription was granted {granted} access")]
+    WrongAccess {
+        channel: ChannelName,
+        kind: ChannelKind,
+        granted: &'static str,
+    },
+}
+
+impl Hub {
+    /// Adds a connection to a channel with the access its kind requires: [`Access::Public`]
+    /// for public channels, what the app granted for private and presence ones. The socket is
+    /// told it is subscribed ([`Notice::Subscribed`]); joining a presence channel also gives
+    /// it the member list and, if its user was not present yet, tells the others.
+    ///
+    /// Completes at once except for presence channels in a cluster, where it waits for the
+    /// cluster to record the join (a bounded time).
+    pub async fn subscribe(
+        &self,
+        id: &SocketId,
+        channel: ChannelName,
+        access: Access,
+    ) -> Result<Subscribed, SubscribeError> {
+        let member = check_access(&channel, access)?;
+        match (&self.cluster, member) {
+            (Some(cluster), Some(member)) => self.join_cluster(cluster, id, channel, member).await,
+            (_, member) => self.join_here(id, channel, member),
+        }
+    }
+
+    /// Subscribes on this node's own authority: any channel of a single node, and public and
+    /// private channels in a cluster.
+    fn join_here(
+        &self,
+        id: &SocketId,
+        channel: ChannelName,
+        member: Option<Member>,
+    ) -> Result<Subscribed, SubscribeError> {
+        let mut registry = self.write();
+        let Registry {
+            channels,
+            connections,
+        } = &mut *registry;
+        let connection = connections
+            .get_mut(id)
+            .ok_or_else(|| SubscribeError::UnknownConnection(id.clone()))?;
+        let subscriber = connection.subscriber.clone();
+        let entry = channels.entry(channel.clone()).or_default();
+        if !connection.channels.insert(channel.clone()) {
+            self.tell_subscribed(&*subscriber, &channel, entry);
+            return Ok(Subscribed::AlreadyMember);
+        }
+        let user = member.as_ref().map(|m| m.key().to_owned());
+        if let Some(member) = member {
+            let presence = entry
+                .presence
+                .get_or_insert_with(|| Presence::Local(Roster::default()));
+            if let Presence::Local(roster) = presence
+                && let Some(joined) = roster.join(id.clone(), member)
+            {
+                let effects = vec![Effect::Joined(joined.clone())];
+                self.tell_effects(&channel, entry, &effects);
+            }
+        }
+        self.admit(entry, &channel, id, subscriber, user);
+        Ok(Subscribed::Joined)
+    }
+
+    /// Joins a presence channel whose roster the cluster keeps: the cluster records the join
+    /// first (without the lock held), then the socket joins here with the roster it returned.
+    async fn join_cluster(
+        &self,
+        cluster: &Arc<dyn Cluster>,
+        id: &SocketId,
+        channel: ChannelName,
+        member: Member,
+    ) -> Result<Subscribed, SubscribeError> {
+        {
+            let mut registry = self.write();
+            let Registry {
+                channels,
+                connections,
+            } = &mut *registry;
+            let connection = connections
+                .get(id)
+                .ok_or_else(|| SubscribeError::UnknownConnection(id.clone()))?;
+            let entry = channels.entry(channel.clone()).or_default();
+            if connection.channels.contains(&channel) {
+                self.tell_subscribed(&*connection.subscriber, &channel, entry);
+                return Ok(Subscribed::AlreadyMember);
+            }
+            entry.joining += 1;
+            entry
+                .presence
+                .get_or_insert_with(|| Presence::Mirror(Mirror::default()));
+        }
+
+        let snapshot = cluster.join(&channel, id, &member).await;
+
+        let mut registry = self.write();
+        let Registry {
+            channels,
+            connections,
+        } = &mut *registry;
+        // The entry was kept for this join (`joining`), so this finds it.
+        let entry = channels.entry(channel.clone()).or_default();
+        entry.joining = entry.joining.saturating_sub(1);
+        let Some(connection) = connections.get_mut(id) else {
+            // Gone while the cluster recorded the join: take it back.
+            cluster.leave(&channel, id);
+            if entry.is_unused() {
+                channels.remove(&channel);
+            }
+            return Err(SubscribeError::UnknownConnection(id.clone()));
+        };
+        let subscriber = connection.subscriber.clone();
+        if !connection.channels.insert(channel.clone()) {
+            self.tell_subscribed(&*subscriber, &channel, entry);
+            return Ok(Subscribed::AlreadyMember);
+        }
+        let effects = match &mut entry.presence {
+            Some(Presence::Mirror(mirror)) => match snapshot {
+                Some(snapshot) => mirror.sync(snapshot),
+                None => {
+                    tracing::warn!(%channel, "the cluster did not confirm a presence join in time; shown on this node until it can");
+                    mirror.join_unconfirmed(member.clone())
+                }
+            },
+            _ => Effects::new(),
+        };
+        self.tell_effects(&channel, entry, &effects);
+        self.admit(
+            entry,
+            &channel,
+            id,
+            subscriber,
+            Some(member.key().to_owned()),
+        );
+        Ok(Subscribed::Joined)
+    }
+
+    /// Adds a subscription to `channel` and tells the socket: the last step of a join, once
+    /// the others have been told of its user.
+    fn admit(
+        &self,
+        entry: &mut Channel,
+        channel: &ChannelName,
+        id: &SocketId,
+        subscriber: Arc<dyn Subscriber>,
+        user: Option<String>,
+    ) {
+        self.tell_subscribed(&*subscriber, channel, entry);
+        entry
+            .subscribers
+            .insert(id.clone(), Subscription { subscriber, user });
+    }
+}
+
+/// Checks that `access` is what `channel`'s kind requires; returns the presence member.
+fn check_access(channel: &ChannelName, access: Access) -> Result<Option<Member>, SubscribeError> {
+    let kind = channel.kind();
+    let granted = match (kind, access) {
+        (ChannelKind::Public, Access::Public) | (ChannelKind::Private, Access::Private) => {
+            return Ok(None);
+        }
+        (ChannelKind::Presence, Access::Presence(member)) => return Ok(Some(member)),
+        (ChannelKind::Private | ChannelKind::Presence, Access::Public) => {
+            return Err(SubscribeError::NeedsAuthorization {
+                channel: channel.clone(),
+                kind,
+            });
+        }
+        (_, Access::Private) => "private",
+        (_, Access::Presence(_)) => "presence",
+    };
+    Err(SubscribeError::WrongAccess {
+        channel: channel.clone(),
+        kind,
+        granted,
+    })
+}

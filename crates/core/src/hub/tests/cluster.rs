@@ -1,0 +1,233 @@
+//! The hub as one node of a cluster, with a stand-in for the other nodes that records what it
+//! is handed and answers presence joins as the test says.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use super::support::*;
+use crate::cluster::{Cluster, Joining, RosterChange, RosterSnapshot};
+use crate::hub::{Applied, Hub, SubscribeError};
+use crate::{Access, ChannelName, Member, Origin, Publication, SocketId, Whisper};
+
+#[derive(Default)]
+struct OtherNodes {
+    calls: Mutex<Vec<String>>,
+    /// What the next joins resolve to, in order; a join finds its answer when it is polled.
+    answers: Arc<Mutex<VecDeque<Option<RosterSnapshot>>>>,
+}
+
+impl OtherNodes {
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    fn answer(&self, answer: Option<RosterSnapshot>) {
+        self.answers.lock().unwrap().push_back(answer);
+    }
+
+    fn record(&self, call: String) {
+        self.calls.lock().unwrap().push(call);
+    }
+}
+
+impl Cluster for OtherNodes {
+    fn publish(&self, publication: &Publication) {
+        self.record(format!("publish {}", publication.event));
+    }
+
+    fn whisper(&self, whisper: &Whisper, from: &SocketId, sender: Option<&Member>) {
+        let sender = sender.map_or("nobody".to_owned(), |m| m.key().to_owned());
+        self.record(format!("whisper {} from {from} as {sender}", whisper.event));
+    }
+
+    fn join(&self, channel: &ChannelName, socket: &SocketId, member: &Member) -> Joining {
+        self.record(format!("join {channel} {socket} as {}", member.key()));
+        Box::pin(Answer(self.answers.clone()))
+    }
+
+    fn leave(&self, channel: &ChannelName, socket: &SocketId) {
+        self.record(format!("leave {channel} {socket}"));
+    }
+}
+
+/// A join waiting for the test to give its answer.
+struct Answer(Arc<Mutex<VecDeque<Option<RosterSnapshot>>>>);
+
+impl Future for Answer {
+    type Output = Option<RosterSnapshot>;
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.0.lock().unwrap().pop_front() {
+            Some(answer) => Poll::Ready(answer),
+            None => Poll::Pending,
+        }
+    }
+}
+
+fn node() -> (Hub, Arc<OtherNodes>) {
+    let others = Arc::new(OtherNodes::default());
+    (Hub::clustered(others.clone()), others)
+}
+
+fn snapshot(version: u64, users: &[u64]) -> Option<RosterSnapshot> {
+    Some(RosterSnapshot {
+        version,
+        members: users.iter().map(|user| member(*user)).collect(),
+    })
+}
+
+fn with_origin(origin: Origin) -> Publication {
+    Publication {
+        origin,
+        ..publication(&["orders"], None)
+    }
+}
+
+#[test]
+fn only_events_that_entered_here_are_passed_on_and_all_are_delivered_here() {
+    let (hub, others) = node();
+    let a = connected(&hub, "a", &["orders"]);
+    for origin in [Origin::ThisNode, Origin::EveryNode, Origin::OtherNode] {
+        hub.publish(&with_origin(origin));
+    }
+    assert_eq!(a.received().len(), 3);
+    assert_eq!(others.calls(), vec!["publish Sent"]);
+}
+
+#[test]
+fn whispers_go_to_the_other_nodes_with_their_sender_and_come_back_in_to_everyone() {
+    let (hub, others) = node();
+    others.answer(snapshot(1, &[1]));
+    let ann = present(&hub, "ann", "presence-room", 1);
+    hub.whisper(&id("ann"), &whisper("presence-room", "client-typing"))
+        .unwrap();
+    assert_eq!(
+        others.calls().last().unwrap(),
+        "whisper client-typing from ann as 1"
+    );
+
+    hub.relay_whisper(&whisper("presence-room", "client-hello"), Some(&member(7)));
+    assert_eq!(
+        ann.received().last().unwrap(),
+        r#"client-hello presence-room {"typing":true} from 7"#,
+        "a whisper from another node reaches the local members, the sender named"
+    );
+}
+
+#[test]
+fn a_presence_join_takes_the_clusters_roster_and_the_others_learn_the_difference() {
+    let (hub, others) = node();
+    others.answer(snapshot(4, &[5, 1]));
+    let ann = present(&hub, "ann", "presence-room", 1);
+    assert_eq!(ann.received(), vec!["here presence-room [5,1]"]);
+
+    others.answer(snapshot(6, &[5, 1, 2, 3]));
+    let bob = present(&hub, "bob", "presence-room", 2);
+    assert_eq!(bob.received(), vec!["here presence-room [5,1,2,3]"]);
+    assert_eq!(
+        ann.received()[1..],
+        ["joining presence-room 2", "joining presence-room 3"]
+    );
+    assert_eq!(
+        others.calls(),
+        vec!["join presence-room ann as 1", "join presence-room bob as 2"]
+    );
+}
+
+#[test]
+fn leaves_are_recorded_by_the_cluster_and_announced_when_it_says_so() {
+    let (hub, others) = node();
+    others.answer(snapshot(1, &[1]));
+    let ann = present(&hub, "ann", "presence-room", 1);
+    others.answer(snapshot(2, &[1, 2]));
+    present(&hub, "bob", "presence-room", 2);
+
+    hub.disconnect(&id("bob"));
+    assert_eq!(others.calls().last().unwrap(), "leave presence-room bob");
+    assert_eq!(ann.received().last().unwrap(), "joining presence-room 2");
+
+    let room = channel("presence-room");
+    let left = RosterChange::Left { user: "2".into() };
+    assert_eq!(hub.apply_presence(&room, 3, left), Applied::UpToDate);
+    assert_eq!(ann.received().last().unwrap(), "leaving presence-room 2");
+    assert_eq!(hub.roster_version(&room), Some(3));
+}
+
+#[test]
+fn changes_from_other_nodes_are_told_in_version_order() {
+    let (hub, others) = node();
+    others.answer(snapshot(10, &[1]));
+    let ann = present(&hub, "ann", "presence-room", 1);
+    let room = channel("presence-room");
+
+    let late = RosterChange::Left { user: "2".into() };
+    assert_eq!(hub.apply_presence(&room, 12, late), Applied::Behind);
+    assert_eq!(hub.mirrored_channels(), vec![(room.clone(), true)]);
+    let joined = RosterChange::Joined(member(2));
+    assert_eq!(hub.apply_presence(&room, 11, joined), Applied::UpToDate);
+    assert_eq!(
+        ann.received()[1..],
+        ["joining presence-room 2", "leaving presence-room 2"]
+    );
+    let unknown = channel("presence-elsewhere");
+    let change = RosterChange::Joined(member(3));
+    assert_eq!(hub.apply_presence(&unknown, 1, change), Applied::NotWatched);
+}
+
+#[test]
+fn without_the_cluster_a_join_is_shown_here_and_repaired_later() {
+    let (hub, others) = node();
+    others.answer(snapshot(3, &[1]));
+    let ann = present(&hub, "ann", "presence-room", 1);
+    others.answer(None);
+    present(&hub, "bob", "presence-room", 2);
+    assert_eq!(ann.received().last().unwrap(), "joining presence-room 2");
+
+    hub.leave_unconfirmed(&channel("presence-room"), "2");
+    assert_eq!(
+        ann.received().last().unwrap(),
+        "joining presence-room 2",
+        "bob's socket is still here"
+    );
+    hub.sync_roster(&channel("presence-room"), snapshot(3, &[1, 2, 9]).unwrap());
+    assert_eq!(ann.received().last().unwrap(), "joining presence-room 9");
+}
+
+#[test]
+fn a_socket_gone_while_the_cluster_records_its_join_is_taken_back_out() {
+    let (hub, others) = node();
+    let ghost = Recorder::new();
+    hub.connect(id("ghost"), ghost.clone());
+    let (ghost_id, room) = (id("ghost"), channel("presence-room"));
+    let mut joining = Box::pin(hub.subscribe(&ghost_id, room, Access::Presence(member(1))));
+    let mut context = Context::from_waker(Waker::noop());
+    assert!(joining.as_mut().poll(&mut context).is_pending());
+    assert_eq!(
+        hub.mirrored_channels().len(),
+        1,
+        "kept while the join is pending"
+    );
+
+    hub.disconnect(&id("ghost"));
+    others.answer(snapshot(1, &[1]));
+    let Poll::Ready(result) = joining.as_mut().poll(&mut context) else {
+        panic!("the answer was given");
+    };
+    assert_eq!(result, Err(SubscribeError::UnknownConnection(id("ghost"))));
+    assert_eq!(others.calls().last().unwrap(), "leave presence-room ghost");
+    assert!(hub.mirrored_channels().is_empty());
+    assert!(ghost.received().is_empty());
+}
+
+#[test]
+fn public_and_private_channels_need_no_cluster_answer() {
+    let (hub, others) = node();
+    let a = connected(&hub, "a", &["orders"]);
+    now(hub.subscribe(&id("a"), channel("private-x"), Access::Private)).unwrap();
+    hub.disconnect(&id("a"));
+    assert!(others.calls().is_empty());
+    assert_eq!(a.subscribed(), vec!["orders", "private-x"]);
+}

@@ -1,0 +1,5 @@
+//! The hub's tests: on a single node, and as one node of a cluster.
+
+mod cluster;
+mod single_node;
+mod support;
