@@ -11,6 +11,7 @@ APT_PACKAGES=(
     clang libclang-dev                                 # bindgen, for ext-php-rs
     php-laravel-framework composer phpunit             # Laravel 8.83 and the PHP test tools
     redis-server php8.2-redis php-predis               # laravel-echo-server's Redis path, tested and benchmarked for real
+    openssl                                            # a certificate for the test of scale-out over TLS
     php8.2-fpm libfcgi-bin iproute2                    # the extension under php-fpm, driven with cgi-fcgi; ss
     chromium                                           # the demo page test
 )

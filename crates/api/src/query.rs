@@ -35,14 +35,15 @@ pub(crate) async fn status(
 ) -> Result<Response, Failure> {
     access::check(&api.config.clients, &app_id, &headers, query.as_deref())?;
     let totals = api.census.totals().await;
-    Ok(answer(
-        totals.missing_nodes,
-        json!({
-            "subscription_count": totals.value.connections,
-            "uptime": api.started.elapsed().as_secs(),
-            "memory_usage": { "rss": resident_bytes() },
-        }),
-    ))
+    let mut body = json!({
+        "subscription_count": totals.value.connections,
+        "uptime": api.started.elapsed().as_secs(),
+        "memory_usage": { "rss": resident_bytes() },
+    });
+    if let Some(cluster) = totals.value.cluster {
+        body["cluster"] = json!(cluster);
+    }
+    Ok(answer(totals.missing_nodes, body))
 }
 
 pub(crate) async fn channels(

@@ -6,6 +6,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use serde::Serialize;
+
 use crate::hub::ChannelInfo;
 use crate::names::ChannelName;
 use crate::presence::Member;
@@ -48,7 +50,7 @@ impl<T> Gathered<T> {
 }
 
 /// The counts behind the `stats` question and the API's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Totals {
     /// Client connections.
     pub connections: usize,
@@ -58,4 +60,24 @@ pub struct Totals {
     pub stats: StatsSnapshot,
     /// Nodes whose counts are included.
     pub nodes: usize,
+    /// How this node's cluster is doing; `None` on a single node.
+    pub cluster: Option<ClusterHealth>,
+}
+
+/// One node's view of its cluster, for operators (serialized as the `cluster` part of status
+/// answers).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ClusterHealth {
+    /// This node's id, new at every start.
+    pub node: String,
+    /// Whether the cluster's store (Redis) answered the last time it was asked.
+    pub reachable: bool,
+    /// Other nodes alive at the last heartbeat.
+    pub other_nodes: usize,
+    /// Messages from other nodes that were sent but never arrived (by their numbers).
+    pub missed: u64,
+    /// Messages from other nodes that could not be read or were over a limit.
+    pub skipped: u64,
+    /// Messages for other nodes dropped while the store could not be reached.
+    pub dropped: u64,
 }

@@ -40,7 +40,7 @@ pub mod stats;
 pub mod subscriber;
 
 pub use auth::{Access, AuthDenied, AuthRequest, Authorization, Authorizer};
-pub use census::{Census, Gathered, Gathering, Totals};
+pub use census::{Census, ClusterHealth, Gathered, Gathering, Totals};
 pub use cluster::{Cluster, Joining, RosterChange, RosterSnapshot};
 pub use hub::{
     Applied, ChannelInfo, DeliveryReport, Hub, SubscribeError, Subscribed, WhisperRefused,

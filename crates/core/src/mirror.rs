@@ -115,6 +115,14 @@ impl Mirror {
         effects
     }
 
+    /// Takes `snapshot` as the roster whatever its version, forgetting held changes: the
+    /// store's versions may have started again (it restarted empty).
+    pub(crate) fn replace(&mut self, snapshot: RosterSnapshot) -> Effects {
+        self.version = None;
+        self.early.clear();
+        self.sync(snapshot)
+    }
+
     /// A local join the cluster could not confirm: the member is shown here until it can.
     pub(crate) fn join_unconfirmed(&mut self, member: Member) -> Effects {
         self.diverged = true;
@@ -251,5 +259,19 @@ mod tests {
         assert_eq!(roster(&mirror), vec!["2", "1"]);
         let again = mirror.sync(snapshot(2, &[]));
         assert!(again.is_empty(), "repaired: same version is not newer");
+    }
+
+    #[test]
+    fn a_replaced_roster_may_go_back_in_versions() {
+        let mut mirror = Mirror::default();
+        mirror.sync(snapshot(40, &[1, 2]));
+        mirror.apply(42, RosterChange::Joined(member(3)));
+        let effects = mirror.replace(snapshot(2, &[2, 4]));
+        assert_eq!(told(&effects), vec!["-1", "+4"]);
+        assert_eq!(mirror.version(), Some(2));
+        assert!(
+            !mirror.is_behind(),
+            "held changes of the old numbering are gone"
+        );
     }
 }

@@ -64,17 +64,18 @@ pub fn answer(
                     value: totals,
                     missing_nodes,
                 } = census.totals().await;
-                Ok(with_missing(
-                    missing_nodes,
-                    json!({
-                        "connections": totals.connections,
-                        "channels": totals.channels,
-                        "publications": totals.stats.publications,
-                        "deliveries": totals.stats.deliveries,
-                        "dropped": totals.stats.dropped,
-                        "nodes": totals.nodes,
-                    }),
-                ))
+                let mut answer = json!({
+                    "connections": totals.connections,
+                    "channels": totals.channels,
+                    "publications": totals.stats.publications,
+                    "deliveries": totals.stats.deliveries,
+                    "dropped": totals.stats.dropped,
+                    "nodes": totals.nodes,
+                });
+                if let Some(cluster) = totals.cluster {
+                    answer["cluster"] = json!(cluster);
+                }
+                Ok(with_missing(missing_nodes, answer))
             }
         }
     }

@@ -140,6 +140,54 @@ pub struct StartArgs {
     #[arg(long, env = "SIDECAST_CLIENT_EVENT_BURST",
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub client_event_burst: Option<u32>,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// Scale-out: several sidecars sharing one Redis behave as one server (docs/scaling.md).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ClusterArgs {
+    /// Redis shared by the sidecars of a cluster: redis://, rediss:// or
+    /// redis+sentinel://host:port,…/master; "databaseConfig" reuses the config file's
+    /// databaseConfig.redis [default: none, a single node].
+    #[arg(long = "cluster-redis", env = "SIDECAST_CLUSTER_REDIS")]
+    pub redis: Option<String>,
+
+    /// Prefix of the cluster's keys and bus channels in Redis [default: sidecast:].
+    #[arg(long = "cluster-prefix", env = "SIDECAST_CLUSTER_PREFIX")]
+    pub prefix: Option<String>,
+
+    /// Seconds between a node's heartbeats [default: 3].
+    #[arg(long = "cluster-heartbeat", env = "SIDECAST_CLUSTER_HEARTBEAT", value_parser = seconds)]
+    pub heartbeat: Option<f64>,
+
+    /// Seconds of silence after which a node is dead and its presence members leave
+    /// [default: 15].
+    #[arg(long = "cluster-dead-after", env = "SIDECAST_CLUSTER_DEAD_AFTER", value_parser = seconds)]
+    pub dead_after: Option<f64>,
+
+    /// Seconds between looks for dead nodes [default: 5].
+    #[arg(long = "cluster-sweep-every", env = "SIDECAST_CLUSTER_SWEEP_EVERY", value_parser = seconds)]
+    pub sweep_every: Option<f64>,
+
+    /// Seconds a question waits for the other nodes' answers [default: 2].
+    #[arg(long = "cluster-survey-timeout", env = "SIDECAST_CLUSTER_SURVEY_TIMEOUT", value_parser = seconds)]
+    pub survey_timeout: Option<f64>,
+
+    /// Messages for the other nodes kept while Redis is unreachable [default: 10000].
+    #[arg(long = "cluster-buffer-messages", env = "SIDECAST_CLUSTER_BUFFER_MESSAGES",
+          value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub buffer_messages: Option<u32>,
+
+    /// …and their bytes at most [default: 8388608].
+    #[arg(long = "cluster-buffer-bytes", env = "SIDECAST_CLUSTER_BUFFER_BYTES",
+          value_parser = clap::value_parser!(u32).range(1024..=1024 * 1024 * 1024))]
+    pub buffer_bytes: Option<u32>,
+
+    /// …for at most this many seconds [default: 5].
+    #[arg(long = "cluster-buffer-max-age", env = "SIDECAST_CLUSTER_BUFFER_MAX_AGE", value_parser = seconds)]
+    pub buffer_max_age: Option<f64>,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ use std::time::Duration;
 use axum::serve::{Listener, ListenerExt};
 use axum_server::accept::NoDelayAcceptor;
 use axum_server::tls_rustls::RustlsAcceptor;
+use sidecast_cluster::Membership;
 use sidecast_core::Hub;
 use sidecast_ingest::redis::RedisSource;
 use sidecast_ingest::{BindError, Core, UnixIngest};
@@ -33,6 +34,8 @@ pub struct Settings {
     pub redis: Option<RedisSource>,
     /// laravel-echo-server's HTTP API, served when set.
     pub api: Option<sidecast_api::Config>,
+    /// Scale-out over Redis, when set; a single node otherwise.
+    pub cluster: Option<sidecast_cluster::Config>,
     /// HTTPS and WSS when set.
     pub tls: Option<TlsFiles>,
 }
@@ -97,7 +100,21 @@ impl Server {
     /// Serves until `shutdown` completes, then stops accepting, closes every client and
     /// removes the socket file.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
-        let hub = Arc::new(Hub::new());
+        let mut membership = self.settings.cluster.as_ref().map(Membership::new);
+        let hub = Arc::new(match &membership {
+            Some(membership) => Hub::clustered(membership.node()),
+            None => Hub::new(),
+        });
+        let core = match &membership {
+            Some(membership) => Core {
+                hub: hub.clone(),
+                census: membership.census(hub.clone()),
+            },
+            None => Core::single(hub.clone()),
+        };
+        let mut cluster_tasks = membership
+            .as_mut()
+            .map(|membership| membership.run(hub.clone()));
         let socketio = sidecast_socketio::mount(
             hub.clone(),
             Arc::new(self.authorizer),
@@ -108,7 +125,7 @@ impl Server {
             .map(|front_end| (front_end.routes, front_end.closer))
             .unzip();
         let close_clients = || futures_util::future::join_all(closers);
-        let app = crate::http::router(routes, &self.settings, hub.clone(), hub.clone());
+        let app = crate::http::router(routes, &self.settings, hub.clone(), core.census.clone());
         if self.settings.socketio.origins.is_any() {
             tracing::info!("pages from any origin may connect; list yours with --allowed-origin");
         }
@@ -127,10 +144,12 @@ impl Server {
             auth = %format!("{}{}", self.settings.auth.hosts.join(" | "), self.settings.auth.endpoint),
             redis = %self.settings.redis.as_ref().map_or("off".to_owned(), |r| format!("{}:{} {}*", r.host, r.port, r.key_prefix)),
             http_api = self.settings.api.is_some(),
+            cluster = %self.settings.cluster.as_ref().map_or("off".to_owned(), |c| c.redis.describe()),
+            node = membership.as_ref().map_or("", |m| m.id()),
             "sidecast is listening",
         );
         let mut ingest = tokio::spawn(self.ingest.serve(
-            Core::single(hub.clone()),
+            core,
             self.settings.limits,
             when(sources_stopped.clone()),
         ));
@@ -151,16 +170,29 @@ impl Server {
                 None => std::future::pending().await,
             }
         };
+        let cluster_ended = async {
+            match cluster_tasks.as_mut() {
+                Some(tasks) => match tasks.join_next().await {
+                    Some(ended) => ended.map(Ok),
+                    None => std::future::pending().await,
+                },
+                None => std::future::pending().await,
+            }
+        };
         let failure = tokio::select! {
             () = shutdown => None,
             ended = &mut ingest => Some(("the ingest socket", ended)),
             ended = &mut http => Some(("the HTTP server", ended)),
             ended = redis_ended => Some(("the Redis subscriber", ended)),
+            ended = cluster_ended => Some(("the cluster", ended)),
         };
         let _ = stop_sources.send(true);
         if let Some((what, ended)) = failure {
             let _ = stop_clients.send(true);
             close_clients().await;
+            if let Some(membership) = &membership {
+                membership.leave(&hub).await;
+            }
             let error = match ended {
                 Ok(Ok(())) => io::Error::other(format!("{what} stopped unexpectedly")),
                 Ok(Err(error)) => io::Error::other(format!("{what} failed: {error}")),
@@ -190,6 +222,11 @@ impl Server {
                 tracing::warn!(grace = ?SHUTDOWN_GRACE, "connections still open after the grace period; exiting anyway")
             }
         }
+        // Clients are gone: the other nodes are told this node's presence members left.
+        if let Some(membership) = &membership {
+            membership.leave(&hub).await;
+        }
+        drop(cluster_tasks);
         tracing::info!(stats = ?hub.stats(), "sidecast stopped");
         Ok(())
     }

@@ -43,6 +43,7 @@ pub(crate) async fn on_subscribe(
     let _turn = ticket.wait().await;
     // Queued subscribes of a socket that has gone are not worth asking the app about.
     if !socket.connected() {
+        tracing::debug!(socket = %socket.id, "disconnected before its subscription was handled; not subscribed");
         return;
     }
     let Some(id) = socket_id(&socket) else {

@@ -3,7 +3,7 @@
 // picked, lives in a fresh temporary directory, and is stopped by its pid.
 
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -129,11 +129,35 @@ export function runSidecast(args, { cwd, env = {}, input } = {}) {
     });
 }
 
-/** A redis-server on a free loopback port, with no persistence; resolves once it is ready. */
-export async function startRedis({ port } = {}) {
+/**
+ * A redis-server on a free loopback port, with no persistence; resolves once it is ready.
+ * `args` are added to its command line (`--replicaof …`, TLS files).
+ */
+export async function startRedis({ port, args = [] } = {}) {
     port ??= await freePort();
-    const child = new Child('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {});
+    // A directory of its own: a replica writes the master's data there (dump.rdb), and the
+    // next server started in the same directory would load it.
+    const dir = mkdtempSync(join(tmpdir(), 'sidecast-redis-'));
+    const child = new Child('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...args], {});
+    child.exited.then(() => rmSync(dir, { recursive: true, force: true }));
     await child.waitForOutput('Ready to accept connections');
+    return Object.assign(child, { port });
+}
+
+/** A Redis Sentinel watching the master at `masterPort` as `name`, quick to fail over. */
+export async function startSentinel(dir, { name, masterPort }) {
+    const port = await freePort();
+    const file = join(dir, `sentinel-${port}.conf`);
+    writeFileSync(file, [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`,
+        `sentinel down-after-milliseconds ${name} 1000`,
+        `sentinel failover-timeout ${name} 5000`,
+    ].join('\n'));
+    const child = new Child('redis-server', [file, '--sentinel'], {});
+    await child.waitForOutput(`+monitor master ${name}`);
     return Object.assign(child, { port });
 }
 

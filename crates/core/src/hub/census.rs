@@ -84,6 +84,7 @@ impl Hub {
                 .count(),
             stats: self.stats.snapshot(),
             nodes: 1,
+            cluster: None,
         }
     }
 }

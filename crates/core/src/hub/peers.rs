@@ -4,6 +4,7 @@
 
 use super::{Hub, Presence};
 use crate::cluster::{RosterChange, RosterSnapshot};
+use crate::mirror::{Effects, Mirror};
 use crate::names::ChannelName;
 
 /// What applying a roster change did.
@@ -26,34 +27,29 @@ impl Hub {
         version: u64,
         change: RosterChange,
     ) -> Applied {
-        let mut registry = self.write();
-        let Some(entry) = registry.channels.get_mut(channel) else {
-            return Applied::NotWatched;
-        };
-        let Some(Presence::Mirror(mirror)) = &mut entry.presence else {
-            return Applied::NotWatched;
-        };
-        let effects = mirror.apply(version, change);
-        let behind = mirror.is_behind();
-        self.tell_effects(channel, entry, &effects);
-        if behind {
-            Applied::Behind
-        } else {
-            Applied::UpToDate
-        }
+        self.change_mirror(channel, |mirror| {
+            let effects = mirror.apply(version, change);
+            let applied = if mirror.is_behind() {
+                Applied::Behind
+            } else {
+                Applied::UpToDate
+            };
+            (effects, applied)
+        })
+        .unwrap_or(Applied::NotWatched)
     }
 
     /// Brings a presence channel's mirror up to `snapshot` if that is newer, telling this
     /// node's subscribers the difference.
     pub fn sync_roster(&self, channel: &ChannelName, snapshot: RosterSnapshot) {
-        let mut registry = self.write();
-        let Some(entry) = registry.channels.get_mut(channel) else {
-            return;
-        };
-        if let Some(Presence::Mirror(mirror)) = &mut entry.presence {
-            let effects = mirror.sync(snapshot);
-            self.tell_effects(channel, entry, &effects);
-        }
+        self.change_mirror(channel, |mirror| (mirror.sync(snapshot), ()));
+    }
+
+    /// Replaces a presence channel's mirror with `snapshot` even if it is not newer: after the
+    /// cluster's store may have restarted its versions. Tells this node's subscribers the
+    /// difference.
+    pub fn replace_roster(&self, channel: &ChannelName, snapshot: RosterSnapshot) {
+        self.change_mirror(channel, |mirror| (mirror.replace(snapshot), ()));
     }
 
     /// A leave the cluster could not record: if `user` has no socket left in the channel on
@@ -68,13 +64,27 @@ impl Hub {
             .subscribers
             .values()
             .any(|subscription| subscription.user.as_deref() == Some(user));
-        if still_here {
-            return;
-        }
-        if let Some(Presence::Mirror(mirror)) = &mut entry.presence {
+        if let (false, Some(Presence::Mirror(mirror))) = (still_here, &mut entry.presence) {
             let effects = mirror.leave_unconfirmed(user);
             self.tell_effects(channel, entry, &effects);
         }
+    }
+
+    /// Changes the mirror of `channel` under the write lock and tells its subscribers what
+    /// that did; `None` if this node does not mirror the channel.
+    fn change_mirror<T>(
+        &self,
+        channel: &ChannelName,
+        change: impl FnOnce(&mut Mirror) -> (Effects, T),
+    ) -> Option<T> {
+        let mut registry = self.write();
+        let entry = registry.channels.get_mut(channel)?;
+        let Some(Presence::Mirror(mirror)) = &mut entry.presence else {
+            return None;
+        };
+        let (effects, outcome) = change(mirror);
+        self.tell_effects(channel, entry, &effects);
+        Some(outcome)
     }
 
     /// The presence channels this node mirrors, each with whether it needs a snapshot (a
@@ -88,6 +98,14 @@ impl Hub {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Whether a mirrored presence channel is missing a change (or has no snapshot yet).
+    pub fn roster_behind(&self, channel: &ChannelName) -> bool {
+        matches!(
+            self.read().channels.get(channel).and_then(|entry| entry.presence.as_ref()),
+            Some(Presence::Mirror(mirror)) if mirror.is_behind()
+        )
     }
 
     /// The version of a mirrored presence channel's roster, if this node mirrors it.

@@ -83,6 +83,22 @@ pub struct SidecastSection {
     pub client_event_max_bytes: Option<u64>,
     pub client_events_per_second: Option<u64>,
     pub client_event_burst: Option<u64>,
+    pub cluster: ClusterSection,
+}
+
+/// Scale-out, under `sidecast.cluster`; times in milliseconds.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ClusterSection {
+    /// A Redis URL, or "databaseConfig" for `databaseConfig.redis`.
+    pub redis: Option<String>,
+    pub prefix: Option<String>,
+    pub heartbeat_ms: Option<u64>,
+    pub dead_after_ms: Option<u64>,
+    pub sweep_every_ms: Option<u64>,
+    pub survey_timeout_ms: Option<u64>,
+    pub buffer_messages: Option<u64>,
+    pub buffer_bytes: Option<u64>,
+    pub buffer_max_age_ms: Option<u64>,
 }
 
 impl EchoServerFile {
@@ -210,6 +226,10 @@ impl EchoServerFile {
                 client_event_max_bytes: own.number("clientEventMaxBytes", 16..=1024 * 1024)?,
                 client_events_per_second: own.number("clientEventsPerSecond", 1..=100_000)?,
                 client_event_burst: own.number("clientEventBurst", 1..=100_000)?,
+                cluster: match own.object("cluster")? {
+                    Some(cluster) => cluster_section(cluster)?,
+                    None => ClusterSection::default(),
+                },
             };
             own.finish()?;
         }
@@ -279,6 +299,23 @@ impl EchoServerFile {
         }
         Ok(())
     }
+}
+
+fn cluster_section(mut fields: Fields<'_>) -> Result<ClusterSection> {
+    let ms = 1..=3_600_000;
+    let section = ClusterSection {
+        redis: fields.string("redis")?,
+        prefix: fields.string("prefix")?,
+        heartbeat_ms: fields.number("heartbeatMs", ms.clone())?,
+        dead_after_ms: fields.number("deadAfterMs", ms.clone())?,
+        sweep_every_ms: fields.number("sweepEveryMs", ms.clone())?,
+        survey_timeout_ms: fields.number("surveyTimeoutMs", ms.clone())?,
+        buffer_messages: fields.number("bufferMessages", 1..=10_000_000)?,
+        buffer_bytes: fields.number("bufferBytes", 1024..=1024 * 1024 * 1024)?,
+        buffer_max_age_ms: fields.number("bufferMaxAgeMs", ms)?,
+    };
+    fields.finish()?;
+    Ok(section)
 }
 
 fn required(value: Option<String>, key: &str) -> Result<String> {

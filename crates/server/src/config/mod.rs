@@ -11,10 +11,12 @@
 //! API. With one, they are laravel-echo-server's: its subscribers (HTTP API and Redis) are on
 //! unless the file turns them off, and `"host": null` means every interface.
 
+mod cluster;
 mod dotenv;
 mod echo_server;
 mod fields;
 mod front_ends;
+mod sources;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -157,53 +159,20 @@ pub fn load_with(
         verify_tls: !args.auth_insecure.or(own.auth_insecure).unwrap_or(false),
     };
 
-    let redis = (with_file && file.subscribers.redis != Some(false)).then(|| {
-        sidecast_ingest::redis::RedisSource {
-            host: file
-                .redis
-                .host
-                .clone()
-                .unwrap_or_else(|| "127.0.0.1".to_owned()),
-            port: file.redis.port.unwrap_or(6379),
-            password: file.redis.password.clone().filter(|p| !p.is_empty()),
-            db: file.redis.db.unwrap_or(0),
-            key_prefix: file.redis.key_prefix.clone().unwrap_or_default(),
-        }
-    });
-
     let max_frame_bytes = pick(
         args.max_frame_bytes.map(u64::from),
         own.max_frame_bytes,
         1024 * 1024,
     ) as usize;
-    let api = (with_file && file.subscribers.http != Some(false)).then(|| sidecast_api::Config {
-        clients: file
-            .clients
-            .iter()
-            .map(|client| sidecast_api::Client {
-                app_id: client.app_id.clone(),
-                key: client.key.clone(),
-            })
-            .collect(),
-        cors: (file.api_origin_allow.allow_cors == Some(true)).then(|| sidecast_api::Cors {
-            allow_origin: file
-                .api_origin_allow
-                .allow_origin
-                .clone()
-                .unwrap_or_default(),
-            allow_methods: file
-                .api_origin_allow
-                .allow_methods
-                .clone()
-                .unwrap_or_default(),
-            allow_headers: file
-                .api_origin_allow
-                .allow_headers
-                .clone()
-                .unwrap_or_default(),
-        }),
-        max_body_bytes: max_frame_bytes,
-    });
+    let redis = with_file.then(|| sources::laravel_redis(&file)).flatten();
+    let api = with_file
+        .then(|| sources::http_api(&file, max_frame_bytes))
+        .flatten();
+    let cluster = cluster::cluster(
+        args,
+        &file,
+        redis.as_ref().map(|source| source.key_prefix.as_str()),
+    )?;
 
     let tls = match file.protocol.as_deref() {
         Some("https") => Some(TlsFiles {
@@ -234,6 +203,7 @@ pub fn load_with(
             auth,
             redis,
             api,
+            cluster,
             tls,
         },
         file: used,

@@ -204,3 +204,79 @@ fn auth_insecure_from_the_file_can_be_turned_off_again() {
             .verify_tls
     );
 }
+
+#[test]
+fn a_single_node_unless_a_cluster_redis_is_given() {
+    let dir = dir_with(None, None);
+    assert!(load_in(dir.path(), &[]).unwrap().settings.cluster.is_none());
+    let clustered = load_in(dir.path(), &["--cluster-redis", "redis://127.0.0.1:6390/1"])
+        .unwrap()
+        .settings
+        .cluster
+        .expect("a cluster");
+    assert_eq!(clustered.redis.describe(), "redis://127.0.0.1:6390/1");
+    assert_eq!(clustered.prefix, "sidecast:");
+    assert_eq!(clustered.dead_after, Duration::from_secs(15));
+}
+
+#[test]
+fn the_cluster_section_can_reuse_database_config_and_options_win() {
+    let dir = dir_with(
+        Some(
+            r#"{"databaseConfig": {"redis": {"port": 6391, "password": "pw", "keyPrefix": "laravel_database_"}},
+                "sidecast": {"cluster": {"redis": "databaseConfig", "prefix": "app1:", "heartbeatMs": 1000,
+                                         "deadAfterMs": 6000, "bufferMessages": 50}}}"#,
+        ),
+        None,
+    );
+    let cluster = load_in(
+        dir.path(),
+        &["--cluster-prefix", "app2:", "--cluster-sweep-every", "2"],
+    )
+    .unwrap()
+    .settings
+    .cluster
+    .expect("a cluster");
+    assert_eq!(
+        cluster.redis,
+        sidecast_cluster::RedisAddress::Server("redis://:pw@127.0.0.1:6391/0".into())
+    );
+    assert_eq!(cluster.prefix, "app2:");
+    assert_eq!(cluster.heartbeat, Duration::from_secs(1));
+    assert_eq!(cluster.dead_after, Duration::from_secs(6));
+    assert_eq!(cluster.sweep_every, Duration::from_secs(2));
+    assert_eq!(cluster.buffer_messages, 50);
+}
+
+#[test]
+fn a_cluster_bus_that_laravels_subscriber_would_hear_is_refused() {
+    let dir = dir_with(
+        Some(
+            r#"{"databaseConfig": {"redis": {"keyPrefix": ""}}, "sidecast": {"cluster": {"redis": "databaseConfig"}}}"#,
+        ),
+        None,
+    );
+    let error = load_in(dir.path(), &[]).unwrap_err().to_string();
+    assert!(error.contains("PSUBSCRIBE *"), "{error}");
+    // With Laravel's subscriber off, nothing would hear it.
+    let off = dir_with(
+        Some(
+            r#"{"subscribers": {"redis": false}, "databaseConfig": {"redis": {"keyPrefix": ""}},
+                "sidecast": {"cluster": {"redis": "databaseConfig"}}}"#,
+        ),
+        None,
+    );
+    assert!(load_in(off.path(), &[]).unwrap().settings.cluster.is_some());
+    for (flags, why) in [
+        (&["--cluster-redis", "http://x"][..], "is not one of"),
+        (
+            &["--cluster-redis", "redis://x", "--cluster-heartbeat", "10"],
+            "at most a third",
+        ),
+    ] {
+        let error = load_in(dir_with(None, None).path(), flags)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(why), "{error}");
+    }
+}

@@ -1,0 +1,264 @@
+//! What nodes tell each other over the bus: one JSON object per Redis message.
+//!
+//! The bus carries events, not frames of a client protocol, so every front end shares it.
+//! JSON, so that `redis-cli SUBSCRIBE` shows it and the payload travels as the raw JSON it was
+//! checked as at ingest, never re-parsed. A message names its node and, when it went to every
+//! node, a sequence number per node: receivers skip what they already had and count what
+//! they missed.
+//!
+//! ```json
+//! {"v":1,"node":"k2m…","seq":18342,"ts":1767225600123,
+//!  "body":{"publish":{"channels":["orders.1"],"event":"OrderShipped","data":{"id":1},"except":null}}}
+//! ```
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use sidecast_core::{ChannelName, EventName, Member, Payload, SocketId, StatsSnapshot};
+
+/// The version of this format; a message of another version is skipped.
+pub(crate) const VERSION: u8 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Envelope {
+    pub(crate) v: u8,
+    /// The node that sent it.
+    pub(crate) node: String,
+    /// Its number among what this node sent to every node; absent on replies to one node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) seq: Option<u64>,
+    /// When it was sent, in milliseconds since the epoch by the sender's clock.
+    pub(crate) ts: u64,
+    pub(crate) body: Body,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Body {
+    /// An event that entered at the sending node.
+    Publish {
+        channels: Vec<String>,
+        event: String,
+        data: Box<RawValue>,
+        #[serde(default)]
+        except: Option<String>,
+    },
+    /// A client event from a socket of the sending node.
+    Whisper {
+        channel: String,
+        event: String,
+        data: Box<RawValue>,
+        from: String,
+        #[serde(default)]
+        sender: Option<MemberWire>,
+    },
+    /// A presence channel's roster changed, to version `ver`.
+    Presence {
+        channel: String,
+        ver: u64,
+        change: Change,
+    },
+    /// A question to every node, answered to the asking node's own channel.
+    Survey {
+        id: u64,
+        question: Question,
+    },
+    Reply {
+        id: u64,
+        answer: Answer,
+    },
+    /// The sending node is stopping; its presence members have been removed.
+    Bye {},
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Change {
+    Joined { member: MemberWire },
+    Left { user: String },
+}
+
+/// A presence member as it travels: what the app said of the user.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct MemberWire {
+    user_id: Value,
+    user_info: Box<RawValue>,
+}
+
+impl MemberWire {
+    pub(crate) fn of(member: &Member) -> Self {
+        MemberWire {
+            user_id: member.user_id().clone(),
+            user_info: member.user_info().to_owned(),
+        }
+    }
+
+    pub(crate) fn into_member(self) -> Result<Member, String> {
+        Member::new(self.user_id, self.user_info).map_err(|e| e.to_string())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Question {
+    /// This node's occupied channels starting with `prefix`, with their subscriber counts.
+    Channels { prefix: String },
+    /// This node's subscribers of one channel.
+    Channel { name: String },
+    /// This node's connections, occupied channels and counters.
+    Totals,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Answer {
+    Channels {
+        channels: Vec<(String, usize)>,
+    },
+    Channel {
+        subscription_count: usize,
+    },
+    Totals {
+        connections: usize,
+        channels: Vec<String>,
+        publications: u64,
+        deliveries: u64,
+        dropped: u64,
+    },
+}
+
+impl Answer {
+    pub(crate) fn totals(connections: usize, channels: Vec<String>, stats: StatsSnapshot) -> Self {
+        Answer::Totals {
+            connections,
+            channels,
+            publications: stats.publications,
+            deliveries: stats.deliveries,
+            dropped: stats.dropped,
+        }
+    }
+}
+
+/// Checked names, for what came in over the bus.
+pub(crate) fn channel(name: &str) -> Result<ChannelName, String> {
+    ChannelName::new(name).map_err(|e| e.to_string())
+}
+
+pub(crate) fn event(name: &str) -> Result<EventName, String> {
+    EventName::new(name).map_err(|e| e.to_string())
+}
+
+pub(crate) fn socket(id: &str) -> Result<SocketId, String> {
+    SocketId::new(id).map_err(|e| e.to_string())
+}
+
+pub(crate) fn payload(data: Box<RawValue>) -> Payload {
+    Payload::from_raw(data)
+}
+
+impl Envelope {
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("an envelope always serializes")
+    }
+
+    /// Reads a message from the bus; a foreign or malformed one is refused with the reason.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, String> {
+        let envelope: Envelope =
+            serde_json::from_slice(bytes).map_err(|e| format!("not a cluster message: {e}"))?;
+        if envelope.v != VERSION {
+            return Err(format!(
+                "a cluster message of version {} (this node speaks {VERSION})",
+                envelope.v
+            ));
+        }
+        Ok(envelope)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(json: &str) -> Box<RawValue> {
+        RawValue::from_string(json.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn a_publication_round_trips_with_its_payload_untouched() {
+        let sent = Envelope {
+            v: VERSION,
+            node: "n1".into(),
+            seq: Some(7),
+            ts: 1,
+            body: Body::Publish {
+                channels: vec!["orders".into()],
+                event: "Shipped".into(),
+                data: raw(r#"{"id": 1, "list":[1,2]}"#),
+                except: Some("abc".into()),
+            },
+        };
+        let bytes = sent.encode();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.contains(r#""data":{"id": 1, "list":[1,2]}"#), "{text}");
+        let Envelope {
+            seq,
+            body: Body::Publish { data, except, .. },
+            ..
+        } = Envelope::decode(&bytes).unwrap()
+        else {
+            panic!("a publication")
+        };
+        assert_eq!(
+            (seq, data.get(), except.as_deref()),
+            (Some(7), r#"{"id": 1, "list":[1,2]}"#, Some("abc"))
+        );
+    }
+
+    #[test]
+    fn a_presence_change_carries_the_member() {
+        let member = Member::new(5.into(), raw(r#"{"name":"Ann"}"#)).unwrap();
+        let bytes = Envelope {
+            v: VERSION,
+            node: "n1".into(),
+            seq: Some(1),
+            ts: 1,
+            body: Body::Presence {
+                channel: "presence-room".into(),
+                ver: 3,
+                change: Change::Joined {
+                    member: MemberWire::of(&member),
+                },
+            },
+        }
+        .encode();
+        let Body::Presence {
+            change: Change::Joined { member: wire },
+            ver,
+            ..
+        } = Envelope::decode(&bytes).unwrap().body
+        else {
+            panic!("a presence change")
+        };
+        let back = wire.into_member().unwrap();
+        assert_eq!(
+            (ver, back.key(), back.user_info().get()),
+            (3, "5", r#"{"name":"Ann"}"#)
+        );
+    }
+
+    #[test]
+    fn foreign_and_malformed_messages_are_refused_with_a_reason() {
+        for (bytes, why) in [
+            (&b"hello"[..], "not a cluster message"),
+            (br#"{"event":"App\\Events\\X","data":{}}"#, "not a cluster message"),
+            (br#"{"v":1,"node":"n","ts":1,"body":{"explode":{}}}"#, "not a cluster message"),
+            (br#"{"v":2,"node":"n","ts":1,"body":{"bye":{}}}"#, "version 2"),
+            (br#"{"v":1,"node":"n","ts":1,"body":{"presence":{"channel":"p","ver":"x","change":{}}}}"#, "not a cluster message"),
+        ] {
+            let error = Envelope::decode(bytes).unwrap_err();
+            assert!(error.contains(why), "{error}");
+        }
+        let bye = Envelope::decode(br#"{"v":1,"node":"n","ts":1,"body":{"bye":{}}}"#).unwrap();
+        assert!(matches!(bye.body, Body::Bye {}));
+    }
+}

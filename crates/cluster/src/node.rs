@@ -1,0 +1,82 @@
+//! This node, as the hub sees the cluster: what the hub hands over is queued for the writer
+//! (events, whispers) or the presence worker (joins, leaves), never waited for under the
+//! hub's lock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sidecast_core::{
+    ChannelName, Cluster, Joining, Member, Publication, RosterSnapshot, SocketId, Whisper,
+};
+use tokio::sync::oneshot;
+
+use crate::envelope::{Body, MemberWire};
+use crate::keys::Keys;
+use crate::outbox::Outbox;
+use crate::presence::{Op, Presence};
+
+pub(crate) struct Node {
+    pub(crate) keys: Keys,
+    pub(crate) outbox: Arc<Outbox>,
+    pub(crate) presence: Arc<Presence>,
+    pub(crate) join_timeout: Duration,
+}
+
+impl Cluster for Node {
+    fn publish(&self, publication: &Publication) {
+        self.outbox.broadcast(
+            &self.keys,
+            Body::Publish {
+                channels: publication
+                    .channels
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+                event: publication.event.to_string(),
+                data: publication.payload.as_raw().to_owned(),
+                except: publication.except.as_ref().map(ToString::to_string),
+            },
+        );
+    }
+
+    fn whisper(&self, whisper: &Whisper, from: &SocketId, sender: Option<&Member>) {
+        self.outbox.broadcast(
+            &self.keys,
+            Body::Whisper {
+                channel: whisper.channel.to_string(),
+                event: whisper.event.to_string(),
+                data: whisper.payload.as_raw().to_owned(),
+                from: from.to_string(),
+                sender: sender.map(MemberWire::of),
+            },
+        );
+    }
+
+    fn join(&self, channel: &ChannelName, socket: &SocketId, member: &Member) -> Joining {
+        self.presence.journal().join(channel, socket, member);
+        let (reply, answer) = oneshot::channel();
+        let queued = self.presence.ops.send(Op::Join {
+            channel: channel.clone(),
+            socket: socket.clone(),
+            member: member.clone(),
+            reply,
+        });
+        let timeout = self.join_timeout;
+        Box::pin(async move {
+            queued.ok()?;
+            let answer: Option<RosterSnapshot> =
+                tokio::time::timeout(timeout, answer).await.ok()?.ok()?;
+            answer
+        })
+    }
+
+    fn leave(&self, channel: &ChannelName, socket: &SocketId) {
+        let (member, last_here) = self.presence.journal().leave(channel, socket);
+        let _ = self.presence.ops.send(Op::Leave {
+            channel: channel.clone(),
+            socket: socket.clone(),
+            member,
+            last_here,
+        });
+    }
+}
