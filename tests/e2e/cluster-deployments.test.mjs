@@ -1,6 +1,7 @@
-// The ways a cluster's Redis is deployed: over TLS (rediss://), and behind Redis Sentinel
-// (redis+sentinel://), where a failover moves the master and the nodes follow it — events
-// cross nodes and presence works before and after.
+// The ways a cluster's Redis is deployed: over TLS (rediss://), behind Redis Sentinel
+// (redis+sentinel://), and as a Redis Cluster (redis+cluster://, sharded pub/sub), where a
+// failover moves a master and the nodes follow it — events cross nodes and presence works
+// before and after.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -10,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { joinAt, publishAt } from './support/cluster.mjs';
 import { VARIANTS, connectEcho, eventually, untilSubscribed } from './support/echo-clients.mjs';
 import {
-    freePort, redisCli, startLaravel, startRedis, startSentinel, startSidecar, stopAll, tempDir,
+    freePort, redisCli, startLaravel, startRedis, startRedisCluster, startSentinel, startSidecar, stopAll, tempDir,
 } from './support/processes.mjs';
 
 after(stopAll);
@@ -44,9 +45,10 @@ function node(name, url) {
 
 /**
  * Checks that events and presence cross between `a` and `b`, in `room`, as users `id` and
- * `id + 1`, and that the roster is kept by the Redis at `redisPort`.
+ * `id + 1`, and that the roster is kept by the Redis at `redisPort` (a node of a Redis
+ * Cluster with `cluster`, asked with `redis-cli -c`).
  */
-async function crosses(a, b, room, id, redisPort) {
+async function crosses(a, b, room, id, redisPort, { cluster = false } = {}) {
     const reader = await connectEcho(VARIANTS[1], { url: b.url, transports: ['websocket'], channel: `news-${room}`, listeners: ['.Sent'] });
     open.push(reader);
     await untilSubscribed([reader], a.socket);
@@ -60,7 +62,7 @@ async function crosses(a, b, room, id, redisPort) {
     await eventually(() => member.members().join() === `${id},${id + 1}`, `a member on ${b.name} to be seen on ${a.name}`);
     // What a node wrote to a master that was being replaced is written again once it follows
     // the new one: wait for the roster to be whole there.
-    const roster = () => redisCli(redisPort, ['HLEN', `sidecast:{presence-${room}}:members`]);
+    const roster = () => redisCli(redisPort, [...(cluster ? ['-c'] : []), 'HLEN', `sidecast:{presence-${room}}:members`]);
     for (const deadline = Date.now() + 10000; (await roster()) !== '2';) {
         if (Date.now() > deadline) throw new Error(`the roster of ${room} is not whole on the Redis at ${redisPort}`);
         await new Promise((ok) => setTimeout(ok, 50));
@@ -113,3 +115,36 @@ describe('Redis Sentinel', () => {
         for (const server of [sentinel, replica, master]) await server.stop();
     });
 });
+
+describe('Redis Cluster', () => {
+    test('three masters: events and presence cross nodes, and survive a failover', async () => {
+        const cluster = await startRedisCluster({ masters: 3, replicas: 1 });
+        const url = `redis+cluster://${cluster.ports.slice(0, 3).map((port) => `127.0.0.1:${port}`).join(',')}`;
+        const [a, b] = [await node('cluster-a', url), await node('cluster-b', url)];
+        await crosses(a, b, 'chat.sharded', 90, cluster.ports[0], { cluster: true });
+
+        // Fail over the master of the next room's keys to its replica.
+        const room = 'chat.failover';
+        const slot = Number(await redisCli(cluster.ports[0], ['CLUSTER', 'KEYSLOT', `sidecast:{presence-${room}}:members`]));
+        const replica = await replicaOfSlot(cluster.ports, slot);
+        await redisCli(replica, ['CLUSTER', 'FAILOVER']);
+        for (const deadline = Date.now() + 20000; !(await redisCli(replica, ['ROLE'])).startsWith('master');) {
+            if (Date.now() > deadline) throw new Error('the replica did not take over');
+            await new Promise((ok) => setTimeout(ok, 100));
+        }
+        await crosses(a, b, room, 92, replica, { cluster: true });
+        for (const n of [a, b]) assert.deepEqual(await n.stop(), { code: 0, signal: null });
+        await cluster.stop();
+    });
+});
+
+/** The port of a replica of the master that serves `slot`. */
+async function replicaOfSlot(ports, slot) {
+    const nodes = (await redisCli(ports[0], ['CLUSTER', 'NODES'])).split('\n').map((line) => line.split(' '));
+    const master = nodes.find(([, , flags, , , , , , ...slots]) => flags.includes('master') && slots.some((range) => {
+        const [from, to = from] = range.split('-').map(Number);
+        return slot >= from && slot <= to;
+    }));
+    const replica = nodes.find(([, , flags, masterId]) => flags.includes('slave') && masterId === master[0]);
+    return Number(replica[1].split(':')[1].split('@')[0]);
+}

@@ -62,19 +62,11 @@ impl Parts {
             .iter()
             .filter(|c| c.kind() == ChannelKind::Presence)
             .collect();
-        let mut pipeline = redis::pipe();
-        for channel in &presence {
-            pipeline.hlen(self.shared.keys.roster(channel.as_str()).members);
-        }
-        let counted: Option<Vec<usize>> = if presence.is_empty() {
-            Some(Vec::new())
-        } else {
-            self.shared
-                .link
-                .run(|mut connection| async move { pipeline.query_async(&mut connection).await })
-                .await
-                .ok()
-        };
+        let commands = presence
+            .iter()
+            .map(|channel| redis::Cmd::hlen(self.shared.keys.roster(channel.as_str()).members))
+            .collect();
+        let counted: Option<Vec<usize>> = self.shared.link.each(commands).await.ok();
         let mut counted = counted.map(Vec::into_iter);
         channels
             .iter()

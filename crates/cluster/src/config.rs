@@ -122,11 +122,15 @@ pub enum RedisAddress {
         /// password, database and TLS.
         template: String,
     },
+    /// A Redis Cluster, found from these nodes' URLs (any of its masters will do).
+    Cluster { nodes: Vec<String> },
 }
 
 impl RedisAddress {
-    /// Reads `redis://…`, `rediss://…`, or `redis+sentinel://[:password@]host:port[,host:port…]/master[/db]`
-    /// (`rediss+sentinel://` for TLS to the master).
+    /// Reads `redis://…`, `rediss://…`,
+    /// `redis+sentinel://[:password@]host:port[,host:port…]/master[/db]` (`rediss+sentinel://`
+    /// for TLS to the master), or `redis+cluster://[:password@]host:port[,host:port…]`
+    /// (`rediss+cluster://`).
     pub fn parse(url: &str) -> Result<Self, ConfigError> {
         let bad = |why: &str| ConfigError::Address(format!("the cluster's Redis URL: {why}"));
         let (scheme, rest) = url
@@ -175,8 +179,28 @@ impl RedisAddress {
                     template,
                 })
             }
+            "redis+cluster" | "rediss+cluster" => {
+                let rest = rest.trim_end_matches('/');
+                let (auth, hosts) = match rest.rsplit_once('@') {
+                    Some((auth, hosts)) => (format!("{auth}@"), hosts),
+                    None => (String::new(), rest),
+                };
+                let scheme = scheme.trim_end_matches("+cluster");
+                let nodes = hosts
+                    .split(',')
+                    .map(|host| {
+                        let url = format!("{scheme}://{auth}{host}");
+                        match redis::parse_redis_url(&url) {
+                            Some(parsed) if parsed.path().trim_matches('/').is_empty() => Ok(url),
+                            Some(_) => Err(bad("a Redis Cluster has only database 0: no /db")),
+                            None => Err(bad(&format!("\"{host}\" is not a host:port"))),
+                        }
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(RedisAddress::Cluster { nodes })
+            }
             other => Err(bad(&format!(
-                "\"{other}://\" is not one of redis://, rediss://, redis+sentinel://, rediss+sentinel://"
+                "\"{other}://\" is not one of redis://, rediss://, redis+sentinel://, rediss+sentinel://, redis+cluster://, rediss+cluster://"
             ))),
         }
     }
@@ -201,6 +225,17 @@ impl RedisAddress {
                 let hosts: Vec<String> =
                     sentinels.iter().map(|(h, p)| format!("{h}:{p}")).collect();
                 format!("sentinel {} master {master}", hosts.join(","))
+            }
+            RedisAddress::Cluster { nodes } => {
+                let hosts: Vec<String> = nodes
+                    .iter()
+                    .filter_map(|url| redis::parse_redis_url(url))
+                    .map(|url| {
+                        let host = url.host_str().unwrap_or("");
+                        format!("{host}:{}", url.port().unwrap_or(6379))
+                    })
+                    .collect();
+                format!("cluster {}", hosts.join(","))
             }
         }
     }
@@ -237,6 +272,24 @@ mod tests {
             "rediss://cache.internal:6390/1",
             "no password in logs"
         );
+    }
+
+    #[test]
+    fn a_redis_cluster_is_found_from_its_nodes() {
+        let cluster =
+            RedisAddress::parse("redis+cluster://:pw@10.0.0.1:7000,10.0.0.2:7001").unwrap();
+        assert_eq!(
+            cluster,
+            RedisAddress::Cluster {
+                nodes: vec![
+                    "redis://:pw@10.0.0.1:7000".into(),
+                    "redis://:pw@10.0.0.2:7001".into()
+                ]
+            }
+        );
+        assert_eq!(cluster.describe(), "cluster 10.0.0.1:7000,10.0.0.2:7001");
+        let error = RedisAddress::parse("redis+cluster://10.0.0.1:7000/2").unwrap_err();
+        assert!(error.to_string().contains("only database 0"), "{error}");
     }
 
     #[test]

@@ -12,12 +12,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use sidecast_core::{Hub, Origin, Publication, RosterChange, Whisper};
 use tokio::sync::mpsc;
 
 use crate::Shared;
 use crate::envelope::{self, Body, Change, Envelope};
+use crate::link::Heard;
 use crate::presence::Op;
 use crate::survey;
 
@@ -25,7 +25,6 @@ use crate::survey;
 const MAX_QUEUED_BYTES: usize = 64 * 1024 * 1024;
 /// How often the subscription is checked with a ping, and how long the answer may take.
 const PING_EVERY: Duration = Duration::from_secs(3);
-const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Counts of what arrived, for logs and status.
 #[derive(Debug, Default)]
@@ -46,11 +45,11 @@ pub(crate) async fn read(
     hub: Arc<Hub>,
     queue: mpsc::UnboundedSender<Vec<u8>>,
 ) {
-    let channels = [shared.keys.bus(), shared.keys.inbox(&shared.id)];
+    let channels = shared.keys.listened(&shared.id);
     let mut backoff = Duration::from_millis(100);
     let mut subscribed_before = false;
     loop {
-        let (pubsub, server) = match shared.link.pubsub().await {
+        let (mut subscription, server) = match shared.link.subscribe(&channels).await {
             Ok(subscribed) => subscribed,
             Err(error) => {
                 tracing::debug!(%error, retry_in = ?backoff, "cannot subscribe to the cluster's bus");
@@ -59,11 +58,6 @@ pub(crate) async fn read(
                 continue;
             }
         };
-        let (mut sink, mut stream) = pubsub.split();
-        if let Err(error) = sink.subscribe(&channels).await {
-            tracing::warn!(%error, "cannot subscribe to the cluster's bus");
-            continue;
-        }
         backoff = Duration::from_millis(100);
         tracing::info!(bus = %channels[0], "listening to the other nodes");
         if subscribed_before {
@@ -74,13 +68,16 @@ pub(crate) async fn read(
         ping.tick().await;
         loop {
             tokio::select! {
-                message = stream.next() => {
-                    let Some(message) = message else { break };
-                    enqueue(&shared, &queue, message.get_payload_bytes());
-                }
+                heard = subscription.next() => match heard {
+                    Heard::Message(bytes) => enqueue(&shared, &queue, bytes),
+                    Heard::Resubscribed => {
+                        tracing::info!("subscribed to the cluster's bus again");
+                        shared.resync_later(&hub);
+                    }
+                    Heard::Lost => break,
+                },
                 _ = ping.tick() => {
-                    let answered = tokio::time::timeout(PING_TIMEOUT, sink.ping::<redis::Value>()).await;
-                    if !matches!(answered, Ok(Ok(_))) {
+                    if !subscription.ping().await {
                         break;
                     }
                     // After a Sentinel failover commands go to the new master: follow them.
@@ -96,7 +93,7 @@ pub(crate) async fn read(
     }
 }
 
-fn enqueue(shared: &Shared, queue: &mpsc::UnboundedSender<Vec<u8>>, bytes: &[u8]) {
+fn enqueue(shared: &Shared, queue: &mpsc::UnboundedSender<Vec<u8>>, bytes: Vec<u8>) {
     let counters = &shared.counters;
     let queued = counters.queued_bytes.load(Ordering::Relaxed);
     if bytes.len() > shared.max_message_bytes || queued + bytes.len() > MAX_QUEUED_BYTES {
@@ -112,7 +109,7 @@ fn enqueue(shared: &Shared, queue: &mpsc::UnboundedSender<Vec<u8>>, bytes: &[u8]
     counters
         .queued_bytes
         .fetch_add(bytes.len(), Ordering::Relaxed);
-    let _ = queue.send(bytes.to_vec());
+    let _ = queue.send(bytes);
 }
 
 /// Applies what the reader queued, in order.

@@ -4,10 +4,19 @@
 //! scripts that change them touch a single slot of a Redis Cluster. Bus channels are named
 //! apart from keys; with the prefix they never match Laravel's broadcast channels (checked at
 //! start-up, `Config::check`).
+//!
+//! On a Redis Cluster the bus is sharded pub/sub, split into `PARTITIONS` channels that hash
+//! to different slots, so the traffic spreads over the masters. Each node sends on one of
+//! them, chosen by its id: what one node sends stays in one ordered stream.
+
+/// Bus channels of a Redis Cluster.
+pub(crate) const PARTITIONS: u32 = 16;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Keys {
     prefix: String,
+    /// The bus is sharded pub/sub (a Redis Cluster).
+    sharded: bool,
 }
 
 /// The four keys of a presence channel's roster, in the order the scripts take them.
@@ -29,20 +38,42 @@ impl RosterKeys {
 }
 
 impl Keys {
-    pub(crate) fn new(prefix: &str) -> Self {
+    pub(crate) fn new(prefix: &str, sharded: bool) -> Self {
         Keys {
             prefix: prefix.to_owned(),
+            sharded,
         }
     }
 
-    /// The channel every node listens to.
-    pub(crate) fn bus(&self) -> String {
-        format!("{}bus", self.prefix)
+    pub(crate) fn sharded(&self) -> bool {
+        self.sharded
+    }
+
+    /// The channel `node` sends what every node must hear on.
+    pub(crate) fn bus(&self, node: &str) -> String {
+        if self.sharded {
+            format!("{}bus:{{{}}}", self.prefix, partition(node))
+        } else {
+            format!("{}bus", self.prefix)
+        }
+    }
+
+    /// The channels every node listens to: the bus (all its partitions), and `node`'s own.
+    pub(crate) fn listened(&self, node: &str) -> Vec<String> {
+        let mut channels: Vec<String> = if self.sharded {
+            (0..PARTITIONS)
+                .map(|p| format!("{}bus:{{{p}}}", self.prefix))
+                .collect()
+        } else {
+            vec![self.bus(node)]
+        };
+        channels.push(self.inbox(node));
+        channels
     }
 
     /// The channel only `node` listens to: answers to its questions.
     pub(crate) fn inbox(&self, node: &str) -> String {
-        format!("{}node:{node}", self.prefix)
+        format!("{}node:{{{node}}}", self.prefix)
     }
 
     /// ZSET node → the time of its last heartbeat, by Redis' clock.
@@ -76,6 +107,14 @@ impl Keys {
     }
 }
 
+/// The bus partition of a node: FNV-1a of its id.
+fn partition(node: &str) -> u32 {
+    let hash = node.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
+    hash % PARTITIONS
+}
+
 /// How a socket of a node is named in a roster: unique across the cluster and restarts,
 /// since node ids are new at every start.
 pub(crate) fn socket_field(node: &str, socket: &str) -> String {
@@ -88,12 +127,28 @@ mod tests {
 
     #[test]
     fn a_channels_keys_share_one_hash_tag() {
-        let keys = Keys::new("sidecast:");
+        let keys = Keys::new("sidecast:", false);
         let roster = keys.roster("presence-room.1");
         for key in roster.all() {
             assert!(key.starts_with("sidecast:{presence-room.1}:"), "{key}");
         }
-        assert_eq!(keys.bus(), "sidecast:bus");
+        assert_eq!(keys.bus("n1"), "sidecast:bus");
+        assert_eq!(keys.listened("n1"), ["sidecast:bus", "sidecast:node:{n1}"]);
         assert_eq!(keys.node_channels("n1"), "sidecast:node:{n1}:presence");
+    }
+
+    #[test]
+    fn on_a_redis_cluster_each_node_sends_on_one_partition_and_hears_all() {
+        let keys = Keys::new("sidecast:", true);
+        let listened = keys.listened("n1");
+        assert_eq!(listened.len(), PARTITIONS as usize + 1);
+        assert!(listened.contains(&keys.bus("n1")));
+        assert_eq!(keys.bus("n1"), keys.bus("n1"), "always the same partition");
+        let spread: std::collections::HashSet<String> =
+            (0..64).map(|n| keys.bus(&format!("node{n}"))).collect();
+        assert!(
+            spread.len() > 8,
+            "nodes spread over the partitions: {spread:?}"
+        );
     }
 }

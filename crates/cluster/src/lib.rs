@@ -96,7 +96,8 @@ impl Membership {
     /// the one before it.
     pub fn new(config: &Config) -> Self {
         let id = new_node_id();
-        let keys = Keys::new(&config.prefix);
+        let sharded = matches!(config.redis, RedisAddress::Cluster { .. });
+        let keys = Keys::new(&config.prefix, sharded);
         let link = Arc::new(Link::new(config.redis.clone()));
         let outbox = Arc::new(Outbox::new(id.clone(), config));
         let store = Arc::new(Store::new(keys.clone(), id.clone()));

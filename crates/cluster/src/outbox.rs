@@ -67,7 +67,7 @@ impl Outbox {
         let mut queue = self.lock();
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
         let bytes = self.envelope(Some(seq), body).encode();
-        self.push(&mut queue, keys.bus(), bytes);
+        self.push(&mut queue, keys.bus(&self.node), bytes);
     }
 
     /// Sends `body` to one node only (an answer to its question).
@@ -98,13 +98,13 @@ impl Outbox {
                 self.wake.notified().await;
                 continue;
             }
-            let mut pipeline = redis::pipe();
-            for message in &batch {
-                pipeline.publish(&message.channel, &message.bytes).ignore();
-            }
-            let sent =
-                link.run(|mut connection| async move {
-                    pipeline.query_async::<()>(&mut connection).await
+            let pipelines = pipelines(keys, &batch);
+            let sent = link
+                .run(|mut connection| async move {
+                    for pipeline in pipelines {
+                        pipeline.query_async::<()>(&mut connection).await?;
+                    }
+                    Ok(())
                 })
                 .await;
             if let Err(error) = sent {
@@ -119,7 +119,12 @@ impl Outbox {
     /// Waits until `expected` subscribers listen to the bus, or until the oldest waiting
     /// message is about to expire.
     async fn until_listened(&self, link: &Link, keys: &Keys, expected: usize) {
-        let bus = keys.bus();
+        let bus = keys.bus(&self.node);
+        let count = if keys.sharded() {
+            "SHARDNUMSUB"
+        } else {
+            "NUMSUB"
+        };
         loop {
             let oldest = self.lock().messages.front().map(|m| m.queued.elapsed());
             if oldest.is_none_or(|age| age + Duration::from_millis(100) >= self.max_age) {
@@ -129,7 +134,7 @@ impl Outbox {
             let listening: Result<Vec<(String, usize)>, _> = link
                 .run(|mut connection| async move {
                     redis::cmd("PUBSUB")
-                        .arg("NUMSUB")
+                        .arg(count)
                         .arg(bus)
                         .query_async(&mut connection)
                         .await
@@ -231,6 +236,39 @@ impl Outbox {
     }
 }
 
+/// The pipelines that send `batch` in order. On a Redis Cluster (sharded pub/sub, `SPUBLISH`)
+/// a pipeline must stay within one slot: one per channel, each in the batch's order (a node's
+/// broadcasts all share one channel, so they keep their order).
+fn pipelines(keys: &Keys, batch: &[Outgoing]) -> Vec<redis::Pipeline> {
+    if !keys.sharded() {
+        let mut pipeline = redis::pipe();
+        for message in batch {
+            pipeline.publish(&message.channel, &message.bytes).ignore();
+        }
+        return vec![pipeline];
+    }
+    let mut by_channel: Vec<(&str, redis::Pipeline)> = Vec::new();
+    for message in batch {
+        let index = match by_channel.iter().position(|(c, _)| *c == message.channel) {
+            Some(index) => index,
+            None => {
+                by_channel.push((&message.channel, redis::pipe()));
+                by_channel.len() - 1
+            }
+        };
+        by_channel[index]
+            .1
+            .cmd("SPUBLISH")
+            .arg(&message.channel)
+            .arg(&message.bytes)
+            .ignore();
+    }
+    by_channel
+        .into_iter()
+        .map(|(_, pipeline)| pipeline)
+        .collect()
+}
+
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -248,7 +286,7 @@ mod tests {
             buffer_bytes: bytes,
             ..Config::new(RedisAddress::Server("redis://127.0.0.1".into()))
         };
-        (Outbox::new("me".into(), &config), Keys::new("sc:"))
+        (Outbox::new("me".into(), &config), Keys::new("sc:", false))
     }
 
     fn seqs(batch: &[Outgoing]) -> Vec<u64> {

@@ -182,13 +182,10 @@ impl Store {
         link: &Link,
         channels: impl Iterator<Item = &ChannelName>,
     ) -> Result<Vec<u64>, LinkError> {
-        let mut pipeline = redis::pipe();
-        for channel in channels {
-            pipeline.hget(self.keys.roster(channel.as_str()).meta, "ver");
-        }
-        let versions: Vec<Option<u64>> = link
-            .run(|mut connection| async move { pipeline.query_async(&mut connection).await })
-            .await?;
+        let commands = channels
+            .map(|channel| redis::Cmd::hget(self.keys.roster(channel.as_str()).meta, "ver"))
+            .collect();
+        let versions: Vec<Option<u64>> = link.each(commands).await?;
         Ok(versions
             .into_iter()
             .map(Option::unwrap_or_default)
@@ -276,16 +273,13 @@ impl Store {
 
     /// Forgets a node that is gone: its registry entry and its index of channels.
     pub(crate) async fn forget(&self, link: &Link, node: &str) -> Result<(), LinkError> {
-        let mut pipeline = redis::pipe();
-        pipeline
-            .zrem(self.keys.nodes(), node)
-            .ignore()
-            .del(self.keys.node_channels(node))
-            .ignore()
-            .del(self.keys.node_meta(node))
-            .ignore();
-        link.run(|mut connection| async move { pipeline.query_async::<()>(&mut connection).await })
-            .await
+        // Three slots on a Redis Cluster: three commands.
+        let commands = vec![
+            redis::Cmd::zrem(self.keys.nodes(), node),
+            redis::Cmd::del(self.keys.node_channels(node)),
+            redis::Cmd::del(self.keys.node_meta(node)),
+        ];
+        link.each::<redis::Value>(commands).await.map(drop)
     }
 }
 

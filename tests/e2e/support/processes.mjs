@@ -144,6 +144,50 @@ export async function startRedis({ port, args = [] } = {}) {
     return Object.assign(child, { port });
 }
 
+/**
+ * A Redis Cluster of `masters` masters, each with `replicas` replicas, on free loopback ports
+ * (each server also needs its port + 10000 for the cluster bus). Resolves once every slot is
+ * covered; `servers` are the redis-server children, `ports` their ports.
+ */
+export async function startRedisCluster({ masters = 3, replicas = 0 } = {}) {
+    const ports = [];
+    while (ports.length < masters * (1 + replicas)) {
+        const port = await freePort();
+        if (port < 55000 && !ports.includes(port) && await portIsFree(port + 10000)) ports.push(port);
+    }
+    const servers = [];
+    for (const port of ports) {
+        servers.push(await startRedis({
+            port,
+            args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000'],
+        }));
+    }
+    await new Promise((ok, fail) => {
+        execFile('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`),
+            '--cluster-replicas', String(replicas), '--cluster-yes'], { timeout: 30000 },
+        (error, stdout, stderr) => (error ? fail(new Error(`redis-cli --cluster create: ${stdout}${stderr}`)) : ok()));
+    });
+    const ready = async (port) => {
+        const nodes = await redisCli(port, ['CLUSTER', 'NODES']);
+        const replicasKnown = nodes.split('\n').filter((line) => (line.split(' ')[2] ?? '').includes('slave')).length;
+        return (await redisCli(port, ['CLUSTER', 'INFO'])).includes('cluster_state:ok') && replicasKnown === masters * replicas;
+    };
+    for (const port of ports) {
+        for (const deadline = Date.now() + 15000; !(await ready(port));) {
+            if (Date.now() > deadline) throw new Error(`the Redis Cluster is not ready at ${port}`);
+            await sleep(100);
+        }
+    }
+    return { servers, ports, stop: () => Promise.all(servers.map((server) => server.stop())) };
+}
+
+async function portIsFree(port) {
+    const server = createServer();
+    const free = await new Promise((ok) => server.once('error', () => ok(false)).listen(port, '127.0.0.1', () => ok(true)));
+    if (free) await new Promise((ok) => server.close(ok));
+    return free;
+}
+
 /** A Redis Sentinel watching the master at `masterPort` as `name`, quick to fail over. */
 export async function startSentinel(dir, { name, masterPort }) {
     const port = await freePort();

@@ -4,20 +4,24 @@
 //! followed. While Redis cannot be reached, a command fails at once instead of waiting for a
 //! connection attempt, and attempts are spaced out with a growing backoff: a node keeps
 //! serving its own clients, and asks again shortly.
+//!
+//! - `connect`: how Redis is reached (one server, Sentinel's master, a Redis Cluster).
+//! - `subscription`: the bus, as pub/sub or a Redis Cluster's sharded pub/sub.
+
+mod connect;
+mod subscription;
 
 use std::time::Duration;
 
-use redis::aio::{MultiplexedConnection, PubSub};
-use redis::{AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo, RedisError};
+use redis::{Cmd, ConnectionAddr, RedisError, Value};
 use tokio::sync::{Mutex, watch};
 use tokio::time::Instant;
 
+pub(crate) use connect::Connection;
+pub(crate) use subscription::{Heard, Subscription};
+
 use crate::config::RedisAddress;
 
-/// How long one connection attempt may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-/// How long one command may take before the connection counts as broken.
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
@@ -42,7 +46,7 @@ pub(crate) struct Link {
 }
 
 enum State {
-    Up(MultiplexedConnection),
+    Up(Connection),
     Down {
         retry_at: Instant,
         backoff: Duration,
@@ -68,7 +72,7 @@ impl Link {
     /// is dropped, so the next command reconnects.
     pub(crate) async fn run<T, F, Fut>(&self, command: F) -> Result<T, LinkError>
     where
-        F: FnOnce(MultiplexedConnection) -> Fut,
+        F: FnOnce(Connection) -> Fut,
         Fut: Future<Output = Result<T, RedisError>>,
     {
         let connection = self.connection().await?;
@@ -92,15 +96,51 @@ impl Link {
         matches!(*self.state.lock().await, State::Up(_))
     }
 
-    /// A new connection for subscribing, to the current master, and that master's address.
-    pub(crate) async fn pubsub(&self) -> Result<(PubSub, String), LinkError> {
-        let client = self.client().await?;
-        let server = client.get_connection_info().addr().to_string();
-        let pubsub = tokio::time::timeout(CONNECT_TIMEOUT, client.get_async_pubsub())
-            .await
-            .map_err(|_| LinkError::Down(format!("no connection within {CONNECT_TIMEOUT:?}")))?
-            .map_err(|error| LinkError::Down(error.to_string()))?;
-        Ok((pubsub, server))
+    /// Subscribes to `channels` on the current master (or the Redis Cluster), and returns
+    /// that master's address (empty for a Redis Cluster).
+    pub(crate) async fn subscribe(
+        &self,
+        channels: &[String],
+    ) -> Result<(Subscription, String), LinkError> {
+        Subscription::open(&self.address, channels).await
+    }
+
+    /// Whether the cluster's Redis is a Redis Cluster, whose pub/sub is sharded and whose
+    /// multi-key commands must stay within one slot.
+    pub(crate) fn is_sharded(&self) -> bool {
+        matches!(self.address, RedisAddress::Cluster { .. })
+    }
+
+    /// Runs independent commands: one pipeline to one server; on a Redis Cluster one request
+    /// each (their keys may live in different slots), all at once.
+    pub(crate) async fn each<T: redis::FromRedisValue>(
+        &self,
+        commands: Vec<Cmd>,
+    ) -> Result<Vec<T>, LinkError> {
+        if commands.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sharded = self.is_sharded();
+        self.run(|connection| async move {
+            if !sharded {
+                let mut pipeline = redis::pipe();
+                for command in commands {
+                    pipeline.add_command(command);
+                }
+                let mut connection = connection;
+                return pipeline.query_async(&mut connection).await;
+            }
+            let requests = commands.into_iter().map(|command| {
+                let mut connection = connection.clone();
+                async move { command.query_async::<Value>(&mut connection).await }
+            });
+            futures_util::future::try_join_all(requests)
+                .await?
+                .into_iter()
+                .map(|value| redis::from_redis_value(value).map_err(RedisError::from))
+                .collect()
+        })
+        .await
     }
 
     /// The server commands went to last: a subscription to another one (the master before a
@@ -112,7 +152,7 @@ impl Link {
             .clone()
     }
 
-    async fn connection(&self) -> Result<MultiplexedConnection, LinkError> {
+    async fn connection(&self) -> Result<Connection, LinkError> {
         let mut state = self.state.lock().await;
         let (backoff, reason) = match &*state {
             State::Up(connection) => return Ok(connection.clone()),
@@ -127,8 +167,12 @@ impl Link {
                 (*backoff, reason.clone())
             }
         };
-        match self.connect().await {
-            Ok(connection) => {
+        match connect::commands(&self.address).await {
+            Ok((connection, server)) => {
+                *self
+                    .server
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = server;
                 if reason != "not connected yet" {
                     tracing::info!(redis = %self.address.describe(), "connected to the cluster's Redis again");
                 }
@@ -160,7 +204,7 @@ impl Link {
         else {
             return;
         };
-        let Ok((host, port)) = ask_sentinels(sentinels, master).await else {
+        let Ok((host, port)) = connect::ask_sentinels(sentinels, master).await else {
             return;
         };
         let named = ConnectionAddr::Tcp(host, port).to_string();
@@ -189,99 +233,6 @@ impl Link {
             };
         }
     }
-
-    async fn connect(&self) -> Result<MultiplexedConnection, LinkError> {
-        let client = self.client().await?;
-        *self
-            .server
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) =
-            client.get_connection_info().addr().to_string();
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT));
-        let mut connection = client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await
-            .map_err(|error| LinkError::Down(error.to_string()))?;
-        if matches!(self.address, RedisAddress::Sentinel { .. }) {
-            // Sentinel may still name a master that is being demoted: check, as Sentinel's
-            // client guidelines ask.
-            let role: Vec<redis::Value> = redis::cmd("ROLE")
-                .query_async(&mut connection)
-                .await
-                .map_err(|error| LinkError::Down(error.to_string()))?;
-            let is_master = role
-                .first()
-                .and_then(|role| redis::from_redis_value_ref::<String>(role).ok())
-                .is_some_and(|role| role == "master");
-            if !is_master {
-                return Err(LinkError::Down(
-                    "Sentinel named a server that is not a master (a failover is under way)".into(),
-                ));
-            }
-        }
-        Ok(connection)
-    }
-
-    /// A client for the current master.
-    async fn client(&self) -> Result<Client, LinkError> {
-        let down = |error: RedisError| LinkError::Down(error.to_string());
-        match &self.address {
-            RedisAddress::Server(url) => Client::open(url.as_str()).map_err(down),
-            RedisAddress::Sentinel {
-                sentinels,
-                master,
-                template,
-            } => {
-                let (host, port) = ask_sentinels(sentinels, master).await?;
-                let info = template.as_str().into_connection_info().map_err(down)?;
-                let addr = match info.addr() {
-                    ConnectionAddr::TcpTls {
-                        insecure,
-                        tls_params,
-                        ..
-                    } => ConnectionAddr::TcpTls {
-                        host,
-                        port,
-                        insecure: *insecure,
-                        tls_params: tls_params.clone(),
-                    },
-                    _ => ConnectionAddr::Tcp(host, port),
-                };
-                Client::open(info.set_addr(addr)).map_err(down)
-            }
-        }
-    }
-}
-
-/// The master's address, from the first Sentinel that knows it.
-async fn ask_sentinels(
-    sentinels: &[(String, u16)],
-    master: &str,
-) -> Result<(String, u16), LinkError> {
-    let mut reasons = Vec::new();
-    for (host, port) in sentinels {
-        let asked = async {
-            let client = Client::open(ConnectionAddr::Tcp(host.clone(), *port))?;
-            let mut connection = client.get_multiplexed_async_connection().await?;
-            redis::cmd("SENTINEL")
-                .arg("get-master-addr-by-name")
-                .arg(master)
-                .query_async::<Option<(String, u16)>>(&mut connection)
-                .await
-        };
-        match tokio::time::timeout(CONNECT_TIMEOUT, asked).await {
-            Ok(Ok(Some(address))) => return Ok(address),
-            Ok(Ok(None)) => reasons.push(format!("{host}:{port} knows no master {master}")),
-            Ok(Err(error)) => reasons.push(format!("{host}:{port}: {error}")),
-            Err(_) => reasons.push(format!("{host}:{port}: no answer")),
-        }
-    }
-    Err(LinkError::Down(format!(
-        "no Sentinel gave the master's address: {}",
-        reasons.join("; ")
-    )))
 }
 
 /// Whether an error means the connection cannot be used any more: also `READONLY`, which a
