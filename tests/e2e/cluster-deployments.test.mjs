@@ -84,7 +84,7 @@ describe('Redis over TLS', () => {
         const url = `rediss://127.0.0.1:${tlsPort}/#insecure`;
         const [a, b] = [await node('tls-a', url), await node('tls-b', url)];
         await crosses(a, b, 'chat.tls', 60, redis.port);
-        assert.match(await redisCli(redis.port, ['ZCARD', 'sidecast:nodes']), /^2$/, 'both registered over TLS');
+        assert.match(await redisCli(redis.port, ['ZCARD', 'sidecast:{nodes}']), /^2$/, 'both registered over TLS');
         for (const n of [a, b]) assert.deepEqual(await n.stop(), { code: 0, signal: null });
         await redis.stop();
     });

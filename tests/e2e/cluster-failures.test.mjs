@@ -116,10 +116,10 @@ describe('a node stopped with SIGTERM', () => {
         const leaving = await join(n2, 42, room);
         await eventually(() => watcher.members().join() === '41,42', 'user 42 to be present');
         const id = /node="([a-z2-7]+)"/.exec(n2.output)[1];
-        assert.notEqual(await redisCli(redis.port, ['ZSCORE', 'sidecast:nodes', id]), '');
+        assert.notEqual(await redisCli(redis.port, ['ZSCORE', 'sidecast:{nodes}', id]), '');
 
         assert.deepEqual(await n2.stop(), { code: 0, signal: null });
-        assert.equal(await redisCli(redis.port, ['ZSCORE', 'sidecast:nodes', id]), '', 'unregistered before exiting');
+        assert.equal(await redisCli(redis.port, ['ZSCORE', 'sidecast:{nodes}', id]), '', 'unregistered before exiting');
         await eventually(() => watcher.seen.leaving.includes(42), 'user 42 to leave');
         assert.deepEqual(await users(n1, room), [41]);
         leaving.close();

@@ -49,6 +49,7 @@ impl Parts {
             node: shared.id.clone(),
             reachable: shared.link.is_up().await,
             other_nodes: shared.surveys.others(),
+            applied: counters.applied.load(Ordering::Relaxed),
             missed: counters.missed.load(Ordering::Relaxed),
             skipped: counters.skipped.load(Ordering::Relaxed),
             dropped: shared.outbox.dropped(),
@@ -186,17 +187,20 @@ impl Census for ClusterCensus {
                 .map(|(name, _)| name.to_string())
                 .collect();
             let mut totals = Totals { channels: 0, ..own };
+            let mut unlisted = 0;
             let gathered = this.ask(Question::Totals).await;
             for answer in gathered.answers {
                 if let Answer::Totals {
                     connections,
                     channels: theirs,
+                    channel_count,
                     publications,
                     deliveries,
                     dropped,
                 } = answer
                 {
                     totals.connections += connections;
+                    unlisted += channel_count.saturating_sub(theirs.len());
                     channels.extend(theirs);
                     totals.stats = add(
                         totals.stats,
@@ -209,7 +213,7 @@ impl Census for ClusterCensus {
                     totals.nodes += 1;
                 }
             }
-            totals.channels = channels.len();
+            totals.channels = channels.len() + unlisted;
             totals.cluster = Some(this.health().await);
             Gathered {
                 value: totals,

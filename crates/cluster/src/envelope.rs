@@ -52,9 +52,10 @@ pub(crate) enum Body {
         #[serde(default)]
         sender: Option<MemberWire>,
     },
-    /// A presence channel's roster changed, to version `ver`.
+    /// A presence channel's roster changed, to version `ver` of its epoch `epoch`.
     Presence {
         channel: String,
+        epoch: u64,
         ver: u64,
         change: Change,
     },
@@ -120,18 +121,32 @@ pub(crate) enum Answer {
     },
     Totals {
         connections: usize,
+        /// The node's occupied channels, to count each once across nodes; at most
+        /// `MAX_LISTED_CHANNELS` of them, `channel_count` says how many there are.
         channels: Vec<String>,
+        channel_count: usize,
         publications: u64,
         deliveries: u64,
         dropped: u64,
     },
 }
 
+/// Channel names one node lists in its totals: the answer stays far below the bus's message
+/// limit. Past it, channels are counted once per node they are on.
+pub(crate) const MAX_LISTED_CHANNELS: usize = 10_000;
+
 impl Answer {
-    pub(crate) fn totals(connections: usize, channels: Vec<String>, stats: StatsSnapshot) -> Self {
+    pub(crate) fn totals(
+        connections: usize,
+        mut channels: Vec<String>,
+        stats: StatsSnapshot,
+    ) -> Self {
+        let channel_count = channels.len();
+        channels.truncate(MAX_LISTED_CHANNELS);
         Answer::Totals {
             connections,
             channels,
+            channel_count,
             publications: stats.publications,
             deliveries: stats.deliveries,
             dropped: stats.dropped,
@@ -224,6 +239,7 @@ mod tests {
             ts: 1,
             body: Body::Presence {
                 channel: "presence-room".into(),
+                epoch: 9,
                 ver: 3,
                 change: Change::Joined {
                     member: MemberWire::of(&member),
@@ -253,7 +269,7 @@ mod tests {
             (br#"{"event":"App\\Events\\X","data":{}}"#, "not a cluster message"),
             (br#"{"v":1,"node":"n","ts":1,"body":{"explode":{}}}"#, "not a cluster message"),
             (br#"{"v":2,"node":"n","ts":1,"body":{"bye":{}}}"#, "version 2"),
-            (br#"{"v":1,"node":"n","ts":1,"body":{"presence":{"channel":"p","ver":"x","change":{}}}}"#, "not a cluster message"),
+            (br#"{"v":1,"node":"n","ts":1,"body":{"presence":{"channel":"p","epoch":1,"ver":"x","change":{}}}}"#, "not a cluster message"),
         ] {
             let error = Envelope::decode(bytes).unwrap_err();
             assert!(error.contains(why), "{error}");

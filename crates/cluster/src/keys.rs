@@ -76,9 +76,10 @@ impl Keys {
         format!("{}node:{{{node}}}", self.prefix)
     }
 
-    /// ZSET node → the time of its last heartbeat, by Redis' clock.
+    /// ZSET node → the time of its last heartbeat, by Redis' clock. In one hash slot with the
+    /// sweep locks, which are taken in the same script.
     pub(crate) fn nodes(&self) -> String {
-        format!("{}nodes", self.prefix)
+        format!("{}{{nodes}}", self.prefix)
     }
 
     /// SET of the presence channels where `node` has members: what to remove when it dies.
@@ -93,7 +94,7 @@ impl Keys {
 
     /// Held by the node removing a dead node's members, so only one does.
     pub(crate) fn sweep_lock(&self, node: &str) -> String {
-        format!("{}sweep:{{{node}}}", self.prefix)
+        format!("{}{{nodes}}:sweep:{node}", self.prefix)
     }
 
     pub(crate) fn roster(&self, channel: &str) -> RosterKeys {

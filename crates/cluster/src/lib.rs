@@ -40,7 +40,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sidecast_core::{Census, Hub};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
 pub use config::{Config, ConfigError, RedisAddress};
@@ -174,20 +174,16 @@ impl Membership {
         tasks
     }
 
-    /// Says goodbye: this node's presence members are removed at once (everyone is told
-    /// they left, unless they are present through another node), and the other nodes stop
-    /// expecting its answers. Bounded in time; a node that cannot say goodbye is swept later.
-    pub async fn leave(&self, hub: &Arc<Hub>) {
+    /// Says goodbye: once every presence op queued before is applied, this node's members
+    /// are removed (everyone is told they left, unless they are present through another
+    /// node), and the other nodes stop expecting its answers. Bounded in time; a node that
+    /// cannot say goodbye is swept later.
+    pub async fn leave(&self) {
         let shared = &self.shared;
         let goodbye = async {
-            match shared.presence.sweep(hub, &shared.id).await {
-                Ok(left) => tracing::info!(
-                    users_left = left,
-                    "this node's presence members were removed"
-                ),
-                Err(error) => {
-                    tracing::warn!(%error, "cannot remove this node's presence members; the other nodes will once it is missed")
-                }
+            let (done, removed) = oneshot::channel();
+            if shared.presence.ops.send(Op::Goodbye(done)).is_ok() {
+                let _ = removed.await;
             }
             shared.outbox.broadcast(&shared.keys, Body::Bye {});
             shared.outbox.flushed(GOODBYE_WITHIN).await;

@@ -71,12 +71,11 @@ impl Cluster for Node {
     }
 
     fn leave(&self, channel: &ChannelName, socket: &SocketId) {
-        let (member, last_here) = self.presence.journal().leave(channel, socket);
+        let member = self.presence.journal().leave(channel, socket);
         let _ = self.presence.ops.send(Op::Leave {
             channel: channel.clone(),
             socket: socket.clone(),
             member,
-            last_here,
         });
     }
 }

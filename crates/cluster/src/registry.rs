@@ -1,22 +1,25 @@
 //! Which nodes are alive: this node's heartbeat, and the removal of dead nodes' members.
 //!
 //! A node beats every `heartbeat` (by Redis' clock), and is dead once it has not for
-//! `dead_after`. Every `sweep_every` each node looks for dead ones; one of them (a lock in
-//! Redis decides) removes a dead node's presence members and tells everyone they left. So a
-//! node that vanished without a goodbye has its users leave everyone's lists within
-//! `dead_after + sweep_every`. After Redis was unreachable every heartbeat stopped at once:
-//! a node sweeps only once it has been back for a whole `dead_after`, or it would take
-//! every other node for dead.
+//! `dead_after`. Every `sweep_every` each node looks for dead ones; one of them (a script
+//! checks the node is still dead and takes a lock) removes a dead node's presence members and
+//! tells everyone they left. So a node that vanished without a goodbye has its users leave
+//! everyone's lists within `dead_after + sweep_every`. After Redis was unreachable (or a new
+//! connection was made) every heartbeat may have stopped at once: a node sweeps only once it
+//! has been connected for a whole `dead_after`, or it would take every other node for dead.
+//!
+//! The heartbeat and the sweep are separate tasks, so a long sweep never delays this node's
+//! own heartbeat.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use sidecast_core::Hub;
+use sidecast_core::{ChannelName, Hub};
 use tokio::time::Instant;
 
 use crate::Shared;
 use crate::presence::Op;
 
-/// What the heartbeats have learnt.
+/// What the heartbeats have learnt, for the sweep.
 struct Liveness {
     /// This node has registered once.
     registered: bool,
@@ -28,119 +31,79 @@ struct Liveness {
     dead: Vec<String>,
 }
 
+/// The liveness both tasks see.
+type Watch = Arc<Mutex<Liveness>>;
+
+/// Runs the heartbeat and the sweep until the node stops.
 pub(crate) async fn run(shared: Arc<Shared>, hub: Arc<Hub>) {
-    let mut beat = tokio::time::interval(shared.heartbeat);
-    let mut sweep = tokio::time::interval(shared.sweep_every);
-    let mut liveness = Liveness {
+    let liveness: Watch = Arc::new(Mutex::new(Liveness {
         registered: false,
         reachable: true,
         sweep_from: Instant::now() + shared.dead_after,
         dead: Vec::new(),
-    };
+    }));
+    tokio::join!(
+        beat(shared.clone(), liveness.clone()),
+        sweep(shared, hub, liveness),
+    );
+}
+
+async fn beat(shared: Arc<Shared>, liveness: Watch) {
+    let mut beat = tokio::time::interval(shared.heartbeat);
     let mut connections = shared.link.connections();
     connections.mark_unchanged();
     loop {
         tokio::select! {
             Ok(()) = connections.changed() => {
-                // A new connection: writes made just before the old one broke may be lost
-                // (a Sentinel failover keeps only what the new master had). Check them.
+                // A new connection: writes made just before the old one broke may be lost (a
+                // Sentinel failover keeps only what the new master had). Check them, and do
+                // not sweep until every node had time to beat again.
+                let mut liveness = lock(&liveness);
+                liveness.sweep_from = Instant::now() + shared.dead_after;
                 if liveness.registered {
                     shared.presence.diverge();
                 }
             }
-            _ = beat.tick() => heartbeat(&shared, &mut liveness).await,
-            _ = sweep.tick() => {
-                if liveness.reachable && Instant::now() >= liveness.sweep_from {
-                    for node in std::mem::take(&mut liveness.dead) {
-                        sweep_dead(&shared, &hub, &node).await;
-                    }
-                }
-                check_rosters(&shared, &hub).await;
-            }
+            _ = beat.tick() => heartbeat(&shared, &liveness).await,
         }
     }
 }
 
 /// Says this node is alive, and learns who else is.
-async fn heartbeat(shared: &Shared, liveness: &mut Liveness) {
+async fn heartbeat(shared: &Shared, liveness: &Watch) {
     let dead_after_ms = u64::try_from(shared.dead_after.as_millis()).unwrap_or(u64::MAX);
     shared.link.follow_failover().await;
-    match shared.store.heartbeat(&shared.link, dead_after_ms).await {
-        Ok(heard) => {
-            shared.surveys.set_live(&heard.live);
-            if heard.anew && liveness.registered {
-                tracing::warn!(node = %shared.id, "Redis did not know this node (it restarted, or took the node for dead): repairing its presence members");
-                shared.presence.diverge();
-            }
-            if !liveness.reachable {
-                liveness.sweep_from = Instant::now() + shared.dead_after;
-                shared.presence.diverge();
-            }
-            if heard.anew {
-                describe(shared).await;
-            }
-            liveness.registered = true;
-            liveness.reachable = true;
-            liveness.dead = heard.dead;
-        }
-        Err(error) => {
-            if liveness.reachable {
-                tracing::warn!(%error, "cannot tell the cluster this node is alive");
-            }
-            liveness.reachable = false;
-        }
-    }
-}
-
-/// Removes a dead node's members, if no other node is doing it.
-async fn sweep_dead(shared: &Arc<Shared>, hub: &Arc<Hub>, node: &str) {
-    match shared.store.claim_sweep(&shared.link, node).await {
-        Ok(true) => match shared.presence.sweep(hub, node).await {
-            Ok(left) => {
-                tracing::warn!(%node, users_left = left, "a node stopped answering; its presence members were removed")
-            }
+    let heard = shared.store.heartbeat(&shared.link, dead_after_ms).await;
+    let anew = {
+        let mut liveness = lock(liveness);
+        let heard = match heard {
+            Ok(heard) => heard,
             Err(error) => {
-                tracing::warn!(%node, %error, "cannot remove a dead node's presence members yet")
+                if liveness.reachable {
+                    tracing::warn!(%error, "cannot tell the cluster this node is alive");
+                }
+                liveness.reachable = false;
+                return;
             }
-        },
-        Ok(false) => {}
-        Err(error) => tracing::debug!(%node, %error, "cannot claim a dead node's sweep"),
-    }
-    shared.surveys.gone(node);
-}
-
-/// Reads again the mirrored rosters that are behind: a change is missing, or Redis has a
-/// newer version than this node (the last change of a quiet channel was missed).
-async fn check_rosters(shared: &Shared, hub: &Hub) {
-    let mirrored = hub.mirrored_channels();
-    if mirrored.is_empty() {
-        return;
-    }
-    let versions = shared
-        .store
-        .versions(&shared.link, mirrored.iter().map(|(channel, _)| channel))
-        .await
-        .unwrap_or_default();
-    let stale: Vec<_> = mirrored
-        .into_iter()
-        .enumerate()
-        .filter(|(index, (channel, behind))| {
-            *behind
-                || versions
-                    .get(*index)
-                    .is_some_and(|redis| Some(*redis) > hub.roster_version(channel))
-        })
-        .map(|(_, (channel, _))| channel)
-        .collect();
-    if !stale.is_empty() {
-        tracing::debug!(
-            channels = stale.len(),
-            "presence rosters behind Redis; reading them"
-        );
-        let _ = shared.presence.ops.send(Op::Resync {
-            channels: stale,
-            replace: false,
-        });
+        };
+        shared.surveys.set_live(&heard.live);
+        if heard.anew && liveness.registered {
+            tracing::warn!(node = %shared.id, "Redis did not know this node (it restarted, or took the node for dead): repairing its presence members");
+            shared.presence.diverge();
+        } else if !liveness.reachable {
+            liveness.sweep_from = Instant::now() + shared.dead_after;
+            shared.presence.diverge();
+        } else if shared.presence.is_diverged() {
+            // A repair that failed (Redis refused a write) is tried again.
+            let _ = shared.presence.ops.send(Op::Reconcile);
+        }
+        liveness.registered = true;
+        liveness.reachable = true;
+        liveness.dead = heard.dead;
+        heard.anew
+    };
+    if anew {
+        describe(shared).await;
     }
 }
 
@@ -156,14 +119,94 @@ async fn describe(shared: &Shared) {
         ("version", env!("CARGO_PKG_VERSION").to_owned()),
         ("started_ms", shared.started_ms.to_string()),
     ];
+    let command = redis::Cmd::hset_multiple(&key, &fields);
     let _ = shared
         .link
-        .run(|mut connection| async move {
-            redis::pipe()
-                .hset_multiple(&key, &fields)
-                .ignore()
-                .query_async::<()>(&mut connection)
-                .await
-        })
+        .run(|mut connection| async move { command.query_async::<()>(&mut connection).await })
         .await;
+}
+
+async fn sweep(shared: Arc<Shared>, hub: Arc<Hub>, liveness: Watch) {
+    let dead_after_ms = u64::try_from(shared.dead_after.as_millis()).unwrap_or(u64::MAX);
+    let mut sweep = tokio::time::interval(shared.sweep_every);
+    loop {
+        sweep.tick().await;
+        let dead = {
+            let mut liveness = lock(&liveness);
+            if liveness.reachable && Instant::now() >= liveness.sweep_from {
+                std::mem::take(&mut liveness.dead)
+            } else {
+                Vec::new()
+            }
+        };
+        for node in dead {
+            sweep_dead(&shared, &hub, &node, dead_after_ms).await;
+        }
+        check_rosters(&shared, &hub).await;
+    }
+}
+
+/// Removes a dead node's members, if it is still dead and no other node is doing it.
+async fn sweep_dead(shared: &Arc<Shared>, hub: &Arc<Hub>, node: &str, dead_after_ms: u64) {
+    match shared
+        .store
+        .claim_sweep(&shared.link, node, dead_after_ms)
+        .await
+    {
+        Ok(true) => match shared.presence.sweep(hub, node).await {
+            Ok(left) => {
+                tracing::warn!(%node, users_left = left, "a node stopped answering; its presence members were removed")
+            }
+            Err(error) => {
+                tracing::warn!(%node, %error, "cannot remove a dead node's presence members yet")
+            }
+        },
+        Ok(false) => {}
+        Err(error) => tracing::debug!(%node, %error, "cannot claim a dead node's sweep"),
+    }
+    shared.surveys.gone(node);
+}
+
+/// Reads again the mirrored rosters that are behind: a change is missing, Redis is at a later
+/// version (the last change of a quiet channel was missed), or at another epoch (the roster
+/// was created anew). A roster Redis no longer has while this node has members in it means
+/// Redis lost it: this node's entries are written again.
+async fn check_rosters(shared: &Shared, hub: &Hub) {
+    let mirrored = hub.mirrored_channels();
+    if mirrored.is_empty() {
+        return;
+    }
+    let Ok(stamps) = shared
+        .store
+        .stamps(&shared.link, mirrored.iter().map(|(channel, _)| channel))
+        .await
+    else {
+        return;
+    };
+    let mut stale: Vec<ChannelName> = Vec::new();
+    for ((channel, behind), redis) in mirrored.into_iter().zip(stamps) {
+        let mine = hub.roster_stamp(&channel);
+        if redis.epoch == 0 {
+            if mine.is_some() {
+                shared.presence.diverge();
+            }
+            continue;
+        }
+        let newer =
+            mine.is_none_or(|mine| mine.epoch != redis.epoch || redis.version > mine.version);
+        if behind || newer {
+            stale.push(channel);
+        }
+    }
+    if !stale.is_empty() {
+        tracing::debug!(
+            channels = stale.len(),
+            "presence rosters behind Redis; reading them"
+        );
+        let _ = shared.presence.ops.send(Op::Resync(stale));
+    }
+}
+
+fn lock(liveness: &Watch) -> std::sync::MutexGuard<'_, Liveness> {
+    liveness.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -74,6 +74,8 @@ pub struct ClusterHealth {
     pub reachable: bool,
     /// Other nodes alive at the last heartbeat.
     pub other_nodes: usize,
+    /// Messages from other nodes applied.
+    pub applied: u64,
     /// Messages from other nodes that were sent but never arrived (by their numbers).
     pub missed: u64,
     /// Messages from other nodes that could not be read or were over a limit.

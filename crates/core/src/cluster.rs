@@ -18,9 +18,9 @@ use crate::message::{Publication, Whisper};
 use crate::names::{ChannelName, SocketId};
 use crate::presence::Member;
 
-/// The other nodes, as the hub sees them. The hub calls `publish`, `whisper` and `leave`
-/// while it holds its registry lock, so they must return without waiting (queue the work) and
-/// must not call back into the hub.
+/// The other nodes, as the hub sees them. The hub may call `publish`, `whisper` and `leave`
+/// while it holds its registry lock (`whisper` and `leave` always do), so they must return
+/// without waiting (queue the work) and must not call back into the hub.
 pub trait Cluster: Send + Sync + 'static {
     /// An event that entered at this node, already delivered to this node's subscribers.
     fn publish(&self, publication: &Publication);
@@ -44,16 +44,24 @@ pub trait Cluster: Send + Sync + 'static {
 pub type Joining = Pin<Box<dyn Future<Output = Option<RosterSnapshot>> + Send>>;
 
 /// A presence channel's members across the cluster, as of one version of its roster.
-/// Versions count membership changes of the channel: a higher one includes every change up
-/// to it.
 #[derive(Debug, Clone)]
 pub struct RosterSnapshot {
-    pub version: u64,
+    pub stamp: Stamp,
     pub members: Vec<Member>,
 }
 
+/// Which version of a presence channel's roster: versions count membership changes of the
+/// channel (a higher one includes every change up to it), within an epoch that is new when
+/// the roster is created anew (the store restarted empty, or forgot an emptied roster).
+/// Versions of different epochs do not compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Stamp {
+    pub epoch: u64,
+    pub version: u64,
+}
+
 /// One membership change of a presence channel, as another node (or the store) announces
-/// it, numbered with the roster version it produced.
+/// it, with the stamp of the roster version it produced.
 #[derive(Debug, Clone)]
 pub enum RosterChange {
     /// A user's first socket anywhere joined.

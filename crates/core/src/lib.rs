@@ -19,7 +19,7 @@
 //! - [`hub`]: the registry of connections and channel memberships, the fan-out, presence
 //!   changes and whispers, and what other nodes of a cluster send in.
 //! - [`cluster`]: the seam to the other nodes of a cluster (`sidecast-cluster`), and `mirror`:
-//!   a presence roster whose truth lives in the cluster, kept in version order.
+//!   a presence roster whose truth lives in the cluster, kept in version order (per epoch).
 //! - [`limits`]: the limits and rate limiter front ends apply to what clients send, and
 //!   [`origins`]: the pages allowed to connect.
 //! - [`census`]: questions about channels and members, answered by one node or gathered
@@ -41,7 +41,7 @@ pub mod subscriber;
 
 pub use auth::{Access, AuthDenied, AuthRequest, Authorization, Authorizer};
 pub use census::{Census, ClusterHealth, Gathered, Gathering, Totals};
-pub use cluster::{Cluster, Joining, RosterChange, RosterSnapshot};
+pub use cluster::{Cluster, Joining, RosterChange, RosterSnapshot, Stamp};
 pub use hub::{
     Applied, ChannelInfo, DeliveryReport, Hub, SubscribeError, Subscribed, WhisperRefused,
 };

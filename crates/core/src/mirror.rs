@@ -1,18 +1,21 @@
 //! A node's copy of a presence channel's roster when the truth lives in the cluster.
 //!
-//! The cluster numbers every membership change of a channel with a version. Changes reach a
-//! node over a bus, possibly out of order (two nodes announce changes made a moment apart)
-//! and possibly not at all (a bus connection was lost). The mirror applies them strictly in
-//! version order, holds early ones until the missing ones arrive, and is brought up to date
-//! by a snapshot of the roster whenever one is newer (a local join returns one; a node that
-//! waited too long for a missing change reads one). Every node applying the same changes in
-//! the same order is what makes every client see one order of joins and leaves.
+//! The cluster numbers every membership change of a channel with a version, within an epoch
+//! that is new whenever the roster is created anew (the store restarted empty, or forgot an
+//! emptied roster): versions only compare within one epoch. Changes reach a node over a bus,
+//! possibly out of order (two nodes announce changes made a moment apart) and possibly not at
+//! all (a bus connection was lost). The mirror applies them strictly in version order, holds
+//! early ones until the missing ones arrive, and is brought up to date by a snapshot of the
+//! roster when one is at least as recent (a local join returns one; a node that waited too
+//! long for a missing change reads one); a snapshot of another epoch replaces it. Every node
+//! applying the same changes in the same order is what makes every client see one order of
+//! joins and leaves.
 
 use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
 
-use crate::cluster::{RosterChange, RosterSnapshot};
+use crate::cluster::{RosterChange, RosterSnapshot, Stamp};
 use crate::presence::Member;
 
 /// Changes held while an earlier one is missing. Past this, further early changes are
@@ -21,13 +24,16 @@ const MAX_EARLY_CHANGES: usize = 1024;
 
 #[derive(Debug, Default)]
 pub(crate) struct Mirror {
-    /// The version the members are at; `None` until the first snapshot.
-    version: Option<u64>,
-    /// Changed while the cluster could not be reached: the next snapshot applies even if it
-    /// is not newer.
+    /// The epoch and version the members are at; `None` until the first snapshot.
+    stamp: Option<Stamp>,
+    /// Changed while the cluster could not be reached: the next snapshot of the same version
+    /// applies too.
     diverged: bool,
+    /// A change of another epoch arrived: the roster was created anew, a snapshot is needed.
+    stale: bool,
     users: IndexMap<String, Member>,
-    early: BTreeMap<u64, RosterChange>,
+    /// Changes waiting for an earlier one, by stamp.
+    early: BTreeMap<Stamp, RosterChange>,
 }
 
 /// What a change or snapshot did to the members, in order, for the local subscribers to be
@@ -50,40 +56,55 @@ impl Mirror {
         self.users.get(user)
     }
 
-    /// Whether a change is missing or no snapshot was applied yet: a snapshot should be read.
+    /// Whether a snapshot should be read: none was applied yet, a change is missing, or the
+    /// roster was created anew.
     pub(crate) fn is_behind(&self) -> bool {
-        self.version.is_none() || !self.early.is_empty()
+        self.stamp.is_none() || self.stale || !self.early.is_empty()
     }
 
-    pub(crate) fn version(&self) -> Option<u64> {
-        self.version
+    pub(crate) fn stamp(&self) -> Option<Stamp> {
+        self.stamp
     }
 
-    /// Applies change number `version`, and any held changes that follow it.
-    pub(crate) fn apply(&mut self, version: u64, change: RosterChange) -> Effects {
-        match self.version {
-            Some(current) if version <= current => return Effects::new(),
-            Some(current) if version == current + 1 => {}
+    /// Applies change `stamp`, and any held changes that follow it.
+    pub(crate) fn apply(&mut self, stamp: Stamp, change: RosterChange) -> Effects {
+        match self.stamp {
+            Some(current) if current.epoch != stamp.epoch => {
+                // Kept in case the snapshot that resolves it is of this epoch and older.
+                self.stale = true;
+                if self.early.len() < MAX_EARLY_CHANGES {
+                    self.early.insert(stamp, change);
+                }
+                return Effects::new();
+            }
+            Some(current) if stamp.version <= current.version => return Effects::new(),
+            Some(current) if stamp.version == current.version + 1 => {}
             _ => {
                 if self.early.len() < MAX_EARLY_CHANGES {
-                    self.early.insert(version, change);
+                    self.early.insert(stamp, change);
                 }
                 return Effects::new();
             }
         }
         let mut effects = self.change(change);
-        self.version = Some(version);
+        self.stamp = Some(stamp);
         effects.extend(self.apply_held());
         effects
     }
 
-    /// Takes `snapshot` as the roster if it is newer than what the mirror has (or the mirror
-    /// diverged), then the held changes that follow it.
+    /// Takes `snapshot` as the roster if it is more recent than what the mirror has — or as
+    /// recent, if the mirror diverged — or of another epoch; then the held changes that
+    /// follow it. An older snapshot changes nothing (the mirror stays behind if it was).
     pub(crate) fn sync(&mut self, snapshot: RosterSnapshot) -> Effects {
-        let newer = self
-            .version
-            .is_none_or(|current| snapshot.version > current);
-        if !newer && !self.diverged {
+        let taken = match self.stamp {
+            None => true,
+            Some(current) if current.epoch != snapshot.stamp.epoch => true,
+            Some(current) => {
+                snapshot.stamp.version > current.version
+                    || (self.diverged && snapshot.stamp.version == current.version)
+            }
+        };
+        if !taken {
             return Effects::new();
         }
         let mut effects = Effects::new();
@@ -107,20 +128,14 @@ impl Mirror {
             users.insert(user, member);
         }
         self.users = users;
-        self.version = Some(snapshot.version.max(self.version.unwrap_or(0)));
+        let stamp = snapshot.stamp;
+        self.stamp = Some(stamp);
         self.diverged = false;
-        let current = self.version.unwrap_or(0);
-        self.early.retain(|version, _| *version > current);
+        self.stale = false;
+        self.early
+            .retain(|held, _| held.epoch == stamp.epoch && held.version > stamp.version);
         effects.extend(self.apply_held());
         effects
-    }
-
-    /// Takes `snapshot` as the roster whatever its version, forgetting held changes: the
-    /// store's versions may have started again (it restarted empty).
-    pub(crate) fn replace(&mut self, snapshot: RosterSnapshot) -> Effects {
-        self.version = None;
-        self.early.clear();
-        self.sync(snapshot)
     }
 
     /// A local join the cluster could not confirm: the member is shown here until it can.
@@ -139,11 +154,16 @@ impl Mirror {
 
     fn apply_held(&mut self) -> Effects {
         let mut effects = Effects::new();
-        while let Some(current) = self.version
-            && let Some(change) = self.early.remove(&(current + 1))
-        {
+        while let Some(current) = self.stamp {
+            let next = Stamp {
+                epoch: current.epoch,
+                version: current.version + 1,
+            };
+            let Some(change) = self.early.remove(&next) else {
+                break;
+            };
             effects.extend(self.change(change));
-            self.version = Some(current + 1);
+            self.stamp = Some(next);
         }
         effects
     }
@@ -164,114 +184,4 @@ impl Mirror {
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::value::RawValue;
-
-    use super::*;
-
-    fn member(id: u64) -> Member {
-        Member::new(id.into(), RawValue::from_string("{}".into()).unwrap()).unwrap()
-    }
-
-    fn snapshot(version: u64, ids: &[u64]) -> RosterSnapshot {
-        RosterSnapshot {
-            version,
-            members: ids.iter().map(|id| member(*id)).collect(),
-        }
-    }
-
-    /// `+id` for a join, `-id` for a leave.
-    fn told(effects: &Effects) -> Vec<String> {
-        effects
-            .iter()
-            .map(|effect| match effect {
-                Effect::Joined(m) => format!("+{}", m.key()),
-                Effect::Left(m) => format!("-{}", m.key()),
-            })
-            .collect()
-    }
-
-    fn roster(mirror: &Mirror) -> Vec<String> {
-        mirror
-            .members()
-            .iter()
-            .map(|m| m.key().to_owned())
-            .collect()
-    }
-
-    #[test]
-    fn changes_apply_in_version_order_whatever_order_they_arrive_in() {
-        let mut mirror = Mirror::default();
-        mirror.sync(snapshot(3, &[1]));
-        assert!(!mirror.is_behind());
-
-        let early = mirror.apply(5, RosterChange::Left { user: "2".into() });
-        assert!(early.is_empty());
-        assert!(mirror.is_behind(), "change 4 is missing");
-
-        let both = mirror.apply(4, RosterChange::Joined(member(2)));
-        assert_eq!(told(&both), vec!["+2", "-2"]);
-        assert_eq!(mirror.version(), Some(5));
-        assert_eq!(roster(&mirror), vec!["1"]);
-        assert!(!mirror.is_behind());
-
-        let stale = mirror.apply(4, RosterChange::Joined(member(9)));
-        assert!(stale.is_empty(), "a change already applied is ignored");
-    }
-
-    #[test]
-    fn a_newer_snapshot_closes_a_gap_and_reports_the_difference() {
-        let mut mirror = Mirror::default();
-        mirror.sync(snapshot(1, &[1, 2]));
-        mirror.apply(4, RosterChange::Joined(member(4)));
-        mirror.apply(3, RosterChange::Joined(member(3)));
-
-        let effects = mirror.sync(snapshot(3, &[1, 3, 5]));
-        assert_eq!(told(&effects), vec!["-2", "+3", "+5", "+4"]);
-        assert_eq!(roster(&mirror), vec!["1", "3", "5", "4"]);
-        assert_eq!(mirror.version(), Some(4));
-
-        let older = mirror.sync(snapshot(2, &[]));
-        assert!(older.is_empty(), "an older snapshot changes nothing");
-    }
-
-    #[test]
-    fn changes_before_the_first_snapshot_wait_for_it() {
-        let mut mirror = Mirror::default();
-        assert!(mirror.is_behind());
-        mirror.apply(8, RosterChange::Joined(member(8)));
-        mirror.apply(7, RosterChange::Joined(member(7)));
-        let effects = mirror.sync(snapshot(7, &[1, 7]));
-        assert_eq!(roster(&mirror), vec!["1", "7", "8"]);
-        assert_eq!(told(&effects), vec!["+1", "+7", "+8"]);
-    }
-
-    #[test]
-    fn what_changed_without_the_cluster_is_repaired_by_the_next_snapshot() {
-        let mut mirror = Mirror::default();
-        mirror.sync(snapshot(2, &[1]));
-        mirror.join_unconfirmed(member(2));
-        mirror.leave_unconfirmed("1");
-        assert_eq!(roster(&mirror), vec!["2"]);
-
-        let repaired = mirror.sync(snapshot(2, &[1, 2]));
-        assert_eq!(told(&repaired), vec!["+1"]);
-        assert_eq!(roster(&mirror), vec!["2", "1"]);
-        let again = mirror.sync(snapshot(2, &[]));
-        assert!(again.is_empty(), "repaired: same version is not newer");
-    }
-
-    #[test]
-    fn a_replaced_roster_may_go_back_in_versions() {
-        let mut mirror = Mirror::default();
-        mirror.sync(snapshot(40, &[1, 2]));
-        mirror.apply(42, RosterChange::Joined(member(3)));
-        let effects = mirror.replace(snapshot(2, &[2, 4]));
-        assert_eq!(told(&effects), vec!["-1", "+4"]);
-        assert_eq!(mirror.version(), Some(2));
-        assert!(
-            !mirror.is_behind(),
-            "held changes of the old numbering are gone"
-        );
-    }
-}
+mod tests;

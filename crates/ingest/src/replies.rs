@@ -10,9 +10,11 @@ use std::pin::Pin;
 use futures_util::FutureExt;
 use futures_util::stream::{FuturesOrdered, StreamExt};
 
-/// Answers awaited at once, past which the connection stops reading frames until some are
-/// given: a publisher asking faster than the cluster answers cannot pile up work.
-pub(crate) const MAX_WAITING: usize = 1024;
+/// Answers held at once behind a question not answered yet (itself included), past which the
+/// connection stops reading frames until it is answered: a publisher cannot pile up work
+/// while the cluster answers. Room for the acknowledgements of a burst of events sent after
+/// the question (each holds a few dozen bytes), so that events keep flowing meanwhile.
+pub(crate) const MAX_WAITING: usize = 65_536;
 
 type Waiting = Pin<Box<dyn Future<Output = Vec<u8>> + Send>>;
 

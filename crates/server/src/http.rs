@@ -1,12 +1,20 @@
-//! The HTTP side: every front end's routes, and laravel-echo-server's HTTP API when it is on.
-//! Each front end brings its own routes and CORS rules; the API has its own (`apiOriginAllow`).
+//! The HTTP side: every front end's routes, and laravel-echo-server's HTTP API when it is on,
+//! served plain or over TLS. Each front end brings its own routes and CORS rules; the API has
+//! its own (`apiOriginAllow`).
 
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::serve::{Listener, ListenerExt};
+use axum_server::accept::NoDelayAcceptor;
+use axum_server::tls_rustls::RustlsAcceptor;
 use sidecast_core::{Census, Hub};
+use tokio::task::JoinHandle;
 
-use crate::server::Settings;
+use crate::server::{SHUTDOWN_GRACE, Settings};
 
 pub fn router(
     front_ends: Vec<Router>,
@@ -19,4 +27,73 @@ pub fn router(
         None => Router::new(),
     };
     front_ends.into_iter().fold(api, Router::merge)
+}
+
+/// The plain HTTP listener as axum serves it: every accepted connection with TCP_NODELAY.
+/// Without it, an event written while the client has not yet acknowledged the previous small
+/// frame waits for that acknowledgement, which the client delays by up to 40 ms (Nagle's
+/// algorithm meeting delayed ACKs): measured as a 40 ms p99 at 10 events/s to 1,000 clients.
+fn without_delay(
+    listener: tokio::net::TcpListener,
+) -> impl Listener<Io = tokio::net::TcpStream, Addr = SocketAddr> {
+    listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::warn!(%error, "cannot set TCP_NODELAY on a connection");
+        }
+    })
+}
+
+/// Serves `app` on `listener`, over TLS when `tls` is set, until `stopped` completes.
+pub fn serve_http(
+    listener: std::net::TcpListener,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    app: axum::Router,
+    stopped: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<JoinHandle<io::Result<()>>> {
+    let service = app.into_make_service();
+    Ok(match tls {
+        Some(config) => {
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                stopped.await;
+                stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
+            });
+            // Without delay, as the plain listener below.
+            let acceptor = RustlsAcceptor::new(config).acceptor(NoDelayAcceptor::new());
+            let server = axum_server::from_tcp(listener)?
+                .acceptor(acceptor)
+                .handle(handle);
+            tokio::spawn(async move { server.serve(service).await })
+        }
+        None => {
+            let listener = without_delay(tokio::net::TcpListener::from_std(listener)?);
+            tokio::spawn(async move {
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(stopped)
+                    .await
+            })
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn connections_are_accepted_without_delay() {
+        let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let _client = tokio::net::TcpStream::connect(plain.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (accepted, _) = plain.accept().await.unwrap();
+        assert!(!accepted.nodelay().unwrap(), "the kernel's default is off");
+
+        let address = plain.local_addr().unwrap();
+        let mut listener = without_delay(plain);
+        let _client = tokio::net::TcpStream::connect(address).await.unwrap();
+        let (accepted, _) = listener.accept().await;
+        assert!(accepted.nodelay().unwrap());
+    }
 }

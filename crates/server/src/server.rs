@@ -8,19 +8,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::{Listener, ListenerExt};
-use axum_server::accept::NoDelayAcceptor;
-use axum_server::tls_rustls::RustlsAcceptor;
 use sidecast_cluster::Membership;
 use sidecast_core::Hub;
 use sidecast_ingest::redis::RedisSource;
 use sidecast_ingest::{BindError, Core, UnixIngest};
 use thiserror::Error;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 /// How long connections get to close after a stop signal before the process exits anyway.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// Everything `sidecast start` needs, already validated (see `config`).
 #[derive(Debug, Clone)]
@@ -160,7 +156,7 @@ impl Server {
                 when(sources_stopped.clone()),
             ))
         });
-        let mut http = serve_http(self.http, self.tls, app, when(clients_stopped))?;
+        let mut http = crate::http::serve_http(self.http, self.tls, app, when(clients_stopped))?;
 
         // Any of them ending on its own is a failure: without ingest or Redis no event gets
         // in, without HTTP no client does. Stop the others and report it.
@@ -191,7 +187,7 @@ impl Server {
             let _ = stop_clients.send(true);
             close_clients().await;
             if let Some(membership) = &membership {
-                membership.leave(&hub).await;
+                membership.leave().await;
             }
             let error = match ended {
                 Ok(Ok(())) => io::Error::other(format!("{what} stopped unexpectedly")),
@@ -224,79 +220,10 @@ impl Server {
         }
         // Clients are gone: the other nodes are told this node's presence members left.
         if let Some(membership) = &membership {
-            membership.leave(&hub).await;
+            membership.leave().await;
         }
         drop(cluster_tasks);
         tracing::info!(stats = ?hub.stats(), "sidecast stopped");
         Ok(())
-    }
-}
-
-/// The plain HTTP listener as axum serves it: every accepted connection with TCP_NODELAY.
-/// Without it, an event written while the client has not yet acknowledged the previous small
-/// frame waits for that acknowledgement, which the client delays by up to 40 ms (Nagle's
-/// algorithm meeting delayed ACKs): measured as a 40 ms p99 at 10 events/s to 1,000 clients.
-fn without_delay(
-    listener: tokio::net::TcpListener,
-) -> impl Listener<Io = tokio::net::TcpStream, Addr = SocketAddr> {
-    listener.tap_io(|stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::warn!(%error, "cannot set TCP_NODELAY on a connection");
-        }
-    })
-}
-
-/// Serves `app` on `listener`, over TLS when `tls` is set, until `stopped` completes.
-fn serve_http(
-    listener: std::net::TcpListener,
-    tls: Option<axum_server::tls_rustls::RustlsConfig>,
-    app: axum::Router,
-    stopped: impl Future<Output = ()> + Send + 'static,
-) -> io::Result<JoinHandle<io::Result<()>>> {
-    let service = app.into_make_service();
-    Ok(match tls {
-        Some(config) => {
-            let handle = axum_server::Handle::new();
-            let stopper = handle.clone();
-            tokio::spawn(async move {
-                stopped.await;
-                stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
-            });
-            // Without delay, as the plain listener below.
-            let acceptor = RustlsAcceptor::new(config).acceptor(NoDelayAcceptor::new());
-            let server = axum_server::from_tcp(listener)?
-                .acceptor(acceptor)
-                .handle(handle);
-            tokio::spawn(async move { server.serve(service).await })
-        }
-        None => {
-            let listener = without_delay(tokio::net::TcpListener::from_std(listener)?);
-            tokio::spawn(async move {
-                axum::serve(listener, service)
-                    .with_graceful_shutdown(stopped)
-                    .await
-            })
-        }
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn connections_are_accepted_without_delay() {
-        let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let _client = tokio::net::TcpStream::connect(plain.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (accepted, _) = plain.accept().await.unwrap();
-        assert!(!accepted.nodelay().unwrap(), "the kernel's default is off");
-
-        let address = plain.local_addr().unwrap();
-        let mut listener = without_delay(plain);
-        let _client = tokio::net::TcpStream::connect(address).await.unwrap();
-        let (accepted, _) = listener.accept().await;
-        assert!(accepted.nodelay().unwrap());
     }
 }

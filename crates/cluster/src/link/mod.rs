@@ -2,8 +2,9 @@
 //!
 //! Every (re)connection asks Sentinel for the current master first, so a failover is
 //! followed. While Redis cannot be reached, a command fails at once instead of waiting for a
-//! connection attempt, and attempts are spaced out with a growing backoff: a node keeps
-//! serving its own clients, and asks again shortly.
+//! connection attempt (at most a moment, when another caller is connecting), and attempts are
+//! spaced out with a growing backoff: a node keeps serving its own clients, and asks again
+//! shortly.
 //!
 //! - `connect`: how Redis is reached (one server, Sentinel's master, a Redis Cluster).
 //! - `subscription`: the bus, as pub/sub or a Redis Cluster's sharded pub/sub.
@@ -14,7 +15,7 @@ mod subscription;
 use std::time::Duration;
 
 use redis::{Cmd, ConnectionAddr, RedisError, Value};
-use tokio::sync::{Mutex, watch};
+use tokio::sync::{Mutex, Notify, watch};
 use tokio::time::Instant;
 
 pub(crate) use connect::Connection;
@@ -22,6 +23,8 @@ pub(crate) use subscription::{Heard, Subscription};
 
 use crate::config::RedisAddress;
 
+/// How long a command waits for another caller's connection attempt before failing.
+const CONNECTING_WAIT: Duration = Duration::from_millis(250);
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
@@ -43,10 +46,14 @@ pub(crate) struct Link {
     /// (a failover discards what the old master took after the last sync), so whoever keeps
     /// state in Redis checks it again when this changes.
     connections: watch::Sender<u64>,
+    /// Woken when a connection attempt ends.
+    settled: Notify,
 }
 
 enum State {
     Up(Connection),
+    /// A caller is connecting, without the lock held.
+    Connecting,
     Down {
         retry_at: Instant,
         backoff: Duration,
@@ -60,6 +67,7 @@ impl Link {
             address,
             server: std::sync::Mutex::new(String::new()),
             connections: watch::Sender::new(0),
+            settled: Notify::new(),
             state: Mutex::new(State::Down {
                 retry_at: Instant::now(),
                 backoff: FIRST_BACKOFF,
@@ -153,21 +161,40 @@ impl Link {
     }
 
     async fn connection(&self) -> Result<Connection, LinkError> {
-        let mut state = self.state.lock().await;
-        let (backoff, reason) = match &*state {
-            State::Up(connection) => return Ok(connection.clone()),
-            State::Down {
-                retry_at,
-                backoff,
-                reason,
-            } => {
-                if Instant::now() < *retry_at {
-                    return Err(LinkError::Down(reason.clone()));
+        let (backoff, reason) = {
+            let mut state = self.state.lock().await;
+            match &*state {
+                State::Up(connection) => return Ok(connection.clone()),
+                State::Connecting => {
+                    // Another caller is connecting: wait a moment for it, not for as long as
+                    // asking every Sentinel may take.
+                    let settled = self.settled.notified();
+                    tokio::pin!(settled);
+                    settled.as_mut().enable();
+                    drop(state);
+                    let _ = tokio::time::timeout(CONNECTING_WAIT, settled).await;
+                    return match &*self.state.lock().await {
+                        State::Up(connection) => Ok(connection.clone()),
+                        _ => Err(LinkError::Down("connecting".into())),
+                    };
                 }
-                (*backoff, reason.clone())
+                State::Down {
+                    retry_at,
+                    backoff,
+                    reason,
+                } => {
+                    if Instant::now() < *retry_at {
+                        return Err(LinkError::Down(reason.clone()));
+                    }
+                    let attempt = (*backoff, reason.clone());
+                    *state = State::Connecting;
+                    attempt
+                }
             }
         };
-        match connect::commands(&self.address).await {
+        let outcome = connect::commands(&self.address).await;
+        let mut state = self.state.lock().await;
+        let result = match outcome {
             Ok((connection, server)) => {
                 *self
                     .server
@@ -191,7 +218,9 @@ impl Link {
                 };
                 Err(error)
             }
-        }
+        };
+        self.settled.notify_waiters();
+        result
     }
 
     /// With Sentinel: asks whether the master is still the one commands go to, and drops

@@ -1,18 +1,33 @@
--- Makes one node's entries in a presence channel what that node says they are: its entries
--- that are not listed are removed, listed ones that are missing are added. Used after Redis
--- was unreachable (the node says what it has), and to remove a dead node (it has nothing).
--- Only real changes of membership are counted, so nobody is announced twice.
+-- Makes one node's entries in a presence channel what that node says they are: listed sockets
+-- that are missing are added first, then the node's entries that are not listed are removed.
+-- Used after Redis was unreachable (the node says what it has), and to remove a dead node (it
+-- has nothing). Adding first means a user whose socket changed meanwhile (a page reload)
+-- never drops to zero sockets: only real changes of membership are counted, so nobody is
+-- announced leaving and joining again.
 -- KEYS: members, refs, sockets, meta.
--- ARGV: "node|", seconds an empty roster's version is kept, then for each socket of the node:
--- "node|socket", the user's key, the member's JSON.
--- Returns {version, members, changes}; changes is a flat list of
+-- ARGV: "node|", seconds an emptied roster's epoch and version are kept, then for each socket
+-- of the node: "node|socket", the user's key, the member's JSON.
+-- Returns {epoch, version, members, changes}; changes is a flat list of
 -- "join", version, member JSON | "leave", version, user.
 local prefix = ARGV[1]
 local listed = {}
-for i = 3, #ARGV, 3 do
-  listed[ARGV[i]] = true
-end
 local changes = {}
+for i = 3, #ARGV, 3 do
+  local field, user, member = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  listed[field] = true
+  if redis.call('HSETNX', KEYS[3], field, user) == 1 then
+    local time = redis.call('TIME')
+    redis.call('HSETNX', KEYS[4], 'epoch', tonumber(time[1]) * 1000000 + tonumber(time[2]))
+    redis.call('PERSIST', KEYS[4])
+    if redis.call('HINCRBY', KEYS[2], user, 1) == 1 then
+      redis.call('HSET', KEYS[1], user, member)
+      local ver = redis.call('HINCRBY', KEYS[4], 'ver', 1)
+      table.insert(changes, 'join')
+      table.insert(changes, ver)
+      table.insert(changes, member)
+    end
+  end
+end
 for _, field in ipairs(redis.call('HKEYS', KEYS[3])) do
   if string.sub(field, 1, #prefix) == prefix and not listed[field] then
     local user = redis.call('HGET', KEYS[3], field)
@@ -27,20 +42,12 @@ for _, field in ipairs(redis.call('HKEYS', KEYS[3])) do
     end
   end
 end
-for i = 3, #ARGV, 3 do
-  local field, user, member = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  if redis.call('HSETNX', KEYS[3], field, user) == 1 then
-    redis.call('PERSIST', KEYS[4])
-    if redis.call('HINCRBY', KEYS[2], user, 1) == 1 then
-      redis.call('HSET', KEYS[1], user, member)
-      local ver = redis.call('HINCRBY', KEYS[4], 'ver', 1)
-      table.insert(changes, 'join')
-      table.insert(changes, ver)
-      table.insert(changes, member)
-    end
-  end
-end
 if redis.call('EXISTS', KEYS[3]) == 0 and redis.call('EXISTS', KEYS[4]) == 1 then
   redis.call('EXPIRE', KEYS[4], ARGV[2])
 end
-return {tonumber(redis.call('HGET', KEYS[4], 'ver') or '0'), redis.call('HVALS', KEYS[1]), changes}
+return {
+  tonumber(redis.call('HGET', KEYS[4], 'epoch') or '0'),
+  tonumber(redis.call('HGET', KEYS[4], 'ver') or '0'),
+  redis.call('HVALS', KEYS[1]),
+  changes,
+}

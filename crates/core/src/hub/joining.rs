@@ -127,7 +127,15 @@ impl Hub {
                 .get_or_insert_with(|| Presence::Mirror(Mirror::default()));
         }
 
+        let mut pending = PendingJoin {
+            hub: self,
+            cluster,
+            id,
+            channel: &channel,
+            armed: true,
+        };
         let snapshot = cluster.join(&channel, id, &member).await;
+        pending.armed = false;
 
         let mut registry = self.write();
         let Registry {
@@ -185,6 +193,33 @@ impl Hub {
         entry
             .subscribers
             .insert(id.clone(), Subscription { subscriber, user });
+    }
+}
+
+/// A join waiting for the cluster's answer. If its future is dropped before the answer (a
+/// front end gave up waiting), the join is taken back: the channel stops being kept for it,
+/// and the cluster is told the socket left.
+struct PendingJoin<'a> {
+    hub: &'a Hub,
+    cluster: &'a Arc<dyn Cluster>,
+    id: &'a SocketId,
+    channel: &'a ChannelName,
+    armed: bool,
+}
+
+impl Drop for PendingJoin<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let mut registry = self.hub.write();
+        if let Some(entry) = registry.channels.get_mut(self.channel) {
+            entry.joining = entry.joining.saturating_sub(1);
+            if entry.is_unused() {
+                registry.channels.remove(self.channel);
+            }
+        }
+        self.cluster.leave(self.channel, self.id);
     }
 }
 

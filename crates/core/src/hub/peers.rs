@@ -3,7 +3,7 @@
 //! and whispers from other nodes come in through `publish` and `relay_whisper`.
 
 use super::{Hub, Presence};
-use crate::cluster::{RosterChange, RosterSnapshot};
+use crate::cluster::{RosterChange, RosterSnapshot, Stamp};
 use crate::mirror::{Effects, Mirror};
 use crate::names::ChannelName;
 
@@ -19,16 +19,16 @@ pub enum Applied {
 }
 
 impl Hub {
-    /// Applies change number `version` of a presence channel's roster, telling this node's
-    /// subscribers who joined or left, in version order.
+    /// Applies change `stamp` of a presence channel's roster, telling this node's subscribers
+    /// who joined or left, in version order.
     pub fn apply_presence(
         &self,
         channel: &ChannelName,
-        version: u64,
+        stamp: Stamp,
         change: RosterChange,
     ) -> Applied {
         self.change_mirror(channel, |mirror| {
-            let effects = mirror.apply(version, change);
+            let effects = mirror.apply(stamp, change);
             let applied = if mirror.is_behind() {
                 Applied::Behind
             } else {
@@ -39,17 +39,10 @@ impl Hub {
         .unwrap_or(Applied::NotWatched)
     }
 
-    /// Brings a presence channel's mirror up to `snapshot` if that is newer, telling this
-    /// node's subscribers the difference.
+    /// Brings a presence channel's mirror up to `snapshot` if that is more recent (or of a
+    /// roster created anew), telling this node's subscribers the difference.
     pub fn sync_roster(&self, channel: &ChannelName, snapshot: RosterSnapshot) {
         self.change_mirror(channel, |mirror| (mirror.sync(snapshot), ()));
-    }
-
-    /// Replaces a presence channel's mirror with `snapshot` even if it is not newer: after the
-    /// cluster's store may have restarted its versions. Tells this node's subscribers the
-    /// difference.
-    pub fn replace_roster(&self, channel: &ChannelName, snapshot: RosterSnapshot) {
-        self.change_mirror(channel, |mirror| (mirror.replace(snapshot), ()));
     }
 
     /// A leave the cluster could not record: if `user` has no socket left in the channel on
@@ -108,10 +101,11 @@ impl Hub {
         )
     }
 
-    /// The version of a mirrored presence channel's roster, if this node mirrors it.
-    pub fn roster_version(&self, channel: &ChannelName) -> Option<u64> {
+    /// The stamp of a mirrored presence channel's roster, if this node mirrors it and has
+    /// applied a snapshot.
+    pub fn roster_stamp(&self, channel: &ChannelName) -> Option<Stamp> {
         match &self.read().channels.get(channel)?.presence {
-            Some(Presence::Mirror(mirror)) => mirror.version(),
+            Some(Presence::Mirror(mirror)) => mirror.stamp(),
             _ => None,
         }
     }

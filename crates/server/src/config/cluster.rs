@@ -12,11 +12,13 @@ use crate::cli::StartArgs;
 const REUSE_DATABASE_CONFIG: &str = "databaseConfig";
 
 /// The cluster's settings, or `None` for a single node. `laravel_prefix` is the key prefix
-/// of Laravel's `redis` broadcaster when the sidecar subscribes to it.
+/// of Laravel's `redis` broadcaster when the sidecar subscribes to it; `max_frame_bytes` the
+/// largest event the ingest takes, which the bus must carry.
 pub(super) fn cluster(
     args: &StartArgs,
     file: &EchoServerFile,
     laravel_prefix: Option<&str>,
+    max_frame_bytes: usize,
 ) -> Result<Option<Config>, ConfigError> {
     let flags = &args.cluster;
     let section = &file.sidecast.cluster;
@@ -29,7 +31,7 @@ pub(super) fn cluster(
         url
     };
     let address = RedisAddress::parse(&url).map_err(|e| ConfigError::Setting(e.to_string()))?;
-    let defaults = Config::new(address);
+    let defaults = Config::new(address).for_events_up_to(max_frame_bytes);
     let time = |flag: Option<f64>, file_ms: Option<u64>, default: Duration| {
         flag.map(Duration::from_secs_f64)
             .or(file_ms.map(Duration::from_millis))

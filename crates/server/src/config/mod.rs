@@ -172,6 +172,7 @@ pub fn load_with(
         args,
         &file,
         redis.as_ref().map(|source| source.key_prefix.as_str()),
+        max_frame_bytes,
     )?;
 
     let tls = match file.protocol.as_deref() {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use super::support::*;
-use crate::cluster::{Cluster, Joining, RosterChange, RosterSnapshot};
+use crate::cluster::{Cluster, Joining, RosterChange, RosterSnapshot, Stamp};
 use crate::hub::{Applied, Hub, SubscribeError};
 use crate::{Access, ChannelName, Member, Origin, Publication, SocketId, Whisper};
 
@@ -74,9 +74,14 @@ fn node() -> (Hub, Arc<OtherNodes>) {
 
 fn snapshot(version: u64, users: &[u64]) -> Option<RosterSnapshot> {
     Some(RosterSnapshot {
-        version,
+        stamp: stamp(version),
         members: users.iter().map(|user| member(*user)).collect(),
     })
+}
+
+/// A version of the roster, in its first epoch.
+fn stamp(version: u64) -> Stamp {
+    Stamp { epoch: 1, version }
 }
 
 fn with_origin(origin: Origin) -> Publication {
@@ -151,9 +156,9 @@ fn leaves_are_recorded_by_the_cluster_and_announced_when_it_says_so() {
 
     let room = channel("presence-room");
     let left = RosterChange::Left { user: "2".into() };
-    assert_eq!(hub.apply_presence(&room, 3, left), Applied::UpToDate);
+    assert_eq!(hub.apply_presence(&room, stamp(3), left), Applied::UpToDate);
     assert_eq!(ann.received().last().unwrap(), "leaving presence-room 2");
-    assert_eq!(hub.roster_version(&room), Some(3));
+    assert_eq!(hub.roster_stamp(&room), Some(stamp(3)));
 }
 
 #[test]
@@ -164,17 +169,23 @@ fn changes_from_other_nodes_are_told_in_version_order() {
     let room = channel("presence-room");
 
     let late = RosterChange::Left { user: "2".into() };
-    assert_eq!(hub.apply_presence(&room, 12, late), Applied::Behind);
+    assert_eq!(hub.apply_presence(&room, stamp(12), late), Applied::Behind);
     assert_eq!(hub.mirrored_channels(), vec![(room.clone(), true)]);
     let joined = RosterChange::Joined(member(2));
-    assert_eq!(hub.apply_presence(&room, 11, joined), Applied::UpToDate);
+    assert_eq!(
+        hub.apply_presence(&room, stamp(11), joined),
+        Applied::UpToDate
+    );
     assert_eq!(
         ann.received()[1..],
         ["joining presence-room 2", "leaving presence-room 2"]
     );
     let unknown = channel("presence-elsewhere");
     let change = RosterChange::Joined(member(3));
-    assert_eq!(hub.apply_presence(&unknown, 1, change), Applied::NotWatched);
+    assert_eq!(
+        hub.apply_presence(&unknown, stamp(1), change),
+        Applied::NotWatched
+    );
 }
 
 #[test]
@@ -230,4 +241,23 @@ fn public_and_private_channels_need_no_cluster_answer() {
     hub.disconnect(&id("a"));
     assert!(others.calls().is_empty());
     assert_eq!(a.subscribed(), vec!["orders", "private-x"]);
+}
+
+#[test]
+fn a_join_given_up_before_the_cluster_answered_is_taken_back() {
+    let (hub, others) = node();
+    hub.connect(id("quitter"), Recorder::new());
+    let (quitter, room) = (id("quitter"), channel("presence-room"));
+    let mut joining = Box::pin(hub.subscribe(&quitter, room, Access::Presence(member(1))));
+    let mut context = Context::from_waker(Waker::noop());
+    assert!(joining.as_mut().poll(&mut context).is_pending());
+    drop(joining);
+    assert_eq!(
+        others.calls().last().unwrap(),
+        "leave presence-room quitter"
+    );
+    assert!(
+        hub.mirrored_channels().is_empty(),
+        "the channel is no longer kept"
+    );
 }

@@ -1,0 +1,117 @@
+//! Applying what other nodes sent to this node's hub, in the order it arrived: events and
+//! whispers are delivered here, presence changes go to the mirrors (in version order), and
+//! questions are answered.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use sidecast_core::{Hub, Origin, Publication, RosterChange, Stamp, Whisper};
+use tokio::sync::mpsc;
+
+use super::MESSAGE_OVERHEAD;
+use super::sequence::Sequences;
+use crate::Shared;
+use crate::envelope::{self, Body, Change, Envelope};
+use crate::survey;
+
+/// Applies what the reader queued, in order.
+pub(crate) async fn apply(
+    shared: Arc<Shared>,
+    hub: Arc<Hub>,
+    mut queue: mpsc::UnboundedReceiver<Vec<u8>>,
+) {
+    let mut sequences = Sequences::default();
+    while let Some(bytes) = queue.recv().await {
+        shared
+            .counters
+            .queued_bytes
+            .fetch_sub(bytes.len() + MESSAGE_OVERHEAD, Ordering::Relaxed);
+        let envelope = match Envelope::decode(&bytes) {
+            Ok(envelope) => envelope,
+            Err(reason) => {
+                shared.counters.skipped.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%reason, "a message on the cluster's bus was skipped");
+                continue;
+            }
+        };
+        if envelope.node == shared.id || !sequences.is_new(&shared.counters, &envelope) {
+            continue;
+        }
+        if matches!(envelope.body, Body::Bye {}) {
+            sequences.forget(&envelope.node);
+        }
+        if let Err(reason) = dispatch(&shared, &hub, envelope) {
+            shared.counters.skipped.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%reason, "a message on the cluster's bus was skipped");
+        } else {
+            shared.counters.applied.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+fn dispatch(shared: &Arc<Shared>, hub: &Arc<Hub>, envelope: Envelope) -> Result<(), String> {
+    match envelope.body {
+        Body::Publish {
+            channels,
+            event,
+            data,
+            except,
+        } => {
+            let publication = Publication {
+                channels: channels
+                    .iter()
+                    .map(|name| envelope::channel(name))
+                    .collect::<Result<_, _>>()?,
+                event: envelope::event(&event)?,
+                payload: envelope::payload(data),
+                except: except.as_deref().map(envelope::socket).transpose()?,
+                origin: Origin::OtherNode,
+            };
+            hub.publish(&publication);
+        }
+        Body::Whisper {
+            channel,
+            event,
+            data,
+            sender,
+            ..
+        } => {
+            let whisper = Whisper {
+                channel: envelope::channel(&channel)?,
+                event: envelope::event(&event)?,
+                payload: envelope::payload(data),
+            };
+            let sender = sender.map(|wire| wire.into_member()).transpose()?;
+            hub.relay_whisper(&whisper, sender.as_ref());
+        }
+        Body::Presence {
+            channel,
+            epoch,
+            ver,
+            change,
+        } => {
+            let channel = envelope::channel(&channel)?;
+            let change = match change {
+                Change::Joined { member } => RosterChange::Joined(member.into_member()?),
+                Change::Left { user } => RosterChange::Left { user },
+            };
+            let stamp = Stamp {
+                epoch,
+                version: ver,
+            };
+            shared.presence.apply(hub, &channel, stamp, change);
+        }
+        Body::Survey { id, question } => {
+            let answer = survey::answer(hub, &question);
+            shared
+                .outbox
+                .send_to(&shared.keys, &envelope.node, Body::Reply { id, answer });
+        }
+        Body::Reply { id, answer } => shared.surveys.answered(id, &envelope.node, answer),
+        Body::Bye {} => {
+            tracing::info!(node = %envelope.node, "a node stopped");
+            shared.surveys.gone(&envelope.node);
+        }
+    }
+    Ok(())
+}

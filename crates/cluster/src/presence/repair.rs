@@ -1,0 +1,112 @@
+//! Making Redis hold the truth about a node's members: this node's after Redis was
+//! unreachable or forgot it (reconciliation), a dead node's (the sweep: it has none), and this
+//! node's when it stops (the goodbye: it has none any more).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use sidecast_core::{ChannelName, Hub};
+
+use super::Presence;
+
+impl Presence {
+    /// Makes Redis hold exactly the journal: this node's entries that are not in it are
+    /// removed, missing ones added; only real changes of membership are announced.
+    pub(super) async fn reconcile(&self, hub: &Arc<Hub>) {
+        let wanted = self.journal().entries();
+        let recorded = match self.store.node_channels(&self.link, &self.node).await {
+            Ok(channels) => channels,
+            Err(error) => {
+                tracing::debug!(%error, "presence not reconciled yet: Redis is unreachable");
+                return;
+            }
+        };
+        let present: Vec<ChannelName> = wanted.keys().cloned().collect();
+        // The index first: a node dying halfway leaves the index ahead of the rosters.
+        let mut index: Vec<ChannelName> = present.iter().chain(&recorded).cloned().collect();
+        index.sort();
+        index.dedup();
+        if let Err(error) = self.store.set_node_channels(&self.link, &index).await {
+            tracing::debug!(%error, "presence index not rewritten yet");
+            return;
+        }
+        let channels: HashSet<ChannelName> = index.into_iter().collect();
+        let mut changed = 0;
+        for channel in &channels {
+            let entries = wanted.get(channel).map_or(&[][..], Vec::as_slice);
+            match self
+                .store
+                .reconcile(&self.link, &self.node, channel, entries)
+                .await
+            {
+                Ok((snapshot, changes)) => {
+                    changed += changes.len();
+                    for (stamp, change) in &changes {
+                        self.announce(channel, *stamp, change);
+                    }
+                    hub.sync_roster(channel, snapshot);
+                }
+                Err(error) => {
+                    tracing::debug!(%channel, %error, "presence not reconciled yet");
+                    return;
+                }
+            }
+        }
+        if let Err(error) = self.store.set_node_channels(&self.link, &present).await {
+            tracing::debug!(%error, "presence index not rewritten yet");
+            return;
+        }
+        self.diverged.store(false, Ordering::Relaxed);
+        tracing::info!(
+            channels = channels.len(),
+            changes = changed,
+            "presence in Redis reconciled with this node's sockets"
+        );
+    }
+
+    /// Removes a node's members (a dead one, or this one saying goodbye); returns how many
+    /// users left.
+    pub(crate) async fn sweep(
+        self: &Arc<Self>,
+        hub: &Arc<Hub>,
+        node: &str,
+    ) -> Result<usize, String> {
+        let channels = self
+            .store
+            .node_channels(&self.link, node)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut left = 0;
+        for channel in &channels {
+            let (_, changes) = self
+                .store
+                .reconcile(&self.link, node, channel, &[])
+                .await
+                .map_err(|e| e.to_string())?;
+            for (stamp, change) in changes {
+                self.announce(channel, stamp, &change);
+                self.apply(hub, channel, stamp, change);
+                left += 1;
+            }
+        }
+        self.store
+            .forget(&self.link, node)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(left)
+    }
+
+    /// This node stops: every op queued before has been applied; its members are removed.
+    pub(super) async fn goodbye(self: &Arc<Self>, hub: &Arc<Hub>) {
+        match self.sweep(hub, &self.node.clone()).await {
+            Ok(left) => tracing::info!(
+                users_left = left,
+                "this node's presence members were removed"
+            ),
+            Err(error) => {
+                tracing::warn!(%error, "cannot remove this node's presence members; the other nodes will once it is missed")
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The registry of nodes: heartbeats by Redis' clock, the claim to sweep a dead node, the
+//! index of the presence channels where each node has members, and forgetting a node.
+
+use redis::Cmd;
+use sidecast_core::ChannelName;
+
+use super::Store;
+use crate::link::{Link, LinkError};
+
+/// What one heartbeat learnt.
+pub(crate) struct Beat {
+    /// This node was not registered: its first beat, or it was taken for dead meanwhile.
+    pub(crate) anew: bool,
+    pub(crate) live: Vec<String>,
+    pub(crate) dead: Vec<String>,
+}
+
+impl Store {
+    /// Says this node is alive; learns who else is, and who is dead.
+    pub(crate) async fn heartbeat(
+        &self,
+        link: &Link,
+        dead_after_ms: u64,
+    ) -> Result<Beat, LinkError> {
+        let mut invocation = self.heartbeat.prepare_invoke();
+        invocation
+            .key(self.keys.nodes())
+            .arg(&self.node)
+            .arg(dead_after_ms);
+        let (anew, live, dead): (i64, Vec<String>, Vec<String>) = link
+            .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
+            .await?;
+        Ok(Beat {
+            anew: anew == 1,
+            live,
+            dead,
+        })
+    }
+
+    /// Takes the right to remove a dead node's members, for a minute: only if it is still
+    /// dead now and no other node has taken it.
+    pub(crate) async fn claim_sweep(
+        &self,
+        link: &Link,
+        dead: &str,
+        dead_after_ms: u64,
+    ) -> Result<bool, LinkError> {
+        let mut invocation = self.claim.prepare_invoke();
+        invocation
+            .key(self.keys.nodes())
+            .key(self.keys.sweep_lock(dead))
+            .arg(dead)
+            .arg(&self.node)
+            .arg(dead_after_ms);
+        let claimed: i64 = link
+            .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
+            .await?;
+        Ok(claimed == 1)
+    }
+
+    /// Adds `channel` to this node's index of channels where it has members: before the
+    /// roster entry, so that a node dying in between leaves the index ahead of the roster
+    /// (harmless), never behind it (a member no sweep would find).
+    pub(crate) async fn index_channel(
+        &self,
+        link: &Link,
+        channel: &ChannelName,
+    ) -> Result<(), LinkError> {
+        let command = Cmd::sadd(self.keys.node_channels(&self.node), channel.as_str());
+        link.run(|mut connection| async move { command.query_async(&mut connection).await })
+            .await
+    }
+
+    /// Takes `channel` out of this node's index: it has no socket left there.
+    pub(crate) async fn unindex_channel(
+        &self,
+        link: &Link,
+        channel: &ChannelName,
+    ) -> Result<(), LinkError> {
+        let command = Cmd::srem(self.keys.node_channels(&self.node), channel.as_str());
+        link.run(|mut connection| async move { command.query_async(&mut connection).await })
+            .await
+    }
+
+    /// The channels where `node` has (or had) members.
+    pub(crate) async fn node_channels(
+        &self,
+        link: &Link,
+        node: &str,
+    ) -> Result<Vec<ChannelName>, LinkError> {
+        let command = Cmd::smembers(self.keys.node_channels(node));
+        let names: Vec<String> = link
+            .run(|mut connection| async move { command.query_async(&mut connection).await })
+            .await?;
+        Ok(names
+            .iter()
+            .filter_map(|name| ChannelName::new(name).ok())
+            .collect())
+    }
+
+    /// Replaces this node's index of channels with `channels`.
+    pub(crate) async fn set_node_channels(
+        &self,
+        link: &Link,
+        channels: &[ChannelName],
+    ) -> Result<(), LinkError> {
+        let key = self.keys.node_channels(&self.node);
+        let mut pipeline = redis::pipe();
+        pipeline.atomic().del(&key).ignore();
+        if !channels.is_empty() {
+            let names: Vec<&str> = channels.iter().map(ChannelName::as_str).collect();
+            pipeline.sadd(&key, names).ignore();
+        }
+        link.run(|mut connection| async move { pipeline.query_async::<()>(&mut connection).await })
+            .await
+    }
+
+    /// Forgets a node that is gone: its registry entry, its index of channels, its
+    /// description.
+    pub(crate) async fn forget(&self, link: &Link, node: &str) -> Result<(), LinkError> {
+        // Other slots on a Redis Cluster: separate commands.
+        let commands = vec![
+            Cmd::zrem(self.keys.nodes(), node),
+            Cmd::del(self.keys.node_channels(node)),
+            Cmd::del(self.keys.node_meta(node)),
+        ];
+        link.each::<redis::Value>(commands).await.map(drop)
+    }
+}
