@@ -19,6 +19,9 @@ use tokio::time::Instant;
 use crate::Shared;
 use crate::presence::Op;
 
+/// How often a node makes Redis hold exactly its journal even when nothing seemed wrong.
+const SELF_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// What the heartbeats have learnt, for the sweep.
 struct Liveness {
     /// This node has registered once.
@@ -50,10 +53,17 @@ pub(crate) async fn run(shared: Arc<Shared>, hub: Arc<Hub>) {
 
 async fn beat(shared: Arc<Shared>, liveness: Watch) {
     let mut beat = tokio::time::interval(shared.heartbeat);
+    let mut self_check = tokio::time::interval(SELF_CHECK_EVERY);
+    self_check.tick().await;
     let mut connections = shared.link.connections();
     connections.mark_unchanged();
     loop {
         tokio::select! {
+            _ = self_check.tick() => {
+                // Whatever went wrong unnoticed (a lost write, a bug) cannot leave a ghost
+                // member of this node for longer than this.
+                shared.presence.diverge();
+            }
             Ok(()) = connections.changed() => {
                 // A new connection: writes made just before the old one broke may be lost (a
                 // Sentinel failover keeps only what the new master had). Check them, and do

@@ -58,11 +58,18 @@ impl Presence {
             return;
         }
         self.diverged.store(false, Ordering::Relaxed);
-        tracing::info!(
-            channels = channels.len(),
-            changes = changed,
-            "presence in Redis reconciled with this node's sockets"
-        );
+        if changed > 0 {
+            tracing::info!(
+                channels = channels.len(),
+                changes = changed,
+                "presence in Redis reconciled with this node's sockets"
+            );
+        } else {
+            tracing::debug!(
+                channels = channels.len(),
+                "presence in Redis matched this node's sockets"
+            );
+        }
     }
 
     /// Removes a node's members (a dead one, or this one saying goodbye); returns how many
