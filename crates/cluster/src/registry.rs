@@ -30,8 +30,6 @@ struct Liveness {
     reachable: bool,
     /// No sweeping before this: every node's heartbeat must have had time to come back.
     sweep_from: Instant,
-    /// Nodes found dead by the last heartbeat.
-    dead: Vec<String>,
 }
 
 /// The liveness both tasks see.
@@ -43,7 +41,6 @@ pub(crate) async fn run(shared: Arc<Shared>, hub: Arc<Hub>) {
         registered: false,
         reachable: true,
         sweep_from: Instant::now() + shared.dead_after,
-        dead: Vec::new(),
     }));
     tokio::join!(
         beat(shared.clone(), liveness.clone()),
@@ -109,7 +106,6 @@ async fn heartbeat(shared: &Shared, liveness: &Watch) {
         }
         liveness.registered = true;
         liveness.reachable = true;
-        liveness.dead = heard.dead;
         heard.anew
     };
     if anew {
@@ -141,16 +137,19 @@ async fn sweep(shared: Arc<Shared>, hub: Arc<Hub>, liveness: Watch) {
     let mut sweep = tokio::time::interval(shared.sweep_every);
     loop {
         sweep.tick().await;
-        let dead = {
-            let mut liveness = lock(&liveness);
-            if liveness.reachable && Instant::now() >= liveness.sweep_from {
-                std::mem::take(&mut liveness.dead)
-            } else {
-                Vec::new()
-            }
+        let may_sweep = {
+            let liveness = lock(&liveness);
+            liveness.reachable && Instant::now() >= liveness.sweep_from
         };
-        for node in dead {
-            sweep_dead(&shared, &hub, &node, dead_after_ms).await;
+        if may_sweep {
+            let dead = shared
+                .store
+                .dead_nodes(&shared.link, dead_after_ms)
+                .await
+                .unwrap_or_default();
+            for node in dead.iter().filter(|node| **node != shared.id) {
+                sweep_dead(&shared, &hub, node, dead_after_ms).await;
+            }
         }
         check_rosters(&shared, &hub).await;
     }

@@ -23,6 +23,7 @@ pub(crate) struct Store {
     snapshot: Script,
     reconcile: Script,
     heartbeat: Script,
+    dead: Script,
     claim: Script,
 }
 
@@ -36,6 +37,7 @@ impl Store {
             snapshot: Script::new(include_str!("../scripts/snapshot.lua")),
             reconcile: Script::new(include_str!("../scripts/reconcile.lua")),
             heartbeat: Script::new(include_str!("../scripts/heartbeat.lua")),
+            dead: Script::new(include_str!("../scripts/dead.lua")),
             claim: Script::new(include_str!("../scripts/claim.lua")),
         }
     }

@@ -12,11 +12,10 @@ pub(crate) struct Beat {
     /// This node was not registered: its first beat, or it was taken for dead meanwhile.
     pub(crate) anew: bool,
     pub(crate) live: Vec<String>,
-    pub(crate) dead: Vec<String>,
 }
 
 impl Store {
-    /// Says this node is alive; learns who else is, and who is dead.
+    /// Says this node is alive; learns who else is.
     pub(crate) async fn heartbeat(
         &self,
         link: &Link,
@@ -27,14 +26,26 @@ impl Store {
             .key(self.keys.nodes())
             .arg(&self.node)
             .arg(dead_after_ms);
-        let (anew, live, dead): (i64, Vec<String>, Vec<String>) = link
+        let (anew, live): (i64, Vec<String>) = link
             .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
             .await?;
         Ok(Beat {
             anew: anew == 1,
             live,
-            dead,
         })
+    }
+
+    /// The nodes dead now: asked at sweep time, so that a death is acted on within one sweep
+    /// interval of the node going silent for `dead_after`.
+    pub(crate) async fn dead_nodes(
+        &self,
+        link: &Link,
+        dead_after_ms: u64,
+    ) -> Result<Vec<String>, LinkError> {
+        let mut invocation = self.dead.prepare_invoke();
+        invocation.key(self.keys.nodes()).arg(dead_after_ms);
+        link.run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
+            .await
     }
 
     /// Takes the right to remove a dead node's members, for a minute: only if it is still

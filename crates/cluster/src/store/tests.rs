@@ -204,5 +204,6 @@ async fn only_one_node_may_sweep_a_node_and_only_when_it_is_dead() {
     );
     let beat = b.heartbeat(&link_b, 10).await.unwrap();
     assert!(beat.anew);
-    assert_eq!(beat.dead, vec!["a"]);
+    assert_eq!(beat.live, vec!["b"]);
+    assert_eq!(b.dead_nodes(&link_b, 10).await.unwrap(), vec!["a"]);
 }

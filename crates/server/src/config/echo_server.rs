@@ -140,7 +140,7 @@ impl EchoServerFile {
         match file.database.as_deref() {
             None => {}
             Some("redis") => file.notices.push(
-                "database \"redis\": presence members are kept in sidecast's memory, not in Redis".into(),
+                "database \"redis\": presence members are kept in sidecast's memory (in the cluster's Redis when sidecars form a cluster: docs/scaling.md)".into(),
             ),
             Some("sqlite") => file.notices.push(
                 "database \"sqlite\": presence members are kept in sidecast's memory; no SQLite file is used".into(),
