@@ -1,4 +1,5 @@
-# Process helpers shared by scripts/bench.sh and bench/servers/run.sh (sourced, not run).
+# Process helpers shared by scripts/bench.sh, bench/servers/run.sh and bench/cluster/run.sh
+# (sourced, not run).
 
 # Stops process $1 (if set) with SIGTERM, then SIGKILL after 10 seconds, and reaps it.
 stop() {
@@ -12,6 +13,20 @@ stop() {
     wait "$pid" 2>/dev/null || true
 }
 
+# Stops the process group led by process $1 (if set; started with setsid, so that what it forked
+# goes too): SIGTERM to the group, SIGKILL to what is left of it once the leader ended or after
+# 10 seconds; reaps the leader.
+stop_group() {
+    local pid="$1" deadline=$((SECONDS + 10))
+    [ -n "$pid" ] || return 0
+    kill -TERM -- "-$pid" 2>/dev/null || return 0
+    while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+        sleep 0.05
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
 # A loopback port nothing listens on right now. Another process may take it before the server
 # binds it: the server then fails to start, and so does the benchmark.
 free_port() {
@@ -19,9 +34,9 @@ free_port() {
 }
 
 # Waits until process $1's output, in file $2, has a line containing $3; fails with that output
-# if the process ends first or 20 seconds pass.
+# if the process ends first or $4 seconds (20 by default) pass.
 wait_for_output() {
-    local pid="$1" log="$2" expected="$3" deadline=$((SECONDS + 20))
+    local pid="$1" log="$2" expected="$3" deadline=$((SECONDS + ${4:-20}))
     until grep -qs -- "$expected" "$log"; do
         if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
             echo "bench: gave up waiting for \"$expected\" from process $pid; its output:" >&2

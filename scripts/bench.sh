@@ -10,26 +10,31 @@
 # - servers: serving Echo clients. sidecast and laravel-echo-server 1.6.3 (fed through its own
 #   redis-server), measured with sidecast-loadgen scenario by scenario (bench/servers/run.sh),
 #   and the "servers" section with its charts in docs/benchmarks/ (bench/servers/report.mjs).
+# - cluster: several nodes. Three sidecast nodes on one redis-server against three
+#   laravel-echo-server instances on another: latency on the node that took the event and on the
+#   others, the highest rate sustained, presence across nodes (the demo app authorizing it) and a
+#   killed node's members leaving, Redis memory per member, Redis going away and coming back
+#   (bench/cluster/run.sh), and the "cluster" section (bench/cluster/report.mjs).
 #
-# Usage: scripts/bench.sh [--quick] [--only php|servers]
+# Usage: scripts/bench.sh [--quick] [--only php|servers|cluster]
 #   --quick  a short trial of every part (a few minutes in all)
 #   --only   run one part
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 [--quick] [--only php|servers]" >&2
+    echo "usage: $0 [--quick] [--only php|servers|cluster]" >&2
     exit 2
 }
 
 quick=false
-parts=(php servers)
+parts=(php servers cluster)
 command_line='./scripts/bench.sh'
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=true; command_line+=' --quick'; shift ;;
         --only)
             case "${2:-}" in
-                php | servers) parts=("$2"); command_line+=" --only $2"; shift 2 ;;
+                php | servers | cluster) parts=("$2"); command_line+=" --only $2"; shift 2 ;;
                 *) usage ;;
             esac
             ;;
@@ -48,8 +53,10 @@ tmp="$(mktemp -d)"
 sidecar_pid=''
 redis_pid=''
 servers_pid=''
+cluster_pid=''
 
 cleanup() {
+    stop "$cluster_pid"
     stop "$servers_pid"
     stop "$sidecar_pid"
     stop "$redis_pid"
@@ -154,6 +161,37 @@ bench_servers() {
     export BENCH_LOAD_AFTER BENCH_SERVERS_MINUTES
     step "Writing the servers section of docs/benchmarks.md and its charts"
     node bench/servers/report.mjs "$tmp/servers/results" docs/benchmarks.md
+}
+
+bench_cluster() {
+    local preset=full started="$SECONDS" php_version
+    if [ "$quick" = true ]; then
+        preset=quick
+    fi
+    # Copies, so that the whole run measures one build even if the workspace is rebuilt meanwhile.
+    mkdir "$tmp/cluster" "$tmp/cluster/results"
+    cp "$SIDECAST_BIN" "$tmp/cluster/sidecast"
+    cp "$ROOT/target/release/sidecast-loadgen" "$tmp/cluster/sidecast-loadgen"
+    php_version="$(php -v)"
+    BENCH_PHP="${php_version%%$'\n'*}"
+    BENCH_SIDECAST_VERSION="$("$tmp/cluster/sidecast" --version)"
+    BENCH_SIDECAST_BUILT="$(date -u -r "$SIDECAST_BIN" '+%Y-%m-%d %H:%M UTC')"
+    BENCH_LOADGEN_VERSION="$("$tmp/cluster/sidecast-loadgen" --version)"
+    BENCH_LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+    export BENCH_PHP BENCH_SIDECAST_VERSION BENCH_SIDECAST_BUILT BENCH_LOADGEN_VERSION BENCH_LOAD_BEFORE
+
+    # In the background, so that an interrupt reaches it (and its servers) at once.
+    SIDECAST_BIN="$tmp/cluster/sidecast" LOADGEN_BIN="$tmp/cluster/sidecast-loadgen" \
+        "$ROOT/bench/cluster/run.sh" "$preset" "$tmp/cluster/results" &
+    cluster_pid=$!
+    wait "$cluster_pid"
+    cluster_pid=''
+
+    BENCH_LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
+    BENCH_CLUSTER_MINUTES="$(awk -v s=$((SECONDS - started)) 'BEGIN { printf "%.1f", s / 60 }')"
+    export BENCH_LOAD_AFTER BENCH_CLUSTER_MINUTES
+    step "Writing the cluster section of docs/benchmarks.md"
+    node bench/cluster/report.mjs "$tmp/cluster/results" docs/benchmarks.md
 }
 
 for part in "${parts[@]}"; do

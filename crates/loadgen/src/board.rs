@@ -1,10 +1,12 @@
 //! What client tasks report while the run goes on, read by the run to know when every client
 //! is subscribed and when every expected delivery has arrived. Each client keeps its own
-//! [`Ledger`](crate::tally::Ledger); only counters and the latency histogram are shared.
+//! [`Ledger`](crate::tally::Ledger); only counters and the latency histograms (one per node)
+//! are shared.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::crowd::Seat;
 use crate::histogram::Histogram;
 
 /// Latencies a client collects before taking the shared histogram's lock.
@@ -18,16 +20,17 @@ pub struct Board {
     probed_total: AtomicU64,
     /// First copies of measured events, all clients together.
     delivered: AtomicU64,
-    latencies: Mutex<Histogram>,
+    /// Per node: the latency of each first copy its clients received.
+    latencies: Mutex<Vec<Histogram>>,
 }
 
 impl Board {
-    pub fn new(channels: usize) -> Self {
+    pub fn new(channels: usize, nodes: usize) -> Self {
         Board {
             probed: (0..channels).map(|_| AtomicU64::new(0)).collect(),
             probed_total: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
-            latencies: Mutex::new(Histogram::default()),
+            latencies: Mutex::new(vec![Histogram::default(); nodes]),
         }
     }
 
@@ -55,15 +58,16 @@ impl Board {
         saturating_add(&self.delivered, count);
     }
 
-    /// Latencies another process measured.
-    pub fn add_latencies(&self, latencies: &Histogram) {
-        self.latencies
-            .lock()
-            .expect("no panic while recording")
-            .merge(latencies);
+    /// Latencies another process measured, per node.
+    pub fn add_latencies(&self, latencies: &[Histogram]) {
+        let mut mine = self.latencies.lock().expect("no panic while recording");
+        for (mine, theirs) in mine.iter_mut().zip(latencies) {
+            mine.merge(theirs);
+        }
     }
 
-    pub fn latencies(&self) -> Histogram {
+    /// The latencies so far, per node.
+    pub fn latencies(&self) -> Vec<Histogram> {
         self.latencies
             .lock()
             .expect("no panic while recording")
@@ -81,16 +85,16 @@ fn saturating_add(counter: &AtomicU64, count: u64) {
 #[derive(Debug)]
 pub struct Reporter {
     board: Arc<Board>,
-    channel: usize,
+    seat: Seat,
     probed: bool,
     batch: Vec<u64>,
 }
 
 impl Reporter {
-    pub fn new(board: Arc<Board>, channel: usize) -> Self {
+    pub fn new(board: Arc<Board>, seat: Seat) -> Self {
         Reporter {
             board,
-            channel,
+            seat,
             probed: false,
             batch: Vec::with_capacity(LATENCY_BATCH),
         }
@@ -100,7 +104,7 @@ impl Reporter {
     pub fn probe(&mut self) {
         if !self.probed {
             self.probed = true;
-            self.board.probed[self.channel].fetch_add(1, Ordering::AcqRel);
+            self.board.probed[self.seat.channel].fetch_add(1, Ordering::AcqRel);
             self.board.probed_total.fetch_add(1, Ordering::AcqRel);
         }
     }
@@ -121,11 +125,12 @@ impl Reporter {
         if self.batch.is_empty() {
             return;
         }
-        let mut histogram = self
+        let mut latencies = self
             .board
             .latencies
             .lock()
             .expect("no panic while recording");
+        let histogram = &mut latencies[self.seat.node];
         for latency in self.batch.drain(..) {
             histogram.record(latency);
         }
@@ -144,11 +149,15 @@ mod tests {
 
     #[test]
     fn probes_count_once_per_client_and_latencies_arrive_on_flush() {
-        let board = Arc::new(Board::new(2));
-        let mut first = Reporter::new(board.clone(), 1);
+        let board = Arc::new(Board::new(2, 1));
+        let seat = Seat {
+            node: 0,
+            channel: 1,
+        };
+        let mut first = Reporter::new(board.clone(), seat);
         first.probe();
         first.probe();
-        let mut second = Reporter::new(board.clone(), 1);
+        let mut second = Reporter::new(board.clone(), seat);
         second.probe();
         assert_eq!((board.probed(0), board.probed(1)), (0, 2));
         assert_eq!(board.probed_total(), 2);
@@ -157,14 +166,28 @@ mod tests {
             first.delivery(latency);
         }
         assert_eq!(board.delivered(), 300);
-        assert_eq!(board.latencies().count(), LATENCY_BATCH as u64);
+        assert_eq!(board.latencies()[0].count(), LATENCY_BATCH as u64);
         drop(first);
-        assert_eq!(board.latencies().count(), 300);
+        assert_eq!(board.latencies()[0].count(), 300);
+    }
+
+    #[test]
+    fn latencies_are_kept_per_node() {
+        let board = Arc::new(Board::new(1, 3));
+        for node in [0, 2, 2] {
+            Reporter::new(board.clone(), Seat { node, channel: 0 }).delivery(1_000);
+        }
+        let counts: Vec<u64> = board.latencies().iter().map(Histogram::count).collect();
+        assert_eq!(counts, [1, 0, 2]);
+        let mut theirs = vec![Histogram::default(); 3];
+        theirs[1].record(5);
+        board.add_latencies(&theirs);
+        assert_eq!(board.latencies()[1].count(), 1);
     }
 
     #[test]
     fn another_process_adds_probes_and_deliveries_without_wrapping() {
-        let board = Board::new(2);
+        let board = Board::new(2, 1);
         board.add_probed(0, 3);
         assert_eq!((board.probed(0), board.probed_total()), (3, 3));
         board.add_delivered(u64::MAX);

@@ -229,10 +229,11 @@ impl fmt::Display for ChurnReport {
     }
 }
 
-/// Where and how visitors connect.
+/// Where and how visitors connect: visit `n` to node `n mod nodes`, as the run's clients.
 #[derive(Debug, Clone)]
 pub struct Visitors {
-    pub connector: Connector,
+    /// One per node.
+    pub connectors: Vec<Connector>,
     pub channels: Vec<String>,
     pub connect_timeout: Duration,
 }
@@ -313,9 +314,10 @@ async fn visit(
     mut stop: watch::Receiver<bool>,
 ) -> Attempt {
     let channel = number as usize % visitors.channels.len();
+    let connector = &visitors.connectors[number as usize % visitors.connectors.len()];
     let connecting = tokio::time::timeout(
         visitors.connect_timeout,
-        visitors.connector.connect(&visitors.channels[channel]),
+        connector.connect(&visitors.channels[channel]),
     );
     let client = tokio::select! {
         connected = connecting => match connected {

@@ -19,8 +19,13 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use crate::board::Reporter;
 use crate::polling::{self, Poller, PollingError};
 use crate::protocol::{self, Eio, Handshake, Packet};
+use crate::silence::Silence;
 use crate::stamp::{self, Stamp};
 use crate::tally::{Delivery, Ledger};
+
+mod observe;
+
+pub use observe::Ended;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -98,6 +103,8 @@ pub struct Outcome {
     pub malformed: u64,
     /// Why the connection ended before the run stopped it.
     pub broken: Option<String>,
+    /// The longest wait between two first copies.
+    pub silence: Silence,
 }
 
 /// Where and how a run's clients connect, shared by all of them.
@@ -121,16 +128,21 @@ impl Connector {
         })
     }
 
-    /// Connects one client, joins namespace `/` and subscribes to `channel`.
+    /// Connects one client, joins namespace `/` and subscribes to the public `channel`.
     pub async fn connect(&self, channel: &str) -> Result<Client, ConnectError> {
+        let mut client = self.open(channel).await?;
+        client.subscribe(&protocol::subscribe(channel)).await?;
+        Ok(client)
+    }
+
+    /// Connects one client for `channel` and joins namespace `/`, without subscribing yet:
+    /// the caller sends the `subscribe` (see [`Client::subscribe`]) when it chooses.
+    pub async fn open(&self, channel: &str) -> Result<Client, ConnectError> {
         let (base, eio) = (self.base.as_str(), self.eio);
-        let (mut socket, handshake) = match self.transport {
+        let (socket, handshake) = match self.transport {
             Transport::WebSocket => websocket_only(base, eio).await?,
             Transport::PollingUpgrade => polling_then_upgrade(&self.http, base, eio).await?,
         };
-        socket
-            .send(Message::text(protocol::subscribe(channel)))
-            .await?;
         Ok(Client {
             socket,
             eio,
@@ -141,6 +153,12 @@ impl Connector {
 }
 
 impl Client {
+    /// Sends a `subscribe` packet (`42["subscribe",…]`, see [`protocol::subscribe`]).
+    pub async fn subscribe(&mut self, packet: &str) -> Result<(), ConnectError> {
+        self.socket.send(Message::text(packet)).await?;
+        Ok(())
+    }
+
     /// Receives until `stop` turns true or the connection ends, keeping the heartbeat of
     /// the protocol generation going, and records each event in `ledger` and `reporter`.
     pub async fn listen(
@@ -150,6 +168,7 @@ impl Client {
         mut stop: watch::Receiver<bool>,
     ) -> Outcome {
         let mut malformed = 0;
+        let mut silence = Silence::default();
         let mut heartbeat = self.heartbeat();
         // One future for the whole loop: a new one per message would register and drop a
         // waiter on the watch channel for every delivery.
@@ -179,7 +198,8 @@ impl Client {
             };
             match protocol::decode(text.as_str()) {
                 Ok(Packet::Event(event)) => {
-                    if !self.record(&event, received_ns, &mut ledger, &mut reporter) {
+                    let books = (&mut ledger, &mut silence, &mut reporter);
+                    if !self.record(&event, received_ns, books) {
                         malformed += 1;
                     }
                 }
@@ -199,6 +219,7 @@ impl Client {
             ledger,
             malformed,
             broken,
+            silence,
         }
     }
 
@@ -289,13 +310,13 @@ impl Client {
         heartbeat
     }
 
-    /// Books one event; false when it is not a well-formed probe or tick of this channel.
+    /// Books one event in the client's ledger, silence and reporter; false when it is not a
+    /// well-formed probe or tick of this channel.
     fn record(
         &self,
         event: &protocol::Event<'_>,
         received_ns: u64,
-        ledger: &mut Ledger,
-        reporter: &mut Reporter,
+        (ledger, silence, reporter): (&mut Ledger, &mut Silence, &mut Reporter),
     ) -> bool {
         let [channel, data] = event.args[..] else {
             return false;
@@ -312,6 +333,7 @@ impl Client {
                     return false;
                 };
                 if ledger.record(stamp.seq) == Delivery::First {
+                    silence.heard(received_ns);
                     reporter.delivery(received_ns.saturating_sub(stamp.sent_ns));
                 }
             }

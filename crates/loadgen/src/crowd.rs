@@ -1,6 +1,6 @@
 //! The clients of a run, or the share of them one process runs: connecting them, each on its
-//! channel, and adding up what they received once they are told to stop. The run's own
-//! process and every worker process (see [`crate::workers`]) do this the same way.
+//! node and channel, and adding up what they received once they are told to stop. The run's
+//! own process and every worker process (see [`crate::workers`]) do this the same way.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,16 +12,26 @@ use tokio::time::Instant;
 
 use crate::board::{Board, Reporter};
 use crate::client::{ConnectError, Connector, Outcome, Transport};
+use crate::nodes::Nodes;
 use crate::protocol::Eio;
-use crate::tally::{Ledger, Tally, owed};
+use crate::received::Received;
+use crate::silence::Silence;
+use crate::tally::{Ledger, Tally};
 
 /// How long clients get to hand back their ledgers once told to stop.
 pub const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// A client's task: its outcome, or nothing if it never connected.
 pub type ClientTask = JoinHandle<Option<Outcome>>;
-/// Where each client's connect result goes: the channel it subscribed to, or why it could not.
-pub type ConnectResults = mpsc::UnboundedSender<Result<usize, String>>;
+/// Where each client's connect result goes: where it subscribed, or why it could not.
+pub type ConnectResults = mpsc::UnboundedSender<Result<Seat, String>>;
+
+/// Where a connected client listens: its node and its channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seat {
+    pub node: usize,
+    pub channel: usize,
+}
 
 /// Which of a run's clients a process runs: client `i` belongs to process `i % of`, so every
 /// process gets the channels in the same proportion.
@@ -49,8 +59,8 @@ impl Share {
 /// Everything a process needs to connect its share of a run's clients.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Crowd {
-    /// The server's HTTP base, `http://127.0.0.1:6001`.
-    pub url: String,
+    /// The servers; client `i` connects to node `i mod nodes`.
+    pub nodes: Nodes,
     pub eio: Eio,
     pub transport: Transport,
     /// All the run's clients, not only this share's.
@@ -61,6 +71,8 @@ pub struct Crowd {
     /// WebSocket handshakes in flight at once, in this process.
     pub connect_concurrency: usize,
     pub connect_timeout: Duration,
+    /// Silences at least this long are added up per node (`--silence-ms`).
+    pub silence_threshold: Option<Duration>,
     pub share: Share,
 }
 
@@ -71,6 +83,7 @@ impl Crowd {
         const MOST: usize = 1_000_000;
         const MOST_EVENTS: u64 = 1_000_000_000;
         const LONGEST_CONNECT: Duration = Duration::from_secs(24 * 3600);
+        self.nodes.check()?;
         if !(1..=MOST).contains(&self.clients) || !(1..=MOST).contains(&self.channels) {
             return Err(format!(
                 "{} clients on {} channels: each must be 1 to {MOST}",
@@ -101,10 +114,14 @@ impl Crowd {
         Ok(())
     }
 
-    /// Where and how the clients connect (building it reads the system's certificates, so it
-    /// is done before the connect phase is timed).
-    pub fn connector(&self) -> Result<Connector, ConnectError> {
-        Connector::new(&self.url, self.eio, self.transport)
+    /// Where and how the clients connect, node by node (building them reads the system's
+    /// certificates, so it is done before the connect phase is timed).
+    pub fn connectors(&self) -> Result<Vec<Connector>, ConnectError> {
+        self.nodes
+            .urls()
+            .iter()
+            .map(|url| Connector::new(url, self.eio, self.transport))
+            .collect()
     }
 }
 
@@ -113,27 +130,30 @@ pub fn channel_name(index: usize) -> String {
     format!("loadgen.{index}")
 }
 
-/// Starts one task per client of the crowd's share. Each sends its connect result (the
-/// channel it subscribed to, or why it could not) to `results` exactly once, then listens
-/// until `stop`.
+/// Starts one task per client of the crowd's share, on its node (`connectors` has one per
+/// node). Each sends its connect result (where it subscribed, or why it could not) to
+/// `results` exactly once, then listens until `stop`.
 pub fn spawn_clients(
     crowd: &Crowd,
-    connector: &Connector,
+    connectors: &[Connector],
     board: &Arc<Board>,
     results: &ConnectResults,
     stop: watch::Receiver<bool>,
 ) -> Vec<ClientTask> {
-    let connector = Arc::new(connector.clone());
+    let connectors: Vec<Arc<Connector>> = connectors.iter().cloned().map(Arc::new).collect();
     let limiter = Arc::new(Semaphore::new(crowd.connect_concurrency.max(1)));
     let deadline = Instant::now() + crowd.connect_timeout;
     crowd
         .share
         .clients(crowd.clients)
         .map(|index| {
-            let channel = index % crowd.channels;
-            let name = channel_name(channel);
+            let seat = Seat {
+                node: crowd.nodes.of_client(index),
+                channel: index % crowd.channels,
+            };
+            let name = channel_name(seat.channel);
             let (connector, limiter, board, stop, results) = (
-                connector.clone(),
+                connectors[seat.node].clone(),
                 limiter.clone(),
                 board.clone(),
                 stop.clone(),
@@ -161,12 +181,12 @@ pub fn spawn_clients(
                         return None;
                     }
                 };
-                let _ = results.send(Ok(channel));
+                let _ = results.send(Ok(seat));
                 drop(results);
-                let ledger = Ledger::new(channel as u64, channels, events);
+                let ledger = Ledger::new(seat.channel as u64, channels, events);
                 Some(
                     client
-                        .listen(ledger, Reporter::new(board, channel), stop)
+                        .listen(ledger, Reporter::new(board, seat), stop)
                         .await,
                 )
             })
@@ -174,52 +194,10 @@ pub fn spawn_clients(
         .collect()
 }
 
-/// What a share's clients received, added up.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Received {
-    pub tally: Tally,
-    /// Connections that ended before the run stopped them.
-    pub broken: u64,
-    pub first_broken: Option<String>,
-    /// Frames that could not be understood.
-    pub malformed: u64,
-}
-
-impl Received {
-    /// Adds `other`'s counts to these; the first reason for a broken connection stays.
-    pub fn merge(&mut self, other: Received) {
-        self.tally.merge(other.tally);
-        self.broken = self.broken.saturating_add(other.broken);
-        self.malformed = self.malformed.saturating_add(other.malformed);
-        if self.first_broken.is_none() {
-            self.first_broken = other.first_broken;
-        }
-    }
-
-    /// Clients that never reported: connected on the channels counted in `connected`, they
-    /// are owed the events but count as having received none.
-    pub fn unreported(connected: &[u64], published: u64, reason: &str) -> Received {
-        let channels = connected.len() as u64;
-        let mut tally = Tally::default();
-        for (channel, &clients) in connected.iter().enumerate() {
-            let owed = clients.saturating_mul(owed(published, channels, channel as u64));
-            tally.expected = tally.expected.saturating_add(owed);
-            tally.lost = tally.lost.saturating_add(owed);
-        }
-        let broken = connected.iter().fold(0u64, |sum, &n| sum.saturating_add(n));
-        Received {
-            tally,
-            broken,
-            first_broken: (broken > 0).then(|| reason.to_owned()),
-            malformed: 0,
-        }
-    }
-}
-
-/// Tells the clients to stop, then adds up what those that connected received, waiting at
-/// most [`STOP_GRACE`] in all. A client that does not hand its ledger back in time counts as
-/// having received nothing, so its deliveries show as lost rather than vanish from the
-/// expected count.
+/// Tells the clients to stop, then adds up what those that connected received, node by node,
+/// waiting at most [`STOP_GRACE`] in all. A client that does not hand its ledger back in time
+/// counts as having received nothing, so its deliveries show as lost rather than vanish from
+/// the expected count.
 pub async fn collect(
     crowd: &Crowd,
     tasks: Vec<ClientTask>,
@@ -228,31 +206,37 @@ pub async fn collect(
 ) -> Received {
     let _ = stop.send(true);
     let deadline = Instant::now() + STOP_GRACE;
-    let mut outcomes = Vec::with_capacity(tasks.len());
+    let mut received = Received::new(crowd.nodes.count());
+    let threshold = crowd.silence_threshold.map(|t| t.as_nanos() as u64);
     for (task, index) in tasks.into_iter().zip(crowd.share.clients(crowd.clients)) {
-        match tokio::time::timeout_at(deadline, task).await {
-            Ok(Ok(Some(outcome))) => outcomes.push(outcome),
-            Ok(Ok(None)) => {}
+        let outcome = match tokio::time::timeout_at(deadline, task).await {
+            Ok(Ok(Some(outcome))) => outcome,
+            Ok(Ok(None)) => continue,
             failed => {
                 let channel = (index % crowd.channels) as u64;
-                outcomes.push(Outcome {
+                Outcome {
                     ledger: Ledger::new(channel, crowd.channels as u64, crowd.events),
                     malformed: 0,
                     broken: Some(match failed {
                         Ok(Err(panic)) => format!("its task failed: {panic}"),
                         _ => "did not stop within the grace period".into(),
                     }),
-                });
+                    silence: Silence::default(),
+                }
             }
+        };
+        let node = &mut received.nodes[crowd.nodes.of_client(index)];
+        node.tally.merge(Tally::of([&outcome.ledger], published));
+        if let Some(threshold) = threshold {
+            node.silences.add(&outcome.silence, threshold);
+        }
+        received.malformed += outcome.malformed;
+        if let Some(reason) = outcome.broken {
+            received.broken += 1;
+            received.first_broken.get_or_insert(reason);
         }
     }
-    let broken: Vec<&String> = outcomes.iter().filter_map(|o| o.broken.as_ref()).collect();
-    Received {
-        tally: Tally::of(outcomes.iter().map(|o| &o.ledger), published),
-        broken: broken.len() as u64,
-        first_broken: broken.first().map(|reason| reason.to_string()),
-        malformed: outcomes.iter().map(|o| o.malformed).sum(),
-    }
+    received
 }
 
 #[cfg(test)]
@@ -279,7 +263,11 @@ mod tests {
     #[test]
     fn a_crowd_from_elsewhere_is_checked() {
         let crowd = Crowd {
-            url: "http://127.0.0.1:9".into(),
+            nodes: Nodes::new(
+                vec!["http://127.0.0.1:9".into(), "http://127.0.0.1:10".into()],
+                1,
+            )
+            .unwrap(),
             eio: Eio::V3,
             transport: Transport::WebSocket,
             clients: 10,
@@ -287,6 +275,7 @@ mod tests {
             events: 100,
             connect_concurrency: 4,
             connect_timeout: Duration::from_secs(1),
+            silence_threshold: None,
             share: Share { index: 1, of: 2 },
         };
         assert_eq!(crowd.check(), Ok(()));
@@ -319,41 +308,14 @@ mod tests {
                 connect_timeout: Duration::MAX,
                 ..crowd.clone()
             },
+            Crowd {
+                nodes: serde_json::from_str(r#"{"urls":["http://127.0.0.1:9"],"ingest":1}"#)
+                    .unwrap(),
+                ..crowd.clone()
+            },
         ];
         for crowd in broken {
             assert!(crowd.check().is_err(), "{crowd:?}");
         }
-    }
-
-    #[test]
-    fn unreported_clients_are_owed_everything_and_count_as_broken() {
-        // 2 channels, 5 events: channel 0 is owed 3, channel 1 is owed 2.
-        let received = Received::unreported(&[2, 1], 5, "worker gone");
-        assert_eq!(received.tally.expected, 2 * 3 + 2);
-        assert_eq!(received.tally.lost, 8);
-        assert_eq!(received.tally.delivered, 0);
-        assert_eq!(received.broken, 3);
-        assert_eq!(received.first_broken.as_deref(), Some("worker gone"));
-        assert_eq!(Received::unreported(&[0, 0], 5, "x"), Received::default());
-        let many = Received::unreported(&[u64::MAX], 5, "x");
-        assert_eq!(many.tally.lost, u64::MAX, "saturates rather than wraps");
-    }
-
-    #[test]
-    fn merging_adds_counts_and_keeps_the_first_reason() {
-        let mut total = Received {
-            broken: 1,
-            first_broken: Some("first".into()),
-            malformed: 2,
-            ..Received::default()
-        };
-        total.merge(Received {
-            broken: 3,
-            first_broken: Some("second".into()),
-            malformed: 1,
-            ..Received::unreported(&[1], 4, "second")
-        });
-        assert_eq!((total.broken, total.malformed, total.tally.lost), (4, 3, 4));
-        assert_eq!(total.first_broken.as_deref(), Some("first"));
     }
 }

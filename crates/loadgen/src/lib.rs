@@ -14,19 +14,23 @@
 //! - [`churn`]: the visitors of scenario D, coming and going while the events flow.
 //! - [`cli`]: the command line and the scenario presets, turned into [`run::Plan`]s.
 //! - [`run`]: the phases of a run and their deadlines; builds the report.
-//! - [`crowd`]: a run's clients, or one process's share of them: connected, then added up;
-//!   [`workers`]: the shares run by other processes (`--processes`).
+//! - [`nodes`]: the server, or the nodes of a cluster the clients are spread over.
+//! - [`crowd`]: a run's clients, or one process's share of them: connected, then added up
+//!   node by node ([`received`]); [`workers`]: the shares run by other processes
+//!   (`--processes`).
 //! - [`client`]: one Echo client over a WebSocket, with [`protocol`] its frames (pure);
 //!   [`polling`]: the HTTP long-polling start of a polling-then-upgrade client.
 //! - [`ingest`]: the three ways events are handed to the server.
 //! - [`stamp`]: the stamp in each event and the clock it is read from.
 //! - [`tally`]: per-client ledgers of owed and received events (pure); [`histogram`]:
-//!   latencies (pure); [`board`]: the counters clients share with the run.
+//!   latencies (pure); [`silence`]: the longest wait between events (pure); [`board`]: the
+//!   counters clients share with the run.
 //! - [`procfs`]: RSS and CPU time of a process; [`meter`]: the server and the generator
 //!   sampled at the phase boundaries.
 //! - [`floor`]: the machine's floor, one loopback write per delivery with no server.
 //! - [`report`]: the figures, the warnings, JSON and human output; [`scenario`]: the
 //!   fan-out preset's steps and verdict.
+//! - [`presence`]: the presence scenario, joins and leavings across a cluster's nodes.
 
 pub mod board;
 pub mod churn;
@@ -37,12 +41,16 @@ pub mod floor;
 pub mod histogram;
 pub mod ingest;
 pub mod meter;
+pub mod nodes;
 pub mod polling;
+pub mod presence;
 pub mod procfs;
 pub mod protocol;
+pub mod received;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod silence;
 pub mod stamp;
 pub mod tally;
 pub mod workers;

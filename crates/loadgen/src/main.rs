@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
-use sidecast_loadgen::cli::{Cli, Command, FanoutArgs, FloorArgs, Scenario};
+use sidecast_loadgen::cli::{Cli, Command, FanoutArgs, FloorArgs, PresenceArgs, Scenario};
 use sidecast_loadgen::floor;
+use sidecast_loadgen::presence;
 use sidecast_loadgen::report::{Report, rounded_json};
 use sidecast_loadgen::run::{self, Plan};
 use sidecast_loadgen::scenario::Fanout;
@@ -25,22 +26,20 @@ fn main() -> ExitCode {
         Err(error) => return fail(&error),
     };
     let outcome = match &cli.command {
-        Command::Run(args) => generator.single(&args.plan(), args.server.json),
+        Command::Run(args) => generator.single(&valid(args.plan()), args.server.json),
         Command::Scenario(Scenario::Channels(args)) => {
-            generator.single(&args.plan(), args.server.json)
+            generator.single(&valid(args.plan()), args.server.json)
         }
-        Command::Scenario(Scenario::Idle(args)) => generator.single(&args.plan(), args.server.json),
+        Command::Scenario(Scenario::Idle(args)) => {
+            generator.single(&valid(args.plan()), args.server.json)
+        }
+        Command::Scenario(Scenario::Churn(args)) => {
+            generator.single(&valid(args.plan()), args.server.json)
+        }
         Command::Scenario(Scenario::Fanout(args)) => generator.fanout(args),
+        Command::Presence(args) => generator.presence(args),
         Command::Floor(args) => generator.floor(args),
         Command::Worker => generator.worker(),
-        Command::Scenario(Scenario::Churn(args)) => {
-            let plan = args.plan().unwrap_or_else(|error| {
-                Cli::command()
-                    .error(ErrorKind::ValueValidation, error)
-                    .exit()
-            });
-            generator.single(&plan, args.server.json)
-        }
     };
     // Clients still running after a missed deadline are dropped, not waited for.
     generator.runtime.shutdown_background();
@@ -112,6 +111,25 @@ impl Generator {
             .map_err(|error| format!("worker: {error}"))
     }
 
+    /// The presence scenario, under its hard deadline.
+    fn presence(&self, args: &PresenceArgs) -> Result<(), String> {
+        let scenario = valid(args.presence());
+        let deadline = scenario.hard_deadline();
+        let report = self
+            .runtime
+            .block_on(async { tokio::time::timeout(deadline, presence::run(&scenario)).await })
+            .map_err(|_| {
+                format!("the scenario did not end within its hard deadline of {deadline:?}")
+            })?
+            .map_err(|error| error.to_string())?;
+        if args.json {
+            println!("{}", report.to_json());
+        } else {
+            print!("{report}");
+        }
+        Ok(())
+    }
+
     fn single(&self, plan: &Plan, json: bool) -> Result<(), String> {
         let report = self.execute(plan)?;
         if json {
@@ -127,7 +145,7 @@ impl Generator {
     fn fanout(&self, args: &FanoutArgs) -> Result<(), String> {
         let mut fanout = Fanout::new(args.clients as usize, args.p99_ms);
         let mut failure = None;
-        for plan in args.plans() {
+        for plan in valid(args.plans()) {
             match self.execute(&plan) {
                 Ok(step) => {
                     if !fanout.push(step) {
@@ -156,6 +174,15 @@ fn raise_open_files_limit() -> nix::Result<u64> {
         setrlimit(Resource::RLIMIT_NOFILE, hard, hard)?;
     }
     Ok(hard)
+}
+
+/// The command line's plan, or its error as clap reports an invalid command line (status 2).
+fn valid<T>(plan: Result<T, String>) -> T {
+    plan.unwrap_or_else(|error| {
+        Cli::command()
+            .error(ErrorKind::ValueValidation, error)
+            .exit()
+    })
 }
 
 fn fail(message: &str) -> ExitCode {

@@ -1,6 +1,7 @@
 //! The server and the generator sampled together at the run's phase boundaries — at the
 //! start, once every client is subscribed ("ready"), and after the drain — and the
-//! differences turned into the report's memory and CPU figures.
+//! differences turned into the report's memory and CPU figures. A cluster's nodes are
+//! sampled as one server: their memory and CPU time added up.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -17,11 +18,11 @@ pub struct ProcError {
     source: std::io::Error,
 }
 
-/// Samples the server, when its pid is known, and the generator: this process and its
+/// Samples the server, when its pids are known, and the generator: this process and its
 /// worker processes (their CPU time only).
 #[derive(Debug)]
 pub struct Meter {
-    server_pid: Option<u32>,
+    server_pids: Vec<u32>,
     worker_pids: Vec<u32>,
     /// Each worker's CPU time when last read.
     worker_cpu: Mutex<Vec<Duration>>,
@@ -35,24 +36,26 @@ pub struct Samples {
 }
 
 impl Meter {
-    pub fn new(server_pid: Option<u32>, worker_pids: Vec<u32>) -> Self {
+    pub fn new(server_pids: Vec<u32>, worker_pids: Vec<u32>) -> Self {
         let worker_cpu = Mutex::new(vec![Duration::ZERO; worker_pids.len()]);
         Meter {
-            server_pid,
+            server_pids,
             worker_pids,
             worker_cpu,
         }
     }
 
     pub fn sample(&self) -> Result<Samples, ProcError> {
-        let server = self
-            .server_pid
-            .map(|pid| {
-                Process::Pid(pid)
-                    .sample()
-                    .map_err(|source| ProcError { pid, source })
-            })
-            .transpose()?;
+        let mut server: Option<Sample> = None;
+        for &pid in &self.server_pids {
+            let sample = Process::Pid(pid)
+                .sample()
+                .map_err(|source| ProcError { pid, source })?;
+            server = Some(server.map_or(sample, |sum| Sample {
+                rss_bytes: sum.rss_bytes + sample.rss_bytes,
+                cpu: sum.cpu + sample.cpu,
+            }));
+        }
         let mut generator = Process::Myself.sample().map_err(|source| ProcError {
             pid: std::process::id(),
             source,
@@ -83,11 +86,16 @@ impl Meter {
         deliveries: u64,
         window: f64,
     ) -> Option<report::Server> {
-        let (pid, start, ready, end) =
-            (self.server_pid?, start.server?, ready.server?, end.server?);
+        let (pid, start, ready, end) = (
+            *self.server_pids.first()?,
+            start.server?,
+            ready.server?,
+            end.server?,
+        );
         let cpu_publish = (end.cpu - ready.cpu).as_secs_f64();
         Some(report::Server {
             pid,
+            pids: self.server_pids.clone(),
             rss_start_bytes: start.rss_bytes,
             rss_ready_bytes: ready.rss_bytes,
             rss_end_bytes: end.rss_bytes,

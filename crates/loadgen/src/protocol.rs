@@ -232,5 +232,14 @@ pub fn subscribe(channel: &str) -> String {
     format!("42{payload}")
 }
 
+/// Echo's `subscribe` for a private or presence channel, as Echo sends it with
+/// `bearerToken: token`: the server passes the headers on to the app that authorizes it.
+pub fn subscribe_with_token(channel: &str, token: &str) -> String {
+    let headers = serde_json::json!({"Authorization": format!("Bearer {token}")});
+    let payload =
+        serde_json::json!(["subscribe", {"channel": channel, "auth": {"headers": headers}}]);
+    format!("42{payload}")
+}
+
 #[cfg(test)]
 mod tests;

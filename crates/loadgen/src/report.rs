@@ -6,10 +6,17 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::churn::ChurnReport;
+use crate::histogram::Histogram;
+use crate::silence::SilenceReport;
 use crate::tally::Tally;
+
+mod nodes;
+
+pub use nodes::{NodeSplit, PerNode};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The server's URL; a cluster run's URLs, comma-separated.
     pub server_url: String,
     pub eio: u8,
     /// `websocket` or `polling-upgrade`.
@@ -24,6 +31,13 @@ pub struct Report {
     pub publish: Publish,
     pub deliveries: Deliveries,
     pub latency_ms: Latency,
+    /// In a run on several nodes: the deliveries of the ingest node's clients and of the
+    /// others', apart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<NodeSplit>,
+    /// With `--silence-ms`: the clients that went that long without an event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub silences: Option<SilenceReport>,
     pub connections: Connections,
     /// Present when `--server-pid` was given.
     pub server: Option<Server>,
@@ -77,6 +91,20 @@ pub struct Latency {
     pub samples: u64,
 }
 
+impl Latency {
+    /// The percentiles of `histogram`, in milliseconds.
+    pub fn of(histogram: &Histogram) -> Self {
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        Latency {
+            p50: ms(histogram.percentile(50.0)),
+            p90: ms(histogram.percentile(90.0)),
+            p99: ms(histogram.percentile(99.0)),
+            max: ms(histogram.max()),
+            samples: histogram.count(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Connections {
     /// Connections that ended before the run stopped them.
@@ -88,6 +116,10 @@ pub struct Connections {
 #[derive(Debug, Clone, Serialize)]
 pub struct Server {
     pub pid: u32,
+    /// Every process sampled, when the server is several (a cluster's nodes): `pid` is the
+    /// first, and every figure is their sum.
+    #[serde(skip_serializing_if = "is_one")]
+    pub pids: Vec<u32>,
     pub rss_start_bytes: u64,
     /// With every client connected and subscribed.
     pub rss_ready_bytes: u64,
@@ -257,11 +289,19 @@ impl fmt::Display for Report {
             "latency    p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms ({} samples)",
             l.p50, l.p90, l.p99, l.max, l.samples
         )?;
+        if let Some(split) = &self.nodes {
+            write!(f, "{split}")?;
+        }
+        if let Some(silences) = &self.silences {
+            f.write_str(&nodes::silence_line(silences, self.nodes.as_ref()))?;
+        }
         if let Some(s) = &self.server {
+            let pids: Vec<String> = s.pids.iter().map(u32::to_string).collect();
             writeln!(
                 f,
-                "server     pid {}: RSS {:.1} → {:.1} → {:.1} MiB ({:.1} KiB per connection); CPU {:.3}s connecting, {:.3}s publishing = {:.2} µs per delivery ({:.2} cores)",
-                s.pid,
+                "server     pid{} {}: RSS {:.1} → {:.1} → {:.1} MiB ({:.1} KiB per connection); CPU {:.3}s connecting, {:.3}s publishing = {:.2} µs per delivery ({:.2} cores)",
+                if pids.len() > 1 { "s" } else { "" },
+                pids.join(","),
                 mib(s.rss_start_bytes),
                 mib(s.rss_ready_bytes),
                 mib(s.rss_end_bytes),
@@ -291,6 +331,10 @@ impl fmt::Display for Report {
         }
         Ok(())
     }
+}
+
+fn is_one(pids: &[u32]) -> bool {
+    pids.len() <= 1
 }
 
 fn mib(bytes: u64) -> f64 {

@@ -14,10 +14,12 @@ use crate::board::Board;
 use crate::churn::{self, Churn, ChurnReport, Visitors};
 use crate::client::{ConnectError, Transport};
 use crate::crowd::{self, Crowd, STOP_GRACE, Share, channel_name};
+use crate::histogram::Histogram;
 use crate::ingest::{IngestError, Publisher, Target};
 use crate::meter::Meter;
+use crate::nodes::Nodes;
 use crate::protocol::Eio;
-use crate::report::{self, Report};
+use crate::report::{self, NodeSplit, PerNode, Report};
 use crate::stamp::{self, Stamp};
 use crate::tally::owed;
 use crate::workers::{REPORT_GRACE, WorkerError, Workers};
@@ -33,8 +35,8 @@ const POLL: Duration = Duration::from_millis(2);
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// The server's HTTP base, `http://127.0.0.1:6001`.
-    pub url: String,
+    /// The server, or the nodes of a cluster, and which one takes the events.
+    pub nodes: Nodes,
     pub eio: Eio,
     pub transport: Transport,
     pub clients: usize,
@@ -45,7 +47,9 @@ pub struct Plan {
     pub duration: Duration,
     /// Bytes of filler in each event's data.
     pub padding: usize,
-    pub server_pid: Option<u32>,
+    /// The server's processes, all the cluster's nodes' or some; none to leave the server
+    /// unsampled.
+    pub server_pids: Vec<u32>,
     /// WebSocket handshakes in flight at once.
     pub connect_concurrency: usize,
     /// For the whole connect phase.
@@ -58,6 +62,8 @@ pub struct Plan {
     pub churn: Option<Churn>,
     /// Processes the clients are spread over: this one and `processes - 1` workers.
     pub processes: usize,
+    /// Report the clients that went this long without an event (`--silence-ms`).
+    pub silence_threshold: Option<Duration>,
 }
 
 impl Plan {
@@ -92,7 +98,7 @@ impl Plan {
     /// The clients, all of them or this process's share when spread over several.
     fn crowd(&self) -> Crowd {
         Crowd {
-            url: self.url.clone(),
+            nodes: self.nodes.clone(),
             eio: self.eio,
             transport: self.transport,
             clients: self.clients,
@@ -100,6 +106,7 @@ impl Plan {
             events: self.events(),
             connect_concurrency: self.connect_concurrency,
             connect_timeout: self.connect_timeout,
+            silence_threshold: self.silence_threshold,
             share: Share {
                 index: 0,
                 of: self.processes.max(1),
@@ -124,7 +131,7 @@ pub enum RunError {
 
 pub async fn run(plan: &Plan) -> Result<Report, RunError> {
     let names: Vec<String> = (0..plan.channels).map(channel_name).collect();
-    let board = Arc::new(Board::new(plan.channels));
+    let board = Arc::new(Board::new(plan.channels, plan.nodes.count()));
     let crowd = plan.crowd();
     let (results, mut connects) = mpsc::unbounded_channel();
     let mut workers = Workers::spawn(
@@ -136,16 +143,17 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
         &results,
     )
     .await?;
-    let meter = Meter::new(plan.server_pid, workers.pids());
+    let meter = Meter::new(plan.server_pids.clone(), workers.pids());
     let start = meter.sample()?;
 
-    let connector = crowd.connector()?;
+    let connectors = crowd.connectors()?;
     let (stop, stopped) = watch::channel(false);
     let connecting = Instant::now();
     workers.connect().await;
-    let tasks = crowd::spawn_clients(&crowd, &connector, &board, &results, stopped);
+    let tasks = crowd::spawn_clients(&crowd, &connectors, &board, &results, stopped);
     drop(results);
     let mut connected = vec![0u64; plan.channels];
+    let mut connected_per_node = vec![0u64; plan.nodes.count()];
     let (mut failed, mut first_error, mut last_connect) = (0, None, connecting);
     // Local clients answer within the connect timeout by themselves; a worker process that
     // stopped answering must not hold the run up past it.
@@ -153,8 +161,9 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
     let mut answered = 0;
     while answered < plan.clients {
         match tokio::time::timeout_at(answers_due, connects.recv()).await {
-            Ok(Some(Ok(channel))) => {
-                connected[channel] += 1;
+            Ok(Some(Ok(seat))) => {
+                connected[seat.channel] += 1;
+                connected_per_node[seat.node] += 1;
                 last_connect = Instant::now();
             }
             Ok(Some(Err(error))) => {
@@ -186,7 +195,7 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
     let churning = match plan.churn {
         Some(churn) => {
             let visitors = Visitors {
-                connector: connector.clone(),
+                connectors: connectors.clone(),
                 channels: names.clone(),
                 connect_timeout: plan.connect_timeout,
             };
@@ -237,14 +246,24 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
     );
     received.merge(theirs);
     board.add_latencies(&their_latencies);
-    let tally = received.tally;
-    let latencies = board.latencies();
+    let tally = received.tally();
+    let latencies_per_node = board.latencies();
+    let mut latencies = Histogram::default();
+    latencies_per_node
+        .iter()
+        .for_each(|node| latencies.merge(node));
+    let per_node = PerNode {
+        connected: &connected_per_node,
+        received: &received,
+        latencies: &latencies_per_node,
+    };
+    let silence_ms = plan.silence_threshold.map(|t| t.as_secs_f64() * 1000.0);
     let publish_seconds = (published.finished - publishing).as_secs_f64();
     let window = (drained - publishing).as_secs_f64();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
 
     let mut report = Report {
-        server_url: plan.url.clone(),
+        server_url: plan.nodes.label(),
         eio: plan.eio.version(),
         transport: plan.transport.name(),
         clients: plan.clients,
@@ -274,13 +293,9 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
             per_second: per_second(tally.delivered, window),
             complete: tally.delivered >= expected,
         },
-        latency_ms: report::Latency {
-            p50: ms(latencies.percentile(50.0)),
-            p90: ms(latencies.percentile(90.0)),
-            p99: ms(latencies.percentile(99.0)),
-            max: ms(latencies.max()),
-            samples: latencies.count(),
-        },
+        latency_ms: report::Latency::of(&latencies),
+        nodes: NodeSplit::of(&plan.nodes, per_node, silence_ms),
+        silences: silence_ms.map(|ms| received.silences().report(ms)),
         connections: report::Connections {
             broken: received.broken,
             first_broken_reason: received.first_broken,

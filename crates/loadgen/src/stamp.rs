@@ -3,7 +3,8 @@
 //! A stamp is the event's sequence number and the time it was handed to the ingest path, in
 //! nanoseconds of `CLOCK_MONOTONIC`. That clock is system-wide, so a receiver in another
 //! generator process on the same host could measure against it too; it never jumps with
-//! wall-clock adjustments.
+//! wall-clock adjustments. Moments a bench has to set against its own actions (a process it
+//! killed, a server it restarted) are reported by the wall clock as well, see [`unix_ms`].
 
 use nix::time::{ClockId, clock_gettime};
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,16 @@ pub fn now_ns() -> u64 {
     let now = clock_gettime(ClockId::CLOCK_MONOTONIC).expect("CLOCK_MONOTONIC is always readable");
     // Both parts are non-negative for CLOCK_MONOTONIC.
     now.tv_sec() as u64 * 1_000_000_000 + now.tv_nsec() as u64
+}
+
+/// The wall-clock time of `monotonic_ns` (a reading of [`now_ns`]), in milliseconds since the
+/// Unix epoch: what `date +%s%3N` prints at that moment. Both clocks are read now and the
+/// distance is carried back, so only a wall-clock step in between would shift it.
+pub fn unix_ms(monotonic_ns: u64) -> f64 {
+    let wall = clock_gettime(ClockId::CLOCK_REALTIME).expect("CLOCK_REALTIME is always readable");
+    let wall_ns = wall.tv_sec() as f64 * 1e9 + wall.tv_nsec() as f64;
+    let ago_ns = now_ns() as f64 - monotonic_ns as f64;
+    (wall_ns - ago_ns) / 1e6
 }
 
 /// The part of an event's data the generator reads back. Other keys (Laravel's `socket`,
@@ -69,6 +80,20 @@ mod tests {
         assert_eq!(
             stamp.payload(""),
             r#"{"seq":42,"sent_ns":1234567890123,"socket":null}"#
+        );
+    }
+
+    #[test]
+    fn a_monotonic_reading_is_placed_on_the_wall_clock() {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+            * 1000.0;
+        let second_ago = unix_ms(now_ns() - 1_000_000_000);
+        assert!(
+            (wall - 1000.0 - second_ago).abs() < 50.0,
+            "{wall} {second_ago}"
         );
     }
 

@@ -27,8 +27,9 @@ use tokio::task::JoinHandle;
 
 use crate::board::Board;
 use crate::client::ConnectError;
-use crate::crowd::{self, ConnectResults, Crowd, Received, STOP_GRACE, Share};
+use crate::crowd::{self, ConnectResults, Crowd, STOP_GRACE, Seat, Share};
 use crate::histogram::Histogram;
+use crate::received::Received;
 
 /// How often a worker reports the probes and deliveries its clients saw.
 const PROGRESS_EVERY: Duration = Duration::from_millis(5);
@@ -62,8 +63,8 @@ pub enum Order {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum News {
-    /// A client connected and subscribed to `channel`.
-    Connected { channel: usize },
+    /// A client connected to `node` and subscribed to `channel`.
+    Connected { node: usize, channel: usize },
     /// A client could not connect.
     Failed { error: String },
     /// Since the last report: clients newly proved subscribed, as (channel, count), and
@@ -72,10 +73,11 @@ pub enum News {
         probed: Vec<(usize, u64)>,
         delivered: u64,
     },
-    /// The clients stopped: what they received, and the latency of each first copy.
+    /// The clients stopped: what they received, and the latency of each first copy, node by
+    /// node.
     Finished {
         received: Received,
-        latencies: Histogram,
+        latencies: Vec<Histogram>,
     },
 }
 
@@ -103,6 +105,8 @@ pub enum WorkerError {
 #[derive(Debug)]
 pub struct Workers {
     workers: Vec<Worker>,
+    /// The run's nodes, which every worker reports on.
+    nodes: usize,
 }
 
 #[derive(Debug)]
@@ -110,16 +114,19 @@ struct Worker {
     index: usize,
     child: Child,
     stdin: ChildStdin,
-    /// The worker's clients that connected, per channel: kept beside the listener, so they
-    /// count even when the listener does not finish.
-    connected: Arc<Vec<AtomicU64>>,
+    /// The worker's clients that connected, per node and channel: kept beside the listener,
+    /// so they count even when the listener does not finish.
+    connected: Arc<Counts>,
     listener: JoinHandle<Heard>,
 }
+
+/// Clients per node, per channel.
+type Counts = Vec<Vec<AtomicU64>>;
 
 /// What the run heard from one worker at the end.
 #[derive(Debug, Default)]
 struct Heard {
-    finished: Option<(Received, Histogram)>,
+    finished: Option<(Received, Vec<Histogram>)>,
     /// Why the worker's output ended without a final report.
     ended: Option<String>,
 }
@@ -159,8 +166,7 @@ impl Workers {
                 deadline,
             };
             write_line(&mut stdin, &assignment, "worker").await?;
-            let connected: Arc<Vec<AtomicU64>> =
-                Arc::new((0..crowd.channels).map(|_| AtomicU64::new(0)).collect());
+            let connected = Arc::new(counts(crowd.nodes.count(), crowd.channels));
             let listener = tokio::spawn(listen(
                 index,
                 stdout,
@@ -177,7 +183,10 @@ impl Workers {
                 listener,
             });
         }
-        Ok(Workers { workers })
+        Ok(Workers {
+            workers,
+            nodes: crowd.nodes.count(),
+        })
     }
 
     /// The workers' process ids, for the generator's CPU time.
@@ -193,15 +202,15 @@ impl Workers {
         }
     }
 
-    /// Tells every worker to stop after `published` events and adds up their reports. A
-    /// worker that does not report within the grace period has its connected clients counted
-    /// as having received nothing.
-    pub async fn stop(mut self, published: u64) -> (Received, Histogram) {
+    /// Tells every worker to stop after `published` events and adds up their reports, node
+    /// by node. A worker that does not report within the grace period has its connected
+    /// clients counted as having received nothing.
+    pub async fn stop(mut self, published: u64) -> (Received, Vec<Histogram>) {
         for worker in &mut self.workers {
             let _ = write_line(&mut worker.stdin, &Order::Stop { published }, "worker").await;
         }
-        let mut received = Received::default();
-        let mut latencies = Histogram::default();
+        let mut received = Received::new(self.nodes);
+        let mut latencies = vec![Histogram::default(); self.nodes];
         let deadline = tokio::time::Instant::now() + REPORT_GRACE;
         for mut worker in self.workers {
             let heard = match tokio::time::timeout_at(deadline, &mut worker.listener).await {
@@ -214,7 +223,9 @@ impl Workers {
             match heard.finished {
                 Some((theirs, their_latencies)) => {
                     received.merge(theirs);
-                    latencies.merge(&their_latencies);
+                    for (mine, theirs) in latencies.iter_mut().zip(&their_latencies) {
+                        mine.merge(theirs);
+                    }
                 }
                 None => {
                     let reason = format!(
@@ -222,10 +233,10 @@ impl Workers {
                         worker.index,
                         heard.ended.as_deref().unwrap_or("ended without a report")
                     );
-                    let connected: Vec<u64> = worker
+                    let connected: Vec<Vec<u64>> = worker
                         .connected
                         .iter()
-                        .map(|count| count.load(Ordering::Acquire))
+                        .map(|node| node.iter().map(|n| n.load(Ordering::Acquire)).collect())
                         .collect();
                     received.merge(Received::unreported(&connected, published, &reason));
                 }
@@ -236,6 +247,13 @@ impl Workers {
         }
         (received, latencies)
     }
+}
+
+/// Zeroed counts for `nodes` nodes of `channels` channels.
+fn counts(nodes: usize, channels: usize) -> Counts {
+    (0..nodes)
+        .map(|_| (0..channels).map(|_| AtomicU64::new(0)).collect())
+        .collect()
 }
 
 /// The connect results a worker still owes the run. Until all have arrived the run's connect
@@ -254,7 +272,7 @@ impl Owed {
     }
 
     /// Passes one result on; false when none was owed any more.
-    fn answer(&mut self, result: Result<usize, String>) -> bool {
+    fn answer(&mut self, result: Result<Seat, String>) -> bool {
         let Some(results) = &self.results else {
             return false;
         };
@@ -272,23 +290,25 @@ async fn listen<O: AsyncRead + Unpin>(
     index: usize,
     stdout: O,
     clients: usize,
-    connected: Arc<Vec<AtomicU64>>,
+    connected: Arc<Counts>,
     board: Arc<Board>,
     results: ConnectResults,
 ) -> Heard {
-    let channels = connected.len();
+    let (nodes, channels) = (connected.len(), connected.first().map_or(0, Vec::len));
     let mut output = BufReader::new(stdout);
     let mut owed = Owed::new(results, clients);
     let mut heard = Heard::default();
     let ended = loop {
         match read_line::<News, _>(&mut output, "worker").await {
-            Ok(News::Connected { channel }) if channel < channels => {
-                if owed.answer(Ok(channel)) {
-                    connected[channel].fetch_add(1, Ordering::AcqRel);
+            Ok(News::Connected { node, channel }) if node < nodes && channel < channels => {
+                if owed.answer(Ok(Seat { node, channel })) {
+                    connected[node][channel].fetch_add(1, Ordering::AcqRel);
                 }
             }
-            Ok(News::Connected { channel }) => {
-                break format!("named channel {channel}, which the run does not have");
+            Ok(News::Connected { node, channel }) => {
+                break format!(
+                    "named node {node} and channel {channel}, which the run does not both have"
+                );
             }
             Ok(News::Failed { error }) => {
                 owed.answer(Err(error));
@@ -302,9 +322,15 @@ async fn listen<O: AsyncRead + Unpin>(
             Ok(News::Finished {
                 received,
                 latencies,
-            }) => {
+            }) if received.nodes.len() == nodes && latencies.len() == nodes => {
                 heard.finished = Some((received, latencies));
                 return heard;
+            }
+            Ok(News::Finished { latencies, .. }) => {
+                break format!(
+                    "reported on {} nodes, where the run has {nodes}",
+                    latencies.len()
+                );
             }
             Err(error) => break error.to_string(),
         }
@@ -335,15 +361,15 @@ where
     R: AsyncBufRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let connector = crowd.connector()?;
+    let connectors = crowd.connectors()?;
     match read_line::<Order, _>(&mut orders, "run").await? {
         Order::Connect => {}
         order => return Err(WorkerError::OutOfTurn(order)),
     }
-    let board = Arc::new(Board::new(crowd.channels));
+    let board = Arc::new(Board::new(crowd.channels, crowd.nodes.count()));
     let (stop, stopped) = watch::channel(false);
     let (results, mut connects) = mpsc::unbounded_channel();
-    let tasks = crowd::spawn_clients(&crowd, &connector, &board, &results, stopped);
+    let tasks = crowd::spawn_clients(&crowd, &connectors, &board, &results, stopped);
     drop(results);
     let (news, outbox) = mpsc::unbounded_channel();
     let writer = tokio::spawn(write_news(outbox, output));
@@ -352,7 +378,7 @@ where
         tokio::spawn(async move {
             while let Some(result) = connects.recv().await {
                 let _ = news.send(match result {
-                    Ok(channel) => News::Connected { channel },
+                    Ok(Seat { node, channel }) => News::Connected { node, channel },
                     Err(error) => News::Failed { error },
                 });
             }
@@ -483,12 +509,11 @@ async fn read_line<T: DeserializeOwned, R: AsyncBufRead + Unpin>(
 mod tests {
     use super::*;
 
-    fn counters(channels: usize) -> Arc<Vec<AtomicU64>> {
-        Arc::new((0..channels).map(|_| AtomicU64::new(0)).collect())
-    }
-
-    fn counts(counters: &[AtomicU64]) -> Vec<u64> {
-        counters.iter().map(|c| c.load(Ordering::Acquire)).collect()
+    fn loaded(counts: &Counts) -> Vec<Vec<u64>> {
+        counts
+            .iter()
+            .map(|node| node.iter().map(|n| n.load(Ordering::Acquire)).collect())
+            .collect()
     }
 
     fn lines(news: &[&str]) -> Vec<u8> {
@@ -501,21 +526,27 @@ mod tests {
     /// still gets three answers, and its probes and deliveries so far are on the board.
     #[tokio::test]
     async fn a_worker_that_ends_early_still_answers_for_every_client() {
-        let board = Arc::new(Board::new(2));
+        let board = Arc::new(Board::new(2, 1));
         let (results, mut answers) = mpsc::unbounded_channel();
         let output = lines(&[
-            r#"{"connected":{"channel":1}}"#,
+            r#"{"connected":{"node":0,"channel":1}}"#,
             r#"{"progress":{"probed":[[1,1],[9,1]],"delivered":5}}"#,
         ]);
-        let connected = counters(2);
+        let connected = Arc::new(counts(1, 2));
         let heard = listen(2, &output[..], 3, connected.clone(), board.clone(), results).await;
-        assert_eq!(counts(&connected), [0, 1]);
+        assert_eq!(loaded(&connected), [[0, 1]]);
         assert!(heard.finished.is_none());
         assert_eq!(
             heard.ended.as_deref(),
             Some("the worker closed the pipe early")
         );
-        assert_eq!(answers.recv().await, Some(Ok(1)));
+        assert_eq!(
+            answers.recv().await,
+            Some(Ok(Seat {
+                node: 0,
+                channel: 1
+            }))
+        );
         for _ in 0..2 {
             let failure = answers.recv().await.unwrap().unwrap_err();
             assert!(failure.starts_with("worker process 2: "), "{failure}");
@@ -534,38 +565,69 @@ mod tests {
 
     #[tokio::test]
     async fn a_worker_that_reports_is_heard_to_the_end() {
-        let board = Arc::new(Board::new(1));
+        let board = Arc::new(Board::new(1, 2));
         let (results, mut answers) = mpsc::unbounded_channel();
         let finished = News::Finished {
-            received: Received::unreported(&[1], 4, "gone"),
-            latencies: Histogram::default(),
+            received: Received::unreported(&[vec![0], vec![1]], 4, "gone"),
+            latencies: vec![Histogram::default(); 2],
         };
         let output = lines(&[
             r#"{"failed":{"error":"refused"}}"#,
-            r#"{"connected":{"channel":0}}"#,
-            r#"{"connected":{"channel":0}}"#,
+            r#"{"connected":{"node":1,"channel":0}}"#,
+            r#"{"connected":{"node":0,"channel":0}}"#,
             &serde_json::to_string(&finished).unwrap(),
         ]);
-        let connected = counters(1);
+        let connected = Arc::new(counts(2, 1));
         let heard = listen(1, &output[..], 2, connected.clone(), board, results).await;
         assert_eq!(
-            counts(&connected),
-            [1],
+            loaded(&connected),
+            [[0], [1]],
             "a third answer for two clients is not counted"
         );
-        assert_eq!(heard.finished.unwrap().0.tally.lost, 4);
+        let (received, _) = heard.finished.unwrap();
+        assert_eq!(received.nodes[1].tally.lost, 4);
         assert_eq!(answers.recv().await, Some(Err("refused".into())));
-        assert_eq!(answers.recv().await, Some(Ok(0)));
+        assert_eq!(
+            answers.recv().await,
+            Some(Ok(Seat {
+                node: 1,
+                channel: 0
+            }))
+        );
         assert_eq!(answers.recv().await, None);
     }
 
     #[tokio::test]
-    async fn a_worker_naming_a_channel_the_run_lacks_is_cut_off() {
-        let board = Arc::new(Board::new(1));
-        let (results, mut answers) = mpsc::unbounded_channel();
-        let output = lines(&[r#"{"connected":{"channel":4}}"#]);
-        let heard = listen(1, &output[..], 1, counters(1), board, results).await;
-        assert!(heard.ended.unwrap().contains("channel 4"));
-        assert!(answers.recv().await.unwrap().is_err());
+    async fn a_worker_naming_a_node_or_channel_the_run_lacks_is_cut_off() {
+        for news in [
+            r#"{"connected":{"node":0,"channel":4}}"#,
+            r#"{"connected":{"node":3,"channel":0}}"#,
+        ] {
+            let board = Arc::new(Board::new(1, 1));
+            let (results, mut answers) = mpsc::unbounded_channel();
+            let output = lines(&[news]);
+            let heard = listen(1, &output[..], 1, Arc::new(counts(1, 1)), board, results).await;
+            assert!(heard.ended.unwrap().contains("which the run does not"));
+            assert!(answers.recv().await.unwrap().is_err());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_worker_reporting_on_other_nodes_is_not_believed() {
+        let board = Arc::new(Board::new(1, 2));
+        let (results, _answers) = mpsc::unbounded_channel();
+        let finished = News::Finished {
+            received: Received::new(3),
+            latencies: vec![Histogram::default(); 3],
+        };
+        let output = lines(&[&serde_json::to_string(&finished).unwrap()]);
+        let heard = listen(1, &output[..], 0, Arc::new(counts(2, 1)), board, results).await;
+        assert!(heard.finished.is_none());
+        assert!(
+            heard
+                .ended
+                .unwrap()
+                .contains("on 3 nodes, where the run has 2")
+        );
     }
 }

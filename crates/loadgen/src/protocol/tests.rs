@@ -107,6 +107,10 @@ fn subscribe_is_what_echo_sends() {
         subscribe(r#"odd"name"#),
         r#"42["subscribe",{"channel":"odd\"name","auth":{"headers":{}}}]"#
     );
+    assert_eq!(
+        subscribe_with_token("presence-chat.1", "token-7"),
+        r#"42["subscribe",{"channel":"presence-chat.1","auth":{"headers":{"Authorization":"Bearer token-7"}}}]"#
+    );
 }
 
 #[test]

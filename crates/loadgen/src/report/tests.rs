@@ -44,6 +44,8 @@ pub(crate) fn clean() -> Report {
             max: 1.0,
             samples: 1000,
         },
+        nodes: None,
+        silences: None,
         connections: Connections {
             broken: 0,
             first_broken_reason: None,
@@ -51,6 +53,7 @@ pub(crate) fn clean() -> Report {
         },
         server: Some(Server {
             pid: 42,
+            pids: vec![42],
             rss_start_bytes: 8 << 20,
             rss_ready_bytes: 9 << 20,
             rss_end_bytes: 9 << 20,
@@ -154,4 +157,23 @@ fn the_json_report_flattens_the_tally_and_rounds_figures() {
     assert_eq!(json["deliveries"]["lost"], 0);
     assert_eq!(json["deliveries"]["expected"], 1000);
     assert_eq!(json["server"]["pid"], 42);
+}
+
+#[test]
+fn a_run_on_one_server_reports_neither_pids_nor_a_split() {
+    let json: serde_json::Value = serde_json::from_str(&clean().to_json()).unwrap();
+    for absent in ["nodes", "silences"] {
+        assert!(json.get(absent).is_none(), "{absent}: {json}");
+    }
+    assert!(json["server"].get("pids").is_none(), "{json}");
+    assert!(clean().to_string().contains("server     pid 42: RSS"));
+}
+
+#[test]
+fn a_cluster_run_names_every_server_process() {
+    let mut report = clean();
+    report.server.as_mut().unwrap().pids = vec![42, 43, 44];
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(json["server"]["pids"], serde_json::json!([42, 43, 44]));
+    assert!(report.to_string().contains("server     pids 42,43,44: RSS"));
 }
