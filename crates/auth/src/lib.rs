@@ -1,12 +1,15 @@
 //! Channel authorization by the Laravel app itself.
 //!
-//! Before a client joins a private or presence channel, the socket.io front end asks the core's
-//! [`Authorizer`]; this crate's [`LaravelAuthorizer`] answers by asking the app, as
-//! laravel-echo-server did: a form POST of `channel_name` and `socket_id` to the app's auth
-//! endpoint (`/broadcasting/auth`), carrying the client's session cookie and the headers Echo
-//! was told to send (`auth.headers`), so the app's `routes/channels.php` callbacks decide with
-//! the user they already know. HTTP 200 grants access; anything else is refused with that
-//! status.
+//! Before a client joins a private or presence channel, a front end asks the core's
+//! [`Authorizer`]. This crate has the two the Laravel protocols need:
+//!
+//! - [`LaravelAuthorizer`] asks the app, as laravel-echo-server did: a form POST of
+//!   `channel_name` and `socket_id` to the app's auth endpoint (`/broadcasting/auth`),
+//!   carrying the client's session cookie and the headers Echo was told to send
+//!   (`auth.headers`), so the app's `routes/channels.php` callbacks decide with the user they
+//!   already know. HTTP 200 grants access; anything else is refused with that status.
+//! - [`SignatureAuthorizer`] checks the signature a Pusher client got from the app's auth
+//!   endpoint against the app's secret (`signature`): the app decided, the server verifies.
 //!
 //! # Layout
 //! - [`config`]: where the app is and how it is asked (hosts, endpoint, timeout, concurrency,
@@ -14,20 +17,23 @@
 //! - [`host`]: which of several configured app hosts to ask, from the client's `Referer`.
 //! - [`headers`]: which of the client's headers are forwarded.
 //! - [`answer`]: reading the app's answer (`true`, `{"channel_data": …}`) into an [`Access`].
+//! - [`signature`]: the Pusher protocol's channel signatures, verified.
 #![forbid(unsafe_code)]
 
 pub mod answer;
 pub mod config;
 pub mod headers;
 pub mod host;
+pub mod signature;
 
 use std::sync::Arc;
 
 use reqwest::header::{HeaderMap, HeaderValue};
-use sidecast_core::{Access, AuthDenied, AuthRequest, Authorization, Authorizer};
+use sidecast_core::{Access, AuthDenied, AuthRequest, Authorization, Authorizer, Credentials};
 use tokio::sync::Semaphore;
 
 pub use config::{Config, ConfigError};
+pub use signature::SignatureAuthorizer;
 
 /// Asks the Laravel app's auth endpoint.
 #[derive(Debug, Clone)]
@@ -83,17 +89,28 @@ impl Authorizer for LaravelAuthorizer {
 
 impl Inner {
     async fn ask(&self, request: &AuthRequest) -> Result<Access, AuthDenied> {
+        let Credentials::Forwarded {
+            headers,
+            cookie,
+            referer,
+        } = &request.credentials
+        else {
+            return Err(AuthDenied::Failed(
+                "a signed subscription is checked with the app's secret, not by asking the app"
+                    .to_owned(),
+            ));
+        };
         let _permit = self
             .in_flight
             .acquire()
             .await
             .map_err(|_| AuthDenied::Failed("the authorizer is shutting down".to_owned()))?;
-        let host = host::select(&self.config.hosts, request.referer.as_deref());
+        let host = host::select(&self.config.hosts, referer.as_deref());
         let url = format!("{host}{}", self.config.endpoint);
         let response = self
             .client
             .post(&url)
-            .headers(forwarded_headers(request))
+            .headers(forwarded_headers(headers, cookie.as_deref()))
             .form(&[
                 ("channel_name", request.channel.as_str()),
                 ("socket_id", request.socket_id.as_str()),
@@ -112,13 +129,10 @@ impl Inner {
 
 /// The headers sent to the app: the client's `auth.headers` (minus those that describe the
 /// request itself), its session cookie, and the marker Laravel uses to answer in JSON.
-fn forwarded_headers(request: &AuthRequest) -> HeaderMap {
-    let mut headers = headers::from_client(&request.headers);
+fn forwarded_headers(client: &[(String, String)], cookie: Option<&str>) -> HeaderMap {
+    let mut headers = headers::from_client(client);
     if !headers.contains_key(reqwest::header::COOKIE)
-        && let Some(cookie) = request
-            .cookie
-            .as_deref()
-            .and_then(|cookie| HeaderValue::from_str(cookie).ok())
+        && let Some(cookie) = cookie.and_then(|cookie| HeaderValue::from_str(cookie).ok())
     {
         headers.insert(reqwest::header::COOKIE, cookie);
     }

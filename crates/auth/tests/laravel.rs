@@ -12,7 +12,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use sidecast_auth::{Config, LaravelAuthorizer};
-use sidecast_core::{Access, AuthDenied, AuthRequest, Authorizer, ChannelName, SocketId};
+use sidecast_core::{
+    Access, AuthDenied, AuthRequest, Authorizer, ChannelName, Credentials, SocketId,
+};
 
 #[derive(Default)]
 struct App {
@@ -74,12 +76,14 @@ fn request(channel: &str) -> AuthRequest {
     AuthRequest {
         channel: ChannelName::new(channel).unwrap(),
         socket_id: SocketId::new("sock-1").unwrap(),
-        headers: vec![
-            ("X-CSRF-TOKEN".into(), "csrf-abc".into()),
-            ("Host".into(), "evil.example".into()),
-        ],
-        cookie: Some("laravel_session=s3ss10n".into()),
-        referer: None,
+        credentials: Credentials::Forwarded {
+            headers: vec![
+                ("X-CSRF-TOKEN".into(), "csrf-abc".into()),
+                ("Host".into(), "evil.example".into()),
+            ],
+            cookie: Some("laravel_session=s3ss10n".into()),
+            referer: None,
+        },
     }
 }
 
@@ -175,7 +179,9 @@ async fn the_referer_picks_among_several_app_hosts() {
         4,
     );
     let mut from_second = request("private-orders.1");
-    from_second.referer = Some(format!("{second}/dashboard"));
+    if let Credentials::Forwarded { referer, .. } = &mut from_second.credentials {
+        *referer = Some(format!("{second}/dashboard"));
+    }
     authorizer.authorize(from_second).await.unwrap();
     authorizer
         .authorize(request("private-orders.1"))

@@ -10,7 +10,9 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use sidecast_auth::{Config, LaravelAuthorizer};
-use sidecast_core::{Access, AuthDenied, AuthRequest, Authorizer, ChannelName, SocketId};
+use sidecast_core::{
+    Access, AuthDenied, AuthRequest, Authorizer, ChannelName, Credentials, SocketId,
+};
 use tokio_rustls::TlsAcceptor;
 
 /// Serves HTTPS on 127.0.0.1 with a fresh self-signed certificate; every request gets `true`.
@@ -51,9 +53,11 @@ fn request() -> AuthRequest {
     AuthRequest {
         channel: ChannelName::new("private-orders.1").unwrap(),
         socket_id: SocketId::new("sock").unwrap(),
-        headers: vec![],
-        cookie: None,
-        referer: None,
+        credentials: Credentials::Forwarded {
+            headers: vec![],
+            cookie: None,
+            referer: None,
+        },
     }
 }
 

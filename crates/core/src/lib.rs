@@ -39,7 +39,7 @@ pub mod presence;
 pub mod stats;
 pub mod subscriber;
 
-pub use auth::{Access, AuthDenied, AuthRequest, Authorization, Authorizer};
+pub use auth::{Access, AuthDenied, AuthRequest, Authorization, Authorizer, Credentials};
 pub use census::{Census, ClusterHealth, Gathered, Gathering, Totals};
 pub use cluster::{Cluster, Joining, RosterChange, RosterSnapshot, Stamp};
 pub use hub::{

@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use sidecast_core::{Access, AuthRequest, ChannelKind, ChannelName, SubscribeError, Subscribed};
+use sidecast_core::{
+    Access, AuthRequest, ChannelKind, ChannelName, Credentials, SubscribeError, Subscribed,
+};
 use socketioxide::extract::{SocketRef, State, TryData};
 
 use crate::FrontEnd;
@@ -144,8 +146,10 @@ fn auth_request(
     AuthRequest {
         channel,
         socket_id,
-        headers,
-        cookie: text("cookie"),
-        referer: text("referer"),
+        credentials: Credentials::Forwarded {
+            headers,
+            cookie: text("cookie"),
+            referer: text("referer"),
+        },
     }
 }
