@@ -5,6 +5,7 @@
 // the demo Laravel app on two "hosts", each with its own sidecar, reaches the other's clients.
 
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -103,6 +104,39 @@ describe('events across nodes', () => {
         await eventually(() => readers.every((r) => r === sender || r.received.length === 2), 'everyone else to receive both');
         await afterEverythingEverywhere(readers, nodes);
         assert.deepEqual(sender.received, []);
+        for (const reader of readers) reader.close();
+    });
+});
+
+describe('bad input on the bus', () => {
+    test('garbage, foreign and oversized messages on the cluster\'s channels are skipped; the nodes go on', async () => {
+        const readers = await readersOf('after-garbage', ['.Sent']);
+        const bus = 'sidecast:bus';
+        const envelope = (body) => JSON.stringify({ v: 1, node: 'intruder', seq: 1, ts: 0, body });
+        for (const message of [
+            'not json at all',
+            JSON.stringify({ event: 'App\\Events\\Laravel', data: {}, socket: null }),
+            JSON.stringify({ v: 9, node: 'future', ts: 0, body: { bye: {} } }),
+            envelope({ publish: { channels: [''], event: 'Sent', data: {}, except: null } }),
+            envelope({ publish: { channels: ['after-garbage'], event: 'x'.repeat(300), data: {} } }),
+            envelope({ presence: { channel: 'presence-x', epoch: 1, ver: 'nope', change: {} } }),
+        ]) {
+            assert.match(await redisCli(redis.port, ['PUBLISH', bus, message]), /^[0-9]+$/);
+        }
+        // Over the bus's limit (twice the 1 MiB frame limit plus 64 KiB), sent from a file.
+        const huge = envelope({ publish: { channels: ['after-garbage'], event: 'Sent', data: { pad: 'y'.repeat(3 * 1024 * 1024) } } });
+        const file = join(scratch.dir, 'huge.json');
+        writeFileSync(file, huge);
+        await redisCli(redis.port, ['-x', 'PUBLISH', bus], file);
+
+        await publishAt(nodes[0], ['after-garbage'], 'Sent', { ok: true });
+        await eventually(() => readers.every((r) => r.received.length === 1), 'the next real event at every client');
+        await afterEverythingEverywhere(readers, nodes);
+        for (const reader of readers) assert.deepEqual(reader.received.map(({ data }) => data), [{ ok: true }]);
+        for (const node of nodes) {
+            await eventually(() => node.output.includes('a message on the cluster\'s bus was skipped'), `${node.name} to log the skips`);
+            await eventually(() => node.output.includes('a message from the bus was dropped'), `${node.name} to log the oversized message`);
+        }
         for (const reader of readers) reader.close();
     });
 });

@@ -3,7 +3,7 @@
 // picked, lives in a fresh temporary directory, and is stopped by its pid.
 
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -205,11 +205,12 @@ export async function startSentinel(dir, { name, masterPort }) {
     return Object.assign(child, { port });
 }
 
-/** `redis-cli -p <port> ...args`; resolves with its output. */
-export function redisCli(port, args) {
+/** `redis-cli -p <port> ...args`, with the file `input` on its stdin; resolves with its output. */
+export function redisCli(port, args, input) {
     return new Promise((ok, fail) => {
-        execFile('redis-cli', ['-p', String(port), ...args], { timeout: 10000 },
+        const child = execFile('redis-cli', ['-p', String(port), ...args], { timeout: 10000, maxBuffer: 64 * 1024 * 1024 },
             (error, stdout, stderr) => (error ? fail(new Error(`redis-cli ${args.join(' ')}: ${stderr}`)) : ok(stdout.trim())));
+        if (input !== undefined) createReadStream(input).pipe(child.stdin);
     });
 }
 

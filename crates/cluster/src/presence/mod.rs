@@ -16,8 +16,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use sidecast_core::Stamp;
-use sidecast_core::{Applied, ChannelName, Hub, Member, RosterChange, RosterSnapshot, SocketId};
+use sidecast_core::{
+    Applied, ChannelName, Hub, Member, RosterChange, RosterSnapshot, SocketId, Stamp,
+};
 use tokio::sync::{mpsc, oneshot};
 
 pub(crate) use journal::Journal;
