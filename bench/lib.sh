@@ -1,4 +1,4 @@
-# Process helpers shared by scripts/bench.sh, bench/servers/run.sh and bench/cluster/run.sh
+# Process and config helpers shared by scripts/bench.sh, bench/servers/run.sh and bench/cluster/run.sh
 # (sourced, not run).
 
 # Stops process $1 (if set) with SIGTERM, then SIGKILL after 10 seconds, and reaps it.
@@ -45,4 +45,30 @@ wait_for_output() {
         fi
         sleep 0.05
     done
+}
+
+# Writes laravel-echo-server's config file into directory $1, as `laravel-echo-server init` writes
+# it for a Laravel app that broadcasts through Redis: serving on 127.0.0.1 port $2, subscribed to
+# the Redis on 127.0.0.1 port $3 with key prefix $4, authorizing channels at $5. Sidecast nodes
+# read the same file (their Redis subscriber, their auth host).
+write_echo_server_config() {
+    local dir="$1" port="$2" redis_port="$3" key_prefix="$4" auth_host="$5"
+    cat >"$dir/laravel-echo-server.json" <<EOF
+{
+    "authHost": "$auth_host",
+    "authEndpoint": "/broadcasting/auth",
+    "clients": [],
+    "database": "redis",
+    "databaseConfig": {
+        "redis": {"host": "127.0.0.1", "port": "$redis_port", "keyPrefix": "$key_prefix"}
+    },
+    "devMode": false,
+    "host": "127.0.0.1",
+    "port": "$port",
+    "protocol": "http",
+    "socketio": {},
+    "subscribers": {"http": false, "redis": true},
+    "apiOriginAllow": {"allowCors": false}
+}
+EOF
 }

@@ -3,7 +3,7 @@
 // sidecast's Redis going away and coming back under a steady run.
 
 import { shortfall } from './step.mjs';
-import { addedMs, ms, number, percentiles, ratio, table, us } from './format.mjs';
+import { addedMs, ms, number, percentiles, ratio, table, us } from '../markdown.mjs';
 
 export const VARIANTS = {
     sidecast: 'sidecast',

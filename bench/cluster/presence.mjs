@@ -2,7 +2,7 @@
 // joiner is shown, the leavings of a killed node's members, Redis memory per member, and what
 // laravel-echo-server's instances do with the same joins and kill.
 
-import { addedMs, ms, number, percentiles, table } from './format.mjs';
+import { addedMs, ms, number, percentiles, table } from '../markdown.mjs';
 
 /** The leavings after the SIGKILL in the presence measurement of `variant`, timed from the kill. */
 export function leavingOf(results, variant) {

@@ -6,11 +6,11 @@
 //
 // Usage: node bench/cluster/report.mjs RESULTS_DIR docs/benchmarks.md
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { VARIANTS, climbOf, climbSection, crossNode, latencySection, outageOf, outageSection } from './events.mjs';
-import { addedMs, ms, number, ratio, table, wrap } from './format.mjs';
+import { addedMs, ms, number, ratio, table, wrap, writeSection } from '../markdown.mjs';
 import { echoServerLimits, leavingOf, presenceSection } from './presence.mjs';
 
 const START = '<!-- cluster:start -->';
@@ -173,11 +173,5 @@ const section = [
     END,
 ].map(wrap).join('\n');
 
-const document = existsSync(documentPath) ? readFileSync(documentPath, 'utf8') : '# Benchmarks\n';
-const start = document.indexOf(START);
-const end = document.indexOf(END);
-const updated = start >= 0 && end > start
-    ? document.slice(0, start) + section + document.slice(end + END.length)
-    : `${document.replace(/\n*$/, '\n\n')}${section}\n`;
-writeFileSync(documentPath, updated);
+writeSection(documentPath, START, END, section);
 console.log(section);

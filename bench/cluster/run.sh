@@ -106,31 +106,6 @@ start_redis() {
     wait_for_output "${redis_pids[which]}" "$dir/$3" 'Ready to accept connections'
 }
 
-# laravel-echo-server's config file, as `laravel-echo-server init` writes it for an app that
-# broadcasts through Redis and authorizes channels at the demo app; sidecast nodes read the
-# same file (their Redis subscriber, their auth host).
-write_config() {
-    local dir="$1" port="$2" redis_port="$3"
-    cat >"$dir/laravel-echo-server.json" <<EOF
-{
-    "authHost": "http://127.0.0.1:$php_port",
-    "authEndpoint": "/broadcasting/auth",
-    "clients": [],
-    "database": "redis",
-    "databaseConfig": {
-        "redis": {"host": "127.0.0.1", "port": "$redis_port", "keyPrefix": "$key_prefix"}
-    },
-    "devMode": false,
-    "host": "127.0.0.1",
-    "port": "$port",
-    "protocol": "http",
-    "socketio": {},
-    "subscribers": {"http": false, "redis": true},
-    "apiOriginAllow": {"allowCors": false}
-}
-EOF
-}
-
 step "Starting the demo Laravel app, which authorizes the presence channel"
 php_port="$(free_port)"
 (cd "$ROOT/examples/demo-app" && PHP_CLI_SERVER_WORKERS=4 BROADCAST_DRIVER=sidecast exec setsid php -S "127.0.0.1:$php_port" -t public server.php) \
@@ -149,7 +124,7 @@ for node in $(seq 0 $((nodes - 1))); do
     dir="$tmp/node-$node"
     mkdir "$dir"
     port="$(free_port)"
-    write_config "$dir" "$port" "${redis_ports[0]}"
+    write_echo_server_config "$dir" "$port" "${redis_ports[0]}" "$key_prefix" "http://127.0.0.1:$php_port"
     "$SIDECAST_BIN" start --dir "$dir" --host 127.0.0.1 --port "$port" --socket "$dir/sidecast.sock" \
         --cluster-redis "redis://127.0.0.1:${redis_ports[0]}" --cluster-heartbeat "$heartbeat" \
         --cluster-dead-after "$dead_after" --cluster-sweep-every "$sweep_every" >"$dir/server.log" 2>&1 &
@@ -167,7 +142,7 @@ for instance in $(seq 0 $((nodes - 1))); do
     dir="$tmp/laravel-echo-server-$instance"
     mkdir "$dir"
     port="$(free_port)"
-    write_config "$dir" "$port" "${redis_ports[1]}"
+    write_echo_server_config "$dir" "$port" "${redis_ports[1]}" "$key_prefix" "http://127.0.0.1:$php_port"
     # exec: the pid is the instance's Node.js process itself, whose CPU the generator reads.
     (cd "$dir" && exec "$echo_server" start) >"$dir/server.log" 2>&1 &
     les_pids+=($!)

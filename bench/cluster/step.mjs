@@ -9,9 +9,8 @@
 // prints "sustained" and exits 0, or prints "not sustained: <why>" and exits 1, or 2 when the
 // cluster also fell behind.
 
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fellBehind, shortfall as fanoutShortfall } from '../servers/fanout.mjs';
+import { judgeFromCommandLine, shortfall as fanoutShortfall } from '../servers/fanout.mjs';
 
 /** The share of the asked rate the events must be published at (the generator's own warning). */
 const PUBLISHED_SHARE = 0.95;
@@ -29,14 +28,5 @@ export function shortfall(report, p99LimitMs) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-    const [file, limit] = process.argv.slice(2);
-    const report = JSON.parse(readFileSync(file, 'utf8'));
-    const problem = shortfall(report, Number(limit));
-    if (problem === null) {
-        console.log('sustained');
-        process.exit(0);
-    }
-    const behind = fellBehind(report, Number(limit));
-    console.log(`not sustained: ${problem}${behind ? ' (fell behind)' : ''}`);
-    process.exit(behind ? 2 : 1);
+    judgeFromCommandLine(shortfall);
 }

@@ -40,10 +40,14 @@ export function fellBehind(report, p99LimitMs) {
     return report.deliveries.lost > 0 || report.publish.published < report.publish.planned || report.latency_ms.p99 > 10 * p99LimitMs;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+/**
+ * The command line of a step rule: judges the report named on the command line with
+ * `shortfall`, prints the verdict and exits 0 (sustained), 1 (not), or 2 (fell behind too).
+ */
+export function judgeFromCommandLine(shortfallOf) {
     const [file, limit] = process.argv.slice(2);
     const report = JSON.parse(readFileSync(file, 'utf8'));
-    const problem = shortfall(report, Number(limit));
+    const problem = shortfallOf(report, Number(limit));
     if (problem === null) {
         console.log('sustained');
         process.exit(0);
@@ -51,4 +55,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const behind = fellBehind(report, Number(limit));
     console.log(`not sustained: ${problem}${behind ? ' (fell behind)' : ''}`);
     process.exit(behind ? 2 : 1);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+    judgeFromCommandLine(shortfall);
 }

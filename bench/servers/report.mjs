@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, basename } from 'node:path';
 import { lineChart } from './svg.mjs';
 import { shortfall as stepShortfall } from './fanout.mjs';
+import { ms, number, ratio, table, wrap, writeSection } from '../markdown.mjs';
 
 const START = '<!-- servers:start -->';
 const END = '<!-- servers:end -->';
@@ -76,41 +77,12 @@ function lastLine(text) {
     return lines[lines.length - 1] || 'no output';
 }
 
-function number(value, digits = 3) {
-    if (value === null || value === undefined || Number.isNaN(value)) {
-        return '—';
-    }
-    if (Math.abs(value) >= 1000) {
-        return Math.round(value).toLocaleString('en-US');
-    }
-    return String(Number(value.toPrecision(digits)));
-}
-
-function ms(value) {
-    return value === null || value === undefined ? '—' : `${number(value)} ms`;
-}
-
-function ratio(sidecast, peer) {
-    if (sidecast === null || sidecast === undefined || !peer) {
-        return '—';
-    }
-    return `${number(sidecast / peer, 2)}×`;
-}
-
 function kib(bytes) {
     return bytes === null || bytes === undefined ? '—' : `${number(bytes / 1024)} KiB`;
 }
 
 function mib(bytes) {
     return `${number(bytes / 1048576)} MiB`;
-}
-
-function row(cells) {
-    return `| ${cells.join(' | ')} |`;
-}
-
-function table(header, rows) {
-    return [row(header), row(header.map(() => '---')), ...rows.map(row)].join('\n');
 }
 
 // ---- reading a report ----
@@ -608,26 +580,6 @@ function removeStaleCharts() {
     }
 }
 
-/** Prose lines wrapped at 100 columns, list items with a hanging indent; tables, headings, images and HTML as they are. */
-function wrap(line) {
-    if (line.length <= 100 || /^(\||#|!|<)/.test(line)) {
-        return line;
-    }
-    const indent = line.startsWith('- ') ? '  ' : '';
-    const wrapped = [];
-    let current = '';
-    for (const word of line.split(' ')) {
-        if (current !== '' && current.length + 1 + word.length > 100) {
-            wrapped.push(current);
-            current = indent + word;
-        } else {
-            current = current === '' ? word : `${current} ${word}`;
-        }
-    }
-    wrapped.push(current);
-    return wrapped.join('\n');
-}
-
 const section = [
     ...header(),
     ...goals(),
@@ -641,12 +593,6 @@ const section = [
     END,
 ].map(wrap).join('\n');
 
-const document = existsSync(documentPath) ? readFileSync(documentPath, 'utf8') : '# Benchmarks\n';
-const start = document.indexOf(START);
-const end = document.indexOf(END);
-const updated = start >= 0 && end > start
-    ? document.slice(0, start) + section + document.slice(end + END.length)
-    : `${document.replace(/\n*$/, '\n\n')}${section}\n`;
-writeFileSync(documentPath, updated);
+writeSection(documentPath, START, END, section);
 removeStaleCharts();
 console.log(section);

@@ -82,37 +82,13 @@ redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >"$
 redis_pid=$!
 wait_for_output "$redis_pid" "$tmp/redis.log" 'Ready to accept connections'
 
-# laravel-echo-server's own config file, as `laravel-echo-server init` would write it for a
-# Laravel app broadcasting through Redis; sidecast reads the same file for its Redis subscriber.
-write_config() {
-    local dir="$1" port="$2"
-    cat >"$dir/laravel-echo-server.json" <<EOF
-{
-    "authHost": "http://localhost",
-    "authEndpoint": "/broadcasting/auth",
-    "clients": [],
-    "database": "redis",
-    "databaseConfig": {
-        "redis": {"host": "127.0.0.1", "port": "$redis_port", "keyPrefix": "$key_prefix"}
-    },
-    "devMode": false,
-    "host": "127.0.0.1",
-    "port": "$port",
-    "protocol": "http",
-    "socketio": {},
-    "subscribers": {"http": false, "redis": true},
-    "apiOriginAllow": {"allowCors": false}
-}
-EOF
-}
-
 # Starts a fresh server of kind $1 (laravel-echo-server, or sidecast) in a directory of its own
 # and waits until it is ready; sets server_pid, server_url and server_socket.
 start_server() {
     local kind="$1" dir port
     dir="$(mktemp -d "$tmp/$kind.XXXX")"
     port="$(free_port)"
-    write_config "$dir" "$port"
+    write_echo_server_config "$dir" "$port" "$redis_port" "$key_prefix" http://localhost
     server_url="http://127.0.0.1:$port"
     server_socket="$dir/sidecast.sock"
     case "$kind" in

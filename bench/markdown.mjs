@@ -1,6 +1,8 @@
-// Formatting for the cluster section of docs/benchmarks.md: numbers as the servers section
-// writes them (three significant digits, thousands separated), Markdown tables, and prose
-// wrapped at 100 columns.
+// Writing the sections of docs/benchmarks.md, shared by every part's report: numbers (three
+// significant digits, thousands separated), Markdown tables, prose wrapped at 100 columns, and
+// a section rewritten between its markers leaving the rest of the file as it is.
+
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 /** A number to three significant digits, whole with separators from 1,000; a dash for none. */
 export function number(value, digits = 3) {
@@ -40,7 +42,7 @@ export function table(header, rows) {
     return [row(header), row(header.map(() => '---')), ...rows.map(row)].join('\n');
 }
 
-/** Prose lines wrapped at 100 columns, list items with a hanging indent; tables, headings and HTML as they are. */
+/** Prose lines wrapped at 100 columns, list items with a hanging indent; tables, headings, images and HTML as they are. */
 export function wrap(line) {
     if (line.length <= 100 || /^(\||#|!|<)/.test(line)) {
         return line;
@@ -58,4 +60,18 @@ export function wrap(line) {
     }
     wrapped.push(current);
     return wrapped.join('\n');
+}
+
+/**
+ * Puts `section` (which begins with `start` and ends with `end`, the section's markers) into
+ * the Markdown file at `documentPath` in place of the one between those markers, or at its end.
+ */
+export function writeSection(documentPath, start, end, section) {
+    const document = existsSync(documentPath) ? readFileSync(documentPath, 'utf8') : '# Benchmarks\n';
+    const from = document.indexOf(start);
+    const to = document.indexOf(end);
+    const updated = from >= 0 && to > from
+        ? document.slice(0, from) + section + document.slice(to + end.length)
+        : `${document.replace(/\n*$/, '\n\n')}${section}\n`;
+    writeFileSync(documentPath, updated);
 }
