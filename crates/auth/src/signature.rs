@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 use sha2::Sha256;
 use sidecast_core::{
     Access, AuthDenied, AuthRequest, Authorization, Authorizer, ChannelKind, Credentials, Member,
+    SocketId,
 };
 
 /// Checks signatures made with one app's key and secret.
@@ -71,6 +72,17 @@ impl SignatureAuthorizer {
                 Ok(Access::Presence(member(data)?))
             }
         }
+    }
+
+    /// Checks a user's sign-in (`pusher:signin`): `auth` must sign
+    /// `"<socket_id>::user::<user_data>"`, over the exact `user_data` bytes the client sent.
+    pub fn check_sign_in(
+        &self,
+        socket_id: &SocketId,
+        auth: &str,
+        user_data: &str,
+    ) -> Result<(), AuthDenied> {
+        self.verify(auth, &format!("{socket_id}::user::{user_data}"))
     }
 
     /// Checks that `auth` is `<this app's key>:<hex HMAC-SHA256 of signed>`.

@@ -46,7 +46,7 @@ pub use hub::{
     Applied, ChannelInfo, DeliveryReport, Hub, SubscribeError, Subscribed, WhisperRefused,
 };
 pub use limits::{ClientEventLimits, RateLimiter};
-pub use message::{InvalidPayload, Message, Origin, Payload, Publication, Whisper};
+pub use message::{InvalidPayload, Message, Origin, Payload, Publication, SharedFrame, Whisper};
 pub use names::{ChannelKind, ChannelName, EventName, InvalidName, SocketId};
 pub use origins::AllowedOrigins;
 pub use presence::{InvalidMember, Member};

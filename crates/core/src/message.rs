@@ -1,7 +1,7 @@
 //! What travels from the ingest step to the subscribers.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::value::RawValue;
 use thiserror::Error;
@@ -107,6 +107,31 @@ pub struct Message<'a> {
     /// For a client event in a presence channel: the user who sent it. The Pusher protocol
     /// tells the receivers (`user_id`); socket.io does not.
     pub sender: Option<&'a Member>,
+    /// The message as a front end encodes it for all of its sockets alike, made by the first
+    /// of them to receive it. The hub makes one per channel of a publication.
+    pub shared: &'a SharedFrame,
+}
+
+/// One encoding of a [`Message`], shared by every socket of the front end that made it: a
+/// front end whose sockets all receive the same bytes for a message (the Pusher protocol's
+/// server frames are not masked) encodes it once per channel instead of once per socket.
+/// socket.io's encoding is socketioxide's own and does not use it.
+#[derive(Default)]
+pub struct SharedFrame(OnceLock<Arc<[u8]>>);
+
+impl SharedFrame {
+    /// The encoding, made by `encode` if no socket has needed it yet.
+    pub fn get_or_encode(&self, encode: impl FnOnce() -> Vec<u8>) -> Arc<[u8]> {
+        self.0.get_or_init(|| Arc::from(encode())).clone()
+    }
+}
+
+impl fmt::Debug for SharedFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedFrame")
+            .field("encoded", &self.0.get().map(|frame| frame.len()))
+            .finish()
+    }
 }
 
 #[cfg(test)]

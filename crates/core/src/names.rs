@@ -125,6 +125,24 @@ impl ChannelName {
             ChannelKind::Public
         }
     }
+
+    /// Names starting with `#` are the server's own (the Pusher protocol's
+    /// `#server-to-user-<id>`): no client may choose one, whatever its protocol.
+    pub fn is_reserved(&self) -> bool {
+        self.0.starts_with('#')
+    }
+
+    /// For `#server-to-user-<id>`, the user whose signed-in connections receive its events.
+    pub fn user_channel_of(&self) -> Option<&str> {
+        self.0
+            .strip_prefix("#server-to-user-")
+            .filter(|user| !user.is_empty())
+    }
+
+    /// `private-encrypted-…`: the app encrypts the payloads, which are relayed untouched.
+    pub fn is_encrypted(&self) -> bool {
+        self.0.starts_with("private-encrypted-")
+    }
 }
 
 #[cfg(test)]
@@ -141,6 +159,19 @@ mod tests {
         assert_eq!(kind("presence-room.1"), Ok(ChannelKind::Presence));
         // Only a prefix counts, unlike laravel-echo-server's unanchored pattern.
         assert_eq!(kind("my-private-notes"), Ok(ChannelKind::Public));
+    }
+
+    #[test]
+    fn server_channels_and_encrypted_ones_are_told_apart() {
+        let name = |name: &str| ChannelName::new(name).unwrap();
+        assert_eq!(name("#server-to-user-42").user_channel_of(), Some("42"));
+        assert!(name("#server-to-user-42").is_reserved());
+        assert_eq!(name("#server-to-user-").user_channel_of(), None);
+        assert!(name("#anything").is_reserved());
+        assert!(!name("orders#1").is_reserved());
+        assert_eq!(name("server-to-user-42").user_channel_of(), None);
+        assert!(name("private-encrypted-x").is_encrypted());
+        assert!(!name("private-x-encrypted-").is_encrypted());
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve Echo clients until SIGTERM or SIGINT (reads laravel-echo-server.json if present).
-    Start(StartArgs),
+    Start(Box<StartArgs>),
     /// Stop the server started from this directory's config file.
     Stop(FileArgs),
     /// Write a laravel-echo-server.json, asking laravel-echo-server's questions.
@@ -143,6 +143,45 @@ pub struct StartArgs {
 
     #[command(flatten)]
     pub cluster: ClusterArgs,
+
+    #[command(flatten)]
+    pub pusher: PusherArgs,
+}
+
+/// The Pusher protocol at /app/{key}, for pusher-js and Echo's reverb/pusher broadcasters
+/// (docs/pusher.md). On when an app is configured; Reverb's REVERB_APP_* and Soketi's
+/// SOKETI_DEFAULT_APP_* variables are read too.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PusherArgs {
+    /// The Pusher app's id, as Laravel's broadcasting connection names it.
+    #[arg(long = "app-id", env = "SIDECAST_APP_ID")]
+    pub app_id: Option<String>,
+
+    /// The Pusher app's key, which Echo connects with (public).
+    #[arg(long = "app-key", env = "SIDECAST_APP_KEY")]
+    pub app_key: Option<String>,
+
+    /// The Pusher app's secret, which signs subscriptions and API requests.
+    #[arg(
+        long = "app-secret",
+        env = "SIDECAST_APP_SECRET",
+        hide_env_values = true
+    )]
+    pub app_secret: Option<String>,
+
+    /// Seconds of silence after which Pusher clients ping [default: 30].
+    #[arg(long = "activity-timeout", env = "SIDECAST_ACTIVITY_TIMEOUT", value_parser = seconds)]
+    pub activity_timeout: Option<f64>,
+
+    /// Seconds of silence from a Pusher client after which the server pings it; it is closed
+    /// (4201) if it does not answer within 30 s [default: 60].
+    #[arg(long = "ping-interval", env = "SIDECAST_PING_INTERVAL", value_parser = seconds)]
+    pub ping_interval: Option<f64>,
+
+    /// Largest message a Pusher client may send, in bytes [default: 10000].
+    #[arg(long = "max-message-bytes", env = "SIDECAST_MAX_MESSAGE_BYTES",
+          value_parser = clap::value_parser!(u32).range(256..=16 * 1024 * 1024))]
+    pub max_message_bytes: Option<u32>,
 }
 
 /// Scale-out: several sidecars sharing one Redis behave as one server (docs/scaling.md).

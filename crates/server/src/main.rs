@@ -19,7 +19,7 @@ use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Start(args) => commands::start::run(args),
+        Command::Start(args) => commands::start::run(*args),
         Command::Stop(args) => commands::stop::run(args),
         Command::Init(args) => commands::init::run(args),
         Command::ClientAdd(args) => commands::clients::add(args),

@@ -25,6 +25,8 @@ pub struct Settings {
     pub socket_path: PathBuf,
     pub limits: sidecast_wire::Limits,
     pub socketio: sidecast_socketio::Config,
+    /// The Pusher protocol, served when an app is configured.
+    pub pusher: Option<sidecast_pusher::Config>,
     pub auth: sidecast_auth::Config,
     /// Laravel's `redis` broadcaster, subscribed to when set.
     pub redis: Option<RedisSource>,
@@ -111,15 +113,19 @@ impl Server {
         let mut cluster_tasks = membership
             .as_mut()
             .map(|membership| membership.run(hub.clone()));
-        let socketio = sidecast_socketio::mount(
+        type Closer = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+        let (socketio, close_socketio) = sidecast_socketio::mount(
             hub.clone(),
             Arc::new(self.authorizer),
             &self.settings.socketio,
         );
-        let (routes, closers): (Vec<_>, Vec<_>) = [socketio]
-            .into_iter()
-            .map(|front_end| (front_end.routes, front_end.closer))
-            .unzip();
+        let mut front_ends: Vec<(axum::Router, Closer)> =
+            vec![(socketio, Box::pin(close_socketio))];
+        if let Some(config) = &self.settings.pusher {
+            let (pusher, close_pusher) = sidecast_pusher::mount(hub.clone(), config);
+            front_ends.push((pusher, Box::pin(close_pusher)));
+        }
+        let (routes, closers): (Vec<_>, Vec<_>) = front_ends.into_iter().unzip();
         let close_clients = || futures_util::future::join_all(closers);
         let app = crate::http::router(routes, &self.settings, hub.clone(), core.census.clone());
         if self.settings.socketio.origins.is_any() {
@@ -136,6 +142,7 @@ impl Server {
         let scheme = if self.tls.is_some() { "https" } else { "http" };
         tracing::info!(
             echo = %format!("{scheme}://{}/socket.io/", self.http.local_addr()?),
+            pusher = %self.settings.pusher.as_ref().map_or("off".to_owned(), |p| format!("/app/{}", p.app.key)),
             socket = %self.ingest.path().display(),
             auth = %format!("{}{}", self.settings.auth.hosts.join(" | "), self.settings.auth.endpoint),
             redis = %self.settings.redis.as_ref().map_or("off".to_owned(), |r| format!("{}:{} {}*", r.host, r.port, r.key_prefix)),

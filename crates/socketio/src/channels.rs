@@ -116,6 +116,12 @@ fn parse(
             |error| tracing::debug!(socket = %socket.id, event, %error, "invalid channel ignored"),
         )
         .ok()?;
+    // `#server-to-user-<id>` carries one user's events to their signed-in Pusher connections;
+    // socket.io has no sign-in, so no socket.io client may listen to it.
+    if channel.is_reserved() {
+        tracing::debug!(socket = %socket.id, event, %channel, "reserved channel name ignored");
+        return None;
+    }
     Some((channel, request.auth.unwrap_or_default()))
 }
 

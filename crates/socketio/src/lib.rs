@@ -32,7 +32,6 @@ mod ordering;
 mod whisper;
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::Router;
@@ -57,42 +56,31 @@ pub(crate) struct FrontEnd {
 /// socket.io-client 2.5.0's browser build; see `assets/README.md`.
 const SOCKET_IO_CLIENT: &[u8] = include_bytes!("../assets/socket.io-2.5.0.min.js");
 
-/// The front end, ready to be served.
-pub struct Mounted {
-    /// Its routes, to merge into the sidecar's HTTP server. socket.io answers every path under
-    /// `/socket.io/` itself, so it is the router's fallback.
-    pub routes: Router,
-    /// Closes every connection; awaited at shutdown.
-    pub closer: Pin<Box<dyn Future<Output = ()> + Send>>,
-}
-
-impl std::fmt::Debug for Mounted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mounted").finish_non_exhaustive()
-    }
-}
-
 /// What a WebSocket connection reserves for reading client messages at a time. Echo's messages
 /// (`subscribe`, whispers) are a few hundred bytes; a larger one grows the buffer as needed.
 /// socketioxide's default of 4 KiB costs 3 KiB more per idle connection.
 const WS_READ_BUFFER_BYTES: usize = 1024;
 
-/// Builds the front end over `hub`. `authorizer` is asked before a client joins a private or
-/// presence channel.
+/// Builds the front end over `hub`: its routes, to merge into the sidecar's HTTP server
+/// (socket.io answers every path under `/socket.io/` itself, so it is the router's fallback),
+/// and what closes every connection, awaited at shutdown. `authorizer` is asked before a
+/// client joins a private or presence channel.
 ///
 /// CORS must be the outermost layer of socket.io: the socket.io layer answers `/socket.io/`
 /// requests itself, so a CORS layer inside it would never see them. socket.io-client 2.x polls
 /// with `withCredentials`, which browsers only allow with the requesting origin echoed back
 /// (not `*`) and `Access-Control-Allow-Credentials: true`.
-pub fn mount(hub: Arc<Hub>, authorizer: Arc<dyn Authorizer>, config: &Config) -> Mounted {
+pub fn mount(
+    hub: Arc<Hub>,
+    authorizer: Arc<dyn Authorizer>,
+    config: &Config,
+) -> (Router, impl Future<Output = ()> + Send + 'static) {
     let (layer, io) = socket_io(hub, authorizer, config);
     let engine = Router::new().layer(layer).layer(cors(&config.origins));
-    Mounted {
-        routes: Router::new()
-            .route("/socket.io/socket.io.js", get(client_script))
-            .fallback_service(engine),
-        closer: Box::pin(async move { io.close().await }),
-    }
+    let routes = Router::new()
+        .route("/socket.io/socket.io.js", get(client_script))
+        .fallback_service(engine);
+    (routes, async move { io.close().await })
 }
 
 /// The socket.io layer, behind a copy of each request's head (see `detach`), and the handle

@@ -117,3 +117,34 @@ fn forwarded_credentials_are_not_this_authorizers_to_judge() {
         Err(AuthDenied::Failed(_))
     ));
 }
+
+#[test]
+fn a_sign_in_is_checked_over_the_exact_user_data() {
+    const USER: &str = "bfa914eeb7fd4d065731cf8e8aa3b9c4e3e6bd98f35474a1640f273824981425";
+    let user_data = r#"{"id":"12345","user_info":{"name":"Ann"}}"#;
+    let socket = SocketId::new("1234.1234").unwrap();
+    let auth = format!("{KEY}:{USER}");
+    assert_eq!(
+        authorizer().check_sign_in(&socket, &auth, user_data),
+        Ok(())
+    );
+    // The same user, serialized differently, is not what the app signed.
+    let respaced = r#"{"id": "12345","user_info":{"name":"Ann"}}"#;
+    assert!(
+        authorizer()
+            .check_sign_in(&socket, &auth, respaced)
+            .is_err()
+    );
+    let other = SocketId::new("1234.1235").unwrap();
+    assert!(
+        authorizer()
+            .check_sign_in(&other, &auth, user_data)
+            .is_err()
+    );
+    let wrong_key = format!("other:{USER}");
+    assert!(
+        authorizer()
+            .check_sign_in(&socket, &wrong_key, user_data)
+            .is_err()
+    );
+}

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use thiserror::Error;
 
 use super::{Channel, Hub};
-use crate::message::{Message, Origin, Publication, Whisper};
+use crate::message::{Message, Origin, Publication, SharedFrame, Whisper};
 use crate::names::{ChannelKind, ChannelName, EventName, SocketId};
 use crate::presence::Member;
 use crate::stats::Stats;
@@ -61,6 +61,7 @@ impl Hub {
                     event: &publication.event,
                     payload: &publication.payload,
                     sender: None,
+                    shared: &SharedFrame::default(),
                 };
                 fan_out(
                     entry,
@@ -111,6 +112,7 @@ impl Hub {
                 event: &whisper.event,
                 payload: &whisper.payload,
                 sender,
+                shared: &SharedFrame::default(),
             };
             fan_out(entry, message, Some(from), &mut report, &mut first_failure);
             if let Some(cluster) = &self.cluster {
@@ -134,6 +136,7 @@ impl Hub {
                     event: &whisper.event,
                     payload: &whisper.payload,
                     sender,
+                    shared: &SharedFrame::default(),
                 };
                 fan_out(entry, message, None, &mut report, &mut first_failure);
             }

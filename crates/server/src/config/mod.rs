@@ -16,6 +16,7 @@ mod dotenv;
 mod echo_server;
 mod fields;
 mod front_ends;
+mod pusher;
 mod sources;
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -120,16 +121,29 @@ pub fn load_with(
 
     // laravel-echo-server's default host is null: every interface. Without its file,
     // sidecast's own default is loopback only.
+    let variables = |name: &str| {
+        environment(name)
+            .or_else(|| dotenv.get(name).cloned())
+            .filter(|value| !value.is_empty())
+    };
+    // A Reverb or Soketi project's own address, where sidecast's is not given.
+    let (peer_host, peer_port) = pusher::peer_address(&variables)?;
     let host = match (&args.host, &file.host) {
         (Some(host), _) => host.clone(),
         (None, Some(Some(host))) if !host.is_empty() => host.clone(),
         (None, _) if with_file => "0.0.0.0".to_owned(),
-        (None, _) => "127.0.0.1".to_owned(),
+        (None, _) => peer_host.unwrap_or_else(|| "127.0.0.1".to_owned()),
     };
-    let port = args.port.or(file.port).unwrap_or(6001);
+    let port = args.port.or(file.port).or(peer_port).unwrap_or(6001);
     let http_addr = resolve(&host, port)?;
 
     let socketio = front_ends::socketio(args, &file)?;
+    let pusher = pusher::pusher(
+        &args.pusher,
+        &variables,
+        socketio.client_events,
+        socketio.origins.clone(),
+    )?;
 
     let auth = sidecast_auth::Config {
         hosts: if !args.auth_hosts.is_empty() {
@@ -201,6 +215,7 @@ pub fn load_with(
             socket_path,
             limits: sidecast_wire::Limits { max_frame_bytes },
             socketio,
+            pusher,
             auth,
             redis,
             api,

@@ -9,7 +9,7 @@ fn start_args(arguments: &[&str]) -> StartArgs {
     let mut argv = vec!["sidecast", "start"];
     argv.extend_from_slice(arguments);
     match Cli::parse_from(argv).command {
-        Command::Start(args) => args,
+        Command::Start(args) => *args,
         other => panic!("parsed {other:?}"),
     }
 }
@@ -279,4 +279,90 @@ fn a_cluster_bus_that_laravels_subscriber_would_hear_is_refused() {
             .to_string();
         assert!(error.contains(why), "{error}");
     }
+}
+
+#[test]
+fn the_pusher_front_end_is_off_without_an_app() {
+    let dir = dir_with(None, None);
+    assert!(load_in(dir.path(), &[]).unwrap().settings.pusher.is_none());
+}
+
+#[test]
+fn a_reverb_projects_env_is_enough_for_the_pusher_front_end() {
+    let dir = dir_with(
+        None,
+        Some(
+            "REVERB_APP_ID=123456\nREVERB_APP_KEY=reverbkey\nREVERB_APP_SECRET=reverbsecret\n\
+             REVERB_SERVER_HOST=127.0.0.2\nREVERB_SERVER_PORT=8080\nREVERB_APP_ACTIVITY_TIMEOUT=20\n\
+             REVERB_APP_PING_INTERVAL=45\nREVERB_APP_MAX_MESSAGE_SIZE=20000\n",
+        ),
+    );
+    let loaded = load_in(dir.path(), &[]).unwrap();
+    assert_eq!(loaded.settings.http_addr.to_string(), "127.0.0.2:8080");
+    let pusher = loaded.settings.pusher.unwrap();
+    assert_eq!(
+        (
+            pusher.app.id.as_str(),
+            pusher.app.key.as_str(),
+            pusher.app.secret.as_str()
+        ),
+        ("123456", "reverbkey", "reverbsecret")
+    );
+    assert_eq!(pusher.activity_timeout, Duration::from_secs(20));
+    assert_eq!(pusher.ping_interval, Duration::from_secs(45));
+    assert_eq!(pusher.max_message_bytes, 20_000);
+    // The secret never reaches a log line through Debug.
+    assert!(!format!("{pusher:?}").contains("reverbsecret"));
+
+    // Sidecast's own options win, field by field.
+    let loaded = load_in(
+        dir.path(),
+        &["--app-key", "own", "--port", "7000", "--ping-interval", "5"],
+    )
+    .unwrap();
+    assert_eq!(loaded.settings.http_addr.port(), 7000);
+    let pusher = loaded.settings.pusher.unwrap();
+    assert_eq!(
+        (pusher.app.key.as_str(), pusher.app.secret.as_str()),
+        ("own", "reverbsecret")
+    );
+    assert_eq!(pusher.ping_interval, Duration::from_secs(5));
+}
+
+#[test]
+fn soketi_variables_are_read_after_reverbs() {
+    let dir = dir_with(
+        None,
+        Some(
+            "SOKETI_DEFAULT_APP_ID=app-id\nSOKETI_DEFAULT_APP_KEY=app-key\nSOKETI_DEFAULT_APP_SECRET=app-secret\nSOKETI_PORT=6002\n",
+        ),
+    );
+    let loaded = load_in(dir.path(), &[]).unwrap();
+    assert_eq!(loaded.settings.http_addr.to_string(), "127.0.0.1:6002");
+    assert_eq!(loaded.settings.pusher.unwrap().app.key, "app-key");
+}
+
+#[test]
+fn an_incomplete_app_or_a_bad_number_is_refused_with_its_name() {
+    let dir = dir_with(None, Some("REVERB_APP_KEY=k\n"));
+    let error = load_in(dir.path(), &[]).unwrap_err().to_string();
+    assert!(error.contains("the id and secret are missing"), "{error}");
+    let dir = dir_with(
+        None,
+        Some(
+            "REVERB_APP_ID=1\nREVERB_APP_KEY=k\nREVERB_APP_SECRET=s\nREVERB_APP_PING_INTERVAL=soon\n",
+        ),
+    );
+    let error = load_in(dir.path(), &[]).unwrap_err().to_string();
+    assert!(
+        error.contains("REVERB_APP_PING_INTERVAL=\"soon\""),
+        "{error}"
+    );
+    let error = load_in(
+        dir_with(None, None).path(),
+        &["--app-id", "1", "--app-key", "a:b", "--app-secret", "s"],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("cannot contain"), "{error}");
 }

@@ -1,0 +1,63 @@
+//! The Pusher front end's settings: the app clients connect to, and its limits.
+
+use std::time::Duration;
+
+use sidecast_core::{AllowedOrigins, ClientEventLimits};
+
+/// A Pusher app: what Laravel's `pusher`/`reverb` connection and Echo's `key` name.
+#[derive(Clone, PartialEq, Eq)]
+pub struct App {
+    pub id: String,
+    /// Public: every browser has it.
+    pub key: String,
+    /// Signs subscriptions, sign-ins and HTTP API requests; never logged.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("id", &self.id)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings of the Pusher front end. `Default` (with an app) gives the values documented in
+/// `docs/pusher.md`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub app: App,
+    /// Sent in the handshake: clients ping after this much silence from the server (pusher-js
+    /// uses the smaller of this and its own 120 s).
+    pub activity_timeout: Duration,
+    /// The server pings a connection it has heard nothing from for this long (clients that
+    /// receive events steadily never ping on their own).
+    pub ping_interval: Duration,
+    /// How long a pinged connection has to answer before it is closed with 4201; at most
+    /// the ping interval.
+    pub pong_timeout: Duration,
+    /// Largest message a client may send; a larger one is skipped and answered with an error.
+    pub max_message_bytes: usize,
+    /// Frames queued per connection before events to it are dropped (and counted).
+    pub max_queued_frames: usize,
+    /// What one connection may send as client events; the same for every front end.
+    pub client_events: ClientEventLimits,
+    /// The pages that may connect; the same for every front end.
+    pub origins: AllowedOrigins,
+}
+
+impl Config {
+    pub fn new(app: App) -> Self {
+        Config {
+            app,
+            activity_timeout: Duration::from_secs(30),
+            ping_interval: Duration::from_secs(60),
+            pong_timeout: Duration::from_secs(30),
+            max_message_bytes: 10_000,
+            max_queued_frames: 4096,
+            client_events: ClientEventLimits::default(),
+            origins: AllowedOrigins::default(),
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The life of one Pusher connection: the handshake message, then reading and writing side by
+//! side until either ends, then leaving the hub.
+//!
+//! Messages are handled one at a time in the order the client sent them, so a subscribe is in
+//! effect before a client event sent after it, and an unsubscribe after a subscribe leaves the
+//! connection out of the channel.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sidecast_core::SocketId;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+
+use crate::FrontEnd;
+use crate::commands;
+use crate::frame::{self, Opcode};
+use crate::handshake::Refusal;
+use crate::outbox::Outbox;
+use crate::protocol;
+use crate::reader::{Incoming, MessageReader, Refusal as Skipped};
+use crate::socket::Socket;
+
+/// How long a closing connection gets to write what is queued, its close frame last.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+pub async fn run<Io>(front_end: Arc<FrontEnd>, io: Io, refusal: Option<Refusal>)
+where
+    Io: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let (mut read, mut write) = tokio::io::split(io);
+    if let Some(Refusal { code, message }) = refusal {
+        let mut bytes = protocol::error(Some(code), message);
+        bytes.extend(frame::encode_close(code, message));
+        let _ = tokio::time::timeout(CLOSE_GRACE, write.write_all(&bytes)).await;
+        return;
+    }
+    let socket = register(&front_end);
+    socket.send(protocol::connection_established(
+        socket.id.as_str(),
+        front_end.config.activity_timeout.as_secs().max(1),
+    ));
+    tracing::debug!(socket = %socket.id, "Pusher client connected");
+
+    let writing = write_all(&socket.outbox, &mut write);
+    tokio::pin!(writing);
+    tokio::select! {
+        () = read_all(&front_end, &socket, &mut read) => {
+            // Whatever ended reading, the client gets what is queued and a close frame.
+            socket.outbox.close(1000, "");
+            let _ = tokio::time::timeout(CLOSE_GRACE, &mut writing).await;
+        }
+        () = &mut writing => {}
+    }
+
+    front_end.sockets().remove(&socket.id);
+    let left = front_end.hub.disconnect(&socket.id);
+    tracing::debug!(socket = %socket.id, channels_left = left, "Pusher client disconnected");
+}
+
+/// A new socket with a fresh id, known to the hub and to the front end.
+fn register(front_end: &Arc<FrontEnd>) -> Arc<Socket> {
+    loop {
+        let id = new_socket_id();
+        let socket = Arc::new(Socket::new(
+            id.clone(),
+            front_end.config.max_queued_frames,
+            front_end.epoch,
+        ));
+        // Ids are random; a collision is retried rather than shared.
+        if front_end.hub.connect(id.clone(), socket.clone()) {
+            front_end.sockets().insert(id, socket.clone());
+            return socket;
+        }
+    }
+}
+
+/// `<u32>.<u32>` from the OS's random source, as Pusher servers make them. It cannot be a
+/// socket.io id (those have no `.`), so `toOthers()` works across both front ends.
+fn new_socket_id() -> SocketId {
+    let id = format!("{}.{}", rand::random::<u32>(), rand::random::<u32>());
+    SocketId::new(&id).expect("a short, printable id")
+}
+
+async fn read_all<Io: AsyncRead>(front_end: &FrontEnd, socket: &Socket, read: &mut ReadHalf<Io>) {
+    let mut reader = MessageReader::new(front_end.config.max_message_bytes);
+    loop {
+        let incoming = match reader.next(read).await {
+            Ok(incoming) => incoming,
+            Err(error) => {
+                tracing::debug!(socket = %socket.id, %error, "Pusher connection read ended");
+                if let Some(code) = error.close_code() {
+                    socket.outbox.close(code, &error.to_string());
+                }
+                return;
+            }
+        };
+        socket.heard();
+        match incoming {
+            Incoming::Text(text) => commands::handle(front_end, socket, &text).await,
+            Incoming::Ping(payload) => {
+                socket.send(frame::encode(Opcode::Pong, &payload));
+            }
+            Incoming::Pong => {}
+            Incoming::Close(code) => {
+                tracing::debug!(socket = %socket.id, ?code, "the client closed");
+                return;
+            }
+            Incoming::Refused(Skipped::Binary) => {
+                tracing::debug!(socket = %socket.id, "binary message refused");
+                socket.send(protocol::error(None, "Binary messages are not supported"));
+            }
+            Incoming::Refused(Skipped::TooLarge { bytes }) => {
+                let limit = front_end.config.max_message_bytes;
+                tracing::info!(socket = %socket.id, bytes, limit, "over-size message refused");
+                let message = format!("Message of {bytes} bytes refused: the limit is {limit}");
+                socket.send(protocol::error(Some(4301), &message));
+            }
+        }
+        if socket.outbox.is_closing() {
+            return;
+        }
+    }
+}
+
+/// Writes what the outbox holds, batch by batch, until a close frame has been written.
+async fn write_all<Io: AsyncWrite>(outbox: &Outbox, write: &mut WriteHalf<Io>) {
+    let mut scratch = Vec::new();
+    loop {
+        let batch = outbox.take().await;
+        let written = match batch.frames.as_slice() {
+            [one] => write.write_all(one).await,
+            many => {
+                // One write for a burst: with TCP_NODELAY each write is a packet.
+                scratch.clear();
+                for frame in many {
+                    scratch.extend_from_slice(frame);
+                }
+                let written = write.write_all(&scratch).await;
+                if scratch.capacity() > 64 * 1024 {
+                    scratch = Vec::new();
+                }
+                written
+            }
+        };
+        if written.is_err() {
+            return;
+        }
+        if batch.closes {
+            let _ = write.shutdown().await;
+            return;
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The Pusher protocol (v7), as pusher-js 8 and Laravel Echo's `reverb` and `pusher`
+//! broadcasters speak it, over the sidecast core — beside the socket.io front end, on the
+//! same hub, so both kinds of client share channels, presence and whispers.
+//!
+//! Clients connect to `/app/{key}`. Private and presence subscriptions carry the app's
+//! signature, checked here with the app's secret: nothing is asked over the network. The
+//! WebSocket framing is this crate's own, over the upgraded HTTP connection, so that an event
+//! is encoded once per channel and every socket queues the same bytes, and an idle connection
+//! holds little more than its read buffer (`docs/architecture.md` has the measurements).
+//!
+//! # Layout
+//! - [`config`]: the app and the limits.
+//! - `handshake`: the HTTP upgrade, and the refusals made before a connection starts.
+//! - `connection`: one connection's life: reading, dispatching, writing, leaving.
+//! - `commands`: what a client asks: subscribe, unsubscribe, sign in, client events.
+//! - `socket`: one connection as the hub and the liveness check see it.
+//! - `liveness`: pings connections that went quiet, closes those that stay so.
+//! - `protocol`: the messages, parsed and encoded; `frame`, `reader`, `outbox`: WebSocket
+//!   frames, in and out.
+#![forbid(unsafe_code)]
+
+mod commands;
+pub mod config;
+mod connection;
+mod frame;
+mod handshake;
+mod liveness;
+mod outbox;
+mod protocol;
+mod reader;
+mod socket;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::get;
+use sidecast_auth::SignatureAuthorizer;
+use sidecast_core::{Hub, SocketId};
+
+pub use config::{App, Config};
+
+use crate::socket::Socket;
+
+/// What every connection of the front end shares.
+#[derive(Debug)]
+struct FrontEnd {
+    hub: Arc<Hub>,
+    config: Config,
+    signatures: SignatureAuthorizer,
+    /// Every open connection, for the liveness check and shutdown.
+    sockets: Mutex<HashMap<SocketId, Arc<Socket>>>,
+    /// When the front end started; connections keep times relative to it.
+    epoch: Instant,
+}
+
+impl FrontEnd {
+    fn sockets(&self) -> std::sync::MutexGuard<'_, HashMap<SocketId, Arc<Socket>>> {
+        self.sockets.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Builds the front end over `hub` and starts its liveness check: its routes (`/app/{key}`),
+/// to merge into the sidecar's HTTP server, and what closes every connection (4200: reconnect
+/// shortly), awaited at shutdown.
+pub fn mount(
+    hub: Arc<Hub>,
+    config: &Config,
+) -> (Router, impl Future<Output = ()> + Send + 'static) {
+    let front_end = Arc::new(FrontEnd {
+        hub,
+        signatures: SignatureAuthorizer::new(&config.app.key, &config.app.secret),
+        config: config.clone(),
+        sockets: Mutex::default(),
+        epoch: Instant::now(),
+    });
+    let check = tokio::spawn(liveness::check(Arc::downgrade(&front_end)));
+    let closing = front_end.clone();
+    let routes = Router::new()
+        .route("/app/{key}", get(handshake::upgrade))
+        .with_state(front_end);
+    let closer = async move {
+        check.abort();
+        close_all(&closing).await;
+    };
+    (routes, closer)
+}
+
+/// How often shutdown looks whether every connection is gone.
+const CLOSE_POLL: Duration = Duration::from_millis(20);
+
+/// Asks every connection to close, then waits until they have (the server bounds the wait).
+async fn close_all(front_end: &FrontEnd) {
+    let sockets: Vec<Arc<Socket>> = front_end.sockets().values().cloned().collect();
+    for socket in &sockets {
+        socket.refuse(4200, "Server closed. Please reconnect shortly.");
+    }
+    drop(sockets);
+    while !front_end.sockets().is_empty() {
+        tokio::time::sleep(CLOSE_POLL).await;
+    }
+}

@@ -1,0 +1,54 @@
+//! One check for every connection, rather than a timer each: connections the server has heard
+//! nothing from for the ping interval get a `pusher:ping`; those still silent after the pong
+//! timeout are closed with 4201, which tells pusher-js to reconnect at once. A client that
+//! receives events steadily never pings on its own, so the server cannot wait for it to.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use crate::socket::{Silence, Socket};
+use crate::{FrontEnd, protocol};
+
+/// How often connections are looked at, as a share of the ping interval: a connection is
+/// pinged at most this much later than due.
+const CHECKS_PER_INTERVAL: u32 = 4;
+
+pub async fn check(front_end: Weak<FrontEnd>) {
+    let Some(period) = front_end.upgrade().map(|f| every(f.config.ping_interval)) else {
+        return;
+    };
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Some(front_end) = front_end.upgrade() else {
+            return;
+        };
+        sweep(&front_end);
+    }
+}
+
+fn every(ping_interval: Duration) -> Duration {
+    (ping_interval / CHECKS_PER_INTERVAL).max(Duration::from_millis(50))
+}
+
+fn sweep(front_end: &FrontEnd) {
+    let config = &front_end.config;
+    let ping_after = config.ping_interval.as_millis() as u64;
+    let dead_after = ping_after + config.pong_timeout.min(config.ping_interval).as_millis() as u64;
+    let sockets: Vec<Arc<Socket>> = front_end.sockets().values().cloned().collect();
+    let ping = Arc::<[u8]>::from(protocol::ping());
+    for socket in sockets {
+        match socket.silence(ping_after, dead_after) {
+            Silence::PingDue => {
+                socket.mark_pinged();
+                let _ = socket.outbox.push(ping.clone());
+            }
+            Silence::Dead => {
+                tracing::debug!(socket = %socket.id, "no pong in time; closing");
+                socket.refuse(4201, "Pong reply not received in time");
+            }
+            Silence::Recent | Silence::Waiting => {}
+        }
+    }
+}

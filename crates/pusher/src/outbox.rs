@@ -1,0 +1,153 @@
+//! What waits to be written to one connection: whole WebSocket frames, most of them shared
+//! with every other socket that receives the same event (an `Arc`, not a copy). Bounded in
+//! frames; an empty outbox holds no allocation, which keeps idle connections small.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use sidecast_core::Undelivered;
+use tokio::sync::Notify;
+
+use crate::frame;
+
+pub type Frame = Arc<[u8]>;
+
+#[derive(Debug)]
+pub struct Outbox {
+    state: Mutex<State>,
+    ready: Notify,
+    max_frames: usize,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    frames: VecDeque<Frame>,
+    /// A close frame was queued: nothing more is, and the connection ends once it is written.
+    closing: bool,
+}
+
+/// What the writer takes at once.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub frames: Vec<Frame>,
+    /// The last frame is a close frame: write it and end.
+    pub closes: bool,
+}
+
+impl Outbox {
+    pub fn new(max_frames: usize) -> Self {
+        Outbox {
+            state: Mutex::default(),
+            ready: Notify::new(),
+            max_frames,
+        }
+    }
+
+    /// Queues a frame, unless the client lags `max_frames` behind or the connection is closing.
+    pub fn push(&self, frame: Frame) -> Result<(), Undelivered> {
+        let mut state = self.lock();
+        if state.closing {
+            return Err(Undelivered::Closed);
+        }
+        if state.frames.len() >= self.max_frames {
+            return Err(Undelivered::QueueFull);
+        }
+        state.frames.push_back(frame);
+        drop(state);
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// Queues a close frame after what is already queued; later frames are refused. Returns
+    /// `false` if the connection was already closing.
+    pub fn close(&self, code: u16, reason: &str) -> bool {
+        let mut state = self.lock();
+        if state.closing {
+            return false;
+        }
+        state.closing = true;
+        state
+            .frames
+            .push_back(Frame::from(frame::encode_close(code, reason)));
+        drop(state);
+        self.ready.notify_one();
+        true
+    }
+
+    pub fn is_closing(&self) -> bool {
+        self.lock().closing
+    }
+
+    /// Waits for frames and takes all of them.
+    pub async fn take(&self) -> Batch {
+        loop {
+            let notified = self.ready.notified();
+            {
+                let mut state = self.lock();
+                if !state.frames.is_empty() {
+                    let frames: Vec<Frame> = state.frames.drain(..).collect();
+                    // The queue's memory is given back after a burst.
+                    if state.frames.capacity() > 64 {
+                        state.frames = VecDeque::new();
+                    }
+                    return Batch {
+                        frames,
+                        closes: state.closing,
+                    };
+                }
+            }
+            notified.await;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(text: &str) -> Frame {
+        Frame::from(text.as_bytes())
+    }
+
+    #[tokio::test]
+    async fn frames_come_out_in_order_and_a_lagging_client_is_bounded() {
+        let outbox = Outbox::new(2);
+        outbox.push(frame("a")).unwrap();
+        outbox.push(frame("b")).unwrap();
+        assert_eq!(outbox.push(frame("c")), Err(Undelivered::QueueFull));
+        let batch = outbox.take().await;
+        assert_eq!(batch.frames, [frame("a"), frame("b")]);
+        assert!(!batch.closes);
+        outbox.push(frame("c")).unwrap();
+        assert_eq!(outbox.take().await.frames, [frame("c")]);
+    }
+
+    #[tokio::test]
+    async fn closing_queues_the_close_frame_last_and_refuses_the_rest() {
+        let outbox = Arc::new(Outbox::new(8));
+        let waiting = tokio::spawn({
+            let outbox = outbox.clone();
+            async move { outbox.take().await }
+        });
+        tokio::task::yield_now().await;
+        outbox.push(frame("event")).unwrap();
+        assert!(outbox.close(4201, "Pong reply not received in time"));
+        assert!(!outbox.close(4200, "again"));
+        assert_eq!(outbox.push(frame("late")), Err(Undelivered::Closed));
+        let mut batch = waiting.await.unwrap();
+        if batch.frames.len() == 1 {
+            // The writer woke between the two pushes.
+            let rest = outbox.take().await;
+            batch.frames.extend(rest.frames);
+            batch.closes = rest.closes;
+        }
+        assert!(batch.closes);
+        assert_eq!(batch.frames[0], frame("event"));
+        assert_eq!(&batch.frames[1][..2], &[0x88, 33]);
+        assert!(outbox.is_closing());
+    }
+}

@@ -1,0 +1,134 @@
+//! The Pusher front end's settings: the app from `--app-*` / `SIDECAST_APP_*`, or — so that a
+//! Reverb or Soketi project's `.env` works as it is — from Reverb's `REVERB_APP_*` and Soketi's
+//! `SOKETI_DEFAULT_APP_*` variables (the process environment first, then the working
+//! directory's `.env`). Without an app the front end is off.
+
+use std::time::Duration;
+
+use sidecast_core::{AllowedOrigins, ClientEventLimits};
+
+use super::ConfigError;
+use crate::cli::PusherArgs;
+
+/// Looks a variable up: the environment, then `.env`; empty counts as unset.
+pub(super) type Variables<'a> = dyn Fn(&str) -> Option<String> + 'a;
+
+/// Where the app's id, key and secret are looked for, in order, after the command line.
+const APP_SOURCES: [[&str; 3]; 3] = [
+    ["SIDECAST_APP_ID", "REVERB_APP_ID", "SOKETI_DEFAULT_APP_ID"],
+    [
+        "SIDECAST_APP_KEY",
+        "REVERB_APP_KEY",
+        "SOKETI_DEFAULT_APP_KEY",
+    ],
+    [
+        "SIDECAST_APP_SECRET",
+        "REVERB_APP_SECRET",
+        "SOKETI_DEFAULT_APP_SECRET",
+    ],
+];
+
+pub(super) fn pusher(
+    args: &PusherArgs,
+    variables: &Variables<'_>,
+    client_events: ClientEventLimits,
+    origins: AllowedOrigins,
+) -> Result<Option<sidecast_pusher::Config>, ConfigError> {
+    let first = |given: &Option<String>, names: [&str; 3]| {
+        given
+            .clone()
+            .filter(|value| !value.is_empty())
+            .or_else(|| names.iter().find_map(|name| variables(name)))
+    };
+    let [ids, keys, secrets] = APP_SOURCES;
+    let id = first(&args.app_id, ids);
+    let key = first(&args.app_key, keys);
+    let secret = first(&args.app_secret, secrets);
+    let (id, key, secret) = match (id, key, secret) {
+        (None, None, None) => return Ok(None),
+        (Some(id), Some(key), Some(secret)) => (id, key, secret),
+        (id, key, secret) => {
+            let missing: Vec<&str> = [
+                ("id", id.is_none()),
+                ("key", key.is_none()),
+                ("secret", secret.is_none()),
+            ]
+            .into_iter()
+            .filter_map(|(what, missing)| missing.then_some(what))
+            .collect();
+            return Err(ConfigError::Setting(format!(
+                "the Pusher app needs an id, a key and a secret; the {} {} missing (--app-id, --app-key, --app-secret or SIDECAST_APP_ID, SIDECAST_APP_KEY, SIDECAST_APP_SECRET)",
+                missing.join(" and "),
+                if missing.len() > 1 { "are" } else { "is" }
+            )));
+        }
+    };
+    if key.contains(':') || key.contains('/') {
+        return Err(ConfigError::Setting(format!(
+            "the Pusher app key {key:?} cannot contain ':' or '/'"
+        )));
+    }
+    let mut config = sidecast_pusher::Config::new(sidecast_pusher::App { id, key, secret });
+    if let Some(seconds) = seconds(
+        args.activity_timeout,
+        variables,
+        "REVERB_APP_ACTIVITY_TIMEOUT",
+    )? {
+        config.activity_timeout = seconds;
+    }
+    if let Some(seconds) = seconds(args.ping_interval, variables, "REVERB_APP_PING_INTERVAL")? {
+        config.ping_interval = seconds;
+    }
+    match args.max_message_bytes {
+        Some(bytes) => config.max_message_bytes = bytes as usize,
+        None => {
+            if let Some(bytes) = number(variables, "REVERB_APP_MAX_MESSAGE_SIZE", 256, 16 << 20)? {
+                config.max_message_bytes = bytes as usize;
+            }
+        }
+    }
+    config.client_events = client_events;
+    config.origins = origins;
+    Ok(Some(config))
+}
+
+/// The address to listen on from Reverb's or Soketi's variables, for a project without
+/// sidecast's own: `REVERB_SERVER_HOST`/`_PORT`, else `SOKETI_HOST`/`_PORT`.
+pub(super) fn peer_address(
+    variables: &Variables<'_>,
+) -> Result<(Option<String>, Option<u16>), ConfigError> {
+    let host = variables("REVERB_SERVER_HOST").or_else(|| variables("SOKETI_HOST"));
+    let port = match number(variables, "REVERB_SERVER_PORT", 1, 65_535)? {
+        Some(port) => Some(port),
+        None => number(variables, "SOKETI_PORT", 1, 65_535)?,
+    };
+    Ok((host, port.map(|port| port as u16)))
+}
+
+fn seconds(
+    given: Option<f64>,
+    variables: &Variables<'_>,
+    name: &str,
+) -> Result<Option<Duration>, ConfigError> {
+    if let Some(seconds) = given {
+        return Ok(Some(Duration::from_secs_f64(seconds)));
+    }
+    Ok(number(variables, name, 1, 3600)?.map(Duration::from_secs))
+}
+
+fn number(
+    variables: &Variables<'_>,
+    name: &str,
+    min: u64,
+    max: u64,
+) -> Result<Option<u64>, ConfigError> {
+    let Some(text) = variables(name) else {
+        return Ok(None);
+    };
+    match text.trim().parse::<u64>() {
+        Ok(value) if (min..=max).contains(&value) => Ok(Some(value)),
+        _ => Err(ConfigError::Environment(format!(
+            "{name}={text:?}: expected a whole number from {min} to {max}"
+        ))),
+    }
+}
