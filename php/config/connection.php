@@ -41,4 +41,20 @@ return [
     */
     'acknowledged' => env('SIDECAST_ACKNOWLEDGED', false),
 
+    /*
+    | The Pusher app Echo's `reverb` / `pusher` broadcasters connect with (the
+    | sidecar's --app-id, --app-key, --app-secret). With a key and secret, the
+    | auth endpoint answers Pusher clients with a signature; socket.io clients
+    | are answered as before. Reverb's variables are read when these are unset.
+    */
+    'app_id' => env('SIDECAST_APP_ID', env('REVERB_APP_ID')),
+    'key' => env('SIDECAST_APP_KEY', env('REVERB_APP_KEY')),
+    'secret' => env('SIDECAST_APP_SECRET', env('REVERB_APP_SECRET')),
+
+    /*
+    | For private-encrypted- channels: 32 random bytes, base64-encoded
+    | (`openssl rand -base64 32`). broadcast() encrypts their payloads with it.
+    */
+    'encryption_master_key_base64' => env('SIDECAST_ENCRYPTION_MASTER_KEY_BASE64'),
+
 ];

@@ -23,7 +23,7 @@ class SidecastServiceProvider extends ServiceProvider
     public function boot(): void
     {
         $this->app->make(BroadcastManager::class)->extend('sidecast', function ($app, array $config) {
-            return new SidecastBroadcaster(TransportFactory::make($config));
+            return new SidecastBroadcaster(TransportFactory::make($config), PusherSigner::fromConfig($config));
         });
     }
 

@@ -28,3 +28,9 @@ Broadcast::channel('slow-chat.{room}', function (User $user) {
 Broadcast::channel('App.Models.User.{id}', function (User $user, $id) {
     return $user->id === (int) $id;
 }, $guards);
+
+// An encrypted channel (private-encrypted-secret.7): the same rule as orders, payloads sealed
+// by the driver with the connection's encryption master key, opened by pusher-js.
+Broadcast::channel('secret.{userId}', function (User $user, $userId) {
+    return $user->id === (int) $userId;
+}, $guards);

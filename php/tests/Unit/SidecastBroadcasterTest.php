@@ -10,6 +10,7 @@ use Illuminate\Broadcasting\PrivateChannel;
 use Illuminate\Container\Container;
 use Illuminate\Http\Request;
 use PHPUnit\Framework\TestCase;
+use Sidecast\Laravel\PusherSigner;
 use Sidecast\Laravel\SidecastBroadcaster;
 use Sidecast\Laravel\Tests\Support\RecordingTransport;
 use Symfony\Component\HttpKernel\Exception\AccessDeniedHttpException;
@@ -110,9 +111,95 @@ final class SidecastBroadcasterTest extends TestCase
         $this->assertSame('{"channel_data":{"user_id":3,"user_info":{"name":"Ann"}}}', $response);
     }
 
-    private function authRequest(string $channel, ?GenericUser $user): Request
+    public function test_pusher_clients_get_a_signature_and_socket_io_clients_todays_answer(): void
     {
-        $request = Request::create('/broadcasting/auth', 'POST', ['channel_name' => $channel]);
+        $broadcaster = new SidecastBroadcaster($this->transport, new PusherSigner('key', 'secret'));
+        $broadcaster->channel('orders.{id}', fn ($user, $id) => (int) $user->id === (int) $id);
+        $broadcaster->channel('room.{id}', fn ($user) => ['name' => $user->name]);
+        $ann = new GenericUser(['id' => 7, 'name' => 'Ann']);
+        $sign = fn (string $text) => 'key:'.hash_hmac('sha256', $text, 'secret');
+
+        $this->assertSame(
+            json_encode(['auth' => $sign('12.34:private-orders.7')]),
+            $broadcaster->auth($this->authRequest('private-orders.7', $ann, '12.34')),
+        );
+        $this->assertSame('true', $broadcaster->auth($this->authRequest('private-orders.7', $ann, 'AbCdEf0123456789')));
+
+        $presence = json_decode($broadcaster->auth($this->authRequest('presence-room.1', $ann, '12.34')), true);
+        // The id keeps its type: the same member key as the socket.io answer's.
+        $this->assertSame('{"user_id":7,"user_info":{"name":"Ann"}}', $presence['channel_data']);
+        $this->assertSame($sign('12.34:presence-room.1:'.$presence['channel_data']), $presence['auth']);
+        $this->assertSame(
+            '{"channel_data":{"user_id":7,"user_info":{"name":"Ann"}}}',
+            $broadcaster->auth($this->authRequest('presence-room.1', $ann, 'AbCdEf0123456789')),
+        );
+
+        $this->expectException(AccessDeniedHttpException::class);
+        $broadcaster->auth($this->authRequest('private-orders.8', $ann, '12.34'));
+    }
+
+    public function test_without_a_key_and_secret_pusher_socket_ids_get_the_socket_io_answer(): void
+    {
+        $this->broadcaster->channel('orders.{id}', fn () => true);
+
+        $this->assertSame('true', $this->broadcaster->auth($this->authRequest('private-orders.7', new GenericUser(['id' => 7]), '12.34')));
+    }
+
+    public function test_encrypted_channels_are_sealed_one_by_one_and_the_rest_share_a_frame(): void
+    {
+        $masterKey = random_bytes(32);
+        $broadcaster = new SidecastBroadcaster($this->transport, new PusherSigner('key', 'secret', $masterKey));
+
+        $broadcaster->broadcast(['private-encrypted-a', 'plain', 'private-encrypted-b', 'private-x'], 'Said', ['text' => 'hi', 'socket' => '1.2']);
+
+        $published = $this->transport->published;
+        $this->assertSame(['private-encrypted-a'], $published[0]['channels']);
+        $this->assertSame(['private-encrypted-b'], $published[1]['channels']);
+        $this->assertSame(['plain', 'private-x'], $published[2]['channels']);
+        $this->assertSame('{"text":"hi","socket":"1.2"}', $published[2]['payload']);
+        foreach ([0 => 'private-encrypted-a', 1 => 'private-encrypted-b'] as $i => $channel) {
+            $this->assertSame('1.2', $published[$i]['socketId']);
+            $sealed = json_decode($published[$i]['payload'], true);
+            $this->assertSame(['nonce', 'ciphertext'], array_keys($sealed));
+            $opened = sodium_crypto_secretbox_open(
+                base64_decode($sealed['ciphertext']),
+                base64_decode($sealed['nonce']),
+                hash('sha256', $channel.$masterKey, true),
+            );
+            $this->assertSame('{"text":"hi","socket":"1.2"}', $opened);
+        }
+    }
+
+    public function test_an_encrypted_channel_without_a_signer_is_refused_and_nothing_is_sent(): void
+    {
+        try {
+            $this->broadcaster->broadcast(['private-encrypted-a'], 'Said', []);
+            $this->fail('expected a BroadcastException');
+        } catch (BroadcastException $e) {
+            $this->assertStringContainsString('encrypted channels need', $e->getMessage());
+        }
+        $this->assertSame([], $this->transport->published);
+    }
+
+    public function test_a_user_sign_in_is_signed_for_pusher_sockets_only(): void
+    {
+        if (! method_exists(\Illuminate\Broadcasting\Broadcasters\Broadcaster::class, 'resolveAuthenticatedUserUsing')) {
+            // Laravel 8 and 9 have no user authentication: the answer is always a refusal.
+            $this->assertNull($this->broadcaster->resolveAuthenticatedUser($this->authRequest('', null, '12.34')));
+
+            return;
+        }
+        $broadcaster = new SidecastBroadcaster($this->transport, new PusherSigner('key', 'secret'));
+        $broadcaster->resolveAuthenticatedUserUsing(fn () => ['id' => 7, 'name' => 'Ann']);
+        $answer = $broadcaster->resolveAuthenticatedUser($this->authRequest('', null, '12.34'));
+        $this->assertSame('{"id":"7","name":"Ann"}', $answer['user_data']);
+        $this->assertNull($broadcaster->resolveAuthenticatedUser($this->authRequest('', null, 'AbCdEf0123456789')));
+    }
+
+    private function authRequest(string $channel, ?GenericUser $user, ?string $socketId = null): Request
+    {
+        $fields = ['channel_name' => $channel] + ($socketId === null ? [] : ['socket_id' => $socketId]);
+        $request = Request::create('/broadcasting/auth', 'POST', $fields);
         $request->setUserResolver(fn () => $user);
 
         return $request;
