@@ -1,8 +1,15 @@
-//! Who may call the API: laravel-echo-server's `clients`, each an app id with a key.
+//! Who may call the API: laravel-echo-server's `clients`, each an app id with a key, and
+//! Pusher apps, whose requests are signed with their secret (`signing`).
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path};
 use axum::http::{HeaderMap, StatusCode, header};
 
-use crate::Failure;
+use crate::signing::{self, SignedRequest};
+use crate::{Api, Config, Failure};
 
 /// One API client from the config file's `clients`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,10 +18,94 @@ pub struct Client {
     pub key: String,
 }
 
+/// Who is calling, which decides the shape of the answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Caller {
+    /// A laravel-echo-server client, with its key.
+    EchoServer,
+    /// A Pusher SDK (Laravel's `pusher` and `reverb` drivers), with a signed request.
+    Pusher,
+}
+
+/// A request as far as access depends on it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Request<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+}
+
+/// Lets the request through if it carries a valid Pusher signature for `app_id`, when that is
+/// a Pusher app and the request has an `auth_signature`, or else the key of `app_id`'s
+/// laravel-echo-server client. A Pusher app's key is public (every browser has it), so it
+/// never counts as a key here. (Laravel's `pusher` driver pointed at a laravel-echo-server
+/// client's app id and key, as some apps were, sends a signed request that laravel-echo-server
+/// checked by its `auth_key` alone: that still works.)
+pub(crate) fn check(
+    config: &Config,
+    app_id: &str,
+    request: Request<'_>,
+) -> Result<Caller, Failure> {
+    let pusher_app = config.signed_apps.iter().any(|app| app.id == app_id);
+    if pusher_app && signing::is_signed(request.query) {
+        let signed = SignedRequest {
+            method: request.method,
+            path: request.path,
+            query: request.query.unwrap_or_default(),
+            body: request.body,
+        };
+        signing::verify(&config.signed_apps, app_id, signed)?;
+        return Ok(Caller::Pusher);
+    }
+    check_key(&config.clients, app_id, request.headers, request.query)?;
+    Ok(Caller::EchoServer)
+}
+
+/// A request to `/apps/{app_id}/…` that may proceed: who sent it, and its body (read within
+/// the size limit, since a signature covers it).
+#[derive(Debug)]
+pub(crate) struct Admitted {
+    pub caller: Caller,
+    pub body: Bytes,
+}
+
+impl FromRequest<Arc<Api>> for Admitted {
+    type Rejection = Failure;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        api: &Arc<Api>,
+    ) -> Result<Self, Failure> {
+        let (mut parts, body) = request.into_parts();
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(&mut parts, api)
+            .await
+            .map_err(|error| Failure::new(StatusCode::BAD_REQUEST, error.body_text()))?;
+        let app_id = params.get("app_id").map_or("", String::as_str);
+        let limit = api.config.max_body_bytes;
+        let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
+            Failure::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the request body is larger than {limit} bytes"),
+            )
+        })?;
+        let request = Request {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            headers: &parts.headers,
+            body: &body,
+        };
+        let caller = check(&api.config, app_id, request)?;
+        Ok(Admitted { caller, body })
+    }
+}
+
 /// Checks that the request carries the key of `app_id`'s client, in the `Authorization:
 /// Bearer` header or the `auth_key` query parameter. An unknown app and a wrong key get the
 /// same answer, so the answer does not tell which app ids exist.
-pub(crate) fn check(
+fn check_key(
     clients: &[Client],
     app_id: &str,
     headers: &HeaderMap,
@@ -66,9 +157,9 @@ mod tests {
     fn the_key_may_come_as_a_bearer_token_or_as_auth_key() {
         let mut headers = HeaderMap::new();
         headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer k1"));
-        assert!(check(&clients(), "app1", &headers, None).is_ok());
+        assert!(check_key(&clients(), "app1", &headers, None).is_ok());
         assert!(
-            check(
+            check_key(
                 &clients(),
                 "app1",
                 &HeaderMap::new(),
@@ -81,12 +172,12 @@ mod tests {
     #[test]
     fn wrong_missing_or_misplaced_keys_are_refused_alike() {
         let none = HeaderMap::new();
-        assert!(check(&clients(), "app1", &none, None).is_err());
-        assert!(check(&clients(), "app1", &none, Some("auth_key=k2")).is_err());
-        assert!(check(&clients(), "app1", &none, Some("auth_key=k1x")).is_err());
-        assert!(check(&clients(), "app1", &none, Some("auth_key=")).is_err());
-        assert!(check(&clients(), "app2", &none, Some("auth_key=k1")).is_err());
-        assert!(check(&[], "app1", &none, Some("auth_key=k1")).is_err());
+        assert!(check_key(&clients(), "app1", &none, None).is_err());
+        assert!(check_key(&clients(), "app1", &none, Some("auth_key=k2")).is_err());
+        assert!(check_key(&clients(), "app1", &none, Some("auth_key=k1x")).is_err());
+        assert!(check_key(&clients(), "app1", &none, Some("auth_key=")).is_err());
+        assert!(check_key(&clients(), "app2", &none, Some("auth_key=k1")).is_err());
+        assert!(check_key(&[], "app1", &none, Some("auth_key=k1")).is_err());
     }
 
     #[test]

@@ -1,48 +1,93 @@
-//! `POST /apps/{appId}/events`: publishing over HTTP.
+//! `POST /apps/{appId}/events` and Pusher's `POST /apps/{appId}/batch_events`: publishing over
+//! HTTP.
 //!
 //! Takes laravel-echo-server's body, `{"channel": …, "name": …, "data": …, "socket_id": …}` with
-//! `channels` instead of `channel` for several, and therefore also what Laravel's `pusher`
-//! driver sends (`channels`, `name`, `data` as a JSON string, `socket_id`). A `data` string is
-//! parsed as JSON when it is JSON, as laravel-echo-server did.
+//! `channels` instead of `channel` for several, and therefore also what Laravel's `pusher` and
+//! `reverb` drivers send (`channels`, `name`, `data` as a JSON string, `socket_id`). A `data`
+//! string is parsed as JSON when it is JSON, as laravel-echo-server did; Pusher clients get it
+//! back as the same string. A batch is `{"batch": [event, …]}`, each with one `channel`.
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 use sidecast_core::{ChannelName, EventName, Origin, Payload, Publication, SocketId};
 
-use crate::{Api, Failure, access};
+use crate::access::{Admitted, Caller};
+use crate::{Api, Failure};
 
 const INCOMPLETE: &str = "Event must include channel, event name and data";
+
+/// Channels one event may name, as Pusher allows (Laravel's driver sends 100 at a time).
+pub const MAX_CHANNELS: usize = 100;
+
+/// Events one batch may hold, as Pusher allows.
+pub const MAX_BATCH: usize = 10;
 
 pub(crate) async fn publish(
     State(api): State<Arc<Api>>,
     Path(app_id): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Body,
+    admitted: Admitted,
 ) -> Result<Json<Value>, Failure> {
-    access::check(&api.config.clients, &app_id, &headers, query.as_deref())?;
-    let limit = api.config.max_body_bytes;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        Failure::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the request body is larger than {limit} bytes"),
-        )
-    })?;
-    let publication = parse(&bytes)?;
+    let body = json_body(&admitted.body)?;
+    let publication = parse(&body)?;
     let report = api.hub.publish(&publication);
     tracing::debug!(%app_id, event = %publication.event, delivered = report.delivered, "event published over HTTP");
-    Ok(Json(json!({ "message": "ok" })))
+    Ok(Json(match admitted.caller {
+        Caller::EchoServer => json!({ "message": "ok" }),
+        Caller::Pusher => json!({}),
+    }))
 }
 
-fn parse(body: &[u8]) -> Result<Publication, Failure> {
+pub(crate) async fn publish_batch(
+    State(api): State<Arc<Api>>,
+    Path(app_id): Path<String>,
+    admitted: Admitted,
+) -> Result<Json<Value>, Failure> {
     let bad = |message: String| Failure::new(StatusCode::BAD_REQUEST, message);
-    let body: Value =
-        serde_json::from_slice(body).map_err(|e| bad(format!("the body is not JSON: {e}")))?;
+    if admitted.caller != Caller::Pusher {
+        return Err(bad("batch_events takes Pusher-signed requests only".into()));
+    }
+    let body = json_body(&admitted.body)?;
+    let Some(Value::Array(batch)) = body.get("batch") else {
+        return Err(bad("the body must be {\"batch\": [events]}".into()));
+    };
+    if batch.len() > MAX_BATCH {
+        return Err(bad(format!(
+            "a batch holds at most {MAX_BATCH} events, not {}",
+            batch.len()
+        )));
+    }
+    // Every event is checked before any is published: a bad batch publishes nothing.
+    let publications = batch
+        .iter()
+        .enumerate()
+        .map(|(index, event)| {
+            parse(event).map_err(|Failure(status, message)| {
+                Failure(status, format!("batch[{index}]: {message}"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for publication in &publications {
+        api.hub.publish(publication);
+    }
+    tracing::debug!(%app_id, events = publications.len(), "batch published over HTTP");
+    Ok(Json(json!({})))
+}
+
+fn json_body(body: &[u8]) -> Result<Value, Failure> {
+    serde_json::from_slice(body).map_err(|e| {
+        Failure::new(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not JSON: {e}"),
+        )
+    })
+}
+
+fn parse(body: &Value) -> Result<Publication, Failure> {
+    let bad = |message: String| Failure::new(StatusCode::BAD_REQUEST, message);
     let channels: Vec<&str> = match (body.get("channels"), body.get("channel")) {
         (Some(Value::Array(list)), _) => list
             .iter()
@@ -60,6 +105,12 @@ fn parse(body: &[u8]) -> Result<Publication, Failure> {
     };
     if channels.is_empty() {
         return Err(bad(INCOMPLETE.into()));
+    }
+    if channels.len() > MAX_CHANNELS {
+        return Err(bad(format!(
+            "an event may name at most {MAX_CHANNELS} channels, not {}",
+            channels.len()
+        )));
     }
     let payload = match data {
         Value::String(text) => serde_json::from_str::<Value>(text)
@@ -90,6 +141,10 @@ fn parse(body: &[u8]) -> Result<Publication, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(body: &[u8]) -> Result<Publication, Failure> {
+        super::parse(&json_body(body)?)
+    }
 
     #[test]
     fn laravel_echo_server_bodies_and_pusher_driver_bodies_are_understood() {
@@ -128,6 +183,15 @@ mod tests {
             (
                 br#"{"channel":"a","name":"E","data":{},"socket_id":7}"#,
                 "socket_id must be a string",
+            ),
+            (
+                format!(
+                    r#"{{"channels":{},"name":"E","data":{{}}}}"#,
+                    serde_json::to_string(&vec!["c"; 101]).unwrap()
+                )
+                .leak()
+                .as_bytes(),
+                "an event may name at most 100 channels",
             ),
         ] {
             let Failure(status, message) = parse(body).unwrap_err();

@@ -1,15 +1,20 @@
-//! laravel-echo-server's HTTP API, over the sidecast core.
+//! The HTTP API, over the sidecast core: laravel-echo-server's, and Pusher's on the same
+//! paths.
 //!
-//! Another way in beside the Unix socket (`POST /apps/{appId}/events`, which is also what
-//! Laravel's `pusher` driver sends when pointed at the sidecar), and a read-only view of the
-//! channels. Every `/apps/{appId}` route needs that app's key, as laravel-echo-server required:
+//! Another way in beside the Unix socket (`POST /apps/{appId}/events`; Pusher's
+//! `batch_events`), a read-only view of the channels, and Pusher's `terminate_connections`.
+//! A request with an `auth_signature` is a Pusher SDK's (Laravel's `pusher` and `reverb`
+//! drivers), checked against a Pusher app's secret and answered in Pusher's shapes; any other
+//! needs the key of a laravel-echo-server client, as laravel-echo-server required:
 //! `Authorization: Bearer <key>` or `?auth_key=<key>`, compared in constant time.
 //!
 //! # Layout
-//! - [`access`]: clients, their keys, and the check every route makes.
-//! - [`events`]: publishing, with laravel-echo-server's body and the `pusher` driver's.
+//! - [`access`]: clients, their keys, and the check every route makes; [`signing`]: Pusher's
+//!   request signatures.
+//! - [`events`]: publishing, with laravel-echo-server's body and Pusher's, one event or a batch.
 //! - [`query`]: status, channels, one channel, a presence channel's users — from the census,
 //!   with `X-Sidecast-Missing-Nodes` when some nodes of a cluster did not answer in time.
+//! - [`users`]: closing a signed-in user's connections.
 //! - [`cors`]: the `apiOriginAllow` headers.
 //! - `params`: query-string parameters, percent-decoded.
 #![forbid(unsafe_code)]
@@ -19,6 +24,8 @@ pub mod cors;
 pub mod events;
 mod params;
 pub mod query;
+pub mod signing;
+pub mod users;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -32,12 +39,16 @@ use sidecast_core::{Census, Hub};
 
 pub use access::Client;
 pub use cors::Cors;
+pub use signing::SignedApp;
+pub use users::Terminate;
 
 /// How the API is served.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
-    /// Who may call `/apps/{appId}/…`.
+    /// Who may call `/apps/{appId}/…` with a key (laravel-echo-server's clients).
     pub clients: Vec<Client>,
+    /// Who may call it with a signed request (Pusher apps).
+    pub signed_apps: Vec<SignedApp>,
     /// Cross-origin access to the API, if any.
     pub cors: Option<Cors>,
     /// Largest request body, in bytes.
@@ -52,15 +63,23 @@ pub(crate) struct Api {
     census: Arc<dyn Census>,
     config: Config,
     started: Instant,
+    /// Closes a signed-in user's connections, when a front end has signed-in users.
+    terminate: Option<Terminate>,
 }
 
 /// The API's routes, to merge into the sidecar's HTTP server.
-pub fn router(hub: Arc<Hub>, census: Arc<dyn Census>, config: Config) -> Router {
+pub fn router(
+    hub: Arc<Hub>,
+    census: Arc<dyn Census>,
+    config: Config,
+    terminate: Option<Terminate>,
+) -> Router {
     let api = Arc::new(Api {
         hub,
         census,
         config,
         started: Instant::now(),
+        terminate,
     });
     let cors = api.config.cors.clone();
     let router = Router::new()
@@ -70,6 +89,11 @@ pub fn router(hub: Arc<Hub>, census: Arc<dyn Census>, config: Config) -> Router 
         .route("/apps/{app_id}/channels/{channel}", get(query::channel))
         .route("/apps/{app_id}/channels/{channel}/users", get(query::users))
         .route("/apps/{app_id}/events", post(events::publish))
+        .route("/apps/{app_id}/batch_events", post(events::publish_batch))
+        .route(
+            "/apps/{app_id}/users/{user}/terminate_connections",
+            post(users::terminate),
+        )
         .with_state(api);
     match cors {
         Some(cors) => cors::apply(router, cors),

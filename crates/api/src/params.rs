@@ -2,12 +2,20 @@
 
 /// The value of `name` in `query`, decoded; `None` if it is not there.
 pub(crate) fn parameter(query: Option<&str>, name: &str) -> Option<String> {
-    let value = query?
+    pairs(query?)
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value)
+}
+
+/// Every `key=value` of `query`, both decoded, in order; a key without `=` has an empty value.
+pub(crate) fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query
         .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(key, _)| *key == name)?
-        .1;
-    Some(percent_decode(value))
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(key), percent_decode(value))
+        })
 }
 
 /// `%XX` escapes and `+` for space; a `%` not followed by two hex digits stays as it is.

@@ -1,18 +1,21 @@
 //! The read-only routes: the server's status, its channels, one channel, a presence channel's
-//! users — with laravel-echo-server's answers. In a cluster an answer that lacks some nodes'
-//! part says so in a header, `X-Sidecast-Missing-Nodes`, leaving the body as clients expect it.
+//! users — with laravel-echo-server's answers, or Pusher's to a signed request (only the
+//! `info` asked for: `user_count`, `subscription_count`). In a cluster an answer that lacks
+//! some nodes' part says so in a header, `X-Sidecast-Missing-Nodes`, leaving the body as
+//! clients expect it.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use sidecast_core::{ChannelKind, ChannelName, Gathered};
 
+use crate::access::{Admitted, Caller};
 use crate::params::parameter;
-use crate::{Api, Failure, access};
+use crate::{Api, Failure};
 
 const MISSING_NODES: HeaderName = HeaderName::from_static("x-sidecast-missing-nodes");
 
@@ -29,11 +32,9 @@ fn answer(missing_nodes: usize, body: Value) -> Response {
 
 pub(crate) async fn status(
     State(api): State<Arc<Api>>,
-    Path(app_id): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    Path(_app_id): Path<String>,
+    _admitted: Admitted,
 ) -> Result<Response, Failure> {
-    access::check(&api.config.clients, &app_id, &headers, query.as_deref())?;
     let totals = api.census.totals().await;
     let mut body = json!({
         "subscription_count": totals.value.connections,
@@ -48,18 +49,32 @@ pub(crate) async fn status(
 
 pub(crate) async fn channels(
     State(api): State<Arc<Api>>,
-    Path(app_id): Path<String>,
+    Path(_app_id): Path<String>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    admitted: Admitted,
 ) -> Result<Response, Failure> {
-    access::check(&api.config.clients, &app_id, &headers, query.as_deref())?;
     let prefix = parameter(query.as_deref(), "filter_by_prefix").unwrap_or_default();
+    let info = Info::asked(query.as_deref());
     let gathered = api.census.channels(&prefix).await;
     let channels: Map<String, Value> = gathered
         .value
         .into_iter()
-        .map(|(name, info)| {
-            let entry = json!({ "subscription_count": info.subscription_count, "occupied": true });
+        .map(|(name, channel)| {
+            let entry = match admitted.caller {
+                Caller::EchoServer => {
+                    json!({ "subscription_count": channel.subscription_count, "occupied": true })
+                }
+                Caller::Pusher => {
+                    let mut entry = json!({});
+                    if info.subscription_count {
+                        entry["subscription_count"] = json!(channel.subscription_count);
+                    }
+                    if info.user_count && name.kind() == ChannelKind::Presence {
+                        entry["user_count"] = json!(channel.user_count.unwrap_or(0));
+                    }
+                    entry
+                }
+            };
             (name.to_string(), entry)
         })
         .collect();
@@ -71,33 +86,66 @@ pub(crate) async fn channels(
 
 pub(crate) async fn channel(
     State(api): State<Arc<Api>>,
-    Path((app_id, channel)): Path<(String, String)>,
+    Path((_app_id, channel)): Path<(String, String)>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    admitted: Admitted,
 ) -> Result<Response, Failure> {
-    access::check(&api.config.clients, &app_id, &headers, query.as_deref())?;
     let channel = channel_name(&channel)?;
     let Gathered {
-        value: info,
+        value: channel_info,
         missing_nodes,
     } = api.census.channel(&channel).await;
-    let mut body = json!({
-        "subscription_count": info.subscription_count,
-        "occupied": info.subscription_count > 0,
-    });
-    if channel.kind() == ChannelKind::Presence {
-        body["user_count"] = json!(info.user_count.unwrap_or(0));
-    }
+    let presence = channel.kind() == ChannelKind::Presence;
+    let occupied = channel_info.subscription_count > 0;
+    let body = match admitted.caller {
+        Caller::EchoServer => {
+            let mut body = json!({
+                "subscription_count": channel_info.subscription_count,
+                "occupied": occupied,
+            });
+            if presence {
+                body["user_count"] = json!(channel_info.user_count.unwrap_or(0));
+            }
+            body
+        }
+        Caller::Pusher => {
+            let info = Info::asked(query.as_deref());
+            let mut body = json!({ "occupied": occupied });
+            if info.subscription_count {
+                body["subscription_count"] = json!(channel_info.subscription_count);
+            }
+            if info.user_count && presence {
+                body["user_count"] = json!(channel_info.user_count.unwrap_or(0));
+            }
+            body
+        }
+    };
     Ok(answer(missing_nodes, body))
+}
+
+/// What a Pusher request's `info` parameter asks for.
+#[derive(Debug, Clone, Copy, Default)]
+struct Info {
+    user_count: bool,
+    subscription_count: bool,
+}
+
+impl Info {
+    fn asked(query: Option<&str>) -> Self {
+        let asked = parameter(query, "info").unwrap_or_default();
+        let has = |name: &str| asked.split(',').any(|item| item.trim() == name);
+        Info {
+            user_count: has("user_count"),
+            subscription_count: has("subscription_count"),
+        }
+    }
 }
 
 pub(crate) async fn users(
     State(api): State<Arc<Api>>,
-    Path((app_id, channel)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    Path((_app_id, channel)): Path<(String, String)>,
+    admitted: Admitted,
 ) -> Result<Response, Failure> {
-    access::check(&api.config.clients, &app_id, &headers, query.as_deref())?;
     let channel = channel_name(&channel)?;
     if channel.kind() != ChannelKind::Presence {
         return Err(Failure::new(
@@ -109,9 +157,17 @@ pub(crate) async fn users(
     let users: Vec<Value> = gathered
         .value
         .iter()
-        .map(|member| {
-            let info: Value = serde_json::from_str(member.user_info().get()).unwrap_or(Value::Null);
-            json!({ "id": member.user_id(), "user_info": info })
+        .map(|member| match admitted.caller {
+            Caller::EchoServer => {
+                let info: Value =
+                    serde_json::from_str(member.user_info().get()).unwrap_or(Value::Null);
+                json!({ "id": member.user_id(), "user_info": info })
+            }
+            // Pusher's ids are strings.
+            Caller::Pusher => match member.user_id() {
+                Value::String(id) => json!({ "id": id }),
+                other => json!({ "id": other.to_string() }),
+            },
         })
         .collect();
     Ok(answer(gathered.missing_nodes, json!({ "users": users })))

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
-use sidecast_api::{Client, Config, Cors, router};
+use sidecast_api::{Client, Config, Cors, SignedApp, Terminate, router};
 use sidecast_core::{
     Access, Census, ChannelInfo, ChannelName, Gathered, Gathering, Hub, Member, Message, Notice,
     SocketId, Subscriber, Totals, Undelivered,
@@ -38,6 +38,11 @@ fn config(cors: Option<Cors>) -> Config {
         clients: vec![Client {
             app_id: "app1".into(),
             key: "secret-key".into(),
+        }],
+        signed_apps: vec![SignedApp {
+            id: "pusher-app".into(),
+            key: "public-key".into(),
+            secret: "app-secret".into(),
         }],
         cors,
         max_body_bytes: 1024,
@@ -84,7 +89,11 @@ async fn call_with(
     config: Config,
     request: Request<Body>,
 ) -> (StatusCode, Value, axum::http::HeaderMap) {
-    let response = router(hub, census, config).oneshot(request).await.unwrap();
+    let terminated: Terminate = Arc::new(|user| if user == "7" { 2 } else { 0 });
+    let response = router(hub, census, config, Some(terminated))
+        .oneshot(request)
+        .await
+        .unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -399,4 +408,184 @@ async fn answers_lacking_a_nodes_part_say_so_in_a_header_and_keep_their_body() {
 
     let (_, _, complete) = call(hub, config(None), get(&format!("/apps/app1/channels{key}"))).await;
     assert!(!complete.contains_key("x-sidecast-missing-nodes"));
+}
+
+/// A request signed as pusher-http-php signs it, with this machine's clock.
+fn signed(
+    method: &str,
+    path: &str,
+    params: &[(&str, &str)],
+    body: &str,
+    secret: &str,
+) -> Request<Body> {
+    use hmac::{Hmac, KeyInit, Mac};
+    use md5::{Digest, Md5};
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let mut all: Vec<(String, String)> = vec![
+        ("auth_key".into(), "public-key".into()),
+        ("auth_timestamp".into(), now),
+        ("auth_version".into(), "1.0".into()),
+    ];
+    if !body.is_empty() {
+        let digest: String = Md5::digest(body.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        all.push(("body_md5".into(), digest));
+    }
+    all.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    all.sort();
+    let query: Vec<String> = all.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let query = query.join("&");
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{method}\n{path}\n{query}").as_bytes());
+    let signature: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let uri = format!(
+        "{path}?{}&auth_signature={signature}",
+        query.replace(',', "%2C")
+    );
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn pusher_signed_requests_publish_and_query_in_pushers_shapes() {
+    let (hub, recorder) = hub_with_subscribers().await;
+    let body = r#"{"name":"Shipped","data":"{\"id\":3}","channels":["orders"]}"#;
+    let request = signed("POST", "/apps/pusher-app/events", &[], body, "app-secret");
+    let (status, answer, _) = call(hub.clone(), config(None), request).await;
+    assert_eq!((status, answer), (StatusCode::OK, json!({})));
+    assert_eq!(recorder.0.lock().unwrap().len(), 2);
+
+    let batch = r#"{"batch":[{"channel":"orders","name":"A","data":"1"},{"channel":"presence-room","name":"B","data":"2"}]}"#;
+    let request = signed(
+        "POST",
+        "/apps/pusher-app/batch_events",
+        &[],
+        batch,
+        "app-secret",
+    );
+    let (status, _, _) = call(hub.clone(), config(None), request).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(recorder.0.lock().unwrap().len(), 6);
+
+    let request = signed(
+        "GET",
+        "/apps/pusher-app/channels/presence-room",
+        &[("info", "user_count,subscription_count")],
+        "",
+        "app-secret",
+    );
+    let (_, answer, _) = call(hub.clone(), config(None), request).await;
+    assert_eq!(
+        answer,
+        json!({"occupied": true, "subscription_count": 2, "user_count": 1})
+    );
+    let request = signed(
+        "GET",
+        "/apps/pusher-app/channels",
+        &[("filter_by_prefix", "presence-"), ("info", "user_count")],
+        "",
+        "app-secret",
+    );
+    let (_, answer, _) = call(hub.clone(), config(None), request).await;
+    assert_eq!(
+        answer,
+        json!({"channels": {"presence-room": {"user_count": 1}}})
+    );
+    let request = signed(
+        "GET",
+        "/apps/pusher-app/channels/presence-room/users",
+        &[],
+        "",
+        "app-secret",
+    );
+    let (_, answer, _) = call(hub.clone(), config(None), request).await;
+    assert_eq!(answer, json!({"users": [{"id": "7"}]}));
+    let request = signed(
+        "POST",
+        "/apps/pusher-app/users/7/terminate_connections",
+        &[],
+        "{}",
+        "app-secret",
+    );
+    let (status, answer, _) = call(hub, config(None), request).await;
+    assert_eq!((status, answer), (StatusCode::OK, json!({})));
+}
+
+#[tokio::test]
+async fn a_wrong_secret_a_tampered_body_or_the_public_key_alone_publishes_nothing() {
+    let (hub, recorder) = hub_with_subscribers().await;
+    let body = r#"{"name":"Shipped","data":"{}","channel":"orders"}"#;
+    let request = signed("POST", "/apps/pusher-app/events", &[], body, "guessed");
+    let (status, answer, _) = call(hub.clone(), config(None), request).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("Invalid signature")
+    );
+
+    let mut request = signed("POST", "/apps/pusher-app/events", &[], body, "app-secret");
+    *request.body_mut() = Body::from(body.replace("orders", "private-x"));
+    let (status, answer, _) = call(hub.clone(), config(None), request).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(answer["error"].as_str().unwrap().contains("body_md5"));
+
+    // The Pusher key is in every browser: as a key it opens nothing.
+    let (status, _, _) = call(
+        hub.clone(),
+        config(None),
+        post("/apps/pusher-app/events", body, Some("public-key")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = call(
+        hub.clone(),
+        config(None),
+        post("/apps/pusher-app/events?auth_key=public-key", body, None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // laravel-echo-server clients have no batch or terminate.
+    let (status, _, _) = call(
+        hub.clone(),
+        config(None),
+        post(
+            "/apps/app1/batch_events",
+            r#"{"batch":[]}"#,
+            Some("secret-key"),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Eleven events are one too many for a batch; nothing of it is published.
+    let events: Vec<String> = (0..11)
+        .map(|i| format!(r#"{{"channel":"orders","name":"E{i}","data":"{{}}"}}"#))
+        .collect();
+    let batch = format!(r#"{{"batch":[{}]}}"#, events.join(","));
+    let request = signed(
+        "POST",
+        "/apps/pusher-app/batch_events",
+        &[],
+        &batch,
+        "app-secret",
+    );
+    let (status, answer, _) = call(hub, config(None), request).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(recorder.0.lock().unwrap().is_empty());
 }

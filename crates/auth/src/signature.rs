@@ -94,12 +94,11 @@ impl SignatureAuthorizer {
         if key != self.key {
             return Err(bad("signed with another app's key"));
         }
-        let signature = decode_hex(hex).ok_or_else(|| bad("the signature is not hexadecimal"))?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.as_bytes())
-            .map_err(|_| bad("the app secret cannot key an HMAC"))?;
-        mac.update(signed.as_bytes());
-        mac.verify_slice(&signature)
-            .map_err(|_| bad(&format!("not the app's HMAC-SHA256 of {signed:?}")))
+        match signature_matches(&self.secret, signed, hex) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(bad(&format!("not the app's HMAC-SHA256 of {signed:?}"))),
+            Err(NotHex) => Err(bad("the signature is not hexadecimal")),
+        }
     }
 }
 
@@ -119,6 +118,21 @@ fn member(channel_data: &str) -> Result<Member, AuthDenied> {
         None => RawValue::from_string("null".to_owned()).map_err(|e| unusable(e.to_string()))?,
     };
     Member::new(data.user_id, info).map_err(|error| unusable(error.to_string()))
+}
+
+/// A signature that is not hexadecimal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotHex;
+
+/// Whether `hex` is the hex HMAC-SHA256 of `text` with `secret`, compared in constant time:
+/// how every Pusher signature is checked, subscriptions and sign-ins here, HTTP API requests in
+/// `sidecast-api`.
+pub fn signature_matches(secret: &str, text: &str, hex: &str) -> Result<bool, NotHex> {
+    let signature = decode_hex(hex).ok_or(NotHex)?;
+    // HMAC takes keys of any length.
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(text.as_bytes());
+    Ok(mac.verify_slice(&signature).is_ok())
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {

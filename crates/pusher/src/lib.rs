@@ -31,7 +31,6 @@ mod reader;
 mod socket;
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -63,12 +62,8 @@ impl FrontEnd {
 }
 
 /// Builds the front end over `hub` and starts its liveness check: its routes (`/app/{key}`),
-/// to merge into the sidecar's HTTP server, and what closes every connection (4200: reconnect
-/// shortly), awaited at shutdown.
-pub fn mount(
-    hub: Arc<Hub>,
-    config: &Config,
-) -> (Router, impl Future<Output = ()> + Send + 'static) {
+/// to merge into the sidecar's HTTP server, and the handle the server keeps.
+pub fn mount(hub: Arc<Hub>, config: &Config) -> (Router, Handle) {
     let front_end = Arc::new(FrontEnd {
         hub,
         signatures: SignatureAuthorizer::new(&config.app.key, &config.app.secret),
@@ -76,29 +71,57 @@ pub fn mount(
         sockets: Mutex::default(),
         epoch: Instant::now(),
     });
-    let check = tokio::spawn(liveness::check(Arc::downgrade(&front_end)));
-    let closing = front_end.clone();
+    let liveness = tokio::spawn(liveness::check(Arc::downgrade(&front_end))).abort_handle();
     let routes = Router::new()
         .route("/app/{key}", get(handshake::upgrade))
-        .with_state(front_end);
-    let closer = async move {
-        check.abort();
-        close_all(&closing).await;
-    };
-    (routes, closer)
+        .with_state(front_end.clone());
+    (
+        routes,
+        Handle {
+            front_end,
+            liveness,
+        },
+    )
+}
+
+/// The running front end, as the server holds it.
+#[derive(Debug, Clone)]
+pub struct Handle {
+    front_end: Arc<FrontEnd>,
+    liveness: tokio::task::AbortHandle,
+}
+
+impl Handle {
+    /// Asks every connection to close (4200: reconnect shortly), then waits until they have
+    /// (the server bounds the wait).
+    pub async fn close(self) {
+        self.liveness.abort();
+        let sockets: Vec<Arc<Socket>> = self.front_end.sockets().values().cloned().collect();
+        for socket in &sockets {
+            socket.refuse(4200, "Server closed. Please reconnect shortly.");
+        }
+        drop(sockets);
+        while !self.front_end.sockets().is_empty() {
+            tokio::time::sleep(CLOSE_POLL).await;
+        }
+    }
+
+    /// Closes every connection signed in as `user` (the HTTP API's `terminate_connections`),
+    /// with 4009, after which pusher-js does not reconnect. Returns how many there were.
+    pub fn terminate_user(&self, user: &str) -> usize {
+        let sockets: Vec<Arc<Socket>> = self
+            .front_end
+            .sockets()
+            .values()
+            .filter(|socket| socket.user() == Some(user))
+            .cloned()
+            .collect();
+        for socket in &sockets {
+            socket.refuse(4009, "Connection terminated by the app");
+        }
+        sockets.len()
+    }
 }
 
 /// How often shutdown looks whether every connection is gone.
 const CLOSE_POLL: Duration = Duration::from_millis(20);
-
-/// Asks every connection to close, then waits until they have (the server bounds the wait).
-async fn close_all(front_end: &FrontEnd) {
-    let sockets: Vec<Arc<Socket>> = front_end.sockets().values().cloned().collect();
-    for socket in &sockets {
-        socket.refuse(4200, "Server closed. Please reconnect shortly.");
-    }
-    drop(sockets);
-    while !front_end.sockets().is_empty() {
-        tokio::time::sleep(CLOSE_POLL).await;
-    }
-}

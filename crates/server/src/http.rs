@@ -21,12 +21,39 @@ pub fn router(
     settings: &Settings,
     hub: Arc<Hub>,
     census: Arc<dyn Census>,
+    terminate: Option<sidecast_api::Terminate>,
 ) -> Router {
-    let api = match &settings.api {
-        Some(config) => sidecast_api::router(hub, census, config.clone()),
+    let api = match api_config(settings) {
+        Some(config) => sidecast_api::router(hub, census, config, terminate),
         None => Router::new(),
     };
     front_ends.into_iter().fold(api, Router::merge)
+}
+
+/// The HTTP API serves laravel-echo-server's clients when its config file turns it on, and the
+/// Pusher app's signed requests whenever there is one (Laravel's `pusher` and `reverb` drivers
+/// publish through it).
+fn api_config(settings: &Settings) -> Option<sidecast_api::Config> {
+    let pusher = settings
+        .pusher
+        .as_ref()
+        .map(|pusher| sidecast_api::SignedApp {
+            id: pusher.app.id.clone(),
+            key: pusher.app.key.clone(),
+            secret: pusher.app.secret.clone(),
+        });
+    match (settings.api.clone(), pusher) {
+        (None, None) => None,
+        (Some(mut config), app) => {
+            config.signed_apps.extend(app);
+            Some(config)
+        }
+        (None, Some(app)) => Some(sidecast_api::Config {
+            signed_apps: vec![app],
+            max_body_bytes: settings.limits.max_frame_bytes,
+            ..sidecast_api::Config::default()
+        }),
+    }
 }
 
 /// The plain HTTP listener as axum serves it: every accepted connection with TCP_NODELAY.

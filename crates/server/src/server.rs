@@ -121,13 +121,24 @@ impl Server {
         );
         let mut front_ends: Vec<(axum::Router, Closer)> =
             vec![(socketio, Box::pin(close_socketio))];
+        let mut terminate = None;
         if let Some(config) = &self.settings.pusher {
-            let (pusher, close_pusher) = sidecast_pusher::mount(hub.clone(), config);
-            front_ends.push((pusher, Box::pin(close_pusher)));
+            let (pusher, handle) = sidecast_pusher::mount(hub.clone(), config);
+            let users = handle.clone();
+            terminate =
+                Some(Arc::new(move |user: &str| users.terminate_user(user))
+                    as sidecast_api::Terminate);
+            front_ends.push((pusher, Box::pin(handle.close())));
         }
         let (routes, closers): (Vec<_>, Vec<_>) = front_ends.into_iter().unzip();
         let close_clients = || futures_util::future::join_all(closers);
-        let app = crate::http::router(routes, &self.settings, hub.clone(), core.census.clone());
+        let app = crate::http::router(
+            routes,
+            &self.settings,
+            hub.clone(),
+            core.census.clone(),
+            terminate,
+        );
         if self.settings.socketio.origins.is_any() {
             tracing::info!("pages from any origin may connect; list yours with --allowed-origin");
         }
@@ -146,7 +157,7 @@ impl Server {
             socket = %self.ingest.path().display(),
             auth = %format!("{}{}", self.settings.auth.hosts.join(" | "), self.settings.auth.endpoint),
             redis = %self.settings.redis.as_ref().map_or("off".to_owned(), |r| format!("{}:{} {}*", r.host, r.port, r.key_prefix)),
-            http_api = self.settings.api.is_some(),
+            http_api = self.settings.api.is_some() || self.settings.pusher.is_some(),
             cluster = %self.settings.cluster.as_ref().map_or("off".to_owned(), |c| c.redis.describe()),
             node = membership.as_ref().map_or("", |m| m.id()),
             "sidecast is listening",

@@ -39,5 +39,7 @@ pub(super) fn http_api(
             allow_headers: cors.allow_headers.clone().unwrap_or_default(),
         }),
         max_body_bytes,
+        // The Pusher app, if any, is added where the server is put together.
+        signed_apps: Vec::new(),
     })
 }
