@@ -171,6 +171,35 @@ describe('private and presence channels', () => {
     });
 });
 
+describe('cache channels', () => {
+    test('a new subscriber gets the last event at once, or pusher:cache_miss; socket.io clients get it too', async () => {
+        const raw = track(await openRaw(sidecar.port));
+        raw.send({ event: 'pusher:subscribe', data: { channel: 'cache-prices', auth: '' } });
+        await raw.next((m) => m.event === 'pusher_internal:subscription_succeeded');
+        assert.deepEqual(await raw.next((m) => m.event === 'pusher:cache_miss'), { event: 'pusher:cache_miss', channel: 'cache-prices' });
+
+        await send(['cache-prices'], 'Priced', '{"eur":1}');
+        await send(['cache-prices'], 'Priced', '{"eur":2}');
+        await raw.next((m) => m.event === 'Priced' && m.data.eur === 2);
+
+        const late = track(await openPusher(sidecar.port));
+        const received = [];
+        const channel = late.pusher.subscribe('cache-prices');
+        channel.bind('Priced', (data) => received.push(data));
+        channel.bind('pusher:cache_miss', () => received.push('miss'));
+        await eventually(() => received.length === 1, 'the last event');
+        assert.deepEqual(received, [{ eur: 2 }]);
+
+        const viaSocketIo = [];
+        track(await openEcho(VARIANTS[1], {
+            url: sidecar.url,
+            setup: (e) => { e.channel('cache-prices').listen('.Priced', (data) => viaSocketIo.push(data)); },
+        }));
+        await eventually(() => viaSocketIo.length === 1, 'the last event over socket.io');
+        assert.deepEqual(viaSocketIo, [{ eur: 2 }]);
+    });
+});
+
 describe('client events', () => {
     test('relayed to the others in the channel with the sender\'s user_id, never back to the sender', async () => {
         const ann = track(await openPusher(sidecar.port, { member: { user_id: 11, user_info: null } }));

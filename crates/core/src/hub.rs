@@ -18,10 +18,12 @@
 //! - `delivery`: publications and whispers, the fan-out.
 //! - `peers`: what other nodes of a cluster send in.
 //! - `census`: questions about channels, members and connections.
+//! - `last_events`: the last event of each cache channel, replayed to new subscribers.
 
 mod census;
 mod delivery;
 mod joining;
+mod last_events;
 mod peers;
 
 use std::collections::{HashMap, HashSet};
@@ -37,6 +39,7 @@ use crate::subscriber::{Notice, Subscriber, Undelivered};
 pub use census::ChannelInfo;
 pub use delivery::{DeliveryReport, WhisperRefused};
 pub use joining::{SubscribeError, Subscribed};
+pub use last_events::{LAST_EVENT_TTL, MAX_CACHE_CHANNELS};
 pub use peers::Applied;
 
 /// Shared by every ingest path and front end; clone the `Arc` it lives in.
@@ -46,6 +49,7 @@ pub struct Hub {
     stats: Stats,
     /// The other nodes, when this one is part of a cluster.
     cluster: Option<Arc<dyn Cluster>>,
+    last_events: last_events::LastEvents,
 }
 
 #[derive(Default)]
@@ -183,13 +187,17 @@ impl Hub {
         }
     }
 
-    /// Tells a socket that its subscription to `channel` took effect.
+    /// Tells a socket that its subscription to `channel` took effect, and gives it the last
+    /// event of a cache channel.
     fn tell_subscribed(&self, subscriber: &dyn Subscriber, channel: &ChannelName, entry: &Channel) {
         let members = entry.members();
         self.count(subscriber.notify(Notice::Subscribed {
             channel,
             members: members.as_deref(),
         }));
+        if channel.is_cache() {
+            self.count(self.last_events.replay(subscriber, channel));
+        }
     }
 
     /// Tells every subscriber of `channel` who joined and left.

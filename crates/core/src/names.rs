@@ -139,6 +139,19 @@ impl ChannelName {
             .filter(|user| !user.is_empty())
     }
 
+    /// A cache channel, whose last event new subscribers receive: `cache-`,
+    /// `private-cache-`, `private-encrypted-cache-` or `presence-cache-`.
+    pub fn is_cache(&self) -> bool {
+        [
+            "cache-",
+            "private-cache-",
+            "private-encrypted-cache-",
+            "presence-cache-",
+        ]
+        .iter()
+        .any(|prefix| self.0.starts_with(prefix))
+    }
+
     /// `private-encrypted-…`: the app encrypts the payloads, which are relayed untouched.
     pub fn is_encrypted(&self) -> bool {
         self.0.starts_with("private-encrypted-")
@@ -172,6 +185,17 @@ mod tests {
         assert_eq!(name("server-to-user-42").user_channel_of(), None);
         assert!(name("private-encrypted-x").is_encrypted());
         assert!(!name("private-x-encrypted-").is_encrypted());
+        for cache in [
+            "cache-a",
+            "private-cache-a",
+            "private-encrypted-cache-a",
+            "presence-cache-a",
+        ] {
+            assert!(name(cache).is_cache(), "{cache}");
+        }
+        for other in ["cached-a", "my-cache-a", "private-a", "presence-cachet"] {
+            assert!(!name(other).is_cache(), "{other}");
+        }
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub enum Notice<'a> {
         channel: &'a ChannelName,
         member: &'a Member,
     },
+    /// To a socket that subscribed to a cache channel, after `Subscribed`: no event was
+    /// published on it within the last hour. (When one was, the socket receives it instead.)
+    CacheMiss { channel: &'a ChannelName },
 }
 
 /// Why a message did not reach a subscriber.

@@ -121,6 +121,12 @@ pub fn notice(notice: &Notice<'_>) -> Vec<u8> {
             &serde_json::json!({"user_id": member.user_id()}).to_string(),
             None,
         ),
+        // As Pusher sends it: no data.
+        Notice::CacheMiss { channel } => {
+            let text =
+                serde_json::json!({"event": "pusher:cache_miss", "channel": channel.as_str()});
+            frame::encode(Opcode::Text, text.to_string().as_bytes())
+        }
     }
 }
 

@@ -107,7 +107,9 @@ impl Subscriber for EchoSocket {
             } => self
                 .0
                 .emit("presence:subscribed", &(channel.as_str(), members)),
-            Notice::Subscribed { members: None, .. } => return Ok(()),
+            // Echo's socket.io protocol has neither, and laravel-echo-server had no cache
+            // channels; a cache channel's last event is still delivered.
+            Notice::Subscribed { members: None, .. } | Notice::CacheMiss { .. } => return Ok(()),
             Notice::Joining { channel, member } => {
                 self.0.emit("presence:joining", &(channel.as_str(), member))
             }

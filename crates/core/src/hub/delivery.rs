@@ -46,6 +46,7 @@ impl Hub {
         let mut first_failure = None;
         {
             let registry = self.read();
+            self.last_events.keep(publication);
             // A frame may name up to 65,535 channels, so duplicates are found by hashing, and
             // only when there is more than one channel (the common case costs nothing).
             let mut seen = HashSet::new();

@@ -365,3 +365,39 @@ fn a_whisper_in_a_presence_channel_names_its_sender() {
     );
     assert_eq!(bob.received(), vec!["here presence-room [1,2]"]);
 }
+
+#[test]
+fn a_cache_channel_gives_new_subscribers_its_last_event_or_a_miss() {
+    let hub = Hub::new();
+    let early = connected(&hub, "early", &["cache-prices"]);
+    assert_eq!(early.received(), vec!["cache miss cache-prices"]);
+
+    hub.publish(&publication(&["cache-prices", "plain"], None));
+    let mut second = publication(&["cache-prices"], None);
+    second.payload = crate::Payload::from_json(br#"{"n":2}"#).unwrap();
+    hub.publish(&second);
+    // A whisper is not an event of the channel's: it does not replace the last one.
+    let whisperer = connected(&hub, "whisperer", &[]);
+    now(hub.subscribe(
+        &id("whisperer"),
+        channel("private-cache-x"),
+        Access::Private,
+    ))
+    .unwrap();
+    hub.whisper(&id("whisperer"), &whisper("private-cache-x", "client-hi"))
+        .unwrap();
+
+    let late = connected(&hub, "late", &["cache-prices", "plain", "cache-empty"]);
+    assert_eq!(
+        late.received(),
+        vec![r#"Sent cache-prices {"n":2}"#, "cache miss cache-empty"],
+        "the last event only, only on cache channels"
+    );
+    assert_eq!(whisperer.received(), vec!["cache miss private-cache-x"]);
+    let watcher = connected(&hub, "watcher", &[]);
+    now(hub.subscribe(&id("watcher"), channel("private-cache-x"), Access::Private)).unwrap();
+    assert_eq!(watcher.received(), vec!["cache miss private-cache-x"]);
+    // A repeated subscribe replays again, as a reconnecting client's does.
+    now(hub.subscribe(&id("late"), channel("cache-prices"), Access::Public)).unwrap();
+    assert_eq!(late.received().len(), 3);
+}

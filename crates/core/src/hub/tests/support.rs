@@ -87,6 +87,7 @@ impl Subscriber for Recorder {
             Notice::Leaving { channel, member } => {
                 format!("leaving {channel} {}", member.user_id())
             }
+            Notice::CacheMiss { channel } => format!("cache miss {channel}"),
         };
         self.received.lock().unwrap().push(line);
         Ok(())
