@@ -15,26 +15,29 @@
 #   others, the highest rate sustained, presence across nodes (the demo app authorizing it) and a
 #   killed node's members leaving, Redis memory per member, Redis going away and coming back
 #   (bench/cluster/run.sh), and the "cluster" section (bench/cluster/report.mjs).
+# - pusher: the Pusher protocol front end's idle memory per connection beside the socket.io
+#   front end's, a fresh sidecar for each measurement (bench/pusher/idle.mjs), and the "pusher"
+#   section (bench/pusher/report.mjs).
 #
-# Usage: scripts/bench.sh [--quick] [--only php|servers|cluster]
+# Usage: scripts/bench.sh [--quick] [--only php|servers|cluster|pusher]
 #   --quick  a short trial of every part (a few minutes in all)
 #   --only   run one part
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 [--quick] [--only php|servers|cluster]" >&2
+    echo "usage: $0 [--quick] [--only php|servers|cluster|pusher]" >&2
     exit 2
 }
 
 quick=false
-parts=(php servers cluster)
+parts=(php servers cluster pusher)
 command_line='./scripts/bench.sh'
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=true; command_line+=' --quick'; shift ;;
         --only)
             case "${2:-}" in
-                php | servers | cluster) parts=("$2"); command_line+=" --only $2"; shift 2 ;;
+                php | servers | cluster | pusher) parts=("$2"); command_line+=" --only $2"; shift 2 ;;
                 *) usage ;;
             esac
             ;;
@@ -192,6 +195,29 @@ bench_cluster() {
     export BENCH_LOAD_AFTER BENCH_CLUSTER_MINUTES
     step "Writing the cluster section of docs/benchmarks.md"
     node bench/cluster/report.mjs "$tmp/cluster/results" docs/benchmarks.md
+}
+
+bench_pusher() {
+    local counts=(1000 5000 10000) kind count port
+    if [ "$quick" = true ]; then
+        counts=(1000)
+    fi
+    mkdir "$tmp/pusher"
+    for count in "${counts[@]}"; do
+        for kind in pusher socketio; do
+            step "Idle memory: $count $kind connections"
+            port="$(free_port)"
+            "$SIDECAST_BIN" start --dir "$tmp/pusher" --host 127.0.0.1 --port "$port" --socket "$tmp/pusher/sidecast.sock" \
+                --app-id bench --app-key bench-key --app-secret bench-secret >"$tmp/pusher/sidecar.log" 2>&1 &
+            sidecar_pid=$!
+            wait_for_output "$sidecar_pid" "$tmp/pusher/sidecar.log" 'sidecast is listening'
+            node bench/pusher/idle.mjs "$kind" "$port" "$sidecar_pid" "$count" bench-key >>"$tmp/pusher/results.jsonl"
+            stop "$sidecar_pid"
+            sidecar_pid=''
+        done
+    done
+    step "Writing the pusher section of docs/benchmarks.md"
+    node bench/pusher/report.mjs "$tmp/pusher/results.jsonl" docs/benchmarks.md
 }
 
 for part in "${parts[@]}"; do
