@@ -96,12 +96,17 @@ impl Handle {
     /// (the server bounds the wait).
     pub async fn close(self) {
         self.liveness.abort();
-        let sockets: Vec<Arc<Socket>> = self.front_end.sockets().values().cloned().collect();
-        for socket in &sockets {
-            socket.refuse(4200, "Server closed. Please reconnect shortly.");
-        }
-        drop(sockets);
-        while !self.front_end.sockets().is_empty() {
+        // Asked again at every look: a connection whose upgrade was under way when the server
+        // stopped accepting registers late.
+        loop {
+            let sockets: Vec<Arc<Socket>> = self.front_end.sockets().values().cloned().collect();
+            if sockets.is_empty() {
+                return;
+            }
+            for socket in sockets.iter().filter(|socket| !socket.outbox.is_closing()) {
+                socket.refuse(4200, "Server closed. Please reconnect shortly.");
+            }
+            drop(sockets);
             tokio::time::sleep(CLOSE_POLL).await;
         }
     }
