@@ -11,7 +11,7 @@ import Echo from 'laravel-echo';
 import Pusher from 'pusher-js';
 
 import { VARIANTS, afterEverythingSoFar, eventually, openEcho, probed, untilSubscribed } from './support/echo-clients.mjs';
-import { freePort, startSidecar, startSidecastIn, stopAll, tempDir } from './support/processes.mjs';
+import { freePort, sleep, startSidecar, startSidecastIn, stopAll, tempDir } from './support/processes.mjs';
 import { APP, APP_ARGS, openPusher, openRaw, sign, subscribed } from './support/pusher-clients.mjs';
 import { publish, publishFrame } from './support/wire.mjs';
 
@@ -77,6 +77,43 @@ describe('connecting', () => {
             allowed.close();
         } finally {
             await guarded.stop();
+            dir.remove();
+        }
+    });
+
+    test('past the app\'s connection quota a connection gets 4004; with client events off, whispers get 4301', async () => {
+        const dir = tempDir();
+        const limited = await startSidecar({
+            dir: dir.dir,
+            args: [...APP_ARGS, '--max-connections', '2'],
+            env: { REVERB_APP_ACCEPT_CLIENT_EVENTS_FROM: 'none' },
+        });
+        try {
+            const [first, second] = [await openRaw(limited.port), await openRaw(limited.port)];
+            const third = await openRaw(limited.port);
+            assert.deepEqual(third.messages[0], { event: 'pusher:error', data: { code: 4004, message: 'Application is over connection quota' } });
+            assert.equal((await third.closed).code, 4004);
+            second.close();
+            await second.closed;
+            // The sidecar forgets the connection a moment after it closed: retried until then.
+            let fourth;
+            for (const deadline = Date.now() + 5000; !fourth?.socketId; await sleep(50)) {
+                assert.ok(Date.now() < deadline, 'a connection is accepted once one left');
+                fourth = await openRaw(limited.port);
+            }
+            assert.match(fourth.socketId, /^\d+\.\d+$/);
+
+            const channel = 'private-quiet';
+            first.send({ event: 'pusher:subscribe', data: { channel, auth: sign(`${first.socketId}:${channel}`) } });
+            await first.next((m) => m.event === 'pusher_internal:subscription_succeeded');
+            const from = first.messages.length;
+            first.send({ event: 'client-hi', channel, data: {} });
+            const refused = await first.next((m) => m.event === 'pusher:error', from);
+            assert.deepEqual(refused.data, { code: 4301, message: 'Client event rejected: the app does not accept client events' });
+            first.close();
+            fourth.close();
+        } finally {
+            await limited.stop();
             dir.remove();
         }
     });

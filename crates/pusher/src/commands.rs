@@ -162,6 +162,9 @@ fn client_event(
             &format!("Client event rejected: {why}"),
         ));
     };
+    if !front_end.config.accept_client_events {
+        return refuse(4301, "the app does not accept client events");
+    }
     if !socket.whisper_budget(|| limits.limiter()).allow() {
         return refuse(4301, "over the rate limit");
     }

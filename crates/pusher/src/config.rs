@@ -41,6 +41,11 @@ pub struct Config {
     pub max_message_bytes: usize,
     /// Frames queued per connection before events to it are dropped (and counted).
     pub max_queued_frames: usize,
+    /// Connections the app may have at once; more are refused with 4004. `None`: no limit
+    /// but the process's open-files limit.
+    pub max_connections: Option<usize>,
+    /// Whether clients may send client events (whispers) at all.
+    pub accept_client_events: bool,
     /// What one connection may send as client events; the same for every front end.
     pub client_events: ClientEventLimits,
     /// The pages that may connect; the same for every front end.
@@ -56,6 +61,8 @@ impl Config {
             pong_timeout: Duration::from_secs(30),
             max_message_bytes: 10_000,
             max_queued_frames: 4096,
+            max_connections: None,
+            accept_client_events: true,
             client_events: ClientEventLimits::default(),
             origins: AllowedOrigins::default(),
         }

@@ -28,13 +28,13 @@ where
     Io: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     let (mut read, mut write) = tokio::io::split(io);
-    if let Some(Refusal { code, message }) = refusal {
-        let mut bytes = protocol::error(Some(code), message);
-        bytes.extend(frame::encode_close(code, message));
-        let _ = tokio::time::timeout(CLOSE_GRACE, write.write_all(&bytes)).await;
-        return;
+    if let Some(refusal) = refusal {
+        return refuse(&mut write, refusal).await;
     }
-    let socket = register(&front_end);
+    let Some(socket) = register(&front_end) else {
+        tracing::info!(limit = ?front_end.config.max_connections, "Pusher connection refused: over the connection quota");
+        return refuse(&mut write, OVER_QUOTA).await;
+    };
     socket.send(protocol::connection_established(
         socket.id.as_str(),
         front_end.config.activity_timeout.as_secs().max(1),
@@ -57,8 +57,30 @@ where
     tracing::debug!(socket = %socket.id, channels_left = left, "Pusher client disconnected");
 }
 
-/// A new socket with a fresh id, known to the hub and to the front end.
-fn register(front_end: &Arc<FrontEnd>) -> Arc<Socket> {
+const OVER_QUOTA: Refusal = Refusal {
+    code: 4004,
+    message: "Application is over connection quota",
+};
+
+/// Sends a refusal on a connection that was never registered: `pusher:error`, then a close
+/// frame with the same code.
+async fn refuse<Io: AsyncWrite>(write: &mut WriteHalf<Io>, Refusal { code, message }: Refusal) {
+    let mut bytes = protocol::error(Some(code), message);
+    bytes.extend(frame::encode_close(code, message));
+    let _ = tokio::time::timeout(CLOSE_GRACE, write.write_all(&bytes)).await;
+}
+
+/// A new socket with a fresh id, known to the hub and to the front end; `None` if the app has
+/// as many connections as it may. Counted and added under one lock, so the quota is exact.
+fn register(front_end: &Arc<FrontEnd>) -> Option<Arc<Socket>> {
+    let mut sockets = front_end.sockets();
+    if front_end
+        .config
+        .max_connections
+        .is_some_and(|max| sockets.len() >= max)
+    {
+        return None;
+    }
     loop {
         let id = new_socket_id();
         let socket = Arc::new(Socket::new(
@@ -68,8 +90,8 @@ fn register(front_end: &Arc<FrontEnd>) -> Arc<Socket> {
         ));
         // Ids are random; a collision is retried rather than shared.
         if front_end.hub.connect(id.clone(), socket.clone()) {
-            front_end.sockets().insert(id, socket.clone());
-            return socket;
+            sockets.insert(id, socket.clone());
+            return Some(socket);
         }
     }
 }

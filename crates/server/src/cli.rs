@@ -182,6 +182,12 @@ pub struct PusherArgs {
     #[arg(long = "max-message-bytes", env = "SIDECAST_MAX_MESSAGE_BYTES",
           value_parser = clap::value_parser!(u32).range(256..=16 * 1024 * 1024))]
     pub max_message_bytes: Option<u32>,
+
+    /// Pusher connections the app may have at once; more are refused with 4004 [default: no
+    /// limit].
+    #[arg(long = "max-connections", env = "SIDECAST_MAX_CONNECTIONS",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
 }
 
 /// Scale-out: several sidecars sharing one Redis behave as one server (docs/scaling.md).

@@ -87,6 +87,11 @@ pub(super) fn pusher(
             }
         }
     }
+    config.max_connections = match args.max_connections {
+        Some(max) => Some(max as usize),
+        None => max_connections(variables)?,
+    };
+    config.accept_client_events = accept_client_events(variables)?;
     config.client_events = client_events;
     config.origins = origins;
     Ok(Some(config))
@@ -103,6 +108,53 @@ pub(super) fn peer_address(
         None => number(variables, "SOKETI_PORT", 1, 65_535)?,
     };
     Ok((host, port.map(|port| port as u16)))
+}
+
+/// `REVERB_APP_MAX_CONNECTIONS`, else `SOKETI_DEFAULT_APP_MAX_CONNS` (where -1 is no limit).
+fn max_connections(variables: &Variables<'_>) -> Result<Option<usize>, ConfigError> {
+    if let Some(max) = number(
+        variables,
+        "REVERB_APP_MAX_CONNECTIONS",
+        1,
+        u64::from(u32::MAX),
+    )? {
+        return Ok(Some(max as usize));
+    }
+    if variables("SOKETI_DEFAULT_APP_MAX_CONNS").is_some_and(|text| text.trim() == "-1") {
+        return Ok(None);
+    }
+    Ok(number(
+        variables,
+        "SOKETI_DEFAULT_APP_MAX_CONNS",
+        1,
+        u64::from(u32::MAX),
+    )?
+    .map(|max| max as usize))
+}
+
+/// Reverb's `REVERB_APP_ACCEPT_CLIENT_EVENTS_FROM` (`members` or `all`: accepted — from
+/// members only, always; `none`: refused), else Soketi's
+/// `SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES`; accepted when neither is set.
+fn accept_client_events(variables: &Variables<'_>) -> Result<bool, ConfigError> {
+    if let Some(from) = variables("REVERB_APP_ACCEPT_CLIENT_EVENTS_FROM") {
+        return match from.trim() {
+            "members" | "all" => Ok(true),
+            "none" => Ok(false),
+            other => Err(ConfigError::Environment(format!(
+                "REVERB_APP_ACCEPT_CLIENT_EVENTS_FROM={other:?}: expected members, all or none"
+            ))),
+        };
+    }
+    match variables("SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES")
+        .as_deref()
+        .map(str::trim)
+    {
+        None | Some("true" | "1") => Ok(true),
+        Some("false" | "0") => Ok(false),
+        Some(other) => Err(ConfigError::Environment(format!(
+            "SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES={other:?}: expected true or false"
+        ))),
+    }
 }
 
 fn seconds(

@@ -366,3 +366,45 @@ fn an_incomplete_app_or_a_bad_number_is_refused_with_its_name() {
     .to_string();
     assert!(error.contains("cannot contain"), "{error}");
 }
+
+#[test]
+fn connection_quotas_and_client_event_switches_come_from_reverb_or_soketi() {
+    let app = "REVERB_APP_ID=1\nREVERB_APP_KEY=k\nREVERB_APP_SECRET=s\n";
+    let pusher = |dotenv: &str, extra: &[&str]| {
+        let dir = dir_with(None, Some(&format!("{app}{dotenv}")));
+        load_in(dir.path(), extra).map(|loaded| loaded.settings.pusher.unwrap())
+    };
+    let defaults = pusher("", &[]).unwrap();
+    assert_eq!(
+        (defaults.max_connections, defaults.accept_client_events),
+        (None, true)
+    );
+    let reverb = pusher(
+        "REVERB_APP_MAX_CONNECTIONS=500\nREVERB_APP_ACCEPT_CLIENT_EVENTS_FROM=none\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        (reverb.max_connections, reverb.accept_client_events),
+        (Some(500), false)
+    );
+    let option = pusher(
+        "REVERB_APP_MAX_CONNECTIONS=500\n",
+        &["--max-connections", "7"],
+    )
+    .unwrap();
+    assert_eq!(option.max_connections, Some(7));
+    let soketi = pusher(
+        "SOKETI_DEFAULT_APP_MAX_CONNS=-1\nSOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES=false\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        (soketi.max_connections, soketi.accept_client_events),
+        (None, false)
+    );
+    let error = pusher("REVERB_APP_ACCEPT_CLIENT_EVENTS_FROM=everyone\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("expected members, all or none"), "{error}");
+}
