@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import WebSocket from 'ws';
+
 import { VARIANTS, afterEverythingSoFar, eventually, openEcho, probed, untilSubscribed } from './support/echo-clients.mjs';
 import {
     SIDECAST_BIN, freePort, redisCli, runSidecast, startLaravel, startRedis, startSidecastIn, stopAll, tempDir,
@@ -342,7 +344,7 @@ describe('invalid config files', () => {
 });
 
 describe('HTTPS and WSS', () => {
-    test('protocol https serves socket.io over TLS with the configured certificate', async () => {
+    test('protocol https serves socket.io and the Pusher protocol over TLS with the configured certificate', async () => {
         const scratch = tempDir();
         await new Promise((ok, fail) => execFile('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
             '-keyout', join(scratch.dir, 'key.pem'), '-out', join(scratch.dir, 'cert.pem'),
@@ -352,7 +354,7 @@ describe('HTTPS and WSS', () => {
             port, protocol: 'https', sslCertPath: 'cert.pem', sslKeyPath: 'key.pem', subscribers: { redis: false, http: true },
         }));
         const socket = join(scratch.dir, 's.sock');
-        const server = await startSidecastIn(scratch.dir, { env: { SIDECAST_SOCKET: socket } });
+        const server = await startSidecastIn(scratch.dir, { env: { SIDECAST_SOCKET: socket, SIDECAST_APP_ID: 'a', SIDECAST_APP_KEY: 'tls-key', SIDECAST_APP_SECRET: 's' } });
         assert.match(server.output, new RegExp(`https://0\\.0\\.0\\.0:${port}/socket\\.io/`));
 
         const ca = readFileSync(join(scratch.dir, 'cert.pem'));
@@ -369,6 +371,18 @@ describe('HTTPS and WSS', () => {
             assert.deepEqual(got, [{ over: 'wss' }]);
             client.close();
         }
+
+        // The Pusher protocol over the same TLS listener.
+        const pusherClient = new WebSocket(`wss://127.0.0.1:${port}/app/tls-key?protocol=7`, { ca });
+        const messages = [];
+        pusherClient.on('message', (bytes) => messages.push(JSON.parse(bytes.toString())));
+        await eventually(() => messages.some((m) => m.event === 'pusher:connection_established'), 'the Pusher handshake over wss');
+        pusherClient.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: 'secure', auth: '' } }));
+        await eventually(() => messages.some((m) => m.event === 'pusher_internal:subscription_succeeded'), 'the subscription');
+        await publish(socket, publishFrame({ channels: ['secure'], event: 'Secret', payload: '{"over":"wss"}' }));
+        await eventually(() => messages.some((m) => m.event === 'Secret'), 'the event to the Pusher client');
+        assert.deepEqual(JSON.parse(messages.find((m) => m.event === 'Secret').data), { over: 'wss' });
+        pusherClient.close();
         await server.stop();
         scratch.remove();
     });
