@@ -135,3 +135,30 @@ describe('the HTTP API', () => {
         await eventually(() => received.length === 1, 'the one accepted event');
     });
 });
+
+test('with a path (REVERB_SERVER_PATH), clients and the API are served under it, signed without it', async () => {
+    const dir = tempDir();
+    const prefixed = await startSidecar({ dir: dir.dir, args: APP_ARGS, env: { REVERB_SERVER_PATH: '/realtime' } });
+    try {
+        const received = [];
+        const client = await openRaw(prefixed.port, { path: `/realtime/app/${APP.key}?protocol=7` });
+        client.send({ event: 'pusher:subscribe', data: { channel: 'under-path', auth: '' } });
+        await client.next((m) => m.event === 'pusher_internal:subscription_succeeded');
+        client.ws.on('message', (bytes) => received.push(JSON.parse(bytes.toString())));
+        assert.equal((await fetch(`${prefixed.url}/app/${APP.key}`)).status, 404, 'not without the path');
+
+        // pusher-http-php signs /apps/… and sends it under its `path` option.
+        const body = JSON.stringify({ name: 'Routed', channel: 'under-path', data: '{"ok":1}' });
+        const params = `auth_key=${APP.key}&auth_timestamp=${Math.floor(Date.now() / 1000)}&auth_version=1.0&body_md5=${createHash('md5').update(body).digest('hex')}`;
+        const signature = createHmac('sha256', APP.secret).update(`POST\n/apps/${APP.id}/events\n${params}`).digest('hex');
+        const response = await fetch(`${prefixed.url}/realtime/apps/${APP.id}/events?${params}&auth_signature=${signature}`, {
+            method: 'POST', headers: { 'Content-Type': 'application/json' }, body,
+        });
+        assert.equal(response.status, 200, await response.text());
+        await eventually(() => received.some((m) => m.event === 'Routed'), 'the event under the path');
+        client.close();
+    } finally {
+        await prefixed.stop();
+        dir.remove();
+    }
+});

@@ -28,6 +28,9 @@ impl std::fmt::Debug for App {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub app: App,
+    /// A prefix before `/app/{key}` (and the HTTP API's `/apps/…`), such as `/realtime`, as
+    /// Reverb's `path` sets it; empty for none. Clients name it as pusher-js's `wsPath`.
+    pub path: String,
     /// Sent in the handshake: clients ping after this much silence from the server (pusher-js
     /// uses the smaller of this and its own 120 s).
     pub activity_timeout: Duration,
@@ -56,6 +59,7 @@ impl Config {
     pub fn new(app: App) -> Self {
         Config {
             app,
+            path: String::new(),
             activity_timeout: Duration::from_secs(30),
             ping_interval: Duration::from_secs(60),
             pong_timeout: Duration::from_secs(30),

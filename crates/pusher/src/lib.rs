@@ -61,7 +61,8 @@ impl FrontEnd {
     }
 }
 
-/// Builds the front end over `hub` and starts its liveness check: its routes (`/app/{key}`),
+/// Builds the front end over `hub` and starts its liveness check: its routes (`/app/{key}`,
+/// after the configured path),
 /// to merge into the sidecar's HTTP server, and the handle the server keeps.
 pub fn mount(hub: Arc<Hub>, config: &Config) -> (Router, Handle) {
     let front_end = Arc::new(FrontEnd {
@@ -73,7 +74,10 @@ pub fn mount(hub: Arc<Hub>, config: &Config) -> (Router, Handle) {
     });
     let liveness = tokio::spawn(liveness::check(Arc::downgrade(&front_end))).abort_handle();
     let routes = Router::new()
-        .route("/app/{key}", get(handshake::upgrade))
+        .route(
+            &format!("{}/app/{{key}}", config.path),
+            get(handshake::upgrade),
+        )
         .with_state(front_end.clone());
     (
         routes,

@@ -183,6 +183,11 @@ pub struct PusherArgs {
           value_parser = clap::value_parser!(u32).range(256..=16 * 1024 * 1024))]
     pub max_message_bytes: Option<u32>,
 
+    /// A path before /app/{key} and the HTTP API's /apps/…, such as /realtime (pusher-js's
+    /// wsPath) [default: none].
+    #[arg(long = "path", env = "SIDECAST_PATH")]
+    pub path: Option<String>,
+
     /// Pusher connections the app may have at once; more are refused with 4004 [default: no
     /// limit].
     #[arg(long = "max-connections", env = "SIDECAST_MAX_CONNECTIONS",

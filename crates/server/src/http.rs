@@ -27,6 +27,12 @@ pub fn router(
         Some(config) => sidecast_api::router(hub, census, config, terminate),
         None => Router::new(),
     };
+    // Under the Pusher path too, as Reverb serves it; the API sees (and signatures cover) the
+    // path without it.
+    let api = match settings.pusher.as_ref().map(|pusher| pusher.path.as_str()) {
+        Some(path) if !path.is_empty() => Router::new().nest(path, api.clone()).merge(api),
+        _ => api,
+    };
     front_ends.into_iter().fold(api, Router::merge)
 }
 

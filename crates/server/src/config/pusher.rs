@@ -92,6 +92,7 @@ pub(super) fn pusher(
         None => max_connections(variables)?,
     };
     config.accept_client_events = accept_client_events(variables)?;
+    config.path = path(args.path.clone(), variables)?;
     config.client_events = client_events;
     config.origins = origins;
     Ok(Some(config))
@@ -108,6 +109,33 @@ pub(super) fn peer_address(
         None => number(variables, "SOKETI_PORT", 1, 65_535)?,
     };
     Ok((host, port.map(|port| port as u16)))
+}
+
+/// `--path`, else `REVERB_SERVER_PATH`, else `SOKETI_PATH_PREFIX`: `/` and a name, with no
+/// trailing `/`; empty for none.
+fn path(given: Option<String>, variables: &Variables<'_>) -> Result<String, ConfigError> {
+    let Some(path) = given
+        .filter(|path| !path.is_empty())
+        .or_else(|| variables("REVERB_SERVER_PATH"))
+        .or_else(|| variables("SOKETI_PATH_PREFIX"))
+    else {
+        return Ok(String::new());
+    };
+    let trimmed = path.trim().trim_end_matches('/');
+    let valid = trimmed.is_empty()
+        || (trimmed.starts_with('/')
+            && trimmed[1..].split('/').all(|part| {
+                !part.is_empty()
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.~".contains(c))
+            }));
+    if !valid {
+        return Err(ConfigError::Setting(format!(
+            "the Pusher path {path:?} must be like /realtime: a / and letters, digits, - _ . ~"
+        )));
+    }
+    Ok(trimmed.to_owned())
 }
 
 /// `REVERB_APP_MAX_CONNECTIONS`, else `SOKETI_DEFAULT_APP_MAX_CONNS` (where -1 is no limit).

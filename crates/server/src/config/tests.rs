@@ -408,3 +408,28 @@ fn connection_quotas_and_client_event_switches_come_from_reverb_or_soketi() {
         .to_string();
     assert!(error.contains("expected members, all or none"), "{error}");
 }
+
+#[test]
+fn the_pusher_path_comes_from_the_option_or_reverb_and_is_checked() {
+    let app = "REVERB_APP_ID=1\nREVERB_APP_KEY=k\nREVERB_APP_SECRET=s\n";
+    let path = |dotenv: &str, extra: &[&str]| {
+        let dir = dir_with(None, Some(&format!("{app}{dotenv}")));
+        load_in(dir.path(), extra).map(|loaded| loaded.settings.pusher.unwrap().path)
+    };
+    assert_eq!(path("", &[]).unwrap(), "");
+    assert_eq!(
+        path("REVERB_SERVER_PATH=/realtime/\n", &[]).unwrap(),
+        "/realtime"
+    );
+    assert_eq!(
+        path("REVERB_SERVER_PATH=/a\n", &["--path", "/b/c"]).unwrap(),
+        "/b/c"
+    );
+    assert_eq!(path("SOKETI_PATH_PREFIX=/s\n", &[]).unwrap(), "/s");
+    for bad in ["realtime", "/a//b", "/a b", "/{key}"] {
+        let error = path(&format!("REVERB_SERVER_PATH={bad}\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("must be like /realtime"), "{bad}: {error}");
+    }
+}
