@@ -11,7 +11,7 @@ import Echo from 'laravel-echo';
 import Pusher from 'pusher-js';
 
 import { VARIANTS, afterEverythingSoFar, eventually, openEcho, probed, untilSubscribed } from './support/echo-clients.mjs';
-import { freePort, sleep, startSidecar, startSidecastIn, stopAll, tempDir } from './support/processes.mjs';
+import { freePort, sleep, startRedis, startSidecar, startSidecastIn, stopAll, tempDir } from './support/processes.mjs';
 import { APP, APP_ARGS, openPusher, openRaw, sign, subscribed } from './support/pusher-clients.mjs';
 import { publish, publishFrame } from './support/wire.mjs';
 
@@ -429,5 +429,37 @@ test('in a Reverb project, `sidecast start` serves Echo configured for Reverb wi
         echo.disconnect();
         await sidecast.stop();
         project.remove();
+    }
+});
+
+test('with REVERB_SCALING_ENABLED, sidecars started in Reverb projects share one Redis as one server', async () => {
+    const redis = await startRedis();
+    const projects = [tempDir(), tempDir()];
+    const nodes = [];
+    try {
+        for (const project of projects) {
+            const port = await freePort();
+            writeFileSync(join(project.dir, '.env'), [
+                'REVERB_APP_ID=482910', 'REVERB_APP_KEY=scaled-key', 'REVERB_APP_SECRET=scaled-secret',
+                'REVERB_SERVER_HOST=127.0.0.1', `REVERB_SERVER_PORT=${port}`,
+                'REVERB_SCALING_ENABLED=true', 'REDIS_HOST=127.0.0.1', 'REDIS_PASSWORD=null', `REDIS_PORT=${redis.port}`, '',
+            ].join('\n'));
+            const socket = join(project.dir, 'sidecast.sock');
+            nodes.push(Object.assign(await startSidecastIn(project.dir, { env: { SIDECAST_SOCKET: socket } }), { port, socket }));
+        }
+        assert.match(nodes[0].output, new RegExp(`cluster=redis://127\\.0\\.0\\.1:${redis.port}`));
+        const client = await openRaw(nodes[1].port, { path: '/app/scaled-key?protocol=7' });
+        client.send({ event: 'pusher:subscribe', data: { channel: 'everywhere', auth: '' } });
+        await client.next((m) => m.event === 'pusher_internal:subscription_succeeded');
+        // Published on the other node, until the bus is up.
+        for (const deadline = Date.now() + 10000; !client.messages.some((m) => m.event === 'Spread'); await sleep(100)) {
+            assert.ok(Date.now() < deadline, 'the event crosses to the other node');
+            await publish(nodes[0].socket, publishFrame({ channels: ['everywhere'], event: 'Spread', payload: '{"from":0}' }));
+        }
+        client.close();
+    } finally {
+        for (const node of nodes) await node.stop();
+        await redis.stop();
+        for (const project of projects) project.remove();
     }
 });

@@ -1,10 +1,12 @@
 //! Scale-out's settings: `--cluster-*` options and `SIDECAST_CLUSTER_*` variables, else the
-//! file's `sidecast.cluster` section, else the defaults. No Redis URL: a single node.
+//! file's `sidecast.cluster` section, else a Reverb project's `REVERB_SCALING_ENABLED` with
+//! Laravel's `REDIS_*` variables, else the defaults. No Redis URL: a single node.
 
 use std::time::Duration;
 
 use sidecast_cluster::{Config, RedisAddress};
 
+use super::pusher::Variables;
 use super::{ConfigError, EchoServerFile};
 use crate::cli::StartArgs;
 
@@ -17,12 +19,18 @@ const REUSE_DATABASE_CONFIG: &str = "databaseConfig";
 pub(super) fn cluster(
     args: &StartArgs,
     file: &EchoServerFile,
+    variables: &Variables<'_>,
     laravel_prefix: Option<&str>,
     max_frame_bytes: usize,
 ) -> Result<Option<Config>, ConfigError> {
     let flags = &args.cluster;
     let section = &file.sidecast.cluster;
-    let Some(url) = flags.redis.clone().or_else(|| section.redis.clone()) else {
+    let Some(url) = flags
+        .redis
+        .clone()
+        .or_else(|| section.redis.clone())
+        .or_else(|| reverb_scaling_url(variables))
+    else {
         return Ok(None);
     };
     let url = if url == REUSE_DATABASE_CONFIG {
@@ -78,6 +86,35 @@ pub(super) fn cluster(
     Ok(Some(config))
 }
 
+/// Reverb's scale-out switch, `REVERB_SCALING_ENABLED=true`, with the Redis Laravel's own
+/// `REDIS_URL` or `REDIS_HOST`/`_PORT`/`_USERNAME`/`_PASSWORD`/`_DB` name (Laravel's `.env` writes
+/// `null` for none). The sidecars share it in their own format, not Reverb's.
+fn reverb_scaling_url(variables: &Variables<'_>) -> Option<String> {
+    let on = variables("REVERB_SCALING_ENABLED")
+        .is_some_and(|value| matches!(value.trim(), "true" | "1"));
+    if !on {
+        return None;
+    }
+    let set = |name: &str| variables(name).filter(|value| value != "null");
+    if let Some(url) = set("REDIS_URL") {
+        return Some(url);
+    }
+    let auth = match (set("REDIS_USERNAME"), set("REDIS_PASSWORD")) {
+        (None, None) => String::new(),
+        (user, password) => format!(
+            "{}:{}@",
+            percent_encoded(&user.unwrap_or_default()),
+            percent_encoded(&password.unwrap_or_default())
+        ),
+    };
+    Some(format!(
+        "redis://{auth}{}:{}/{}",
+        set("REDIS_HOST").unwrap_or_else(|| "127.0.0.1".to_owned()),
+        set("REDIS_PORT").unwrap_or_else(|| "6379".to_owned()),
+        set("REDIS_DB").unwrap_or_else(|| "0".to_owned())
+    ))
+}
+
 /// `databaseConfig.redis` as a URL.
 fn database_config_url(file: &EchoServerFile) -> String {
     let redis = &file.redis;
@@ -130,6 +167,51 @@ mod tests {
         assert_eq!(
             database_config_url(&EchoServerFile::default()),
             "redis://127.0.0.1:6379/0"
+        );
+    }
+
+    #[test]
+    fn reverb_scaling_takes_laravels_redis_variables() {
+        let url = |pairs: &[(&str, &str)]| {
+            let pairs: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            reverb_scaling_url(&move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
+            })
+        };
+        assert_eq!(
+            url(&[("REDIS_HOST", "10.0.0.5")]),
+            None,
+            "off unless enabled"
+        );
+        assert_eq!(
+            url(&[
+                ("REVERB_SCALING_ENABLED", "true"),
+                ("REDIS_PASSWORD", "null")
+            ]),
+            Some("redis://127.0.0.1:6379/0".into())
+        );
+        assert_eq!(
+            url(&[
+                ("REVERB_SCALING_ENABLED", "true"),
+                ("REDIS_HOST", "10.0.0.5"),
+                ("REDIS_PORT", "6380"),
+                ("REDIS_PASSWORD", "p@ss"),
+                ("REDIS_DB", "2"),
+            ]),
+            Some("redis://:p%40ss@10.0.0.5:6380/2".into())
+        );
+        assert_eq!(
+            url(&[
+                ("REVERB_SCALING_ENABLED", "1"),
+                ("REDIS_URL", "rediss://r.example:6380")
+            ]),
+            Some("rediss://r.example:6380".into())
         );
     }
 }

@@ -185,6 +185,7 @@ pub fn load_with(
     let cluster = cluster::cluster(
         args,
         &file,
+        &variables,
         redis.as_ref().map(|source| source.key_prefix.as_str()),
         max_frame_bytes,
     )?;
