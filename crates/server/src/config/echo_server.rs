@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::fields::{Fields, KeyError, Result};
+use super::sidecast_section::SidecastSection;
 
 /// What the file says; `None` where it says nothing.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -68,37 +69,6 @@ pub struct ApiOriginAllow {
     pub allow_origin: Option<String>,
     pub allow_methods: Option<String>,
     pub allow_headers: Option<String>,
-}
-
-/// Sidecast's own settings, under the `sidecast` key.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct SidecastSection {
-    pub socket: Option<String>,
-    pub max_frame_bytes: Option<u64>,
-    pub client_buffer: Option<u64>,
-    pub auth_timeout: Option<u64>,
-    pub auth_max_in_flight: Option<u64>,
-    pub auth_insecure: Option<bool>,
-    pub allowed_origins: Option<Vec<String>>,
-    pub client_event_max_bytes: Option<u64>,
-    pub client_events_per_second: Option<u64>,
-    pub client_event_burst: Option<u64>,
-    pub cluster: ClusterSection,
-}
-
-/// Scale-out, under `sidecast.cluster`; times in milliseconds.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct ClusterSection {
-    /// A Redis URL, or "databaseConfig" for `databaseConfig.redis`.
-    pub redis: Option<String>,
-    pub prefix: Option<String>,
-    pub heartbeat_ms: Option<u64>,
-    pub dead_after_ms: Option<u64>,
-    pub sweep_every_ms: Option<u64>,
-    pub survey_timeout_ms: Option<u64>,
-    pub buffer_messages: Option<u64>,
-    pub buffer_bytes: Option<u64>,
-    pub buffer_max_age_ms: Option<u64>,
 }
 
 impl EchoServerFile {
@@ -214,24 +184,8 @@ impl EchoServerFile {
             };
             cors.finish()?;
         }
-        if let Some(mut own) = top.object("sidecast")? {
-            file.sidecast = SidecastSection {
-                socket: own.string("socket")?,
-                max_frame_bytes: own.number("maxFrameBytes", 64..=16 * 1024 * 1024)?,
-                client_buffer: own.number("clientBuffer", 16..=1_000_000)?,
-                auth_timeout: own.number("authTimeout", 1..=3600)?,
-                auth_max_in_flight: own.number("authMaxInFlight", 1..=100_000)?,
-                auth_insecure: own.bool("authInsecure")?,
-                allowed_origins: own.strings("allowedOrigins")?,
-                client_event_max_bytes: own.number("clientEventMaxBytes", 16..=1024 * 1024)?,
-                client_events_per_second: own.number("clientEventsPerSecond", 1..=100_000)?,
-                client_event_burst: own.number("clientEventBurst", 1..=100_000)?,
-                cluster: match own.object("cluster")? {
-                    Some(cluster) => cluster_section(cluster)?,
-                    None => ClusterSection::default(),
-                },
-            };
-            own.finish()?;
+        if let Some(own) = top.object("sidecast")? {
+            file.sidecast = SidecastSection::read(own)?;
         }
         top.finish()?;
         Ok(file)
@@ -299,23 +253,6 @@ impl EchoServerFile {
         }
         Ok(())
     }
-}
-
-fn cluster_section(mut fields: Fields<'_>) -> Result<ClusterSection> {
-    let ms = 1..=3_600_000;
-    let section = ClusterSection {
-        redis: fields.string("redis")?,
-        prefix: fields.string("prefix")?,
-        heartbeat_ms: fields.number("heartbeatMs", ms.clone())?,
-        dead_after_ms: fields.number("deadAfterMs", ms.clone())?,
-        sweep_every_ms: fields.number("sweepEveryMs", ms.clone())?,
-        survey_timeout_ms: fields.number("surveyTimeoutMs", ms.clone())?,
-        buffer_messages: fields.number("bufferMessages", 1..=10_000_000)?,
-        buffer_bytes: fields.number("bufferBytes", 1024..=1024 * 1024 * 1024)?,
-        buffer_max_age_ms: fields.number("bufferMaxAgeMs", ms)?,
-    };
-    fields.finish()?;
-    Ok(section)
 }
 
 fn required(value: Option<String>, key: &str) -> Result<String> {

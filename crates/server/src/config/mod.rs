@@ -17,6 +17,7 @@ mod echo_server;
 mod fields;
 mod front_ends;
 mod pusher;
+mod sidecast_section;
 mod sources;
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -140,6 +141,7 @@ pub fn load_with(
     let socketio = front_ends::socketio(args, &file)?;
     let pusher = pusher::pusher(
         &args.pusher,
+        &file.sidecast.pusher,
         &variables,
         socketio.client_events,
         socketio.origins.clone(),

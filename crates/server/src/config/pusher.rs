@@ -1,13 +1,15 @@
-//! The Pusher front end's settings: the app from `--app-*` / `SIDECAST_APP_*`, or — so that a
-//! Reverb or Soketi project's `.env` works as it is — from Reverb's `REVERB_APP_*` and Soketi's
-//! `SOKETI_DEFAULT_APP_*` variables (the process environment first, then the working
-//! directory's `.env`). Without an app the front end is off.
+//! The Pusher front end's settings: the app from `--app-*` / `SIDECAST_APP_*`, else the config
+//! file's `sidecast.pusher`, else — so that a Reverb or Soketi project's `.env` works as it is —
+//! Reverb's `REVERB_APP_*` and Soketi's `SOKETI_DEFAULT_APP_*` variables (each variable from the
+//! process environment first, then the working directory's `.env`). Without an app the front
+//! end is off.
 
 use std::time::Duration;
 
 use sidecast_core::{AllowedOrigins, ClientEventLimits};
 
 use super::ConfigError;
+use super::sidecast_section::PusherSection;
 use crate::cli::PusherArgs;
 
 /// Looks a variable up: the environment, then `.env`; empty counts as unset.
@@ -30,20 +32,24 @@ const APP_SOURCES: [[&str; 3]; 3] = [
 
 pub(super) fn pusher(
     args: &PusherArgs,
+    section: &PusherSection,
     variables: &Variables<'_>,
     client_events: ClientEventLimits,
     origins: AllowedOrigins,
 ) -> Result<Option<sidecast_pusher::Config>, ConfigError> {
-    let first = |given: &Option<String>, names: [&str; 3]| {
-        given
-            .clone()
-            .filter(|value| !value.is_empty())
-            .or_else(|| names.iter().find_map(|name| variables(name)))
-    };
+    let first =
+        |given: &Option<String>, file: &Option<String>, [own, reverb, soketi]: [&str; 3]| {
+            let set = |value: &Option<String>| value.clone().filter(|value| !value.is_empty());
+            set(given)
+                .or_else(|| variables(own))
+                .or_else(|| set(file))
+                .or_else(|| variables(reverb))
+                .or_else(|| variables(soketi))
+        };
     let [ids, keys, secrets] = APP_SOURCES;
-    let id = first(&args.app_id, ids);
-    let key = first(&args.app_key, keys);
-    let secret = first(&args.app_secret, secrets);
+    let id = first(&args.app_id, &section.app_id, ids);
+    let key = first(&args.app_key, &section.key, keys);
+    let secret = first(&args.app_secret, &section.secret, secrets);
     let (id, key, secret) = match (id, key, secret) {
         (None, None, None) => return Ok(None),
         (Some(id), Some(key), Some(secret)) => (id, key, secret),
@@ -69,17 +75,27 @@ pub(super) fn pusher(
         )));
     }
     let mut config = sidecast_pusher::Config::new(sidecast_pusher::App { id, key, secret });
+    let file_seconds = |value: Option<u64>| value.map(|seconds| seconds as f64);
     if let Some(seconds) = seconds(
-        args.activity_timeout,
+        args.activity_timeout
+            .or(file_seconds(section.activity_timeout)),
         variables,
         "REVERB_APP_ACTIVITY_TIMEOUT",
     )? {
         config.activity_timeout = seconds;
     }
-    if let Some(seconds) = seconds(args.ping_interval, variables, "REVERB_APP_PING_INTERVAL")? {
+    if let Some(seconds) = seconds(
+        args.ping_interval.or(file_seconds(section.ping_interval)),
+        variables,
+        "REVERB_APP_PING_INTERVAL",
+    )? {
         config.ping_interval = seconds;
     }
-    match args.max_message_bytes {
+    match args
+        .max_message_bytes
+        .map(u64::from)
+        .or(section.max_message_bytes)
+    {
         Some(bytes) => config.max_message_bytes = bytes as usize,
         None => {
             if let Some(bytes) = number(variables, "REVERB_APP_MAX_MESSAGE_SIZE", 256, 16 << 20)? {
@@ -87,12 +103,19 @@ pub(super) fn pusher(
             }
         }
     }
-    config.max_connections = match args.max_connections {
+    config.max_connections = match args
+        .max_connections
+        .map(u64::from)
+        .or(section.max_connections)
+    {
         Some(max) => Some(max as usize),
         None => max_connections(variables)?,
     };
     config.accept_client_events = accept_client_events(variables)?;
-    config.path = path(args.path.clone(), variables)?;
+    config.path = path(
+        args.path.clone().or_else(|| section.path.clone()),
+        variables,
+    )?;
     config.client_events = client_events;
     config.origins = origins;
     Ok(Some(config))

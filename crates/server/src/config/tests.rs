@@ -433,3 +433,38 @@ fn the_pusher_path_comes_from_the_option_or_reverb_and_is_checked() {
         assert!(error.contains("must be like /realtime"), "{bad}: {error}");
     }
 }
+
+#[test]
+fn the_config_files_pusher_section_sits_between_sidecasts_variables_and_reverbs() {
+    let file = r#"{"sidecast": {"pusher": {"appId": "f", "key": "file-key", "secret": "file-secret", "path": "/ws",
+        "activityTimeout": 15, "pingInterval": 20, "maxMessageBytes": 4096, "maxConnections": 9}}}"#;
+    let dir = dir_with(
+        Some(file),
+        Some(
+            "REVERB_APP_ID=r\nREVERB_APP_KEY=reverb-key\nREVERB_APP_SECRET=r\nSIDECAST_APP_KEY=env-key\n",
+        ),
+    );
+    let pusher = load_in(dir.path(), &[]).unwrap().settings.pusher.unwrap();
+    assert_eq!(
+        (
+            pusher.app.id.as_str(),
+            pusher.app.key.as_str(),
+            pusher.app.secret.as_str()
+        ),
+        ("f", "env-key", "file-secret")
+    );
+    assert_eq!(pusher.path, "/ws");
+    assert_eq!(pusher.activity_timeout, Duration::from_secs(15));
+    assert_eq!(pusher.ping_interval, Duration::from_secs(20));
+    assert_eq!(
+        (pusher.max_message_bytes, pusher.max_connections),
+        (4096, Some(9))
+    );
+
+    let dir = dir_with(
+        Some(r#"{"sidecast": {"pusher": {"appKey": "typo"}}}"#),
+        None,
+    );
+    let error = load_in(dir.path(), &[]).unwrap_err().to_string();
+    assert!(error.contains("sidecast.pusher.appKey"), "{error}");
+}

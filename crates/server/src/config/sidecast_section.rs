@@ -1,0 +1,120 @@
+//! Sidecast's own section of `laravel-echo-server.json`, under `sidecast`: its own settings,
+//! scale-out (`sidecast.cluster`) and the Pusher app (`sidecast.pusher`), read as strictly as the
+//! rest of the file.
+
+use super::fields::{Fields, Result};
+
+/// Sidecast's own settings, under the `sidecast` key.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct SidecastSection {
+    pub socket: Option<String>,
+    pub max_frame_bytes: Option<u64>,
+    pub client_buffer: Option<u64>,
+    pub auth_timeout: Option<u64>,
+    pub auth_max_in_flight: Option<u64>,
+    pub auth_insecure: Option<bool>,
+    pub allowed_origins: Option<Vec<String>>,
+    pub client_event_max_bytes: Option<u64>,
+    pub client_events_per_second: Option<u64>,
+    pub client_event_burst: Option<u64>,
+    pub cluster: ClusterSection,
+    pub pusher: PusherSection,
+}
+
+/// Scale-out, under `sidecast.cluster`; times in milliseconds.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ClusterSection {
+    /// A Redis URL, or "databaseConfig" for `databaseConfig.redis`.
+    pub redis: Option<String>,
+    pub prefix: Option<String>,
+    pub heartbeat_ms: Option<u64>,
+    pub dead_after_ms: Option<u64>,
+    pub sweep_every_ms: Option<u64>,
+    pub survey_timeout_ms: Option<u64>,
+    pub buffer_messages: Option<u64>,
+    pub buffer_bytes: Option<u64>,
+    pub buffer_max_age_ms: Option<u64>,
+}
+
+/// The Pusher app, under `sidecast.pusher`; times in seconds, as Reverb's settings are.
+#[derive(Default, Clone, PartialEq)]
+pub struct PusherSection {
+    pub app_id: Option<String>,
+    pub key: Option<String>,
+    pub secret: Option<String>,
+    pub path: Option<String>,
+    pub activity_timeout: Option<u64>,
+    pub ping_interval: Option<u64>,
+    pub max_message_bytes: Option<u64>,
+    pub max_connections: Option<u64>,
+}
+
+/// The secret never reaches a log line.
+impl std::fmt::Debug for PusherSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PusherSection")
+            .field("app_id", &self.app_id)
+            .field("key", &self.key)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SidecastSection {
+    pub(super) fn read(mut own: Fields<'_>) -> Result<Self> {
+        let section = SidecastSection {
+            socket: own.string("socket")?,
+            max_frame_bytes: own.number("maxFrameBytes", 64..=16 * 1024 * 1024)?,
+            client_buffer: own.number("clientBuffer", 16..=1_000_000)?,
+            auth_timeout: own.number("authTimeout", 1..=3600)?,
+            auth_max_in_flight: own.number("authMaxInFlight", 1..=100_000)?,
+            auth_insecure: own.bool("authInsecure")?,
+            allowed_origins: own.strings("allowedOrigins")?,
+            client_event_max_bytes: own.number("clientEventMaxBytes", 16..=1024 * 1024)?,
+            client_events_per_second: own.number("clientEventsPerSecond", 1..=100_000)?,
+            client_event_burst: own.number("clientEventBurst", 1..=100_000)?,
+            cluster: match own.object("cluster")? {
+                Some(cluster) => cluster_section(cluster)?,
+                None => ClusterSection::default(),
+            },
+            pusher: match own.object("pusher")? {
+                Some(pusher) => pusher_section(pusher)?,
+                None => PusherSection::default(),
+            },
+        };
+        own.finish()?;
+        Ok(section)
+    }
+}
+
+fn cluster_section(mut fields: Fields<'_>) -> Result<ClusterSection> {
+    let ms = 1..=3_600_000;
+    let section = ClusterSection {
+        redis: fields.string("redis")?,
+        prefix: fields.string("prefix")?,
+        heartbeat_ms: fields.number("heartbeatMs", ms.clone())?,
+        dead_after_ms: fields.number("deadAfterMs", ms.clone())?,
+        sweep_every_ms: fields.number("sweepEveryMs", ms.clone())?,
+        survey_timeout_ms: fields.number("surveyTimeoutMs", ms.clone())?,
+        buffer_messages: fields.number("bufferMessages", 1..=10_000_000)?,
+        buffer_bytes: fields.number("bufferBytes", 1024..=1024 * 1024 * 1024)?,
+        buffer_max_age_ms: fields.number("bufferMaxAgeMs", ms)?,
+    };
+    fields.finish()?;
+    Ok(section)
+}
+
+fn pusher_section(mut fields: Fields<'_>) -> Result<PusherSection> {
+    let section = PusherSection {
+        app_id: fields.string("appId")?,
+        key: fields.string("key")?,
+        secret: fields.string("secret")?,
+        path: fields.string("path")?,
+        activity_timeout: fields.number("activityTimeout", 1..=3600)?,
+        ping_interval: fields.number("pingInterval", 1..=3600)?,
+        max_message_bytes: fields.number("maxMessageBytes", 256..=16 * 1024 * 1024)?,
+        max_connections: fields.number("maxConnections", 1..=u64::from(u32::MAX))?,
+    };
+    fields.finish()?;
+    Ok(section)
+}
