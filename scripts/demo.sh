@@ -13,6 +13,8 @@ SIDECAST_PORT="${SIDECAST_PORT:-6001}"
 DEMO_APP_PORT="${DEMO_APP_PORT:-8000}"
 RUN_DIR="$ROOT/.tmp/demo"
 export SIDECAST_SOCKET="$RUN_DIR/sidecast.sock" SIDECAST_PORT BROADCAST_DRIVER=sidecast
+# A Pusher app, so that the page also works with Echo's reverb broadcaster (?broadcaster=reverb).
+export SIDECAST_APP_ID=demo SIDECAST_APP_KEY=demo-key SIDECAST_APP_SECRET=demo-secret
 mkdir -p "$RUN_DIR"
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -53,8 +55,9 @@ sleep 1
 
 cat <<MSG
 
-  Open http://127.0.0.1:$DEMO_APP_PORT/ in a browser: it connects with Laravel Echo and lists
-  every ExampleEvent as it arrives. Fire one yourself with its button, or from a shell:
+  Open http://127.0.0.1:$DEMO_APP_PORT/ in a browser: it connects with Laravel Echo over
+  socket.io and lists every ExampleEvent as it arrives; ?broadcaster=reverb connects with Echo's
+  reverb broadcaster, over the Pusher protocol. Fire one yourself with its button, or from a shell:
       cd examples/demo-app && SIDECAST_SOCKET=$SIDECAST_SOCKET php artisan demo:fire "Hi"
   Logs: $RUN_DIR/. Ctrl+C stops everything.
 

@@ -59,10 +59,11 @@ prepare_php() {
     step "Preparing the Laravel package and the demo app (composer, offline)"
     (cd "$ROOT" && composer dump-autoload --dev --quiet)
     (cd "$ROOT/examples/demo-app" && composer update --no-interaction --quiet)
-    # The demo page loads the Echo and socket.io browser builds from public/vendor.
+    # The demo page loads the Echo, socket.io and pusher-js browser builds from public/vendor.
     mkdir -p "$ROOT/examples/demo-app/public/vendor"
     cp "$ROOT/node_modules/socket.io-client/dist/socket.io.min.js" "$ROOT/examples/demo-app/public/vendor/socket.io.min.js"
     cp "$ROOT/node_modules/laravel-echo/dist/echo.js" "$ROOT/examples/demo-app/public/vendor/laravel-echo.js"
+    cp "$ROOT/node_modules/pusher-js/dist/web/pusher.min.js" "$ROOT/examples/demo-app/public/vendor/pusher.min.js"
 }
 
 install_debian_packages

@@ -9,9 +9,12 @@ use Illuminate\Support\Facades\Auth;
 use Illuminate\Support\Facades\Broadcast;
 use Illuminate\Support\Facades\Route;
 
-Route::get('/', function () {
+// The demo page, connected over socket.io, or with ?broadcaster=reverb over the Pusher protocol.
+Route::get('/', function (Request $request) {
     return view('demo', [
         'echoPort' => (int) env('SIDECAST_PORT', 6001),
+        'reverb' => $request->query('broadcaster') === 'reverb',
+        'appKey' => (string) config('broadcasting.connections.sidecast.key'),
     ]);
 });
 

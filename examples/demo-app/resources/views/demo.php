@@ -22,16 +22,29 @@
     <h2>Events on <code>example-channel</code></h2>
     <ol id="events"></ol>
 
-    <!-- socket.io-client 4.x, which Echo finds as window.io -->
+    <!-- socket.io-client 4.x, which Echo finds as window.io; pusher-js for the reverb broadcaster -->
     <script src="/vendor/socket.io.min.js"></script>
+    <script src="/vendor/pusher.min.js"></script>
     <script type="module">
         import Echo from '/vendor/laravel-echo.js';
 
-        // The frontend code from Laravel's broadcasting guide, unchanged.
-        window.Echo = new Echo({
-            broadcaster: 'socket.io',
-            host: window.location.hostname + ':<?= (int) $echoPort ?>',
-        });
+        // The frontend code from Laravel's broadcasting guide, unchanged: socket.io as
+        // laravel-echo-server users have it, or the reverb broadcaster as
+        // `php artisan install:broadcasting` writes it.
+        window.Echo = <?= $reverb ? 'true' : 'false' ?>
+            ? new Echo({
+                broadcaster: 'reverb',
+                key: <?= json_encode($appKey) ?>,
+                wsHost: window.location.hostname,
+                wsPort: <?= (int) $echoPort ?>,
+                wssPort: <?= (int) $echoPort ?>,
+                forceTLS: false,
+                enabledTransports: ['ws', 'wss'],
+            })
+            : new Echo({
+                broadcaster: 'socket.io',
+                host: window.location.hostname + ':<?= (int) $echoPort ?>',
+            });
 
         window.Echo.channel('example-channel').listen('ExampleEvent', (e) => {
             const item = document.createElement('li');
@@ -40,15 +53,16 @@
         });
 
         const status = document.getElementById('status');
-        const socket = window.Echo.connector.socket;
-        socket.on('connect', () => {
-            status.textContent = 'connected as ' + window.Echo.socketId();
-            status.className = 'connected';
-        });
-        socket.on('disconnect', () => {
-            status.textContent = 'disconnected';
-            status.className = '';
-        });
+        const show = (connected) => {
+            status.textContent = connected ? 'connected as ' + window.Echo.socketId() : 'disconnected';
+            status.className = connected ? 'connected' : '';
+        };
+        if (window.Echo.connector.pusher) {
+            window.Echo.connector.pusher.connection.bind('state_change', ({ current }) => show(current === 'connected'));
+        } else {
+            window.Echo.connector.socket.on('connect', () => show(true));
+            window.Echo.connector.socket.on('disconnect', () => show(false));
+        }
 
         document.getElementById('fire').addEventListener('click', () => {
             const message = document.getElementById('message').value;
