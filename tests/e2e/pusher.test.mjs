@@ -362,6 +362,12 @@ describe('bad input', () => {
         assert.deepEqual(event, { event: 'Still', channel: 'after-garbage', data: { ok: true } });
     });
 
+    test('a client\'s close is answered with its own code', async () => {
+        const raw = await openRaw(sidecar.port);
+        raw.ws.close(3001, 'bye');
+        assert.equal((await raw.closed).code, 3001);
+    });
+
     test('an invalid channel name or signature format is refused on the channel', async () => {
         const raw = track(await openRaw(sidecar.port));
         raw.send({ event: 'pusher:subscribe', data: { channel: 'x'.repeat(201) } });

@@ -16,7 +16,9 @@ pub async fn handle(front_end: &FrontEnd, socket: &Socket, text: &str) {
     let message: ClientMessage = match serde_json::from_str(text) {
         Ok(message) => message,
         Err(error) => {
-            tracing::debug!(socket = %socket.id, %error, "malformed message refused");
+            let error = error.to_string();
+            let error = clipped(&error);
+            tracing::debug!(socket = %socket.id, error, "malformed message refused");
             socket.send(protocol::error(
                 None,
                 &format!("Invalid message format: {error}"),
@@ -44,29 +46,37 @@ pub async fn handle(front_end: &FrontEnd, socket: &Socket, text: &str) {
             client_event(front_end, socket, event, message.channel.as_deref(), data)
         }
         event => {
+            let event = clipped(event);
             tracing::debug!(socket = %socket.id, event, "unknown event refused");
             socket.send(protocol::error(None, &format!("Unknown event: {event}")));
         }
     }
 }
 
+/// At most the first 200 bytes of `text` (a whole channel name), cut at a character boundary.
+fn clipped(text: &str) -> &str {
+    let mut end = text.len().min(200);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 fn malformed(socket: &Socket, event: &str, error: &serde_json::Error) {
     tracing::debug!(socket = %socket.id, event, %error, "malformed request refused");
+    let error = error.to_string();
     socket.send(protocol::error(
         None,
-        &format!("Invalid {event} data: {error}"),
+        &format!("Invalid {event} data: {}", clipped(&error)),
     ));
 }
 
 async fn subscribe(front_end: &FrontEnd, socket: &Socket, request: SubscribeData) {
+    // What the client sent is echoed back clipped: a reply never costs more than a message.
+    let named = clipped(&request.channel);
     let refuse = |kind: &str, error: &str, status: u16| {
-        tracing::info!(socket = %socket.id, channel = %request.channel, error, "subscription refused");
-        socket.send(protocol::subscription_error(
-            &request.channel,
-            kind,
-            error,
-            status,
-        ));
+        tracing::info!(socket = %socket.id, channel = %named, error, "subscription refused");
+        socket.send(protocol::subscription_error(named, kind, error, status));
     };
     let channel = match ChannelName::new(&request.channel) {
         Ok(channel) => channel,

@@ -42,8 +42,10 @@ pub struct Config {
     pub pong_timeout: Duration,
     /// Largest message a client may send; a larger one is skipped and answered with an error.
     pub max_message_bytes: usize,
-    /// Frames queued per connection before events to it are dropped (and counted).
+    /// Frames queued per connection before events to it are dropped (and counted)…
     pub max_queued_frames: usize,
+    /// …or bytes: a client too slow for its own replies is closed.
+    pub max_queued_bytes: usize,
     /// Connections the app may have at once; more are refused with 4004. `None`: no limit
     /// but the process's open-files limit.
     pub max_connections: Option<usize>,
@@ -65,6 +67,7 @@ impl Config {
             pong_timeout: Duration::from_secs(30),
             max_message_bytes: 10_000,
             max_queued_frames: 4096,
+            max_queued_bytes: 4 * 1024 * 1024,
             max_connections: None,
             accept_client_events: true,
             client_events: ClientEventLimits::default(),

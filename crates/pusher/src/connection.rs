@@ -43,13 +43,19 @@ where
 
     let writing = write_all(&socket.outbox, &mut write);
     tokio::pin!(writing);
+    // However the connection comes to close, it gets a bounded time to write what is left: a
+    // peer that stops reading cannot keep it (and its hub registration) alive.
+    let deadline = async {
+        socket.outbox.closing().await;
+        tokio::time::sleep(CLOSE_GRACE).await;
+    };
     tokio::select! {
-        () = read_all(&front_end, &socket, &mut read) => {
-            // Whatever ended reading, the client gets what is queued and a close frame.
-            socket.outbox.close(1000, "");
+        code = read_all(&front_end, &socket, &mut read) => {
+            socket.outbox.close(code, "");
             let _ = tokio::time::timeout(CLOSE_GRACE, &mut writing).await;
         }
         () = &mut writing => {}
+        () = deadline => {}
     }
 
     front_end.sockets().remove(&socket.id);
@@ -86,6 +92,7 @@ fn register(front_end: &Arc<FrontEnd>) -> Option<Arc<Socket>> {
         let socket = Arc::new(Socket::new(
             id.clone(),
             front_end.config.max_queued_frames,
+            front_end.config.max_queued_bytes,
             front_end.epoch,
         ));
         // Ids are random; a collision is retried rather than shared.
@@ -103,7 +110,13 @@ fn new_socket_id() -> SocketId {
     SocketId::new(&id).expect("a short, printable id")
 }
 
-async fn read_all<Io: AsyncRead>(front_end: &FrontEnd, socket: &Socket, read: &mut ReadHalf<Io>) {
+/// Handles what the client sends until the connection is to close; returns the code of the
+/// close frame it gets (the client's own, echoed, when it closed).
+async fn read_all<Io: AsyncRead>(
+    front_end: &FrontEnd,
+    socket: &Socket,
+    read: &mut ReadHalf<Io>,
+) -> u16 {
     let mut reader = MessageReader::new(front_end.config.max_message_bytes);
     loop {
         let incoming = match reader.next(read).await {
@@ -113,7 +126,7 @@ async fn read_all<Io: AsyncRead>(front_end: &FrontEnd, socket: &Socket, read: &m
                 if let Some(code) = error.close_code() {
                     socket.outbox.close(code, &error.to_string());
                 }
-                return;
+                return 1000;
             }
         };
         socket.heard();
@@ -125,7 +138,7 @@ async fn read_all<Io: AsyncRead>(front_end: &FrontEnd, socket: &Socket, read: &m
             Incoming::Pong => {}
             Incoming::Close(code) => {
                 tracing::debug!(socket = %socket.id, ?code, "the client closed");
-                return;
+                return code.unwrap_or(1000);
             }
             Incoming::Refused(Skipped::Binary) => {
                 tracing::debug!(socket = %socket.id, "binary message refused");
@@ -139,7 +152,7 @@ async fn read_all<Io: AsyncRead>(front_end: &FrontEnd, socket: &Socket, read: &m
             }
         }
         if socket.outbox.is_closing() {
-            return;
+            return 1000;
         }
     }
 }

@@ -1,6 +1,8 @@
 //! What waits to be written to one connection: whole WebSocket frames, most of them shared
 //! with every other socket that receives the same event (an `Arc`, not a copy). Bounded in
-//! frames; an empty outbox holds no allocation, which keeps idle connections small.
+//! frames and in bytes; an empty outbox holds no allocation, which keeps idle connections
+//! small. Once closing, the connection gets a bounded time to write what is left
+//! ([`Outbox::closing`]).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,12 +18,17 @@ pub type Frame = Arc<[u8]>;
 pub struct Outbox {
     state: Mutex<State>,
     ready: Notify,
+    /// Signalled once, when a close frame is queued.
+    closed: Notify,
     max_frames: usize,
+    max_bytes: usize,
 }
 
 #[derive(Debug, Default)]
 struct State {
     frames: VecDeque<Frame>,
+    /// The bytes of `frames`, shared or not: what writing them out will take.
+    bytes: usize,
     /// A close frame was queued: nothing more is, and the connection ends once it is written.
     closing: bool,
 }
@@ -35,23 +42,27 @@ pub struct Batch {
 }
 
 impl Outbox {
-    pub fn new(max_frames: usize) -> Self {
+    pub fn new(max_frames: usize, max_bytes: usize) -> Self {
         Outbox {
             state: Mutex::default(),
             ready: Notify::new(),
+            closed: Notify::new(),
             max_frames,
+            max_bytes,
         }
     }
 
-    /// Queues a frame, unless the client lags `max_frames` behind or the connection is closing.
+    /// Queues a frame, unless the client lags `max_frames` or `max_bytes` behind or the
+    /// connection is closing.
     pub fn push(&self, frame: Frame) -> Result<(), Undelivered> {
         let mut state = self.lock();
         if state.closing {
             return Err(Undelivered::Closed);
         }
-        if state.frames.len() >= self.max_frames {
+        if state.frames.len() >= self.max_frames || state.bytes + frame.len() > self.max_bytes {
             return Err(Undelivered::QueueFull);
         }
+        state.bytes += frame.len();
         state.frames.push_back(frame);
         drop(state);
         self.ready.notify_one();
@@ -66,12 +77,26 @@ impl Outbox {
             return false;
         }
         state.closing = true;
-        state
-            .frames
-            .push_back(Frame::from(frame::encode_close(code, reason)));
+        // The close frame goes in whatever the limits: it is the last one.
+        let close = Frame::from(frame::encode_close(code, reason));
+        state.bytes += close.len();
+        state.frames.push_back(close);
         drop(state);
         self.ready.notify_one();
+        self.closed.notify_waiters();
         true
+    }
+
+    /// Completes once a close frame has been queued.
+    pub async fn closing(&self) {
+        loop {
+            // Made before looking, so a close queued in between still wakes it.
+            let notified = self.closed.notified();
+            if self.is_closing() {
+                return;
+            }
+            notified.await;
+        }
     }
 
     pub fn is_closing(&self) -> bool {
@@ -86,6 +111,7 @@ impl Outbox {
                 let mut state = self.lock();
                 if !state.frames.is_empty() {
                     let frames: Vec<Frame> = state.frames.drain(..).collect();
+                    state.bytes = 0;
                     // The queue's memory is given back after a burst.
                     if state.frames.capacity() > 64 {
                         state.frames = VecDeque::new();
@@ -115,7 +141,7 @@ mod tests {
 
     #[tokio::test]
     async fn frames_come_out_in_order_and_a_lagging_client_is_bounded() {
-        let outbox = Outbox::new(2);
+        let outbox = Outbox::new(2, 1024);
         outbox.push(frame("a")).unwrap();
         outbox.push(frame("b")).unwrap();
         assert_eq!(outbox.push(frame("c")), Err(Undelivered::QueueFull));
@@ -124,11 +150,23 @@ mod tests {
         assert!(!batch.closes);
         outbox.push(frame("c")).unwrap();
         assert_eq!(outbox.take().await.frames, [frame("c")]);
+
+        // Bounded in bytes too, and the bytes are given back as frames are taken.
+        let outbox = Outbox::new(100, 10);
+        outbox.push(frame("123456")).unwrap();
+        assert_eq!(outbox.push(frame("12345")), Err(Undelivered::QueueFull));
+        outbox.push(frame("1234")).unwrap();
+        outbox.take().await;
+        outbox.push(frame("1234567890")).unwrap();
     }
 
     #[tokio::test]
     async fn closing_queues_the_close_frame_last_and_refuses_the_rest() {
-        let outbox = Arc::new(Outbox::new(8));
+        let outbox = Arc::new(Outbox::new(8, 1024));
+        let closing = tokio::spawn({
+            let outbox = outbox.clone();
+            async move { outbox.closing().await }
+        });
         let waiting = tokio::spawn({
             let outbox = outbox.clone();
             async move { outbox.take().await }
@@ -146,6 +184,7 @@ mod tests {
             batch.closes = rest.closes;
         }
         assert!(batch.closes);
+        closing.await.unwrap();
         assert_eq!(batch.frames[0], frame("event"));
         assert_eq!(&batch.frames[1][..2], &[0x88, 33]);
         assert!(outbox.is_closing());

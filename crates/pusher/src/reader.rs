@@ -19,6 +19,9 @@ const READ_CHUNK: usize = 512;
 /// A buffer larger than this is given back once empty.
 const KEPT_CAPACITY: usize = 4096;
 
+/// The most the buffer grows by at a time while a frame's payload arrives.
+const GROWTH_STEP: usize = 64 * 1024;
+
 /// One thing a client sent.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Incoming {
@@ -52,8 +55,10 @@ pub enum ReadError {
     StrayContinuation,
     #[error("a new message started before the last one ended")]
     Interleaved,
-    #[error("a text message is not UTF-8")]
+    #[error("a text message or close reason is not UTF-8")]
     NotUtf8,
+    #[error("a close frame with a code no peer may send")]
+    BadClose,
 }
 
 impl ReadError {
@@ -146,7 +151,7 @@ impl MessageReader {
                     return Ok(None);
                 };
                 unmask(&mut payload, header.mask, 0);
-                return Ok(Some(control(header.opcode, payload)));
+                return control(header.opcode, payload).map(Some);
             }
             // Nothing changes until the frame is taken: a frame not yet whole is parsed again.
             let (announced, skipped) = match (header.opcode, &self.partial) {
@@ -193,7 +198,9 @@ impl MessageReader {
     /// The frame's payload, once all of it is buffered.
     fn take_payload(&mut self, header_len: usize, len: usize) -> Option<Vec<u8>> {
         if self.buffer.len() < header_len + len {
-            self.buffer.reserve(header_len + len - self.buffer.len());
+            // Grown as the bytes come, not for what a header announces before sending it.
+            let missing = header_len + len - self.buffer.len();
+            self.buffer.reserve(missing.min(GROWTH_STEP));
             return None;
         }
         self.buffer.advance(header_len);
@@ -201,15 +208,28 @@ impl MessageReader {
     }
 }
 
-fn control(opcode: Opcode, payload: Vec<u8>) -> Incoming {
-    match opcode {
+fn control(opcode: Opcode, payload: Vec<u8>) -> Result<Incoming, ReadError> {
+    Ok(match opcode {
         Opcode::Ping => Incoming::Ping(payload),
         Opcode::Pong => Incoming::Pong,
-        _ => Incoming::Close(
-            payload
-                .get(..2)
-                .map(|code| u16::from_be_bytes([code[0], code[1]])),
-        ),
+        _ => Incoming::Close(close_code(&payload)?),
+    })
+}
+
+/// A close frame's code, checked as RFC 6455 §7.4 says: none, or one a peer may send, with a
+/// UTF-8 reason.
+fn close_code(payload: &[u8]) -> Result<Option<u16>, ReadError> {
+    match payload {
+        [] => Ok(None),
+        [_] => Err(ReadError::BadClose),
+        [high, low, reason @ ..] => {
+            let code = u16::from_be_bytes([*high, *low]);
+            if !matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999) {
+                return Err(ReadError::BadClose);
+            }
+            std::str::from_utf8(reason).map_err(|_| ReadError::NotUtf8)?;
+            Ok(Some(code))
+        }
     }
 }
 

@@ -39,10 +39,15 @@ pub enum Silence {
 }
 
 impl Socket {
-    pub fn new(id: SocketId, max_queued_frames: usize, epoch: Instant) -> Self {
+    pub fn new(
+        id: SocketId,
+        max_queued_frames: usize,
+        max_queued_bytes: usize,
+        epoch: Instant,
+    ) -> Self {
         let socket = Socket {
             id,
-            outbox: Outbox::new(max_queued_frames),
+            outbox: Outbox::new(max_queued_frames, max_queued_bytes),
             heard_at: AtomicU64::new(0),
             pinged: AtomicBool::new(false),
             epoch,
@@ -53,10 +58,16 @@ impl Socket {
         socket
     }
 
-    /// Queues a frame made for this socket alone (answers, errors).
+    /// Queues a frame made for this socket alone (answers, errors). A client so far behind
+    /// that even its replies do not fit is not reading: it is closed (4100: reconnect later).
     pub fn send(&self, frame: Vec<u8>) {
-        if let Err(reason) = self.outbox.push(Frame::from(frame)) {
-            tracing::debug!(socket = %self.id, ?reason, "a reply was not queued");
+        match self.outbox.push(Frame::from(frame)) {
+            Ok(()) | Err(Undelivered::Closed) => {}
+            Err(reason) => {
+                tracing::info!(socket = %self.id, ?reason, "client not reading its replies; closing");
+                self.outbox
+                    .close(4100, "Over capacity: the client is not reading");
+            }
         }
     }
 
@@ -111,5 +122,25 @@ impl Subscriber for Socket {
 
     fn notify(&self, notice: Notice<'_>) -> Result<(), Undelivered> {
         self.outbox.push(Frame::from(protocol::notice(&notice)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_client_too_far_behind_for_its_own_replies_is_closed_with_4100() {
+        let socket = Socket::new(SocketId::new("1.2").unwrap(), 3, 1024, Instant::now());
+        for _ in 0..3 {
+            socket.send(protocol::pong());
+        }
+        assert!(!socket.outbox.is_closing());
+        socket.send(protocol::pong());
+        assert!(socket.outbox.is_closing());
+        let batch = socket.outbox.take().await;
+        assert!(batch.closes);
+        let close = batch.frames.last().unwrap();
+        assert_eq!(&close[2..4], &4100u16.to_be_bytes());
     }
 }

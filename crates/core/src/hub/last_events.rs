@@ -21,9 +21,19 @@ pub const LAST_EVENT_TTL: Duration = Duration::from_secs(3600);
 /// new channel is not kept until there is room.
 pub const MAX_CACHE_CHANNELS: usize = 100_000;
 
+/// Expired events are also forgotten after this many are kept, so that they do not stay in
+/// memory until the limit is reached.
+const PURGE_EVERY: usize = 1024;
+
 pub(super) struct LastEvents {
-    entries: Mutex<HashMap<ChannelName, LastEvent>>,
+    state: Mutex<State>,
     ttl: Duration,
+}
+
+#[derive(Default)]
+struct State {
+    entries: HashMap<ChannelName, LastEvent>,
+    kept_since_purge: usize,
 }
 
 struct LastEvent {
@@ -41,7 +51,7 @@ impl Default for LastEvents {
 impl LastEvents {
     pub(super) fn with_ttl(ttl: Duration) -> Self {
         LastEvents {
-            entries: Mutex::default(),
+            state: Mutex::default(),
             ttl,
         }
     }
@@ -59,21 +69,28 @@ impl LastEvents {
             return;
         }
         let now = Instant::now();
-        let mut entries = self.lock();
+        let mut state = self.lock();
         for channel in cached {
-            if entries.len() >= MAX_CACHE_CHANNELS && !entries.contains_key(channel) {
-                entries.retain(|_, last| now.duration_since(last.at) < self.ttl);
-                if entries.len() >= MAX_CACHE_CHANNELS {
-                    tracing::warn!(%channel, limit = MAX_CACHE_CHANNELS, "cache channel limit reached; its last event is not kept");
-                    continue;
-                }
+            let full = state.entries.len() >= MAX_CACHE_CHANNELS;
+            if (full && !state.entries.contains_key(channel))
+                || state.kept_since_purge >= PURGE_EVERY
+            {
+                state
+                    .entries
+                    .retain(|_, last| now.duration_since(last.at) < self.ttl);
+                state.kept_since_purge = 0;
+            }
+            if state.entries.len() >= MAX_CACHE_CHANNELS && !state.entries.contains_key(channel) {
+                tracing::warn!(%channel, limit = MAX_CACHE_CHANNELS, "cache channel limit reached; its last event is not kept");
+                continue;
             }
             let last = LastEvent {
                 event: publication.event.clone(),
                 payload: publication.payload.clone(),
                 at: now,
             };
-            entries.insert(channel.clone(), last);
+            state.entries.insert(channel.clone(), last);
+            state.kept_since_purge += 1;
         }
     }
 
@@ -84,8 +101,9 @@ impl LastEvents {
         subscriber: &dyn Subscriber,
         channel: &ChannelName,
     ) -> Result<(), Undelivered> {
-        let entries = self.lock();
-        match entries
+        let state = self.lock();
+        match state
+            .entries
             .get(channel)
             .filter(|last| last.at.elapsed() < self.ttl)
         {
@@ -100,8 +118,8 @@ impl LastEvents {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ChannelName, LastEvent>> {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

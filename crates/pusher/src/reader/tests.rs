@@ -122,7 +122,16 @@ fn tokio_test_io(bytes: Vec<u8>) -> impl AsyncRead + Unpin {
 
 #[tokio::test]
 async fn protocol_breaks_end_the_connection_with_their_close_code() {
-    let cases: [(Vec<u8>, u16); 4] = [
+    let cases: [(Vec<u8>, u16); 7] = [
+        (client_frame(true, Opcode::Close, &[3], MASK), 1002),
+        (
+            client_frame(true, Opcode::Close, &1005u16.to_be_bytes(), MASK),
+            1002,
+        ),
+        (
+            client_frame(true, Opcode::Close, &[0x03, 0xE8, 0xFF], MASK),
+            1007,
+        ),
         (client_frame(true, Opcode::Continuation, b"x", MASK), 1002),
         (
             [
