@@ -362,6 +362,16 @@ describe('bad input', () => {
         assert.deepEqual(event, { event: 'Still', channel: 'after-garbage', data: { ok: true } });
     });
 
+    test('past 1,000 channels on one connection, a subscription is refused with LimitReached', async () => {
+        const raw = track(await openRaw(sidecar.port));
+        for (let n = 0; n < 1000; n += 1) raw.send({ event: 'pusher:subscribe', data: { channel: `many-${n}` } });
+        raw.send({ event: 'pusher:subscribe', data: { channel: 'one-too-many' } });
+        const refused = await raw.next((m) => m.event === 'pusher:subscription_error');
+        assert.equal(refused.channel, 'one-too-many');
+        assert.deepEqual([refused.data.type, refused.data.status], ['LimitReached', 4100]);
+        assert.equal(raw.messages.filter((m) => m.event === 'pusher_internal:subscription_succeeded').length, 1000);
+    });
+
     test('a client\'s close is answered with its own code', async () => {
         const raw = await openRaw(sidecar.port);
         raw.ws.close(3001, 'bye');

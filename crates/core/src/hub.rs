@@ -38,7 +38,7 @@ use crate::subscriber::{Notice, Subscriber, Undelivered};
 
 pub use census::ChannelInfo;
 pub use delivery::{DeliveryReport, WhisperRefused};
-pub use joining::{SubscribeError, Subscribed};
+pub use joining::{MAX_CHANNELS_PER_CONNECTION, SubscribeError, Subscribed};
 pub use last_events::{LAST_EVENT_TTL, MAX_CACHE_CHANNELS};
 pub use peers::Applied;
 

@@ -118,6 +118,9 @@ async fn subscribe(front_end: &FrontEnd, socket: &Socket, request: SubscribeData
         Err(error @ SubscribeError::UnknownConnection(_)) => {
             tracing::debug!(socket = %socket.id, %error, "subscription ignored")
         }
+        Err(error @ SubscribeError::TooManyChannels { .. }) => {
+            refuse("LimitReached", &error.to_string(), 4100)
+        }
         Err(error) => refuse("AuthError", &error.to_string(), 403),
     }
 }

@@ -1,6 +1,7 @@
 //! Subscribing: the access a channel's kind requires, then the join — decided here on a
 //! single node, recorded by the cluster first for presence channels of a cluster.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use thiserror::Error;
@@ -37,6 +38,22 @@ pub enum SubscribeError {
         kind: ChannelKind,
         granted: &'static str,
     },
+    #[error("the connection is already in {limit} channels, the most one connection may join")]
+    TooManyChannels { limit: usize },
+}
+
+/// Channels one connection may be in at once. Echo apps subscribe to a handful; the bound keeps
+/// one client from growing the registry without end.
+pub const MAX_CHANNELS_PER_CONNECTION: usize = 1000;
+
+/// Refuses a new channel to a connection that is in as many as it may be.
+fn check_room(joined: &HashSet<ChannelName>, channel: &ChannelName) -> Result<(), SubscribeError> {
+    if joined.len() >= MAX_CHANNELS_PER_CONNECTION && !joined.contains(channel) {
+        return Err(SubscribeError::TooManyChannels {
+            limit: MAX_CHANNELS_PER_CONNECTION,
+        });
+    }
+    Ok(())
 }
 
 impl Hub {
@@ -76,6 +93,7 @@ impl Hub {
         let connection = connections
             .get_mut(id)
             .ok_or_else(|| SubscribeError::UnknownConnection(id.clone()))?;
+        check_room(&connection.channels, &channel)?;
         let subscriber = connection.subscriber.clone();
         let entry = channels.entry(channel.clone()).or_default();
         if !connection.channels.insert(channel.clone()) {
@@ -116,6 +134,7 @@ impl Hub {
             let connection = connections
                 .get(id)
                 .ok_or_else(|| SubscribeError::UnknownConnection(id.clone()))?;
+            check_room(&connection.channels, &channel)?;
             let entry = channels.entry(channel.clone()).or_default();
             if connection.channels.contains(&channel) {
                 self.tell_subscribed(&*connection.subscriber, &channel, entry);

@@ -1,6 +1,9 @@
 use super::support::*;
 use crate::Access;
-use crate::hub::{ChannelInfo, DeliveryReport, Hub, SubscribeError, Subscribed, WhisperRefused};
+use crate::hub::{
+    ChannelInfo, DeliveryReport, Hub, MAX_CHANNELS_PER_CONNECTION, SubscribeError, Subscribed,
+    WhisperRefused,
+};
 
 #[test]
 fn subscribers_of_a_channel_receive_its_events_and_nobody_else_does() {
@@ -400,4 +403,31 @@ fn a_cache_channel_gives_new_subscribers_its_last_event_or_a_miss() {
     // A repeated subscribe replays again, as a reconnecting client's does.
     now(hub.subscribe(&id("late"), channel("cache-prices"), Access::Public)).unwrap();
     assert_eq!(late.received().len(), 3);
+}
+
+#[test]
+fn a_connection_joins_at_most_so_many_channels() {
+    let hub = Hub::new();
+    let names: Vec<String> = (0..MAX_CHANNELS_PER_CONNECTION)
+        .map(|n| format!("c{n}"))
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    connected(&hub, "busy", &names);
+    let refused = now(hub.subscribe(&id("busy"), channel("one-more"), Access::Public));
+    assert_eq!(
+        refused,
+        Err(SubscribeError::TooManyChannels {
+            limit: MAX_CHANNELS_PER_CONNECTION
+        })
+    );
+    // A channel it is in can be subscribed again, and one left makes room.
+    assert_eq!(
+        now(hub.subscribe(&id("busy"), channel("c0"), Access::Public)),
+        Ok(Subscribed::AlreadyMember)
+    );
+    assert!(hub.unsubscribe(&id("busy"), &channel("c1")));
+    assert_eq!(
+        now(hub.subscribe(&id("busy"), channel("one-more"), Access::Public)),
+        Ok(Subscribed::Joined)
+    );
 }
