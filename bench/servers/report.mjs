@@ -202,7 +202,7 @@ function goals() {
         const held = ['sidecast-eio3', 'sidecast-eio4'].map((variant) => find('idle-10000', variant)?.report).filter(Boolean);
         const clean = held.every((report) => report.connect.connected === 10000 && report.connect.failed === 0 && report.connections.broken === 0 && report.connect.unconfirmed_subscriptions === 0);
         rows.push(['10,000 concurrent connections held with no errors',
-            held.map((report) => `EIO=${report.eio}: ${report.connect.connected} connected, ${report.connect.failed} failed, ${report.connections.broken} broken, ${report.connect.unconfirmed_subscriptions} unconfirmed`).join('; '),
+            held.map((report) => `${report.protocol}: ${report.connect.connected} connected, ${report.connect.failed} failed, ${report.connections.broken} broken, ${report.connect.unconfirmed_subscriptions} unconfirmed`).join('; '),
             clean ? 'yes' : 'no']);
     } else if (idleLargest) {
         rows.push(['C: at most 8 KiB of server RSS per idle connection at 10,000 connections',

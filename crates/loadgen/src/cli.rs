@@ -13,7 +13,7 @@ use crate::client::Transport;
 use crate::floor::Floor;
 use crate::ingest::Target;
 use crate::nodes::Nodes;
-use crate::protocol::Eio;
+use crate::protocol::{Eio, Protocol};
 use crate::run::Plan;
 
 pub use presence::PresenceArgs;
@@ -23,7 +23,7 @@ pub use runs::{ChannelsArgs, ChurnArgs, FanoutArgs, IdleArgs, RunArgs};
 #[command(
     name = "sidecast-loadgen",
     version,
-    about = "Load generator for Laravel Echo socket.io servers (sidecast, laravel-echo-server): real WebSocket clients, stamped events through a chosen ingest path, per-delivery latency, losses, and the server's CPU and memory."
+    about = "Load generator for Laravel Echo servers (sidecast, laravel-echo-server, Pusher-protocol servers): real socket.io or Pusher clients over WebSocket, stamped events through a chosen ingest path, per-delivery latency, losses, and the server's CPU and memory."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -105,7 +105,8 @@ impl From<TransportArg> for Transport {
 /// The server under test, how to reach it, and the limits every run keeps.
 #[derive(Debug, Args)]
 pub struct ServerArgs {
-    /// The server's HTTP base URL; clients connect to <URL>/socket.io/ over WebSocket. Several
+    /// The server's HTTP base URL; clients connect to <URL>/socket.io/ (socket.io) or
+    /// <URL>/app/KEY (Pusher) over WebSocket. Several
     /// (repeated, or comma-separated) for the nodes of a cluster: client i connects to the
     /// (i mod N)th.
     #[arg(long = "url", required = true, value_delimiter = ',')]
@@ -120,7 +121,12 @@ pub struct ServerArgs {
     #[arg(long, value_enum, default_value = "4")]
     pub eio: EioArg,
 
-    /// How clients reach their WebSocket.
+    /// The clients speak the Pusher protocol (7, as pusher-js 8 and Echo's `reverb`
+    /// broadcaster do) to the app with this key, instead of socket.io.
+    #[arg(long, value_name = "APP_KEY", conflicts_with = "eio")]
+    pub pusher_key: Option<String>,
+
+    /// How clients reach their WebSocket (Pusher clients: websocket only).
     #[arg(long, value_enum, default_value = "websocket")]
     pub transport: TransportArg,
 
@@ -179,9 +185,18 @@ pub struct Load {
 impl ServerArgs {
     /// The run, or why the nodes make no sense.
     pub fn plan(&self, load: Load) -> Result<Plan, String> {
+        let protocol = match &self.pusher_key {
+            Some(app_key) => Protocol::Pusher {
+                app_key: app_key.clone(),
+            },
+            None => Protocol::SocketIo(self.eio.into()),
+        };
+        if matches!(self.transport, TransportArg::PollingUpgrade) && !protocol.has_namespaces() {
+            return Err("--transport polling-upgrade is socket.io's; Pusher clients connect over WebSocket only".into());
+        }
         Ok(Plan {
             nodes: Nodes::new(self.urls.clone(), self.ingest_node)?,
-            eio: self.eio.into(),
+            protocol,
             transport: self.transport.into(),
             clients: load.clients as usize,
             channels: load.channels as usize,

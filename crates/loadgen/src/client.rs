@@ -13,26 +13,21 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::board::Reporter;
-use crate::polling::{self, Poller, PollingError};
-use crate::protocol::{self, Eio, Handshake, Packet};
+use crate::polling::{self, PollingError};
+use crate::protocol::{self, Handshake, Packet, Protocol};
 use crate::silence::Silence;
 use crate::stamp::{self, Stamp};
 use crate::tally::{Delivery, Ledger};
 
+mod handshake;
 mod observe;
 
 pub use observe::Ended;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// tungstenite zero-fills its read buffer up to this size before every read, and keeps one
-/// per connection: its 128 KiB default cost a third of the generator's CPU in memset at
-/// 100,000 deliveries/s, and 1.3 GB for 10,000 clients. Echo events are far smaller.
-const READ_BUFFER_BYTES: usize = 4096;
 
 /// How long a leaving client waits for its close frame to be written.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -51,6 +46,8 @@ pub enum ConnectError {
     Polling(#[from] PollingError),
     #[error("the server closed the connection during the handshake")]
     Closed,
+    #[error("Pusher clients connect over WebSocket only; polling is socket.io's")]
+    NoPolling,
 }
 
 /// How a client reaches its WebSocket.
@@ -77,7 +74,7 @@ impl Transport {
 #[derive(Debug)]
 pub struct Client {
     socket: Socket,
-    eio: Eio,
+    protocol: Protocol,
     handshake: Handshake,
     channel: String,
 }
@@ -112,17 +109,22 @@ pub struct Outcome {
 pub struct Connector {
     /// The server's HTTP base, `http://127.0.0.1:6001`.
     base: String,
-    eio: Eio,
+    protocol: Protocol,
     transport: Transport,
     /// For the polling phase of [`Transport::PollingUpgrade`].
     http: reqwest::Client,
 }
 
 impl Connector {
-    pub fn new(base: &str, eio: Eio, transport: Transport) -> Result<Self, ConnectError> {
+    /// Where clients of `protocol` connect over `transport`; the Pusher protocol has only
+    /// the WebSocket one.
+    pub fn new(base: &str, protocol: Protocol, transport: Transport) -> Result<Self, ConnectError> {
+        if transport == Transport::PollingUpgrade && !protocol.has_namespaces() {
+            return Err(ConnectError::NoPolling);
+        }
         Ok(Connector {
             base: base.to_owned(),
-            eio,
+            protocol,
             transport,
             http: polling::http_client()?,
         })
@@ -131,21 +133,23 @@ impl Connector {
     /// Connects one client, joins namespace `/` and subscribes to the public `channel`.
     pub async fn connect(&self, channel: &str) -> Result<Client, ConnectError> {
         let mut client = self.open(channel).await?;
-        client.subscribe(&protocol::subscribe(channel)).await?;
+        client.subscribe(&self.protocol.subscribe(channel)).await?;
         Ok(client)
     }
 
     /// Connects one client for `channel` and joins namespace `/`, without subscribing yet:
     /// the caller sends the `subscribe` (see [`Client::subscribe`]) when it chooses.
     pub async fn open(&self, channel: &str) -> Result<Client, ConnectError> {
-        let (base, eio) = (self.base.as_str(), self.eio);
-        let (socket, handshake) = match self.transport {
-            Transport::WebSocket => websocket_only(base, eio).await?,
-            Transport::PollingUpgrade => polling_then_upgrade(&self.http, base, eio).await?,
+        let (base, protocol) = (self.base.as_str(), &self.protocol);
+        let (socket, handshake) = match (self.transport, protocol) {
+            (Transport::PollingUpgrade, Protocol::SocketIo(eio)) => {
+                handshake::polling_then_upgrade(&self.http, base, *eio).await?
+            }
+            _ => handshake::websocket_only(base, protocol).await?,
         };
         Ok(Client {
             socket,
-            eio,
+            protocol: protocol.clone(),
             handshake,
             channel: channel.to_owned(),
         })
@@ -153,7 +157,7 @@ impl Connector {
 }
 
 impl Client {
-    /// Sends a `subscribe` packet (`42["subscribe",…]`, see [`protocol::subscribe`]).
+    /// Sends a subscription (see [`Protocol::subscribe`]).
     pub async fn subscribe(&mut self, packet: &str) -> Result<(), ConnectError> {
         self.socket.send(Message::text(packet)).await?;
         Ok(())
@@ -177,8 +181,8 @@ impl Client {
         let broken = loop {
             let message = tokio::select! {
                 message = self.socket.next() => message,
-                _ = heartbeat.tick(), if self.eio.client_pings() => {
-                    match self.socket.send(Message::text(protocol::PING)).await {
+                _ = heartbeat.tick(), if self.protocol.client_pings() => {
+                    match self.socket.send(Message::text(self.protocol.ping())).await {
                         Ok(()) => continue,
                         Err(error) => break Some(format!("sending a ping: {error}")),
                     }
@@ -196,7 +200,7 @@ impl Client {
                 Some(Ok(_)) => continue,
                 Some(Err(error)) => break Some(error.to_string()),
             };
-            match protocol::decode(text.as_str()) {
+            match self.protocol.decode(text.as_str()) {
                 Ok(Packet::Event(event)) => {
                     let books = (&mut ledger, &mut silence, &mut reporter);
                     if !self.record(&event, received_ns, books) {
@@ -204,7 +208,8 @@ impl Client {
                     }
                 }
                 Ok(Packet::Ping) => {
-                    if let Err(error) = self.socket.send(Message::text(protocol::PONG)).await {
+                    if let Err(error) = self.socket.send(Message::text(self.protocol.pong())).await
+                    {
                         break Some(format!("sending a pong: {error}"));
                     }
                 }
@@ -244,8 +249,8 @@ impl Client {
             let is_subscribed = subscribed.is_none();
             let message = tokio::select! {
                 message = self.socket.next() => message,
-                _ = heartbeat.tick(), if self.eio.client_pings() => {
-                    match self.socket.send(Message::text(protocol::PING)).await {
+                _ = heartbeat.tick(), if self.protocol.client_pings() => {
+                    match self.socket.send(Message::text(self.protocol.ping())).await {
                         Ok(()) => continue,
                         Err(error) => break Visit::Broken {
                             subscribed: is_subscribed,
@@ -266,7 +271,7 @@ impl Client {
                 Some(Ok(_)) => continue,
                 Some(Err(error)) => break broken(error.to_string()),
             };
-            match protocol::decode(text.as_str()) {
+            match self.protocol.decode(text.as_str()) {
                 Ok(Packet::Event(event)) if self.is_of_channel(&event) => {
                     if let Some(subscribed) = subscribed.take() {
                         subscribed();
@@ -274,7 +279,8 @@ impl Client {
                     }
                 }
                 Ok(Packet::Ping) => {
-                    if let Err(error) = self.socket.send(Message::text(protocol::PONG)).await {
+                    if let Err(error) = self.socket.send(Message::text(self.protocol.pong())).await
+                    {
                         break broken(format!("sending a pong: {error}"));
                     }
                 }
@@ -329,7 +335,7 @@ impl Client {
         match event.name.as_ref() {
             stamp::PROBE => reporter.probe(),
             stamp::TICK => {
-                let Ok(stamp) = serde_json::from_str::<Stamp>(data.get()) else {
+                let Some(stamp) = Stamp::read(data) else {
                     return false;
                 };
                 if ledger.record(stamp.seq) == Delivery::First {
@@ -343,147 +349,7 @@ impl Client {
     }
 }
 
-/// Opens the session and joins namespace `/` over a WebSocket from the start.
-async fn websocket_only(base: &str, eio: Eio) -> Result<(Socket, Handshake), ConnectError> {
-    let mut socket = open_websocket(&eio.websocket_url(base)).await?;
-    let handshake = match next_packet(&mut socket).await? {
-        Owned::Open(handshake) => handshake,
-        other => return Err(other.unexpected("the open packet")),
-    };
-    if let Some(request) = eio.connect_request() {
-        socket.send(Message::text(request)).await?;
-    }
-    loop {
-        match next_packet(&mut socket).await? {
-            Owned::Connect => break,
-            Owned::Ping => socket.send(Message::text(protocol::PONG)).await?,
-            Owned::Refused(reason) => return Err(ConnectError::Refused(reason)),
-            other => return Err(other.unexpected("the namespace CONNECT")),
-        }
-    }
-    Ok((socket, handshake))
-}
-
-/// Opens the session and joins namespace `/` over HTTP long polling, then upgrades the
-/// session to a WebSocket: `2probe`, `3probe` back, `5`. An EIO=4 client sends its `40`
-/// with a POST; an EIO=3 server sends `40` by itself. Either answer is read by polling.
-async fn polling_then_upgrade(
-    http: &reqwest::Client,
-    base: &str,
-    eio: Eio,
-) -> Result<(Socket, Handshake), ConnectError> {
-    let poller = Poller::new(http, eio);
-    let opening = polling::handshake_url(eio, base);
-    let mut packets = poller.get(&opening).await?.into_iter();
-    let handshake = match packets.next().map(|packet| owned(&packet)).transpose()? {
-        Some(Owned::Open(handshake)) => handshake,
-        Some(other) => return Err(other.unexpected("the open packet")),
-        None => return Err(ConnectError::Closed),
-    };
-    let session = polling::with_sid(&opening, &handshake.sid);
-    if let Some(request) = eio.connect_request() {
-        poller.post(&session, request).await?;
-    }
-    // An EIO=3 server may send its `40` in the same payload as the open packet. Every
-    // packet of a payload is handled: a ping after the `40` still needs its pong.
-    let mut payload: Vec<String> = packets.collect();
-    let mut joined = false;
-    while !joined {
-        if payload.is_empty() {
-            payload = poller.get(&session).await?;
-        }
-        for packet in payload.drain(..) {
-            match owned(&packet)? {
-                Owned::Connect if !joined => joined = true,
-                Owned::Ping => poller.post(&session, protocol::PONG).await?,
-                Owned::Noop => {}
-                Owned::Refused(reason) => return Err(ConnectError::Refused(reason)),
-                other => return Err(other.unexpected("the namespace CONNECT")),
-            }
-        }
-    }
-
-    let mut socket =
-        open_websocket(&polling::with_sid(&eio.websocket_url(base), &handshake.sid)).await?;
-    socket.send(Message::text(protocol::PROBE_PING)).await?;
-    loop {
-        match socket.next().await {
-            Some(Ok(Message::Text(text))) if text.as_str() == protocol::PROBE_PONG => break,
-            // The server may flush a no-op meant for a pending poll.
-            Some(Ok(Message::Text(text))) if text.as_str() == protocol::NOOP => {}
-            Some(Ok(Message::Text(text))) => {
-                return Err(ConnectError::Unexpected {
-                    expected: "the probe's pong",
-                    got: format!("{:?}", text.as_str()),
-                });
-            }
-            Some(Ok(Message::Close(_))) | None => return Err(ConnectError::Closed),
-            Some(Ok(_)) => {}
-            Some(Err(error)) => return Err(error.into()),
-        }
-    }
-    socket.send(Message::text(protocol::UPGRADE)).await?;
-    Ok((socket, handshake))
-}
-
-async fn open_websocket(url: &str) -> Result<Socket, ConnectError> {
-    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES);
-    let (socket, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true).await?;
-    Ok(socket)
-}
-
 /// Completes once the run says stop (or is gone).
 pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|stop| *stop).await;
-}
-
-/// A handshake-time packet, no longer borrowing the message it came from.
-#[derive(Debug)]
-enum Owned {
-    Open(Handshake),
-    Connect,
-    Ping,
-    Noop,
-    Refused(String),
-    Other(String),
-}
-
-impl Owned {
-    fn unexpected(self, expected: &'static str) -> ConnectError {
-        let got = match self {
-            Owned::Open(_) => "a second open packet".into(),
-            Owned::Connect => "a CONNECT".into(),
-            Owned::Ping => "a ping".into(),
-            Owned::Noop => "a no-op".into(),
-            Owned::Refused(reason) => format!("a refused connect ({reason})"),
-            Owned::Other(text) => format!("{text:?}"),
-        };
-        ConnectError::Unexpected { expected, got }
-    }
-}
-
-/// The next packet during the handshake, skipping WebSocket control frames.
-async fn next_packet(socket: &mut Socket) -> Result<Owned, ConnectError> {
-    loop {
-        let text = match socket.next().await {
-            Some(Ok(Message::Text(text))) => text,
-            Some(Ok(Message::Close(_))) | None => return Err(ConnectError::Closed),
-            Some(Ok(Message::Binary(_))) => return Ok(Owned::Other("a binary frame".into())),
-            Some(Ok(_)) => continue,
-            Some(Err(error)) => return Err(error.into()),
-        };
-        return Ok(owned(text.as_str())?);
-    }
-}
-
-/// A handshake-time packet from its text.
-fn owned(text: &str) -> Result<Owned, protocol::Error> {
-    Ok(match protocol::decode(text)? {
-        Packet::Open(handshake) => Owned::Open(handshake),
-        Packet::Connect => Owned::Connect,
-        Packet::Ping => Owned::Ping,
-        Packet::Noop => Owned::Noop,
-        Packet::ConnectError(reason) => Owned::Refused(reason.to_owned()),
-        _ => Owned::Other(text.to_owned()),
-    })
 }

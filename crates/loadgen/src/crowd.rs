@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use crate::board::{Board, Reporter};
 use crate::client::{ConnectError, Connector, Outcome, Transport};
 use crate::nodes::Nodes;
-use crate::protocol::Eio;
+use crate::protocol::Protocol;
 use crate::received::Received;
 use crate::silence::Silence;
 use crate::tally::{Ledger, Tally};
@@ -61,7 +61,7 @@ impl Share {
 pub struct Crowd {
     /// The servers; client `i` connects to node `i mod nodes`.
     pub nodes: Nodes,
-    pub eio: Eio,
+    pub protocol: Protocol,
     pub transport: Transport,
     /// All the run's clients, not only this share's.
     pub clients: usize,
@@ -120,7 +120,7 @@ impl Crowd {
         self.nodes
             .urls()
             .iter()
-            .map(|url| Connector::new(url, self.eio, self.transport))
+            .map(|url| Connector::new(url, self.protocol.clone(), self.transport))
             .collect()
     }
 }
@@ -242,6 +242,7 @@ pub async fn collect(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::Eio;
 
     #[test]
     fn shares_split_the_clients_without_overlap() {
@@ -268,7 +269,7 @@ mod tests {
                 1,
             )
             .unwrap(),
-            eio: Eio::V3,
+            protocol: Protocol::SocketIo(Eio::V3),
             transport: Transport::WebSocket,
             clients: 10,
             channels: 2,

@@ -1,16 +1,18 @@
-//! The three ways the generator hands events to a server, chosen by the `--ingest` target:
+//! The four ways the generator hands events to a server, chosen by the `--ingest` target:
 //!
 //! | target | path | server |
 //! |---|---|---|
 //! | `unix:/path/to/sidecast.sock` | sidecast's wire protocol, one `PUBLISH` frame per event | sidecast |
-//! | `http://host:port/apps/ID?key=KEY` | `POST /apps/ID/events` with `Authorization: Bearer KEY`, one request at a time | both |
-//! | `redis://host:port/PREFIX` | `PUBLISH PREFIXchannel {"event":…,"data":…,"socket":null}`, Laravel's `redis` broadcaster | both |
+//! | `http://host:port/apps/ID?key=KEY` | `POST /apps/ID/events` with `Authorization: Bearer KEY`, one request at a time | sidecast, laravel-echo-server |
+//! | `http://host:port/apps/ID?key=KEY&secret=SECRET` | the same path signed as the Pusher HTTP API is, the app's key and secret | sidecast, Reverb, Soketi, Sockudo |
+//! | `redis://host:port/PREFIX` | `PUBLISH PREFIXchannel {"event":…,"data":…,"socket":null}`, Laravel's `redis` broadcaster | sidecast, laravel-echo-server |
 //!
 //! Each publisher sends one event at a time and returns when the path took it (the write
 //! completed, the HTTP answer or Redis reply arrived), so the publish rate never outruns the
 //! path unnoticed.
 
 mod http;
+mod pusher;
 mod redis;
 mod unix;
 
@@ -26,6 +28,12 @@ pub enum Target {
         /// `http://host:port/apps/ID/events`.
         events_url: String,
         key: String,
+    },
+    /// The Pusher HTTP API: the same URL, signed with the app's key and secret.
+    Pusher {
+        events_url: String,
+        key: String,
+        secret: String,
     },
     Redis {
         /// `host:port`.
@@ -75,24 +83,33 @@ impl std::str::FromStr for Target {
             });
         }
         if text.starts_with("http://") || text.starts_with("https://") {
-            let usage = || format!("{text}: expected http://host:port/apps/APP_ID?key=KEY");
+            let usage =
+                || format!("{text}: expected http://host:port/apps/APP_ID?key=KEY[&secret=SECRET]");
             let (base, query) = text.split_once('?').ok_or_else(usage)?;
-            let key = query
-                .split('&')
-                .find_map(|pair| pair.strip_prefix("key="))
-                .filter(|key| !key.is_empty())
-                .ok_or_else(usage)?;
+            let parameter = |name: &str| {
+                query
+                    .split('&')
+                    .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+                    .filter(|value| !value.is_empty())
+                    .map(str::to_owned)
+            };
+            let key = parameter("key").ok_or_else(usage)?;
             let (_, app) = base.split_once("/apps/").ok_or_else(usage)?;
             if app.is_empty() || app.contains('/') {
                 return Err(usage());
             }
-            return Ok(Target::Http {
-                events_url: format!("{}/events", base.trim_end_matches('/')),
-                key: key.to_owned(),
+            let events_url = format!("{}/events", base.trim_end_matches('/'));
+            return Ok(match parameter("secret") {
+                Some(secret) => Target::Pusher {
+                    events_url,
+                    key,
+                    secret,
+                },
+                None => Target::Http { events_url, key },
             });
         }
         Err(format!(
-            "{text}: expected unix:/path, http://host:port/apps/ID?key=KEY or redis://host:port/prefix"
+            "{text}: expected unix:/path, http://host:port/apps/ID?key=KEY[&secret=SECRET] or redis://host:port/prefix"
         ))
     }
 }
@@ -103,6 +120,7 @@ impl std::fmt::Display for Target {
         match self {
             Target::Unix(path) => write!(f, "unix:{}", path.display()),
             Target::Http { events_url, .. } => write!(f, "{events_url}"),
+            Target::Pusher { events_url, .. } => write!(f, "{events_url} (Pusher-signed)"),
             Target::Redis { address, prefix } => write!(f, "redis://{address}/{prefix}"),
         }
     }
@@ -113,6 +131,7 @@ impl std::fmt::Display for Target {
 pub enum Publisher {
     Unix(unix::UnixPublisher),
     Http(http::HttpPublisher),
+    Pusher(pusher::PusherPublisher),
     Redis(redis::RedisPublisher),
 }
 
@@ -123,6 +142,11 @@ impl Publisher {
             Target::Http { events_url, key } => {
                 Publisher::Http(http::HttpPublisher::new(events_url, key)?)
             }
+            Target::Pusher {
+                events_url,
+                key,
+                secret,
+            } => Publisher::Pusher(pusher::PusherPublisher::new(events_url, key, secret)?),
             Target::Redis { address, prefix } => {
                 Publisher::Redis(redis::RedisPublisher::connect(address, prefix).await?)
             }
@@ -140,6 +164,7 @@ impl Publisher {
         match self {
             Publisher::Unix(publisher) => publisher.publish(channel, event, data).await,
             Publisher::Http(publisher) => publisher.publish(channel, event, data).await,
+            Publisher::Pusher(publisher) => publisher.publish(channel, event, data).await,
             Publisher::Redis(publisher) => publisher.publish(channel, event, data).await,
         }
     }
@@ -150,7 +175,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_three_target_forms() {
+    fn the_target_forms() {
         assert_eq!(
             "unix:/tmp/s.sock".parse(),
             Ok(Target::Unix("/tmp/s.sock".into()))
@@ -160,6 +185,14 @@ mod tests {
             Ok(Target::Http {
                 events_url: "http://127.0.0.1:6001/apps/app-1/events".into(),
                 key: "secret".into(),
+            })
+        );
+        assert_eq!(
+            "http://127.0.0.1:6001/apps/app-1?key=k&secret=s".parse(),
+            Ok(Target::Pusher {
+                events_url: "http://127.0.0.1:6001/apps/app-1/events".into(),
+                key: "k".into(),
+                secret: "s".into(),
             })
         );
         assert_eq!(
@@ -187,6 +220,10 @@ mod tests {
                 "http://127.0.0.1:1/apps/a/events",
             ),
             ("redis://127.0.0.1:2/p_", "redis://127.0.0.1:2/p_"),
+            (
+                "http://127.0.0.1:1/apps/a?key=k&secret=hush",
+                "http://127.0.0.1:1/apps/a/events (Pusher-signed)",
+            ),
         ] {
             assert_eq!(given.parse::<Target>().unwrap().to_string(), shown);
         }
@@ -199,6 +236,8 @@ mod tests {
             "redis://localhost/prefix",
             "http://127.0.0.1:6001/apps/app-1",
             "http://127.0.0.1:6001/apps/app-1?key=",
+            "http://127.0.0.1:6001/apps/app-1?secret=s",
+            "http://127.0.0.1:6001/apps/app-1?mykey=k",
             "http://127.0.0.1:6001/?key=k",
             "http://127.0.0.1:6001/apps/a/b?key=k",
             "tcp://127.0.0.1:1",

@@ -1,14 +1,14 @@
-//! `sidecast-loadgen`: measures a Laravel Echo socket.io server — sidecast, or
-//! laravel-echo-server for comparison — with real WebSocket clients and stamped events.
+//! `sidecast-loadgen`: measures a Laravel Echo server — sidecast, or laravel-echo-server or a
+//! Pusher-protocol server for comparison — with real WebSocket clients and stamped events.
 //!
-//! A run opens N socket.io clients (EIO=3 or EIO=4) that subscribe to public channels as Echo
-//! does, proves each one is subscribed by a probe event it receives, then publishes events
-//! at a fixed rate through one ingest path (sidecast's Unix socket, the HTTP API, or Redis in
-//! Laravel's format), each carrying its sequence number and send time. Every client checks
-//! what it receives against what it is owed, so losses, duplicates and strays are counted
-//! exactly, and every first delivery's latency goes into a histogram. The server's memory
-//! and CPU time, and the generator's own CPU time, are read from `/proc`. Usage and the
-//! meaning of every figure: `docs/loadgen.md`.
+//! A run opens N socket.io clients (EIO=3 or EIO=4) or Pusher-protocol clients that subscribe
+//! to public channels as Echo does, proves each one is subscribed by a probe event it
+//! receives, then publishes events at a fixed rate through one ingest path (sidecast's Unix
+//! socket, an HTTP API, or Redis in Laravel's format), each carrying its sequence number and
+//! send time. Every client checks what it receives against what it is owed, so losses,
+//! duplicates and strays are counted exactly, and every first delivery's latency goes into a
+//! histogram. The server's memory and CPU time, and the generator's own CPU time, are read
+//! from `/proc`. Usage and the meaning of every figure: `docs/loadgen.md`.
 //!
 //! # Layout
 //! - [`churn`]: the visitors of scenario D, coming and going while the events flow.
@@ -18,9 +18,10 @@
 //! - [`crowd`]: a run's clients, or one process's share of them: connected, then added up
 //!   node by node ([`received`]); [`workers`]: the shares run by other processes
 //!   (`--processes`).
-//! - [`client`]: one Echo client over a WebSocket, with [`protocol`] its frames (pure);
+//! - [`client`]: one Echo client over a WebSocket, with [`protocol`] its frames, socket.io's or
+//!   Pusher's (pure);
 //!   [`polling`]: the HTTP long-polling start of a polling-then-upgrade client.
-//! - [`ingest`]: the three ways events are handed to the server.
+//! - [`ingest`]: the four ways events are handed to the server.
 //! - [`stamp`]: the stamp in each event and the clock it is read from.
 //! - [`tally`]: per-client ledgers of owed and received events (pure); [`histogram`]:
 //!   latencies (pure); [`silence`]: the longest wait between events (pure); [`board`]: the

@@ -29,7 +29,7 @@ use tokio::time::Instant;
 
 use crate::client::{Client, ConnectError, Connector, Ended, Transport};
 use crate::crowd::STOP_GRACE;
-use crate::protocol::{self, Eio};
+use crate::protocol::{self, Eio, Protocol};
 use crate::stamp;
 use log::{Break, Change, Join, Log, Member, Notice, Sighting, Subscribed};
 use report::{PresenceReport, Setting};
@@ -98,7 +98,7 @@ impl Presence {
 
     fn subscribe(&self, user: u64) -> String {
         let token = format!("{}{user}", self.token_prefix);
-        protocol::subscribe_with_token(&self.channel, &token)
+        protocol::socketio::subscribe_with_token(&self.channel, &token)
     }
 }
 
@@ -123,7 +123,7 @@ pub async fn run(plan: &Presence) -> Result<PresenceReport, PresenceError> {
     let connectors = plan
         .urls
         .iter()
-        .map(|url| Connector::new(url, plan.eio, plan.transport))
+        .map(|url| Connector::new(url, Protocol::SocketIo(plan.eio), plan.transport))
         .collect::<Result<Vec<_>, _>>()?;
     let log: Shared = Arc::default();
     let (stop, stopped) = watch::channel(false);

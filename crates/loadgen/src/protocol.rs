@@ -1,18 +1,21 @@
-//! Engine.IO and socket.io frames, as a WebSocket-only Echo client sees them.
+//! What a client and a server say to each other, in either of the two protocols Laravel Echo
+//! speaks: socket.io ([`socketio`], both Engine.IO generations) and Pusher ([`pusher`], what
+//! Echo's `reverb` and `pusher` broadcasters and pusher-js speak). Both are read into the same
+//! [`Packet`]s, so a client's loop is written once:
 //!
-//! Over WebSocket every text message is one Engine.IO packet: a type digit, then its data.
-//! Type `4` (message) carries one socket.io packet, again a type digit and its data. Two
-//! generations are spoken:
-//!
-//! | | EIO=3 (socket.io 2, laravel-echo-server) | EIO=4 (socket.io 3/4) |
+//! | | socket.io | Pusher |
 //! |---|---|---|
-//! | heartbeat | the client sends `2` every `pingInterval`, the server answers `3` | the server sends `2`, the client answers `3` |
-//! | namespace `/` | the server sends `40` by itself after the open packet | the client sends `40`, the server answers `40{"sid":…}` |
-//! | refused connect | `44"message"` | `44{"message":…}` |
+//! | session open | `0{"sid",…}` ([`Packet::Open`]) | `pusher:connection_established` |
+//! | joined | `40` ([`Packet::Connect`]) | with the session |
+//! | heartbeat | pings and pongs by generation | the server pings a quiet connection, the client answers |
+//! | an event | `42["<event>","<channel>",<data>]` | `{"event","channel","data":"<JSON text>"}` |
 //!
-//! Echo subscribes with `42["subscribe",{"channel":…,"auth":{"headers":{}}}]` and receives
-//! events as `42["<event>","<channel>",<data>]`. Only the default namespace is used; a packet
-//! for another one, a binary packet or anything unparsable is an [`Error`], never a panic.
+//! An event's arguments are always `[channel, data]` as JSON text; Pusher's data arrives as a
+//! JSON string holding the JSON, which [`crate::stamp::Stamp::read`] reads either way. Nothing
+//! the server sends makes a decoder panic: what cannot be read is an [`Error`].
+
+pub mod pusher;
+pub mod socketio;
 
 use std::borrow::Cow;
 
@@ -20,74 +23,120 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use thiserror::Error;
 
-/// The Engine.IO protocol revision, the `EIO` query parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Eio {
-    /// socket.io 2.x, what laravel-echo-server 1.6 serves.
-    V3,
-    /// socket.io 3.x and 4.x.
-    V4,
+pub use socketio::Eio;
+
+/// The protocol a run's clients speak.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Protocol {
+    /// socket.io, at `<URL>/socket.io/`.
+    SocketIo(Eio),
+    /// Pusher protocol 7, at `<URL>/app/<app_key>`.
+    Pusher { app_key: String },
 }
 
-impl Eio {
-    /// The WebSocket URL of a socket.io server whose HTTP base is `base`
-    /// (`http://127.0.0.1:6001`, `https://…`), skipping the polling handshake as
-    /// `transports: ['websocket']` does.
-    pub fn websocket_url(self, base: &str) -> String {
-        let base = base.trim_end_matches('/');
-        let ws = if let Some(rest) = base.strip_prefix("https://") {
-            format!("wss://{rest}")
-        } else if let Some(rest) = base.strip_prefix("http://") {
-            format!("ws://{rest}")
-        } else {
-            base.to_owned()
-        };
-        format!("{ws}/socket.io/?EIO={}&transport=websocket", self.version())
-    }
-
-    /// The revision's number, as in the `EIO` query parameter.
-    pub fn version(self) -> u8 {
+impl Protocol {
+    /// The URL a client opens its WebSocket at, for a server whose HTTP base is `base`.
+    pub fn websocket_url(&self, base: &str) -> String {
         match self {
-            Eio::V3 => 3,
-            Eio::V4 => 4,
+            Protocol::SocketIo(eio) => eio.websocket_url(base),
+            Protocol::Pusher { app_key } => pusher::websocket_url(base, app_key),
         }
     }
 
-    /// What the client sends once the Engine.IO session is open, before subscribing.
-    pub fn connect_request(self) -> Option<&'static str> {
+    /// What the client sends once the session is open, before it is joined.
+    pub fn connect_request(&self) -> Option<&'static str> {
         match self {
-            Eio::V3 => None,
-            Eio::V4 => Some(CONNECT),
+            Protocol::SocketIo(eio) => eio.connect_request(),
+            Protocol::Pusher { .. } => None,
         }
     }
 
-    /// Whether the client, rather than the server, sends the heartbeat pings.
-    pub fn client_pings(self) -> bool {
-        self == Eio::V3
+    /// Whether the client waits for a [`Packet::Connect`] after the session opens (socket.io's
+    /// namespace); a Pusher session is joined as soon as it is open.
+    pub fn has_namespaces(&self) -> bool {
+        matches!(self, Protocol::SocketIo(_))
+    }
+
+    /// Whether the client, rather than the server, keeps the heartbeat going.
+    pub fn client_pings(&self) -> bool {
+        match self {
+            Protocol::SocketIo(eio) => eio.client_pings(),
+            Protocol::Pusher { .. } => false,
+        }
+    }
+
+    /// The client's ping, sent every heartbeat when [`Protocol::client_pings`].
+    pub fn ping(&self) -> &'static str {
+        match self {
+            Protocol::SocketIo(_) => socketio::PING,
+            Protocol::Pusher { .. } => pusher::PING,
+        }
+    }
+
+    /// The answer to the server's ping.
+    pub fn pong(&self) -> &'static str {
+        match self {
+            Protocol::SocketIo(_) => socketio::PONG,
+            Protocol::Pusher { .. } => pusher::PONG,
+        }
+    }
+
+    /// The subscription to the public `channel`, as Echo sends it.
+    pub fn subscribe(&self, channel: &str) -> String {
+        match self {
+            Protocol::SocketIo(_) => socketio::subscribe(channel),
+            Protocol::Pusher { .. } => pusher::subscribe(channel),
+        }
+    }
+
+    /// Reads one WebSocket text message from the server.
+    pub fn decode<'a>(&self, text: &'a str) -> Result<Packet<'a>, Error> {
+        match self {
+            Protocol::SocketIo(_) => socketio::decode(text),
+            Protocol::Pusher { .. } => pusher::decode(text),
+        }
+    }
+
+    /// The name in reports: `EIO=3`, `EIO=4` or `Pusher 7`.
+    pub fn label(&self) -> String {
+        match self {
+            Protocol::SocketIo(eio) => format!("EIO={}", eio.version()),
+            Protocol::Pusher { .. } => format!("Pusher {}", pusher::VERSION),
+        }
     }
 }
 
-/// The socket.io CONNECT for namespace `/`, without auth payload.
-pub const CONNECT: &str = "40";
-/// An Engine.IO ping.
-pub const PING: &str = "2";
-/// An Engine.IO pong.
-pub const PONG: &str = "3";
-/// The ping a client sends on the new WebSocket to test it before upgrading to it.
-pub const PROBE_PING: &str = "2probe";
-/// The server's answer to [`PROBE_PING`].
-pub const PROBE_PONG: &str = "3probe";
-/// An Engine.IO no-op, which ends a pending poll while the session upgrades.
-pub const NOOP: &str = "6";
-/// The Engine.IO upgrade: from now on the session uses this WebSocket.
-pub const UPGRADE: &str = "5";
+/// The WebSocket base of an HTTP base URL: `http://h:p/` → `ws://h:p`, `https://…` → `wss://…`.
+fn websocket_base(base: &str) -> String {
+    let base = base.trim_end_matches('/');
+    if let Some(rest) = base.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = base.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        base.to_owned()
+    }
+}
 
-/// The open packet's settings that matter to a client.
+/// The JSON an event's data holds: the text of a JSON string (Pusher), or the field itself
+/// (socket.io).
+pub fn json_text(data: &RawValue) -> Result<Cow<'_, str>, Error> {
+    if data.get().starts_with('"') {
+        serde_json::from_str::<String>(data.get())
+            .map(Cow::Owned)
+            .map_err(|e| Error::Event(format!("data: {e}")))
+    } else {
+        Ok(Cow::Borrowed(data.get()))
+    }
+}
+
+/// The session's settings that matter to a client.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Handshake {
+    /// socket.io's session id, or Pusher's socket id.
     pub sid: String,
-    /// Milliseconds between heartbeats.
+    /// Milliseconds between heartbeats (Pusher: the activity timeout).
     pub ping_interval: u64,
     /// Milliseconds the other side waits for the answer to a ping.
     pub ping_timeout: u64,
@@ -96,13 +145,13 @@ pub struct Handshake {
 /// One packet received from the server.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Packet<'a> {
-    /// Engine.IO `0`: the session is open.
+    /// The session is open (Engine.IO `0`, `pusher:connection_established`).
     Open(Handshake),
     /// Engine.IO `1`: the server closes the session.
     Close,
-    /// Engine.IO `2`, with an optional probe text.
+    /// Engine.IO `2`, `pusher:ping`.
     Ping,
-    /// Engine.IO `3`.
+    /// Engine.IO `3`, `pusher:pong`.
     Pong,
     /// Engine.IO `6`, sent while upgrading transports.
     Noop,
@@ -110,13 +159,17 @@ pub enum Packet<'a> {
     Connect,
     /// socket.io DISCONNECT for `/`.
     Disconnect,
-    /// socket.io CONNECT_ERROR (or protocol-4 ERROR), with the server's reason as sent.
+    /// socket.io CONNECT_ERROR (or protocol-4 ERROR), or `pusher:error`, with the server's
+    /// reason as sent.
     ConnectError(&'a str),
-    /// socket.io EVENT: its name and the arguments after it.
+    /// A Pusher protocol message the generator has no use for: a subscription's success or
+    /// refusal, a count, a presence change, a cache miss.
+    Notice,
+    /// An event on a channel: its name and the arguments after it.
     Event(Event<'a>),
 }
 
-/// A socket.io event, its arguments left as JSON text for the caller to read.
+/// An event, its arguments left as JSON text for the caller to read.
 #[derive(Debug)]
 pub struct Event<'a> {
     pub name: Cow<'a, str>,
@@ -153,93 +206,10 @@ pub enum Error {
     Binary,
     #[error("socket.io ACK for a request never made")]
     UnexpectedAck,
+    #[error("unknown Pusher protocol event {0:?}")]
+    UnknownPusherEvent(String),
     #[error("invalid open packet: {0}")]
     Handshake(String),
     #[error("invalid event: {0}")]
     Event(String),
 }
-
-/// Reads one WebSocket text message from the server.
-pub fn decode(text: &str) -> Result<Packet<'_>, Error> {
-    let mut chars = text.chars();
-    let kind = chars.next().ok_or(Error::Empty)?;
-    let data = chars.as_str();
-    match kind {
-        '0' => serde_json::from_str(data)
-            .map(Packet::Open)
-            .map_err(|e| Error::Handshake(e.to_string())),
-        '1' => Ok(Packet::Close),
-        '2' => Ok(Packet::Ping),
-        '3' => Ok(Packet::Pong),
-        '4' => decode_socketio(data),
-        '6' => Ok(Packet::Noop),
-        other => Err(Error::UnknownEngineType(other)),
-    }
-}
-
-fn decode_socketio(text: &str) -> Result<Packet<'_>, Error> {
-    let mut chars = text.chars();
-    let kind = chars.next().ok_or(Error::Empty)?;
-    let data = in_root_namespace(chars.as_str())?;
-    match kind {
-        '0' => Ok(Packet::Connect),
-        '1' => Ok(Packet::Disconnect),
-        '2' => decode_event(data),
-        '3' => Err(Error::UnexpectedAck),
-        '4' => Ok(Packet::ConnectError(data)),
-        '5' | '6' => Err(Error::Binary),
-        other => Err(Error::UnknownSocketType(other)),
-    }
-}
-
-/// The packet data after an optional `/` namespace prefix; a packet for another namespace
-/// starts with `/<name>,`.
-fn in_root_namespace(data: &str) -> Result<&str, Error> {
-    if !data.starts_with('/') {
-        return Ok(data);
-    }
-    let (namespace, rest) = data.split_once(',').unwrap_or((data, ""));
-    if namespace == "/" {
-        Ok(rest)
-    } else {
-        Err(Error::OtherNamespace(namespace.to_owned()))
-    }
-}
-
-fn decode_event(data: &str) -> Result<Packet<'_>, Error> {
-    // An ack id, digits before the array, asks for an answer Echo never gives: ignore it.
-    let array = data.trim_start_matches(|c: char| c.is_ascii_digit());
-    let mut items: Vec<&RawValue> =
-        serde_json::from_str(array).map_err(|e| Error::Event(e.to_string()))?;
-    if items.is_empty() {
-        return Err(Error::Event("no event name".into()));
-    }
-    let name = items.remove(0).get();
-    // Borrowed when the name has no escapes (the usual case), decoded otherwise.
-    let name = match serde_json::from_str::<&str>(name) {
-        Ok(plain) => Cow::Borrowed(plain),
-        Err(_) => Cow::Owned(
-            serde_json::from_str::<String>(name)
-                .map_err(|e| Error::Event(format!("event name: {e}")))?,
-        ),
-    };
-    Ok(Packet::Event(Event { name, args: items }))
-}
-
-/// Echo's `subscribe` for a public channel: `42["subscribe",{"channel":…,"auth":{"headers":{}}}]`.
-pub fn subscribe(channel: &str) -> String {
-    let payload = serde_json::json!(["subscribe", {"channel": channel, "auth": {"headers": {}}}]);
-    format!("42{payload}")
-}
-
-/// Echo's `subscribe` for a private or presence channel, as Echo sends it with
-/// `bearerToken: token`: the server passes the headers on to the app that authorizes it.
-pub fn subscribe_with_token(channel: &str, token: &str) -> String {
-    let headers = serde_json::json!({"Authorization": format!("Bearer {token}")});
-    let payload =
-        serde_json::json!(["subscribe", {"channel": channel, "auth": {"headers": headers}}]);
-    format!("42{payload}")
-}
-
-#[cfg(test)]
-mod tests;

@@ -18,7 +18,8 @@ pub use nodes::{NodeSplit, PerNode};
 pub struct Report {
     /// The server's URL; a cluster run's URLs, comma-separated.
     pub server_url: String,
-    pub eio: u8,
+    /// `EIO=3`, `EIO=4` or `Pusher 7`.
+    pub protocol: String,
     /// `websocket` or `polling-upgrade`.
     pub transport: &'static str,
     pub clients: usize,
@@ -253,9 +254,9 @@ impl fmt::Display for Report {
         let l = &self.latency_ms;
         writeln!(
             f,
-            "{} (EIO={}, {}) · {} clients on {} channels · {} · {}/s for {}s",
+            "{} ({}, {}) · {} clients on {} channels · {} · {}/s for {}s",
             self.server_url,
-            self.eio,
+            self.protocol,
             self.transport,
             self.clients,
             self.channels,

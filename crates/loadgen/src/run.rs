@@ -18,7 +18,7 @@ use crate::histogram::Histogram;
 use crate::ingest::{IngestError, Publisher, Target};
 use crate::meter::Meter;
 use crate::nodes::Nodes;
-use crate::protocol::Eio;
+use crate::protocol::Protocol;
 use crate::report::{self, NodeSplit, PerNode, Report};
 use crate::stamp::{self, Stamp};
 use crate::tally::owed;
@@ -37,7 +37,7 @@ const POLL: Duration = Duration::from_millis(2);
 pub struct Plan {
     /// The server, or the nodes of a cluster, and which one takes the events.
     pub nodes: Nodes,
-    pub eio: Eio,
+    pub protocol: Protocol,
     pub transport: Transport,
     pub clients: usize,
     pub channels: usize,
@@ -99,7 +99,7 @@ impl Plan {
     fn crowd(&self) -> Crowd {
         Crowd {
             nodes: self.nodes.clone(),
-            eio: self.eio,
+            protocol: self.protocol.clone(),
             transport: self.transport,
             clients: self.clients,
             channels: self.channels,
@@ -264,7 +264,7 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
 
     let mut report = Report {
         server_url: plan.nodes.label(),
-        eio: plan.eio.version(),
+        protocol: plan.protocol.label(),
         transport: plan.transport.name(),
         clients: plan.clients,
         channels: plan.channels,

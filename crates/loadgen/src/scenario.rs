@@ -94,9 +94,9 @@ impl fmt::Display for Fanout {
         if let Some(first) = self.steps.first() {
             writeln!(
                 f,
-                "fan-out: {} (EIO={}, {}) · {} clients on one channel · {} · {}s per step",
+                "fan-out: {} ({}, {}) · {} clients on one channel · {} · {}s per step",
                 first.server_url,
-                first.eio,
+                first.protocol,
                 first.transport,
                 self.clients,
                 first.ingest,

@@ -8,6 +8,9 @@
 
 use nix::time::{ClockId, clock_gettime};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::protocol::json_text;
 
 /// The event name of measured events (`Echo.channel(…).listen('.Tick')`).
 pub const TICK: &str = "Tick";
@@ -40,6 +43,12 @@ pub struct Stamp {
 }
 
 impl Stamp {
+    /// The stamp in an event's data, which a socket.io server passes as the JSON object and a
+    /// Pusher server as a JSON string holding it; `None` when neither holds a stamp.
+    pub fn read(data: &RawValue) -> Option<Stamp> {
+        serde_json::from_str(&json_text(data).ok()?).ok()
+    }
+
     /// The event data as Laravel would send it: the stamp, `pad` with `padding` bytes when
     /// asked for, and `"socket": null` as Laravel leaves it in every payload.
     pub fn payload(&self, padding: &str) -> String {

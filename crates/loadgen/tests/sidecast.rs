@@ -1,8 +1,11 @@
 //! The generator against the real sidecar, one tiny run per path: the Unix socket with both
-//! Engine.IO generations, the HTTP API and Redis in Laravel's format. Every run must deliver
+//! Engine.IO generations, the HTTP API and Redis in Laravel's format; Pusher clients in
+//! [`pusher`]. Every run must deliver
 //! each event exactly once to each client of its channel; timings are never asserted.
 //! `cargo build --release -p sidecast` must have built the sidecar first.
 
+#[path = "sidecast/pusher.rs"]
+mod pusher;
 mod support;
 
 use std::process::{Command, Stdio};
@@ -87,7 +90,7 @@ fn unix_socket_to_websocket_clients_of_both_generations() {
     for eio in ["3", "4"] {
         let report = tiny_run(&sidecast, eio, &ingest);
         assert_exact(&report);
-        assert_eq!(report["eio"].to_string(), eio);
+        assert_eq!(report["protocol"], format!("EIO={eio}"), "{report}");
     }
 }
 
@@ -213,7 +216,7 @@ fn polling_then_upgrade_clients_of_both_generations() {
     for eio in ["3", "4"] {
         let report = tiny_run_over(&sidecast, eio, "polling-upgrade", &ingest);
         assert_exact(&report);
-        assert_eq!(report["eio"].to_string(), eio);
+        assert_eq!(report["protocol"], format!("EIO={eio}"), "{report}");
         assert_eq!(report["transport"], "polling-upgrade", "{report}");
     }
 }

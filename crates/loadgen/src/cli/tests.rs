@@ -31,7 +31,7 @@ fn a_full_command_line_becomes_a_plan() {
     };
     assert!(args.server.json);
     let plan = args.plan().unwrap();
-    assert_eq!(plan.eio, Eio::V3);
+    assert_eq!(plan.protocol, Protocol::SocketIo(Eio::V3));
     assert_eq!(plan.transport, Transport::WebSocket);
     assert_eq!(
         (plan.clients, plan.channels, plan.server_pids.clone()),
@@ -40,6 +40,36 @@ fn a_full_command_line_becomes_a_plan() {
     assert_eq!(plan.target, Target::Unix("/tmp/s.sock".into()));
     assert_eq!(plan.events(), 1000);
     assert_eq!(plan.duration, Duration::from_secs(10));
+}
+
+#[test]
+fn a_pusher_key_makes_pusher_clients_over_websocket_only() {
+    let base = ["--url", "http://127.0.0.1:1", "--ingest", "unix:/s"];
+    let plan_of = |extra: &[&str]| {
+        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+        let Command::Run(run) = parse(&args).unwrap().command else {
+            panic!("not a run")
+        };
+        run.plan()
+    };
+    let plan = plan_of(&["--pusher-key", "app-key"]).unwrap();
+    assert_eq!(
+        plan.protocol,
+        Protocol::Pusher {
+            app_key: "app-key".into()
+        }
+    );
+    let refused = plan_of(&["--pusher-key", "k", "--transport", "polling-upgrade"]).unwrap_err();
+    assert!(refused.contains("WebSocket only"), "{refused}");
+    let both: Vec<&str> = base
+        .iter()
+        .chain(&["--pusher-key", "k", "--eio", "3"])
+        .copied()
+        .collect();
+    assert!(
+        parse(&both).is_err(),
+        "--eio with --pusher-key was accepted"
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{Client, stopped};
-use crate::protocol::{self, Event, Packet};
+use crate::protocol::{Event, Packet};
 use crate::stamp;
 
 /// How a watching client's connection ended.
@@ -33,8 +33,8 @@ impl Client {
         let reason = loop {
             let message = tokio::select! {
                 message = self.socket.next() => message,
-                _ = heartbeat.tick(), if self.eio.client_pings() => {
-                    match self.socket.send(Message::text(protocol::PING)).await {
+                _ = heartbeat.tick(), if self.protocol.client_pings() => {
+                    match self.socket.send(Message::text(self.protocol.ping())).await {
                         Ok(()) => continue,
                         Err(error) => break format!("sending a ping: {error}"),
                     }
@@ -48,10 +48,11 @@ impl Client {
                 Some(Ok(_)) => continue,
                 Some(Err(error)) => break error.to_string(),
             };
-            match protocol::decode(text.as_str()) {
+            match self.protocol.decode(text.as_str()) {
                 Ok(Packet::Event(event)) => on_event(&event, received_ns),
                 Ok(Packet::Ping) => {
-                    if let Err(error) = self.socket.send(Message::text(protocol::PONG)).await {
+                    if let Err(error) = self.socket.send(Message::text(self.protocol.pong())).await
+                    {
                         break format!("sending a pong: {error}");
                     }
                 }

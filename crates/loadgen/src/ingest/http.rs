@@ -34,17 +34,22 @@ impl HttpPublisher {
             .body(body(channel, event, data))
             .send()
             .await?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(IngestError::HttpStatus {
-                status: status.as_u16(),
-                body: response.text().await.unwrap_or_default(),
-            });
-        }
-        // Read the answer to the end so the connection can carry the next request.
-        response.bytes().await?;
-        Ok(())
+        accepted(response).await
     }
+}
+
+/// Whether the server took the event: a success status, read to the end so that the
+/// connection can carry the next request; otherwise the status and what the server said.
+pub(super) async fn accepted(response: reqwest::Response) -> Result<(), IngestError> {
+    let status = response.status();
+    if !status.is_success() {
+        return Err(IngestError::HttpStatus {
+            status: status.as_u16(),
+            body: response.text().await.unwrap_or_default(),
+        });
+    }
+    response.bytes().await?;
+    Ok(())
 }
 
 /// The request body; `data` is sent as a JSON object, which both servers pass on unchanged.

@@ -123,7 +123,8 @@ fn user_id(member: &RawValue) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{Packet, decode};
+    use crate::protocol::Packet;
+    use crate::protocol::socketio::decode;
 
     fn notice(frame: &str) -> Option<Notice> {
         match decode(frame) {

@@ -4,7 +4,7 @@ use super::*;
 pub(crate) fn clean() -> Report {
     Report {
         server_url: "http://127.0.0.1:6001".into(),
-        eio: 4,
+        protocol: "EIO=4".into(),
         transport: "websocket",
         clients: 10,
         channels: 1,

@@ -1,4 +1,5 @@
 use super::*;
+use crate::protocol::Handshake;
 
 fn event(text: &str) -> Event<'_> {
     match decode(text) {
