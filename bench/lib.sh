@@ -47,6 +47,21 @@ wait_for_output() {
     done
 }
 
+# Waits until process $1 accepts TCP connections on 127.0.0.1 port $3, for a server that prints
+# nothing to wait for; fails with its output (file $2) if it ends first or $4 seconds (20 by
+# default) pass.
+wait_for_port() {
+    local pid="$1" log="$2" port="$3" deadline=$((SECONDS + ${4:-20}))
+    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+        if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+            echo "bench: gave up waiting for process $pid to accept connections on port $port; its output:" >&2
+            cat "$log" >&2
+            exit 1
+        fi
+        sleep 0.05
+    done
+}
+
 # Writes laravel-echo-server's config file into directory $1, as `laravel-echo-server init` writes
 # it for a Laravel app that broadcasts through Redis: serving on 127.0.0.1 port $2, subscribed to
 # the Redis on 127.0.0.1 port $3 with key prefix $4, authorizing channels at $5. Sidecast nodes

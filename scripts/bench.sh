@@ -7,37 +7,36 @@
 #   and predis, both the driver call alone and a full broadcast(new ExampleEvent(...)). Starts its
 #   own sidecar and redis-server on free loopback ports, runs each case of bench/php/run.php in
 #   its own PHP process, and rewrites the "php-publish" section.
-# - servers: serving Echo clients. sidecast and laravel-echo-server 1.6.3 (fed through its own
-#   redis-server), measured with sidecast-loadgen scenario by scenario (bench/servers/run.sh),
+# - servers: serving Echo clients. sidecast's socket.io and Pusher front ends, laravel-echo-server
+#   1.6.3 (fed through its own redis-server) and Sockudo (the Rust Pusher-protocol server, built
+#   from crates.io into target/bench-peers/ the first time; left out, with the reason, when it
+#   does not build), measured with sidecast-loadgen scenario by scenario (bench/servers/run.sh),
 #   and the "servers" section with its charts in docs/benchmarks/ (bench/servers/report.mjs).
 # - cluster: several nodes. Three sidecast nodes on one redis-server against three
 #   laravel-echo-server instances on another: latency on the node that took the event and on the
 #   others, the highest rate sustained, presence across nodes (the demo app authorizing it) and a
 #   killed node's members leaving, Redis memory per member, Redis going away and coming back
 #   (bench/cluster/run.sh), and the "cluster" section (bench/cluster/report.mjs).
-# - pusher: the Pusher protocol front end's idle memory per connection beside the socket.io
-#   front end's, a fresh sidecar for each measurement (bench/pusher/idle.mjs), and the "pusher"
-#   section (bench/pusher/report.mjs).
 #
-# Usage: scripts/bench.sh [--quick] [--only php|servers|cluster|pusher]
+# Usage: scripts/bench.sh [--quick] [--only php|servers|cluster]
 #   --quick  a short trial of every part (a few minutes in all)
 #   --only   run one part
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 [--quick] [--only php|servers|cluster|pusher]" >&2
+    echo "usage: $0 [--quick] [--only php|servers|cluster]" >&2
     exit 2
 }
 
 quick=false
-parts=(php servers cluster pusher)
+parts=(php servers cluster)
 command_line='./scripts/bench.sh'
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=true; command_line+=' --quick'; shift ;;
         --only)
             case "${2:-}" in
-                php | servers | cluster | pusher) parts=("$2"); command_line+=" --only $2"; shift 2 ;;
+                php | servers | cluster) parts=("$2"); command_line+=" --only $2"; shift 2 ;;
                 *) usage ;;
             esac
             ;;
@@ -135,6 +134,33 @@ bench_php() {
     redis_pid=''
 }
 
+# Sockudo 5.2, built once with cargo install into target/bench-peers/ (its build needs protoc
+# and protobuf's well-known types, from Debian). Sets SOCKUDO_BIN, or leaves it empty and
+# BENCH_SOCKUDO_MISSING saying why when the build fails: the suite then runs without it.
+build_sockudo() {
+    local peers="$ROOT/target/bench-peers" version=5.2.0
+    SOCKUDO_BIN="$peers/sockudo/bin/sockudo"
+    BENCH_SOCKUDO_MISSING=''
+    APT_PACKAGES=(protobuf-compiler libprotobuf-dev)
+    install_debian_packages
+    if [ ! -x "$SOCKUDO_BIN" ] || ! grep -qs "\"sockudo $version" "$peers/sockudo/.crates.toml"; then
+        step "Building Sockudo $version from crates.io (once; about half an hour on two cores)"
+        if ! CARGO_TARGET_DIR="$peers/build" cargo install --locked --quiet sockudo --version "$version" \
+            --root "$peers/sockudo" >"$tmp/sockudo-build.log" 2>&1; then
+            BENCH_SOCKUDO_MISSING="cargo install --locked sockudo failed: $(grep -m1 '^error' "$tmp/sockudo-build.log" || tail -n 1 "$tmp/sockudo-build.log")"
+            echo "bench: $BENCH_SOCKUDO_MISSING; measuring without Sockudo" >&2
+            SOCKUDO_BIN=''
+        fi
+    fi
+    BENCH_SOCKUDO_VERSION=''
+    if [ -n "$SOCKUDO_BIN" ]; then
+        BENCH_SOCKUDO_VERSION="Sockudo $version"
+        cp "$SOCKUDO_BIN" "$tmp/servers/sockudo"
+        SOCKUDO_BIN="$tmp/servers/sockudo"
+    fi
+    export BENCH_SOCKUDO_MISSING BENCH_SOCKUDO_VERSION
+}
+
 bench_servers() {
     local preset=full started="$SECONDS"
     if [ "$quick" = true ]; then
@@ -144,6 +170,7 @@ bench_servers() {
     mkdir "$tmp/servers" "$tmp/servers/results"
     cp "$SIDECAST_BIN" "$tmp/servers/sidecast"
     cp "$ROOT/target/release/sidecast-loadgen" "$tmp/servers/sidecast-loadgen"
+    build_sockudo
     BENCH_PRESET="$preset"
     BENCH_OPEN_FILES="$(ulimit -n)"
     BENCH_SIDECAST_VERSION="$("$tmp/servers/sidecast" --version)"
@@ -153,7 +180,7 @@ bench_servers() {
     export BENCH_PRESET BENCH_OPEN_FILES BENCH_SIDECAST_VERSION BENCH_SIDECAST_BUILT BENCH_LOADGEN_VERSION BENCH_LOAD_BEFORE
 
     # In the background, so that an interrupt reaches it (and its servers) at once.
-    SIDECAST_BIN="$tmp/servers/sidecast" LOADGEN_BIN="$tmp/servers/sidecast-loadgen" \
+    SIDECAST_BIN="$tmp/servers/sidecast" LOADGEN_BIN="$tmp/servers/sidecast-loadgen" SOCKUDO_BIN="$SOCKUDO_BIN" \
         "$ROOT/bench/servers/run.sh" "$preset" "$tmp/servers/results" &
     servers_pid=$!
     wait "$servers_pid"
@@ -195,29 +222,6 @@ bench_cluster() {
     export BENCH_LOAD_AFTER BENCH_CLUSTER_MINUTES
     step "Writing the cluster section of docs/benchmarks.md"
     node bench/cluster/report.mjs "$tmp/cluster/results" docs/benchmarks.md
-}
-
-bench_pusher() {
-    local counts=(1000 5000 10000) kind count port
-    if [ "$quick" = true ]; then
-        counts=(1000)
-    fi
-    mkdir "$tmp/pusher"
-    for count in "${counts[@]}"; do
-        for kind in pusher socketio; do
-            step "Idle memory: $count $kind connections"
-            port="$(free_port)"
-            "$SIDECAST_BIN" start --dir "$tmp/pusher" --host 127.0.0.1 --port "$port" --socket "$tmp/pusher/sidecast.sock" \
-                --app-id bench --app-key bench-key --app-secret bench-secret >"$tmp/pusher/sidecar.log" 2>&1 &
-            sidecar_pid=$!
-            wait_for_output "$sidecar_pid" "$tmp/pusher/sidecar.log" 'sidecast is listening'
-            node bench/pusher/idle.mjs "$kind" "$port" "$sidecar_pid" "$count" bench-key >>"$tmp/pusher/results.jsonl"
-            stop "$sidecar_pid"
-            sidecar_pid=''
-        done
-    done
-    step "Writing the pusher section of docs/benchmarks.md"
-    node bench/pusher/report.mjs "$tmp/pusher/results.jsonl" docs/benchmarks.md
 }
 
 for part in "${parts[@]}"; do

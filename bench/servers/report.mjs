@@ -18,9 +18,10 @@ const END = '<!-- servers:end -->';
 const P99_LIMIT_MS = 50;
 
 // The server variants bench/servers/run.sh measures, in the order of the tables' columns; `peer`
-// is the laravel-echo-server variant a sidecast one is compared with (its clients connect the
-// same way).
+// is the variant of another server a sidecast one is compared with: laravel-echo-server for
+// socket.io clients (connecting the same way), Sockudo for Pusher-protocol clients.
 const PEER = 'laravel-echo-server';
+const PUSHER_PEER = 'sockudo';
 const VARIANTS = {
     'laravel-echo-server': { short: 'laravel-echo-server', color: '#d9822b' },
     'laravel-echo-server-polling': { short: 'laravel-echo-server, polling first', color: '#b5651d' },
@@ -28,7 +29,12 @@ const VARIANTS = {
     'sidecast-eio3-polling': { short: 'sidecast EIO=3, polling first', color: '#5aa9e6', peer: 'laravel-echo-server-polling' },
     'sidecast-eio4': { short: 'sidecast EIO=4', color: '#2a9d4b', peer: PEER },
     'sidecast-eio3-redis': { short: 'sidecast EIO=3 via Redis', color: '#7a4fb0', peer: PEER },
+    sockudo: { short: 'Sockudo', color: '#c0392b' },
+    'sidecast-pusher': { short: 'sidecast Pusher', color: '#16a085', peer: PUSHER_PEER },
+    'sidecast-pusher-http': { short: 'sidecast Pusher via its HTTP API', color: '#0e6655', peer: PUSHER_PEER },
 };
+// Left out of the latency charts, which would be unreadable with every variant.
+const UNCHARTED = ['sidecast-eio3-redis', 'sidecast-pusher-http'];
 
 const [resultsDir, documentPath] = process.argv.slice(2);
 if (!resultsDir || !documentPath) {
@@ -116,7 +122,7 @@ function header() {
     const preset = env('BENCH_PRESET');
     return [
         START,
-        '## Serving Echo clients: sidecast and laravel-echo-server',
+        '## Serving Echo clients: sidecast, laravel-echo-server and Sockudo',
         '',
         `Written by \`${env('BENCH_COMMAND')}\` on ${env('BENCH_DATE')} (${preset} preset, ${env('BENCH_SERVERS_MINUTES')} minutes), commit \`${env('BENCH_COMMIT')}\`. ` +
             'Run `./scripts/bench.sh --only servers` to measure again (`--quick` for a short run: fan-out at 1,000 subscribers in coarser steps, 1,000 channels, 1,000 idle connections, shorter churn at 50 visits/s).',
@@ -125,16 +131,19 @@ function header() {
             `Load average (1, 5, 15 min) ${env('BENCH_LOAD_BEFORE')} when the servers part started, ${env('BENCH_LOAD_AFTER')} when it ended. ` +
             'The server, redis-server and the load generator share these cores, and so does anything else running on this shared machine.',
         '',
-        `Versions: sidecast ${env('BENCH_SIDECAST_VERSION').replace('sidecast ', '')}, release build of ${env('BENCH_SIDECAST_BUILT')} from the working tree at commit \`${env('BENCH_COMMIT')}\`; laravel-echo-server ${echoServerPackage.version} (npm, socket.io ${socketIoVersion}) on Node.js ${process.versions.node}; ${env('BENCH_REDIS')}; ${env('BENCH_LOADGEN_VERSION')}.`,
+        `Versions: sidecast ${env('BENCH_SIDECAST_VERSION').replace('sidecast ', '')}, release build of ${env('BENCH_SIDECAST_BUILT')} from the working tree at commit \`${env('BENCH_COMMIT')}\`; laravel-echo-server ${echoServerPackage.version} (npm, socket.io ${socketIoVersion}) on Node.js ${process.versions.node}; ` +
+            `${env('BENCH_SOCKUDO_VERSION') || 'Sockudo not measured'} (crates.io, \`cargo install --locked\`, its release profile); ${env('BENCH_REDIS')}; ${env('BENCH_LOADGEN_VERSION')}.`,
         '',
         '### How it was measured',
         '',
-        'Every figure comes from [`sidecast-loadgen`](loadgen.md), one Rust process on the same machine: real socket.io clients over WebSocket, each event stamped when it is handed to the server and timed when a client reads it. ' +
+        'Every figure comes from [`sidecast-loadgen`](loadgen.md), one Rust process on the same machine: real socket.io or Pusher-protocol clients over WebSocket, each event stamped when it is handed to the server and timed when a client reads it. ' +
             'laravel-echo-server runs from its own `laravel-echo-server.json` (database `redis`, `keyPrefix` `bench_`, devMode off) and gets events through a real `redis-server`, as `PUBLISH bench_<channel>` in the format of Laravel\'s `redis` broadcaster, which is how its users feed it. ' +
             'sidecast gets them through its Unix socket, and in scenario A at 1,000 subscribers also through the same Redis, from the same config file. ' +
             'laravel-echo-server speaks only socket.io 2 (EIO=3); sidecast is measured with the same EIO=3 clients and, separately, with EIO=4 ones. ' +
+            'Sockudo speaks the Pusher protocol; it runs with its default app set from the environment (`SOCKUDO_DEFAULT_APP_*`, metrics off) and gets events through its Pusher HTTP API, signed as Laravel\'s `pusher` driver signs them, one request at a time on a kept-alive connection. ' +
+            'sidecast\'s Pusher front end is measured with the same Pusher clients, fed through its Unix socket, and in scenario A at 1,000 subscribers also through its own Pusher HTTP API, as Sockudo is. ' +
             'Each server gets a fresh process for every scenario (a fan-out climb keeps it for all its steps, each with fresh connections), and the servers take turns scenario by scenario, so a burst of load on the machine falls on all of them rather than on one. ' +
-            'The ratio columns are sidecast ÷ laravel-echo-server: below 1 is less CPU, memory or latency; above 1 is more throughput.',
+            'The ratio columns are sidecast ÷ its peer (laravel-echo-server for socket.io clients, Sockudo for Pusher clients): below 1 is less CPU, memory or latency; above 1 is more throughput.',
         '',
         '*Server CPU per delivery* is the server\'s CPU time (user + system, from `/proc`) from the first publish to the last delivery, divided by the deliveries. ' +
             'On two cores the generator costs about as much CPU per delivery as the server, so from some rate on it, not the server, limits throughput and latency: ' +
@@ -222,6 +231,48 @@ function goals() {
     return lines;
 }
 
+/** The goals of the Pusher protocol issue: CPU per delivery against the floor, idle memory, and sustained throughput against every peer. */
+function pusherGoals() {
+    const ours = 'sidecast-pusher';
+    if (!Object.keys(VARIANTS).some((variant) => variant === ours && measurements.some((entry) => entry.variant === variant))) {
+        return [];
+    }
+    const lines = ['### Goals of the Pusher protocol issue, and where this run stands', ''];
+    const rows = [];
+    const fanout1000 = fanoutResults(1000);
+    const cpuAt = (variant, rate) => stepAt(fanout1000[variant], rate)?.server.cpu_per_delivery_us;
+    if (floor) {
+        const cost = cpuAt(ours, floor.rate);
+        const sockudo = cpuAt(PUSHER_PEER, floor.rate);
+        rows.push([`server CPU per delivery at 1,000 subscribers × ${number(floor.rate)} events/s within 1.3× the machine's floor`,
+            cost === undefined
+                ? `sidecast's Pusher front end did not run at ${number(floor.rate)} events/s`
+                : `${number(cost)} µs against a floor of ${number(floor.cpu_per_write_us)} µs: ${ratio(cost, floor.cpu_per_write_us)}` +
+                    (sockudo === undefined ? '' : `; Sockudo ${number(sockudo)} µs (${ratio(sockudo, floor.cpu_per_write_us)})`) +
+                    `; sidecast's socket.io front end (EIO=3) ${number(cpuAt('sidecast-eio3', floor.rate))} µs`,
+            cost !== undefined && cost <= 1.3 * floor.cpu_per_write_us ? 'yes' : 'no']);
+    }
+    const largest = Math.max(...scenarioSizes('idle'));
+    const idle = (variant) => find(`idle-${largest}`, variant)?.report?.server.rss_per_connection_bytes;
+    rows.push([`RSS per idle Pusher connection ≤ 8 KiB at 10,000 connections${largest === 10000 ? '' : ` (this preset: ${number(largest)})`}`,
+        `${kib(idle(ours))}; Sockudo ${kib(idle(PUSHER_PEER))}; sidecast socket.io (EIO=3) ${kib(idle('sidecast-eio3'))}, laravel-echo-server ${kib(idle(PEER))}`,
+        largest === 10000 ? (idle(ours) <= 8192 ? 'yes' : 'no') : '—']);
+    for (const subscribers of scenarioSizes('fanout').sort((a, b) => a - b)) {
+        const results = fanoutResults(subscribers);
+        const sustained = (variant) => results[variant]?.sustained;
+        const describe = (variant) => (sustained(variant) ? `${number(sustained(variant).deliveries_per_second)} deliveries/s (${number(sustained(variant).rate)} events/s)` : 'no rate');
+        const peers = [PEER, PUSHER_PEER].filter((variant) => results[variant]);
+        const ourRate = sustained(ours)?.deliveries_per_second ?? 0;
+        const ahead = ourRate > 0 && peers.every((variant) => ourRate > (sustained(variant)?.deliveries_per_second ?? 0));
+        const generatorBound = sustainedStep(results[ours]) && nextStep(results[ours])?.warnings.some(isBottleneck);
+        rows.push([`${number(subscribers)} subscribers: sustained deliveries/s at p99 ≤ ${P99_LIMIT_MS} ms ahead of every peer in the run`,
+            `sidecast Pusher ${describe(ours)}${generatorBound ? ' (its next step generator-bound)' : ''}; ` + peers.map((variant) => `${VARIANTS[variant].short} ${describe(variant)}`).join('; '),
+            results[ours] ? (ahead ? 'yes' : 'no') : '—']);
+    }
+    lines.push(table(['goal', 'this run', 'met'], rows), '');
+    return lines;
+}
+
 // ---- the floor ----
 
 function floorSection() {
@@ -238,7 +289,7 @@ function floorSection() {
         ['CPU per write', `${number(floor.cpu_per_write_us)} µs`],
         [`one event to all ${number(floor.connections)} connections, wall time`, `p50 ${ms(floor.fan_out_ms_p50)}, p99 ${ms(floor.fan_out_ms_p99)}`],
     ];
-    for (const variant of [PEER, 'sidecast-eio3', 'sidecast-eio4']) {
+    for (const variant of [PEER, 'sidecast-eio3', 'sidecast-eio4', PUSHER_PEER, 'sidecast-pusher']) {
         const cost = fanout[variant] ? perDelivery(variant) : undefined;
         if (cost !== undefined) {
             rows.push([`${VARIANTS[variant].short}: server CPU per delivery at ${number(floor.rate)} events/s, 1,000 subscribers`, `${number(cost)} µs, ${ratio(cost, floor.cpu_per_write_us)} the floor`]);
@@ -301,7 +352,8 @@ function fanoutSection(subscribers) {
     const scenario = `fanout-${subscribers}`;
     const variants = variantsOf(scenario);
     const results = fanoutResults(subscribers);
-    const peer = results[PEER];
+    const peerOf = (variant) => results[VARIANTS[variant].peer];
+    const hasPeer = (variant) => Boolean(peerOf(variant));
     const lines = [`### A. Fan-out: one channel, ${subscribers.toLocaleString('en-US')} subscribers`, ''];
     const anyRun = Object.values(results).flatMap((fanout) => fanout.runs)[0];
     if (anyRun) {
@@ -309,7 +361,6 @@ function fanoutSection(subscribers) {
     }
 
     const summaryRows = [];
-    const peerStep = sustainedStep(peer);
     const figures = [
         ['highest rate sustained (events/s)', (fanout) => fanout?.sustained?.rate ?? null, (value) => (value === null ? 'none' : number(value))],
         ['deliveries/s at that rate', (fanout) => sustainedStep(fanout)?.deliveries.per_second ?? null, number],
@@ -326,8 +377,9 @@ function fanoutSection(subscribers) {
         for (const variant of variants) {
             const value = pick(results[variant]);
             cells.push(results[variant].error && !results[variant].steps.length ? `could not run: ${results[variant].error}` : format(value));
-            if (variant !== PEER) {
-                cells.push(peerStep || name.startsWith('highest') ? ratio(value, pick(peer)) : '—');
+            if (hasPeer(variant)) {
+                const peer = peerOf(variant);
+                cells.push(sustainedStep(peer) || name.startsWith('highest') ? ratio(value, pick(peer)) : '—');
             }
         }
         summaryRows.push(cells);
@@ -335,8 +387,8 @@ function fanoutSection(subscribers) {
     const summaryHeader = ['figure'];
     for (const variant of variants) {
         summaryHeader.push(VARIANTS[variant].short);
-        if (variant !== PEER) {
-            summaryHeader.push('÷ peer');
+        if (hasPeer(variant)) {
+            summaryHeader.push(`÷ ${VARIANTS[VARIANTS[variant].peer].short}`);
         }
     }
     lines.push(table(summaryHeader, summaryRows), '');
@@ -347,7 +399,7 @@ function fanoutSection(subscribers) {
     const rates = [...new Set(Object.values(results).flatMap((fanout) => fanout.steps.map((step) => step.rate)))].sort((a, b) => a - b);
     for (const rate of rates) {
         for (const variant of variants) {
-            const peerAtRate = variant === PEER ? null : stepAt(peer, rate);
+            const peerAtRate = stepAt(peerOf(variant), rate);
             for (const step of results[variant].runs.filter((run) => run.rate === rate)) {
                 const problem = shortfall(step);
                 stepRows.push([
@@ -384,7 +436,7 @@ function fanoutSection(subscribers) {
         xLog: true,
         yLog: true,
         references: [{ y: P99_LIMIT_MS, label: `p99 limit ${P99_LIMIT_MS} ms` }],
-        series: variants.filter((variant) => variant !== 'sidecast-eio3-redis' && results[variant].steps.length).flatMap((variant) => ['p99', 'p50'].map((percentile) => ({
+        series: variants.filter((variant) => !UNCHARTED.includes(variant) && results[variant].steps.length).flatMap((variant) => ['p99', 'p50'].map((percentile) => ({
             name: `${VARIANTS[variant].short} ${percentile}`,
             color: VARIANTS[variant].color,
             dashed: percentile === 'p50',
@@ -426,10 +478,11 @@ function channelsSection(channels) {
 
 /** Figures (rows) × servers (columns) with a ratio column after every sidecast column. */
 function comparisonTable(scenario, variants, reports, figures) {
+    const peerOf = (variant) => (variants.includes(VARIANTS[variant].peer) ? VARIANTS[variant].peer : null);
     const header = ['figure'];
     for (const variant of variants) {
         header.push(VARIANTS[variant].short);
-        if (VARIANTS[variant].peer) {
+        if (peerOf(variant)) {
             header.push(`÷ ${VARIANTS[VARIANTS[variant].peer].short}`);
         }
     }
@@ -443,7 +496,7 @@ function comparisonTable(scenario, variants, reports, figures) {
                 const value = pick(report);
                 cells.push(format ? format(value) : value);
             }
-            const peer = VARIANTS[variant].peer;
+            const peer = peerOf(variant);
             if (peer) {
                 cells.push(format && report && reports[peer] ? ratio(pick(report), pick(reports[peer])) : '—');
             }
@@ -558,7 +611,9 @@ function leftOut() {
         '',
         '- Clients that stay on HTTP long polling: the generator\'s polling clients only start on it and upgrade.',
         '- Clients spread over several generator processes (`--processes`): on two cores more processes add no CPU, so the suite runs the generator as one.',
-        '- Private and presence channels: every scenario uses public channels, which neither server has to authorize.',
+        '- Private and presence channels: every scenario uses public channels, which no server has to authorize.',
+        '- Reverb and Soketi, the other Pusher-protocol servers: Reverb is a Composer package (`laravel/reverb`) and Packagist cannot be reached from this machine; Soketi runs on uWebSockets.js 20.10, which supports Node.js up to 18, and this machine has Node.js 20.',
+        ...(env('BENCH_SOCKUDO_MISSING') !== 'unknown' && env('BENCH_SOCKUDO_MISSING') !== '' ? [`- Sockudo: ${env('BENCH_SOCKUDO_MISSING')}.`] : []),
         '',
     ];
 }
@@ -583,6 +638,7 @@ function removeStaleCharts() {
 const section = [
     ...header(),
     ...goals(),
+    ...pusherGoals(),
     ...floorSection(),
     ...scenarioSizes('fanout').sort((a, b) => a - b).flatMap(fanoutSection),
     ...scenarioSizes('channels').flatMap(channelsSection),

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The server half of the benchmark suite: sidecast and laravel-echo-server 1.6.3 measured with
-# sidecast-loadgen in one run, scenario by scenario, alternating the servers, each measurement
-# against a fresh server process. laravel-echo-server is fed through a real redis-server in
-# Laravel's format (what its users do); sidecast through its Unix socket, and once more through
-# the same Redis for the fan-out at 1,000 subscribers. Scenarios: (A) fan-out, the publish rate
+# The server half of the benchmark suite: sidecast (its socket.io and its Pusher front end),
+# laravel-echo-server 1.6.3 and, when it could be built, Sockudo (the Rust Pusher-protocol
+# server) measured with sidecast-loadgen in one run, scenario by scenario, alternating the
+# servers, each measurement against a fresh server process. laravel-echo-server is fed through a
+# real redis-server in Laravel's format (what its users do); Sockudo through its Pusher HTTP API,
+# signed as Laravel's pusher driver signs (what its users do); sidecast through its Unix socket,
+# and once more through the same Redis (socket.io clients) and through its own Pusher HTTP API
+# (Pusher clients) for the fan-out at 1,000 subscribers. Scenarios: (A) fan-out, the publish rate
 # raised step by step; (B) many channels; (C) idle memory, with WebSocket and with
 # polling-then-upgrade clients; (D) churn; and the machine's floor, one loopback write per
 # delivery with no server. Every measurement leaves one JSON report in the results directory and
@@ -12,7 +15,8 @@
 #
 # Usage: bench/servers/run.sh full|quick RESULTS_DIR
 # Called by scripts/bench.sh once setup.sh has built everything, with ROOT set, SIDECAST_BIN and
-# LOADGEN_BIN naming the binaries to measure with, and the open-files limit raised.
+# LOADGEN_BIN naming the binaries to measure with, SOCKUDO_BIN Sockudo's (empty when it could not
+# be built: its variants are left out), and the open-files limit raised.
 set -euo pipefail
 source "$ROOT/bench/lib.sh"
 
@@ -21,6 +25,10 @@ results="${2:-}"
 loadgen="$LOADGEN_BIN"
 echo_server="$ROOT/node_modules/.bin/laravel-echo-server"
 key_prefix='bench_'
+# The Pusher app both Pusher-protocol servers serve.
+app_id=bench
+app_key=bench-key
+app_secret=bench-secret
 p99_limit_ms=50
 
 if [ ! -d "$results" ]; then
@@ -82,8 +90,9 @@ redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >"$
 redis_pid=$!
 wait_for_output "$redis_pid" "$tmp/redis.log" 'Ready to accept connections'
 
-# Starts a fresh server of kind $1 (laravel-echo-server, or sidecast) in a directory of its own
-# and waits until it is ready; sets server_pid, server_url and server_socket.
+# Starts a fresh server of kind $1 (laravel-echo-server, sidecast, or sockudo) in a directory of
+# its own and waits until it is ready; sets server_pid, server_url and server_socket. sidecast
+# serves the Pusher app too when the variant's clients speak the Pusher protocol.
 start_server() {
     local kind="$1" dir port
     dir="$(mktemp -d "$tmp/$kind.XXXX")"
@@ -99,9 +108,27 @@ start_server() {
             wait_for_output "$server_pid" "$dir/server.log" 'Server ready!'
             ;;
         sidecast)
-            "$SIDECAST_BIN" start --dir "$dir" --host 127.0.0.1 --port "$port" --socket "$server_socket" >"$dir/server.log" 2>&1 &
+            local app=()
+            if [ "$protocol" = pusher ]; then
+                app=(--app-id "$app_id" --app-key "$app_key" --app-secret "$app_secret")
+            fi
+            "$SIDECAST_BIN" start --dir "$dir" --host 127.0.0.1 --port "$port" --socket "$server_socket" "${app[@]}" >"$dir/server.log" 2>&1 &
             server_pid=$!
             wait_for_output "$server_pid" "$dir/server.log" 'subscribed to Redis'
+            ;;
+        sockudo)
+            # The default app from the environment, without the limits that would stop the
+            # benchmark itself: its rate limits per client address (20 WebSocket connections and
+            # 100 API requests a minute, and every client here comes from 127.0.0.1), its 100
+            # connections per app and its backend events per second. No metrics listener (it
+            # would need a port of its own). exec: the pid is Sockudo's own.
+            (cd "$dir" && HOST=127.0.0.1 PORT="$port" METRICS_ENABLED=false RATE_LIMITER_ENABLED=false \
+                NO_COLOR=1 RUST_LOG=warn \
+                SOCKUDO_DEFAULT_APP_ID="$app_id" SOCKUDO_DEFAULT_APP_KEY="$app_key" SOCKUDO_DEFAULT_APP_SECRET="$app_secret" \
+                SOCKUDO_DEFAULT_APP_MAX_CONNECTIONS=1000000 SOCKUDO_DEFAULT_APP_MAX_BACKEND_EVENTS_PER_SECOND=1000000 \
+                exec "$SOCKUDO_BIN") >"$dir/server.log" 2>&1 &
+            server_pid=$!
+            wait_for_port "$server_pid" "$dir/server.log" "$port"
             ;;
     esac
 }
@@ -109,35 +136,47 @@ start_server() {
 measurement=0
 generator_status=0
 
-# Sets kind, eio, ingest and transport for server variant $1: which server, which Engine.IO
-# revision its clients speak, which way events reach it, and how its clients reach their
-# WebSocket (the -polling variants start on HTTP long polling and upgrade, as socket.io-client
-# does by default).
+# Sets kind, protocol, ingest and transport for server variant $1: which server, which protocol
+# its clients speak (EIO=3, EIO=4 or pusher), which way events reach it, and how its clients
+# reach their WebSocket (the -polling variants start on HTTP long polling and upgrade, as
+# socket.io-client does by default).
 variant_settings() {
     case "$1" in
-        laravel-echo-server) kind=laravel-echo-server; eio=3; ingest=redis; transport=websocket ;;
-        laravel-echo-server-polling) kind=laravel-echo-server; eio=3; ingest=redis; transport=polling-upgrade ;;
-        sidecast-eio3) kind=sidecast; eio=3; ingest=unix; transport=websocket ;;
-        sidecast-eio3-polling) kind=sidecast; eio=3; ingest=unix; transport=polling-upgrade ;;
-        sidecast-eio4) kind=sidecast; eio=4; ingest=unix; transport=websocket ;;
-        sidecast-eio3-redis) kind=sidecast; eio=3; ingest=redis; transport=websocket ;;
+        laravel-echo-server) kind=laravel-echo-server; protocol=3; ingest=redis; transport=websocket ;;
+        laravel-echo-server-polling) kind=laravel-echo-server; protocol=3; ingest=redis; transport=polling-upgrade ;;
+        sidecast-eio3) kind=sidecast; protocol=3; ingest=unix; transport=websocket ;;
+        sidecast-eio3-polling) kind=sidecast; protocol=3; ingest=unix; transport=polling-upgrade ;;
+        sidecast-eio4) kind=sidecast; protocol=4; ingest=unix; transport=websocket ;;
+        sidecast-eio3-redis) kind=sidecast; protocol=3; ingest=redis; transport=websocket ;;
+        sidecast-pusher) kind=sidecast; protocol=pusher; ingest=unix; transport=websocket ;;
+        sidecast-pusher-http) kind=sidecast; protocol=pusher; ingest=pusher-http; transport=websocket ;;
+        sockudo) kind=sockudo; protocol=pusher; ingest=pusher-http; transport=websocket ;;
     esac
 }
 
-# Where the generator sends events for the running server: its Unix socket, or the Redis it
-# subscribes to.
+# Where the generator sends events for the running server: its Unix socket, the Redis it
+# subscribes to, or its Pusher HTTP API (signed with the app's secret).
 ingest_target() {
-    if [ "$ingest" = redis ]; then
-        echo "redis://127.0.0.1:$redis_port/$key_prefix"
+    case "$ingest" in
+        redis) echo "redis://127.0.0.1:$redis_port/$key_prefix" ;;
+        pusher-http) echo "$server_url/apps/$app_id?key=$app_key&secret=$app_secret" ;;
+        *) echo "unix:$server_socket" ;;
+    esac
+}
+
+# The generator's options for the clients of the current variant.
+protocol_args() {
+    if [ "$protocol" = pusher ]; then
+        echo "--pusher-key $app_key"
     else
-        echo "unix:$server_socket"
+        echo "--eio $protocol"
     fi
 }
 
 # Runs the generator once against the running server of variant $2, for scenario $1, with the
-# rest of the arguments after `--url … --eio … --ingest … --server-pid … --json`. Its JSON report
-# goes to results/N.json and a line describing it to results/manifest.jsonl, with the JSON fields
-# in $3 (",\"rate\":10" or empty) added. Sets generator_status; a run the generator could not
+# rest of the arguments after `--url … --eio N (or --pusher-key KEY) --ingest … --server-pid …
+# --json`. Its JSON report goes to results/N.json and a line describing it to
+# results/manifest.jsonl, with the JSON fields in $3 (",\"rate\":10" or empty) added. Sets generator_status; a run the generator could not
 # complete is recorded with its status and error output, and the suite goes on.
 run_generator() {
     local scenario="$1" variant="$2" fields="$3" target
@@ -146,7 +185,8 @@ run_generator() {
     measurement=$((measurement + 1))
     generator_status=0
     # In the background, so that an interrupt stops the run at once rather than after it.
-    "$loadgen" "$@" --url "$server_url" --eio "$eio" --transport "$transport" --ingest "$target" --server-pid "$server_pid" --json \
+    # shellcheck disable=SC2046 # protocol_args is two words
+    "$loadgen" "$@" --url "$server_url" $(protocol_args) --transport "$transport" --ingest "$target" --server-pid "$server_pid" --json \
         >"$results/$measurement.json" 2>"$results/$measurement.stderr" &
     loadgen_pid=$!
     wait "$loadgen_pid" || generator_status=$?
@@ -155,8 +195,8 @@ run_generator() {
         echo "bench: the generator exited with status $generator_status:" >&2
         tail -n 5 "$results/$measurement.stderr" >&2
     fi
-    printf '{"id":%d,"scenario":"%s","variant":"%s","server":"%s","eio":%d,"ingest":"%s","status":%d%s}\n' \
-        "$measurement" "$scenario" "$variant" "$kind" "$eio" "$ingest" "$generator_status" "$fields" >>"$results/manifest.jsonl"
+    printf '{"id":%d,"scenario":"%s","variant":"%s","server":"%s","protocol":"%s","ingest":"%s","status":%d%s}\n' \
+        "$measurement" "$scenario" "$variant" "$kind" "$protocol" "$ingest" "$generator_status" "$fields" >>"$results/manifest.jsonl"
 }
 
 # One measurement of scenario $1 against a fresh server of variant $2: the generator called with
@@ -213,6 +253,10 @@ measure_fanout() {
 }
 
 variants=(laravel-echo-server sidecast-eio3 sidecast-eio4)
+if [ -n "$SOCKUDO_BIN" ]; then
+    variants+=(sockudo)
+fi
+variants+=(sidecast-pusher)
 
 # The machine's floor at the issue's reference point: one write per delivery to 1,000 loopback
 # connections at 100 events/s, with no server at all (sidecast-loadgen floor).
@@ -223,7 +267,7 @@ step "Floor: one write of a tick's frame to each of 1,000 loopback connections, 
 for subscribers in "${fanout_subscribers[@]}"; do
     scenario_variants=("${variants[@]}")
     if [ "$subscribers" = 1000 ]; then
-        scenario_variants+=(sidecast-eio3-redis)
+        scenario_variants+=(sidecast-eio3-redis sidecast-pusher-http)
     fi
     for variant in "${scenario_variants[@]}"; do
         measure_fanout "$subscribers" "$variant"
