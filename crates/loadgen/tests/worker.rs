@@ -29,7 +29,7 @@ fn worker_given(input: &[u8]) -> String {
 
 /// An assignment for 2 clients of a server nobody listens on (never reached in these tests).
 fn assignment() -> String {
-    r#"{"crowd":{"nodes":{"urls":["http://127.0.0.1:9"],"ingest":0},"eio":"V3","transport":"WebSocket","clients":4,"channels":1,"events":10,"connect_concurrency":4,"connect_timeout":{"secs":5,"nanos":0},"silence_threshold":null,"share":{"index":1,"of":2}},"deadline":{"secs":30,"nanos":0}}"#.to_owned()
+    r#"{"crowd":{"nodes":{"urls":["http://127.0.0.1:9"],"ingest":0},"protocol":{"SocketIo":"V3"},"transport":"WebSocket","clients":4,"channels":1,"events":10,"connect_concurrency":4,"connect_timeout":{"secs":5,"nanos":0},"silence_threshold":null,"share":{"index":1,"of":2}},"deadline":{"secs":30,"nanos":0}}"#.to_owned()
 }
 
 #[test]
