@@ -159,10 +159,10 @@ async fn read_all<Io: AsyncRead>(
 
 /// Writes what the outbox holds, batch by batch, until a close frame has been written.
 async fn write_all<Io: AsyncWrite>(outbox: &Outbox, write: &mut WriteHalf<Io>) {
-    let mut scratch = Vec::new();
+    let (mut batch, mut scratch) = (Vec::new(), Vec::new());
     loop {
-        let batch = outbox.take().await;
-        let written = match batch.frames.as_slice() {
+        let closes = outbox.take(&mut batch).await;
+        let written = match batch.as_slice() {
             [one] => write.write_all(one).await,
             many => {
                 // One write for a burst: with TCP_NODELAY each write is a packet.
@@ -177,10 +177,11 @@ async fn write_all<Io: AsyncWrite>(outbox: &Outbox, write: &mut WriteHalf<Io>) {
                 written
             }
         };
+        batch.clear();
         if written.is_err() {
             return;
         }
-        if batch.closes {
+        if closes {
             let _ = write.shutdown().await;
             return;
         }

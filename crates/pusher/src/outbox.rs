@@ -33,14 +33,6 @@ struct State {
     closing: bool,
 }
 
-/// What the writer takes at once.
-#[derive(Debug, Default)]
-pub struct Batch {
-    pub frames: Vec<Frame>,
-    /// The last frame is a close frame: write it and end.
-    pub closes: bool,
-}
-
 impl Outbox {
     pub fn new(max_frames: usize, max_bytes: usize) -> Self {
         Outbox {
@@ -103,23 +95,21 @@ impl Outbox {
         self.lock().closing
     }
 
-    /// Waits for frames and takes all of them.
-    pub async fn take(&self) -> Batch {
+    /// Waits for frames and moves all of them into `batch` (the writer's own, so that taking
+    /// allocates nothing once it has grown); true when the last of them is the close frame.
+    pub async fn take(&self, batch: &mut Vec<Frame>) -> bool {
         loop {
             let notified = self.ready.notified();
             {
                 let mut state = self.lock();
                 if !state.frames.is_empty() {
-                    let frames: Vec<Frame> = state.frames.drain(..).collect();
+                    batch.extend(state.frames.drain(..));
                     state.bytes = 0;
                     // The queue's memory is given back after a burst.
                     if state.frames.capacity() > 64 {
                         state.frames = VecDeque::new();
                     }
-                    return Batch {
-                        frames,
-                        closes: state.closing,
-                    };
+                    return state.closing;
                 }
             }
             notified.await;
@@ -139,24 +129,29 @@ mod tests {
         Frame::from(text.as_bytes())
     }
 
+    /// What the writer would take next, and whether it ends with the close frame.
+    async fn taken(outbox: &Outbox) -> (Vec<Frame>, bool) {
+        let mut frames = Vec::new();
+        let closes = outbox.take(&mut frames).await;
+        (frames, closes)
+    }
+
     #[tokio::test]
     async fn frames_come_out_in_order_and_a_lagging_client_is_bounded() {
         let outbox = Outbox::new(2, 1024);
         outbox.push(frame("a")).unwrap();
         outbox.push(frame("b")).unwrap();
         assert_eq!(outbox.push(frame("c")), Err(Undelivered::QueueFull));
-        let batch = outbox.take().await;
-        assert_eq!(batch.frames, [frame("a"), frame("b")]);
-        assert!(!batch.closes);
+        assert_eq!(taken(&outbox).await, (vec![frame("a"), frame("b")], false));
         outbox.push(frame("c")).unwrap();
-        assert_eq!(outbox.take().await.frames, [frame("c")]);
+        assert_eq!(taken(&outbox).await.0, [frame("c")]);
 
         // Bounded in bytes too, and the bytes are given back as frames are taken.
         let outbox = Outbox::new(100, 10);
         outbox.push(frame("123456")).unwrap();
         assert_eq!(outbox.push(frame("12345")), Err(Undelivered::QueueFull));
         outbox.push(frame("1234")).unwrap();
-        outbox.take().await;
+        taken(&outbox).await;
         outbox.push(frame("1234567890")).unwrap();
     }
 
@@ -169,24 +164,24 @@ mod tests {
         });
         let waiting = tokio::spawn({
             let outbox = outbox.clone();
-            async move { outbox.take().await }
+            async move { taken(&outbox).await }
         });
         tokio::task::yield_now().await;
         outbox.push(frame("event")).unwrap();
         assert!(outbox.close(4201, "Pong reply not received in time"));
         assert!(!outbox.close(4200, "again"));
         assert_eq!(outbox.push(frame("late")), Err(Undelivered::Closed));
-        let mut batch = waiting.await.unwrap();
-        if batch.frames.len() == 1 {
+        let (mut frames, mut closes) = waiting.await.unwrap();
+        if frames.len() == 1 {
             // The writer woke between the two pushes.
-            let rest = outbox.take().await;
-            batch.frames.extend(rest.frames);
-            batch.closes = rest.closes;
+            let (rest, rest_closes) = taken(&outbox).await;
+            frames.extend(rest);
+            closes = rest_closes;
         }
-        assert!(batch.closes);
+        assert!(closes);
         closing.await.unwrap();
-        assert_eq!(batch.frames[0], frame("event"));
-        assert_eq!(&batch.frames[1][..2], &[0x88, 33]);
+        assert_eq!(frames[0], frame("event"));
+        assert_eq!(&frames[1][..2], &[0x88, 33]);
         assert!(outbox.is_closing());
     }
 }

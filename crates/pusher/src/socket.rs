@@ -138,9 +138,9 @@ mod tests {
         assert!(!socket.outbox.is_closing());
         socket.send(protocol::pong());
         assert!(socket.outbox.is_closing());
-        let batch = socket.outbox.take().await;
-        assert!(batch.closes);
-        let close = batch.frames.last().unwrap();
+        let mut frames = Vec::new();
+        assert!(socket.outbox.take(&mut frames).await);
+        let close = frames.last().unwrap();
         assert_eq!(&close[2..4], &4100u16.to_be_bytes());
     }
 }
