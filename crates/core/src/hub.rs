@@ -19,14 +19,17 @@
 //! - `peers`: what other nodes of a cluster send in.
 //! - `census`: questions about channels, members and connections.
 //! - `last_events`: the last event of each cache channel, replayed to new subscribers.
+//! - `counts`: subscription counts announced to subscribers.
 
 mod census;
+mod counts;
 mod delivery;
 mod joining;
 mod last_events;
 mod peers;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::cluster::Cluster;
@@ -73,6 +76,9 @@ struct Channel {
     /// Joins waiting for the cluster's answer: the channel (and the changes its mirror holds)
     /// is kept for them even while it has no subscriber.
     joining: usize,
+    /// The subscription count last announced (`counts`); atomic, so that announcing takes
+    /// only the read lock.
+    announced_count: AtomicUsize,
 }
 
 /// Who is present in a channel: decided here, or mirrored from the cluster.

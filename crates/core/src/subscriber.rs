@@ -42,6 +42,13 @@ pub enum Notice<'a> {
     /// To a socket that subscribed to a cache channel, after `Subscribed`: no event was
     /// published on it within the last hour. (When one was, the socket receives it instead.)
     CacheMiss { channel: &'a ChannelName },
+    /// To every subscriber of a channel other than a presence channel, when its number of
+    /// subscribed connections changed, as a front end asks for it
+    /// ([`Hub::announce_subscription_counts`](crate::Hub::announce_subscription_counts)).
+    SubscriptionCount {
+        channel: &'a ChannelName,
+        count: usize,
+    },
 }
 
 /// Why a message did not reach a subscriber.

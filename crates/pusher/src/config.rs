@@ -55,6 +55,10 @@ pub struct Config {
     pub client_events: ClientEventLimits,
     /// The pages that may connect; the same for every front end.
     pub origins: AllowedOrigins,
+    /// Whether subscribers of channels other than presence ones are told how many connections
+    /// are subscribed (`pusher_internal:subscription_count`), as Pusher's per-app setting
+    /// does: at most once a second per channel, when the count changed.
+    pub subscription_count: bool,
 }
 
 impl Config {
@@ -72,6 +76,7 @@ impl Config {
             accept_client_events: true,
             client_events: ClientEventLimits::default(),
             origins: AllowedOrigins::default(),
+            subscription_count: false,
         }
     }
 }

@@ -15,6 +15,7 @@
 //! - `commands`: what a client asks: subscribe, unsubscribe, sign in, client events.
 //! - `socket`: one connection as the hub and the liveness check see it.
 //! - `liveness`: pings connections that went quiet, closes those that stay so.
+//! - `counts`: tells subscribers how many connections their channels have, when asked to.
 //! - `protocol`: the messages, parsed and encoded; `frame`, `reader`, `outbox`: WebSocket
 //!   frames, in and out.
 #![forbid(unsafe_code)]
@@ -22,6 +23,7 @@
 mod commands;
 pub mod config;
 mod connection;
+mod counts;
 mod frame;
 mod handshake;
 mod liveness;
@@ -61,7 +63,8 @@ impl FrontEnd {
     }
 }
 
-/// Builds the front end over `hub` and starts its liveness check: its routes (`/app/{key}`,
+/// Builds the front end over `hub` and starts its liveness check (and the subscription counts,
+/// when the config asks for them): its routes (`/app/{key}`,
 /// after the configured path),
 /// to merge into the sidecar's HTTP server, and the handle the server keeps.
 pub fn mount(hub: Arc<Hub>, config: &Config) -> (Router, Handle) {
@@ -72,34 +75,34 @@ pub fn mount(hub: Arc<Hub>, config: &Config) -> (Router, Handle) {
         sockets: Mutex::default(),
         epoch: Instant::now(),
     });
-    let liveness = tokio::spawn(liveness::check(Arc::downgrade(&front_end))).abort_handle();
+    let mut tasks = vec![tokio::spawn(liveness::check(Arc::downgrade(&front_end))).abort_handle()];
+    if config.subscription_count {
+        tasks.push(tokio::spawn(counts::announce(Arc::downgrade(&front_end))).abort_handle());
+    }
     let routes = Router::new()
         .route(
             &format!("{}/app/{{key}}", config.path),
             get(handshake::upgrade),
         )
         .with_state(front_end.clone());
-    (
-        routes,
-        Handle {
-            front_end,
-            liveness,
-        },
-    )
+    (routes, Handle { front_end, tasks })
 }
 
 /// The running front end, as the server holds it.
 #[derive(Debug, Clone)]
 pub struct Handle {
     front_end: Arc<FrontEnd>,
-    liveness: tokio::task::AbortHandle,
+    /// The liveness check, and the subscription counts when they are on.
+    tasks: Vec<tokio::task::AbortHandle>,
 }
 
 impl Handle {
     /// Asks every connection to close (4200: reconnect shortly), then waits until they have
     /// (the server bounds the wait).
     pub async fn close(self) {
-        self.liveness.abort();
+        for task in &self.tasks {
+            task.abort();
+        }
         // Asked again at every look: a connection whose upgrade was under way when the server
         // stopped accepting registers late.
         loop {

@@ -193,6 +193,12 @@ pub struct PusherArgs {
     #[arg(long = "max-connections", env = "SIDECAST_MAX_CONNECTIONS",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: Option<u32>,
+
+    /// Tell Pusher clients how many connections are subscribed to their channels
+    /// (pusher_internal:subscription_count), at most once a second per channel, as Pusher's
+    /// per-app setting does; not with scale-out.
+    #[arg(long = "subscription-count", env = "SIDECAST_SUBSCRIPTION_COUNT")]
+    pub subscription_count: bool,
 }
 
 /// Scale-out: several sidecars sharing one Redis behave as one server (docs/scaling.md).

@@ -107,9 +107,11 @@ impl Subscriber for EchoSocket {
             } => self
                 .0
                 .emit("presence:subscribed", &(channel.as_str(), members)),
-            // Echo's socket.io protocol has neither, and laravel-echo-server had no cache
-            // channels; a cache channel's last event is still delivered.
-            Notice::Subscribed { members: None, .. } | Notice::CacheMiss { .. } => return Ok(()),
+            // Echo's socket.io protocol has none of these, and laravel-echo-server had no
+            // cache channels; a cache channel's last event is still delivered.
+            Notice::Subscribed { members: None, .. }
+            | Notice::CacheMiss { .. }
+            | Notice::SubscriptionCount { .. } => return Ok(()),
             Notice::Joining { channel, member } => {
                 self.0.emit("presence:joining", &(channel.as_str(), member))
             }

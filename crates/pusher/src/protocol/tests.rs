@@ -89,6 +89,20 @@ fn presence_notices_have_pusher_js_shapes() {
 }
 
 #[test]
+fn a_subscription_count_names_its_channel() {
+    let channel = ChannelName::new("orders").unwrap();
+    let notice = Notice::SubscriptionCount {
+        channel: &channel,
+        count: 3,
+    };
+    assert_eq!(
+        decoded(&super::notice(&notice)),
+        json!({"event":"pusher_internal:subscription_count","channel":"orders",
+            "data":{"subscription_count":3}})
+    );
+}
+
+#[test]
 fn connection_messages_match_what_pusher_js_reads() {
     assert_eq!(
         decoded(&connection_established("12.34", 30)),

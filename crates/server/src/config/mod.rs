@@ -192,6 +192,16 @@ pub fn load_with(
         max_frame_bytes,
     )?;
 
+    if cluster.is_some()
+        && pusher
+            .as_ref()
+            .is_some_and(|pusher| pusher.subscription_count)
+    {
+        return Err(ConfigError::Setting(
+            "subscription counts (--subscription-count, sidecast.pusher.subscriptionCount) count one node's connections, so they are not available with scale-out".into(),
+        ));
+    }
+
     let tls = match file.protocol.as_deref() {
         Some("https") => Some(TlsFiles {
             cert: required_path(&file.ssl_cert_path, "sslCertPath", &args.file.dir())?,

@@ -116,6 +116,7 @@ pub(super) fn pusher(
         args.path.clone().or_else(|| section.path.clone()),
         variables,
     )?;
+    config.subscription_count = args.subscription_count || section.subscription_count == Some(true);
     config.client_events = client_events;
     config.origins = origins;
     Ok(Some(config))

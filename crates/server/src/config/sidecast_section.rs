@@ -47,6 +47,7 @@ pub struct PusherSection {
     pub ping_interval: Option<u64>,
     pub max_message_bytes: Option<u64>,
     pub max_connections: Option<u64>,
+    pub subscription_count: Option<bool>,
 }
 
 /// The secret never reaches a log line.
@@ -114,6 +115,7 @@ fn pusher_section(mut fields: Fields<'_>) -> Result<PusherSection> {
         ping_interval: fields.number("pingInterval", 1..=3600)?,
         max_message_bytes: fields.number("maxMessageBytes", 256..=16 * 1024 * 1024)?,
         max_connections: fields.number("maxConnections", 1..=u64::from(u32::MAX))?,
+        subscription_count: fields.bool("subscriptionCount")?,
     };
     fields.finish()?;
     Ok(section)

@@ -468,3 +468,35 @@ fn the_config_files_pusher_section_sits_between_sidecasts_variables_and_reverbs(
     let error = load_in(dir.path(), &[]).unwrap_err().to_string();
     assert!(error.contains("sidecast.pusher.appKey"), "{error}");
 }
+
+#[test]
+fn subscription_counts_are_off_unless_asked_for_and_not_with_scale_out() {
+    let app = ["--app-id", "1", "--app-key", "k", "--app-secret", "s"];
+    let dir = dir_with(None, None);
+    let pusher = |loaded: Loaded| loaded.settings.pusher.unwrap().subscription_count;
+    assert!(!pusher(load_in(dir.path(), &app).unwrap()));
+    let asked: Vec<&str> = app
+        .iter()
+        .copied()
+        .chain(["--subscription-count"])
+        .collect();
+    assert!(pusher(load_in(dir.path(), &asked).unwrap()));
+
+    let file = dir_with(
+        Some(
+            r#"{"sidecast": {"pusher": {"appId": "1", "key": "k", "secret": "s", "subscriptionCount": true}}}"#,
+        ),
+        None,
+    );
+    assert!(pusher(load_in(file.path(), &[]).unwrap()));
+
+    let clustered: Vec<&str> = asked
+        .iter()
+        .copied()
+        .chain(["--cluster-redis", "redis://127.0.0.1:6390/1"])
+        .collect();
+    let Err(ConfigError::Setting(refusal)) = load_in(dir.path(), &clustered) else {
+        panic!("subscription counts were accepted with scale-out");
+    };
+    assert!(refusal.contains("scale-out"), "{refusal}");
+}

@@ -1,5 +1,6 @@
 //! The hub's tests: on a single node, and as one node of a cluster.
 
 mod cluster;
+mod counts;
 mod single_node;
 mod support;
