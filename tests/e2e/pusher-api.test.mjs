@@ -73,6 +73,17 @@ describe('the HTTP API', () => {
             { occupied: true, user_count: 1, subscription_count: 1 });
         assert.deepEqual(await get('/channels/presence-api.1/users'), { users: [{ id: '31' }] });
         assert.deepEqual(await get('/channels/empty-one'), { occupied: false });
+
+        // Asked for with an event, the channels' counts come back once it is published.
+        const triggered = await rest().trigger(['presence-api.1', 'empty-one'], 'Counted', {}, { info: 'user_count,subscription_count' });
+        assert.deepEqual(await triggered.json(), {
+            channels: { 'presence-api.1': { user_count: 1, subscription_count: 1 }, 'empty-one': { subscription_count: 0 } },
+        });
+        const batch = await rest().triggerBatch([
+            { channel: 'presence-api.1', name: 'Counted', data: {}, info: 'subscription_count' },
+            { channel: 'empty-one', name: 'Counted', data: {} },
+        ]);
+        assert.deepEqual(await batch.json(), { batch: [{ subscription_count: 1 }, {}] });
     });
 
     test('sendToUser reaches the signed-in user', async () => {

@@ -6,16 +6,22 @@
 //! `reverb` drivers send (`channels`, `name`, `data` as a JSON string, `socket_id`). A `data`
 //! string is parsed as JSON when it is JSON, as laravel-echo-server did; Pusher clients get it
 //! back as the same string. A batch is `{"batch": [event, …]}`, each with one `channel`.
+//!
+//! A signed event may ask for its channels' `info` (`"info": "user_count,subscription_count"`
+//! in the body, as Pusher's SDKs send it): the answer is then
+//! `{"channels": {"<name>": {…}}}` after publishing, and a batch's `{"batch": [{…}, …]}`, one
+//! entry per event; the counts are gathered from every node of a cluster.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use sidecast_core::{ChannelName, EventName, Origin, Payload, Publication, SocketId};
 
 use crate::access::{Admitted, Caller};
+use crate::query::Info;
 use crate::{Api, Failure};
 
 const INCOMPLETE: &str = "Event must include channel, event name and data";
@@ -33,11 +39,26 @@ pub(crate) async fn publish(
 ) -> Result<Json<Value>, Failure> {
     let body = json_body(&admitted.body)?;
     let publication = parse(&body)?;
+    // Read before publishing, so that a malformed `info` publishes nothing.
+    let info = match admitted.caller {
+        Caller::Pusher => info_asked(&body)?,
+        Caller::EchoServer => None,
+    };
     let report = api.hub.publish(&publication);
     tracing::debug!(%app_id, event = %publication.event, delivered = report.delivered, "event published over HTTP");
     Ok(Json(match admitted.caller {
         Caller::EchoServer => json!({ "message": "ok" }),
-        Caller::Pusher => json!({}),
+        Caller::Pusher => match info {
+            Some(info) => {
+                let mut channels = Map::new();
+                for channel in &publication.channels {
+                    let counts = api.census.channel(channel).await.value;
+                    channels.insert(channel.to_string(), info.attributes(channel, counts));
+                }
+                json!({ "channels": channels })
+            }
+            None => json!({}),
+        },
     }))
 }
 
@@ -61,20 +82,45 @@ pub(crate) async fn publish_batch(
         )));
     }
     // Every event is checked before any is published: a bad batch publishes nothing.
-    let publications = batch
+    let events = batch
         .iter()
         .enumerate()
         .map(|(index, event)| {
-            parse(event).map_err(|Failure(status, message)| {
-                Failure(status, format!("batch[{index}]: {message}"))
-            })
+            let at =
+                |Failure(status, message)| Failure(status, format!("batch[{index}]: {message}"));
+            Ok((parse(event).map_err(at)?, info_asked(event).map_err(at)?))
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    for publication in &publications {
+        .collect::<Result<Vec<_>, Failure>>()?;
+    for (publication, _) in &events {
         api.hub.publish(publication);
     }
-    tracing::debug!(%app_id, events = publications.len(), "batch published over HTTP");
-    Ok(Json(json!({})))
+    tracing::debug!(%app_id, events = events.len(), "batch published over HTTP");
+    if events.iter().all(|(_, info)| info.is_none()) {
+        return Ok(Json(json!({})));
+    }
+    let mut answers = Vec::with_capacity(events.len());
+    for (publication, info) in &events {
+        // A batch event names one channel.
+        let channel = &publication.channels[0];
+        answers.push(match info {
+            Some(info) => info.attributes(channel, api.census.channel(channel).await.value),
+            None => json!({}),
+        });
+    }
+    Ok(Json(json!({ "batch": answers })))
+}
+
+/// The `info` an event asks for, if it asks for any it knows.
+fn info_asked(event: &Value) -> Result<Option<Info>, Failure> {
+    match event.get("info") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(list)) => Ok(Some(Info::listed(list)).filter(|info| info.any())),
+        Some(_) => Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "info must be a comma-separated string, such as \"user_count,subscription_count\""
+                .to_owned(),
+        )),
+    }
 }
 
 fn json_body(body: &[u8]) -> Result<Value, Failure> {

@@ -11,7 +11,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-use sidecast_core::{ChannelKind, ChannelName, Gathered};
+use sidecast_core::{ChannelInfo, ChannelKind, ChannelName, Gathered};
 
 use crate::access::{Admitted, Caller};
 use crate::params::parameter;
@@ -64,16 +64,7 @@ pub(crate) async fn channels(
                 Caller::EchoServer => {
                     json!({ "subscription_count": channel.subscription_count, "occupied": true })
                 }
-                Caller::Pusher => {
-                    let mut entry = json!({});
-                    if info.subscription_count {
-                        entry["subscription_count"] = json!(channel.subscription_count);
-                    }
-                    if info.user_count && name.kind() == ChannelKind::Presence {
-                        entry["user_count"] = json!(channel.user_count.unwrap_or(0));
-                    }
-                    entry
-                }
+                Caller::Pusher => info.attributes(&name, channel),
             };
             (name.to_string(), entry)
         })
@@ -109,14 +100,8 @@ pub(crate) async fn channel(
             body
         }
         Caller::Pusher => {
-            let info = Info::asked(query.as_deref());
-            let mut body = json!({ "occupied": occupied });
-            if info.subscription_count {
-                body["subscription_count"] = json!(channel_info.subscription_count);
-            }
-            if info.user_count && presence {
-                body["user_count"] = json!(channel_info.user_count.unwrap_or(0));
-            }
+            let mut body = Info::asked(query.as_deref()).attributes(&channel, channel_info);
+            body["occupied"] = json!(occupied);
             body
         }
     };
@@ -125,19 +110,40 @@ pub(crate) async fn channel(
 
 /// What a Pusher request's `info` parameter asks for.
 #[derive(Debug, Clone, Copy, Default)]
-struct Info {
-    user_count: bool,
-    subscription_count: bool,
+pub(crate) struct Info {
+    pub user_count: bool,
+    pub subscription_count: bool,
 }
 
 impl Info {
     fn asked(query: Option<&str>) -> Self {
-        let asked = parameter(query, "info").unwrap_or_default();
-        let has = |name: &str| asked.split(',').any(|item| item.trim() == name);
+        Info::listed(&parameter(query, "info").unwrap_or_default())
+    }
+
+    /// From the comma-separated list itself: `user_count,subscription_count`.
+    pub(crate) fn listed(list: &str) -> Self {
+        let has = |name: &str| list.split(',').any(|item| item.trim() == name);
         Info {
             user_count: has("user_count"),
             subscription_count: has("subscription_count"),
         }
+    }
+
+    pub(crate) fn any(self) -> bool {
+        self.user_count || self.subscription_count
+    }
+
+    /// The attributes asked for of a channel: its subscription count, and its user count if it
+    /// is a presence channel.
+    pub(crate) fn attributes(self, channel: &ChannelName, info: ChannelInfo) -> Value {
+        let mut attributes = Map::new();
+        if self.subscription_count {
+            attributes.insert("subscription_count".into(), json!(info.subscription_count));
+        }
+        if self.user_count && channel.kind() == ChannelKind::Presence {
+            attributes.insert("user_count".into(), json!(info.user_count.unwrap_or(0)));
+        }
+        Value::Object(attributes)
     }
 }
 

@@ -92,8 +92,14 @@ fn verify_at(
             "auth_timestamp {timestamp} is more than {MAX_CLOCK_SKEW_SECS} s from the server's time {now}"
         )));
     }
-    if get("auth_version").is_none() {
-        return Err(refuse("no auth_version".into()));
+    match get("auth_version") {
+        Some("1.0") => {}
+        None => return Err(refuse("no auth_version".into())),
+        Some(other) => {
+            return Err(refuse(format!(
+                "auth_version {other:?} is not one this server knows (1.0)"
+            )));
+        }
     }
     if !request.body.is_empty() {
         let digest = hex(&Md5::digest(request.body));

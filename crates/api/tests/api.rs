@@ -478,9 +478,42 @@ async fn pusher_signed_requests_publish_and_query_in_pushers_shapes() {
         batch,
         "app-secret",
     );
-    let (status, _, _) = call(hub.clone(), config(None), request).await;
-    assert_eq!(status, StatusCode::OK);
+    let (status, answer, _) = call(hub.clone(), config(None), request).await;
+    assert_eq!((status, answer), (StatusCode::OK, json!({})));
     assert_eq!(recorder.0.lock().unwrap().len(), 6);
+
+    // Asked for, the channels' counts come back after publishing; user counts of presence
+    // channels only.
+    let body = r#"{"name":"C","data":"3","channels":["orders","presence-room"],"info":"user_count,subscription_count"}"#;
+    let request = signed("POST", "/apps/pusher-app/events", &[], body, "app-secret");
+    let (_, answer, _) = call(hub.clone(), config(None), request).await;
+    assert_eq!(
+        answer,
+        json!({"channels": {
+            "orders": {"subscription_count": 2},
+            "presence-room": {"subscription_count": 2, "user_count": 1},
+        }})
+    );
+    let batch = r#"{"batch":[{"channel":"orders","name":"D","data":"4"},{"channel":"presence-room","name":"E","data":"5","info":"user_count"}]}"#;
+    let request = signed(
+        "POST",
+        "/apps/pusher-app/batch_events",
+        &[],
+        batch,
+        "app-secret",
+    );
+    let (_, answer, _) = call(hub.clone(), config(None), request).await;
+    assert_eq!(answer, json!({"batch": [{}, {"user_count": 1}]}));
+    let delivered = recorder.0.lock().unwrap().len();
+    let body = r#"{"name":"F","data":"6","channel":"orders","info":["user_count"]}"#;
+    let request = signed("POST", "/apps/pusher-app/events", &[], body, "app-secret");
+    let (status, answer, _) = call(hub.clone(), config(None), request).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert_eq!(
+        recorder.0.lock().unwrap().len(),
+        delivered,
+        "nothing published"
+    );
 
     let request = signed(
         "GET",

@@ -96,6 +96,10 @@ fn the_public_key_alone_or_a_malformed_query_is_refused() {
             "no auth_version",
         ),
         (
+            "auth_signature=00&auth_key=278d425bdf160c739803&auth_timestamp=1353088179&auth_version=2.0",
+            "auth_version \"2.0\"",
+        ),
+        (
             "auth_signature=zz&auth_key=278d425bdf160c739803&auth_timestamp=1353088179&auth_version=1.0",
             "not hexadecimal",
         ),
