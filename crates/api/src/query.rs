@@ -1,6 +1,6 @@
 //! The read-only routes: the server's status, its channels, one channel, a presence channel's
 //! users — with laravel-echo-server's answers, or Pusher's to a signed request (only the
-//! `info` asked for: `user_count`, `subscription_count`). In a cluster an answer that lacks
+//! `info` asked for: `user_count`, `subscription_count`, and `cache` for a cache channel). In a cluster an answer that lacks
 //! some nodes' part says so in a header, `X-Sidecast-Missing-Nodes`, leaving the body as
 //! clients expect it.
 
@@ -100,8 +100,17 @@ pub(crate) async fn channel(
             body
         }
         Caller::Pusher => {
-            let mut body = Info::asked(query.as_deref()).attributes(&channel, channel_info);
+            let info = Info::asked(query.as_deref());
+            let mut body = info.attributes(&channel, channel_info);
             body["occupied"] = json!(occupied);
+            // This node's: every node keeps the last events it received.
+            if let Some(cached) = info.cache.then(|| api.hub.cached_event(&channel)).flatten() {
+                body["cache"] = json!({
+                    "event": cached.event.as_str(),
+                    "data": cached.payload.as_str(),
+                    "ttl": cached.ttl.as_secs(),
+                });
+            }
             body
         }
     };
@@ -113,6 +122,8 @@ pub(crate) async fn channel(
 pub(crate) struct Info {
     pub user_count: bool,
     pub subscription_count: bool,
+    /// A cache channel's last event (one channel's query only).
+    pub cache: bool,
 }
 
 impl Info {
@@ -126,6 +137,7 @@ impl Info {
         Info {
             user_count: has("user_count"),
             subscription_count: has("subscription_count"),
+            cache: has("cache"),
         }
     }
 

@@ -622,3 +622,32 @@ async fn a_wrong_secret_a_tampered_body_or_the_public_key_alone_publishes_nothin
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     assert!(recorder.0.lock().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn info_cache_shows_a_cache_channels_last_event() {
+    let hub = Arc::new(Hub::new());
+    let query = |channel: &str| {
+        let path = format!("/apps/pusher-app/channels/{channel}");
+        signed("GET", &path, &[("info", "cache")], "", "app-secret")
+    };
+    let (_, answer, _) = call(hub.clone(), config(None), query("cache-prices")).await;
+    assert_eq!(answer, json!({"occupied": false}), "nothing published yet");
+
+    let body = r#"{"name":"Priced","data":"{\"eur\":2}","channel":"cache-prices"}"#;
+    let request = signed("POST", "/apps/pusher-app/events", &[], body, "app-secret");
+    call(hub.clone(), config(None), request).await;
+    let (_, answer, _) = call(hub.clone(), config(None), query("cache-prices")).await;
+    let ttl = answer["cache"]["ttl"].as_u64().unwrap();
+    assert!((3590..=3600).contains(&ttl), "{answer}");
+    assert_eq!(
+        answer,
+        json!({"occupied": false, "cache": {"event": "Priced", "data": "{\"eur\":2}", "ttl": ttl}})
+    );
+
+    // Only cache channels keep their last event.
+    let body = r#"{"name":"Priced","data":"{}","channel":"prices"}"#;
+    let request = signed("POST", "/apps/pusher-app/events", &[], body, "app-secret");
+    call(hub.clone(), config(None), request).await;
+    let (_, answer, _) = call(hub, config(None), query("prices")).await;
+    assert_eq!(answer, json!({"occupied": false}));
+}

@@ -42,7 +42,7 @@ use crate::subscriber::{Notice, Subscriber, Undelivered};
 pub use census::ChannelInfo;
 pub use delivery::{DeliveryReport, WhisperRefused};
 pub use joining::{MAX_CHANNELS_PER_CONNECTION, SubscribeError, Subscribed};
-pub use last_events::{LAST_EVENT_TTL, MAX_CACHE_CHANNELS};
+pub use last_events::{CachedEvent, LAST_EVENT_TTL, MAX_CACHE_CHANNELS};
 pub use peers::Applied;
 
 /// Shared by every ingest path and front end; clone the `Arc` it lives in.
@@ -217,6 +217,11 @@ impl Hub {
                 self.count(subscription.subscriber.notify(notice));
             }
         }
+    }
+
+    /// The last event published on a cache channel that is still kept (on this node).
+    pub fn cached_event(&self, channel: &ChannelName) -> Option<CachedEvent> {
+        self.last_events.get(channel)
     }
 
     /// Counts a notice that could not be queued.

@@ -43,7 +43,8 @@ pub use auth::{Access, AuthDenied, AuthRequest, Authorization, Authorizer, Crede
 pub use census::{Census, ClusterHealth, Gathered, Gathering, Totals};
 pub use cluster::{Cluster, Joining, RosterChange, RosterSnapshot, Stamp};
 pub use hub::{
-    Applied, ChannelInfo, DeliveryReport, Hub, SubscribeError, Subscribed, WhisperRefused,
+    Applied, CachedEvent, ChannelInfo, DeliveryReport, Hub, SubscribeError, Subscribed,
+    WhisperRefused,
 };
 pub use limits::{ClientEventLimits, RateLimiter};
 pub use message::{InvalidPayload, Message, Origin, Payload, Publication, SharedFrame, Whisper};

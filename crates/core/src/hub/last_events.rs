@@ -42,6 +42,15 @@ struct LastEvent {
     at: Instant,
 }
 
+/// A cache channel's last event, as the HTTP API shows it (`info=cache`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedEvent {
+    pub event: EventName,
+    pub payload: Payload,
+    /// How much longer it is kept.
+    pub ttl: Duration,
+}
+
 impl Default for LastEvents {
     fn default() -> Self {
         Self::with_ttl(LAST_EVENT_TTL)
@@ -118,6 +127,21 @@ impl LastEvents {
         }
     }
 
+    /// The last event of `channel` still kept, and how much longer it will be.
+    pub(super) fn get(&self, channel: &ChannelName) -> Option<CachedEvent> {
+        let state = self.lock();
+        let last = state.entries.get(channel)?;
+        let ttl = self
+            .ttl
+            .checked_sub(last.at.elapsed())
+            .filter(|left| !left.is_zero())?;
+        Some(CachedEvent {
+            event: last.event.clone(),
+            payload: last.payload.clone(),
+            ttl,
+        })
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -160,5 +184,11 @@ mod tests {
         fresh.replay(&seen, &channel).unwrap();
         expired.replay(&seen, &channel).unwrap();
         assert_eq!(*seen.0.lock().unwrap(), ["E", "miss"]);
+
+        let kept = fresh.get(&channel).unwrap();
+        assert_eq!((kept.event.as_str(), kept.payload.as_str()), ("E", "{}"));
+        assert!(kept.ttl > Duration::ZERO && kept.ttl <= LAST_EVENT_TTL);
+        assert_eq!(expired.get(&channel), None);
+        assert_eq!(fresh.get(&ChannelName::new("cache-b").unwrap()), None);
     }
 }
