@@ -59,6 +59,19 @@ pub struct Config {
     /// are subscribed (`pusher_internal:subscription_count`), as Pusher's per-app setting
     /// does: at most once a second per channel, when the count changed.
     pub subscription_count: bool,
+    /// Messages one connection may send in a window, as Reverb's `rate_limiting` counts
+    /// them: every message, pings included. `None`: no limit but the client-event limits.
+    pub message_limit: Option<MessageLimit>,
+}
+
+/// At most `max` messages from one connection in a window of `window` that starts at the
+/// first one; past it, messages are refused (4301) until the window ends, or the connection
+/// is closed with 4301 if `terminate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageLimit {
+    pub max: u32,
+    pub window: Duration,
+    pub terminate: bool,
 }
 
 impl Config {
@@ -77,6 +90,7 @@ impl Config {
             client_events: ClientEventLimits::default(),
             origins: AllowedOrigins::default(),
             subscription_count: false,
+            message_limit: None,
         }
     }
 }

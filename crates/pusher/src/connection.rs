@@ -6,7 +6,7 @@
 //! connection out of the channel.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sidecast_core::SocketId;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
@@ -15,6 +15,7 @@ use crate::FrontEnd;
 use crate::commands;
 use crate::frame::{self, Opcode};
 use crate::handshake::Refusal;
+use crate::message_limit::MessageWindow;
 use crate::outbox::Outbox;
 use crate::protocol;
 use crate::reader::{Incoming, MessageReader, Refusal as Skipped};
@@ -118,6 +119,10 @@ async fn read_all<Io: AsyncRead>(
     read: &mut ReadHalf<Io>,
 ) -> u16 {
     let mut reader = MessageReader::new(front_end.config.max_message_bytes);
+    let mut budget = front_end
+        .config
+        .message_limit
+        .map(|limit| MessageWindow::new(limit, Instant::now()));
     loop {
         let incoming = match reader.next(read).await {
             Ok(incoming) => incoming,
@@ -131,6 +136,19 @@ async fn read_all<Io: AsyncRead>(
         };
         socket.heard();
         match incoming {
+            Incoming::Text(_)
+                if budget
+                    .as_mut()
+                    .is_some_and(|window| !window.admit(Instant::now())) =>
+            {
+                let terminate = budget.as_ref().is_some_and(MessageWindow::terminates);
+                tracing::debug!(socket = %socket.id, terminate, "message over the connection's limit refused");
+                if terminate {
+                    socket.refuse(4301, "Rate limit exceeded");
+                } else {
+                    socket.send(protocol::error(Some(4301), "Rate limit exceeded"));
+                }
+            }
             Incoming::Text(text) => commands::handle(front_end, socket, &text).await,
             Incoming::Ping(payload) => {
                 socket.send(frame::encode(Opcode::Pong, &payload));

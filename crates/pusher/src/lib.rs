@@ -15,6 +15,7 @@
 //! - `commands`: what a client asks: subscribe, unsubscribe, sign in, client events.
 //! - `socket`: one connection as the hub and the liveness check see it.
 //! - `liveness`: pings connections that went quiet, closes those that stay so.
+//! - `message_limit`: a connection's message budget, when the app sets one.
 //! - `counts`: tells subscribers how many connections their channels have, when asked to.
 //! - `protocol`: the messages, parsed and encoded; `frame`, `reader`, `outbox`: WebSocket
 //!   frames, in and out.
@@ -27,6 +28,7 @@ mod counts;
 mod frame;
 mod handshake;
 mod liveness;
+mod message_limit;
 mod outbox;
 mod protocol;
 mod reader;
@@ -41,7 +43,7 @@ use axum::routing::get;
 use sidecast_auth::SignatureAuthorizer;
 use sidecast_core::{Hub, SocketId};
 
-pub use config::{App, Config};
+pub use config::{App, Config, MessageLimit};
 
 use crate::socket::Socket;
 

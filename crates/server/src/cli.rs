@@ -199,6 +199,23 @@ pub struct PusherArgs {
     /// per-app setting does; not with scale-out.
     #[arg(long = "subscription-count", env = "SIDECAST_SUBSCRIPTION_COUNT")]
     pub subscription_count: bool,
+
+    /// Messages one Pusher connection may send in a window (as Reverb's rate_limiting); more
+    /// are refused with 4301 [default: no limit].
+    #[arg(long = "message-limit", env = "SIDECAST_MESSAGE_LIMIT",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub message_limit: Option<u32>,
+
+    /// The window of --message-limit, in seconds [default: 60].
+    #[arg(long = "message-limit-window", env = "SIDECAST_MESSAGE_LIMIT_WINDOW", value_parser = seconds)]
+    pub message_limit_window: Option<f64>,
+
+    /// Close a connection that goes over --message-limit (4301) rather than refuse its messages.
+    #[arg(
+        long = "message-limit-terminate",
+        env = "SIDECAST_MESSAGE_LIMIT_TERMINATE"
+    )]
+    pub message_limit_terminate: bool,
 }
 
 /// Scale-out: several sidecars sharing one Redis behave as one server (docs/scaling.md).

@@ -16,6 +16,7 @@ mod dotenv;
 mod echo_server;
 mod fields;
 mod front_ends;
+mod message_limit;
 mod pusher;
 mod sidecast_section;
 mod sources;

@@ -117,6 +117,7 @@ pub(super) fn pusher(
         variables,
     )?;
     config.subscription_count = args.subscription_count || section.subscription_count == Some(true);
+    config.message_limit = super::message_limit::message_limit(args, section, variables)?;
     config.client_events = client_events;
     config.origins = origins;
     Ok(Some(config))
@@ -220,7 +221,7 @@ fn seconds(
     Ok(number(variables, name, 1, 3600)?.map(Duration::from_secs))
 }
 
-fn number(
+pub(super) fn number(
     variables: &Variables<'_>,
     name: &str,
     min: u64,

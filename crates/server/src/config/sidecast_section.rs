@@ -48,6 +48,9 @@ pub struct PusherSection {
     pub max_message_bytes: Option<u64>,
     pub max_connections: Option<u64>,
     pub subscription_count: Option<bool>,
+    pub message_limit: Option<u64>,
+    pub message_limit_window: Option<u64>,
+    pub message_limit_terminate: Option<bool>,
 }
 
 /// The secret never reaches a log line.
@@ -116,6 +119,9 @@ fn pusher_section(mut fields: Fields<'_>) -> Result<PusherSection> {
         max_message_bytes: fields.number("maxMessageBytes", 256..=16 * 1024 * 1024)?,
         max_connections: fields.number("maxConnections", 1..=u64::from(u32::MAX))?,
         subscription_count: fields.bool("subscriptionCount")?,
+        message_limit: fields.number("messageLimit", 1..=u64::from(u32::MAX))?,
+        message_limit_window: fields.number("messageLimitWindow", 1..=3600)?,
+        message_limit_terminate: fields.bool("messageLimitTerminate")?,
     };
     fields.finish()?;
     Ok(section)

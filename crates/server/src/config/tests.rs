@@ -500,3 +500,63 @@ fn subscription_counts_are_off_unless_asked_for_and_not_with_scale_out() {
     };
     assert!(refusal.contains("scale-out"), "{refusal}");
 }
+
+#[test]
+fn a_message_limit_from_options_the_file_or_reverbs_rate_limiting() {
+    use sidecast_pusher::MessageLimit;
+    let app = ["--app-id", "1", "--app-key", "k", "--app-secret", "s"];
+    let limit_in = |dir: &Path, extra: &[&str]| {
+        let args: Vec<&str> = app.iter().chain(extra).copied().collect();
+        load_in(dir, &args).map(|loaded| loaded.settings.pusher.unwrap().message_limit)
+    };
+    let plain = dir_with(None, None);
+    assert_eq!(limit_in(plain.path(), &[]).unwrap(), None);
+    assert_eq!(
+        limit_in(
+            plain.path(),
+            &["--message-limit", "5", "--message-limit-window", "2"]
+        )
+        .unwrap(),
+        Some(MessageLimit {
+            max: 5,
+            window: Duration::from_secs(2),
+            terminate: false
+        })
+    );
+
+    let reverb = dir_with(
+        None,
+        Some("REVERB_APP_RATE_LIMITING_ENABLED=true\nREVERB_APP_RATE_LIMIT_TERMINATE=true\n"),
+    );
+    assert_eq!(
+        limit_in(reverb.path(), &[]).unwrap(),
+        Some(MessageLimit {
+            max: 60,
+            window: Duration::from_secs(60),
+            terminate: true
+        }),
+        "Reverb's defaults"
+    );
+    let tuned = dir_with(
+        Some(r#"{"sidecast": {"pusher": {"messageLimit": 9, "messageLimitWindow": 3}}}"#),
+        Some("REVERB_APP_RATE_LIMITING_ENABLED=false\nREVERB_APP_RATE_LIMIT_DECAY_SECONDS=30\n"),
+    );
+    assert_eq!(
+        limit_in(tuned.path(), &[]).unwrap(),
+        Some(MessageLimit {
+            max: 9,
+            window: Duration::from_secs(3),
+            terminate: false
+        }),
+        "the file wins over Reverb's variables"
+    );
+
+    let bad = dir_with(None, Some("REVERB_APP_RATE_LIMITING_ENABLED=maybe\n"));
+    let Err(ConfigError::Environment(refusal)) = limit_in(bad.path(), &[]) else {
+        panic!("a malformed boolean was accepted");
+    };
+    assert!(
+        refusal.contains("REVERB_APP_RATE_LIMITING_ENABLED"),
+        "{refusal}"
+    );
+}

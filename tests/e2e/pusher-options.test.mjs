@@ -1,7 +1,10 @@
-// Subscription counts (`pusher_internal:subscription_count`), which pusher-js re-emits on the
-// channel as `pusher:subscription_count`: off unless the sidecar is started with
-// --subscription-count; then told to every subscriber of a channel whose count changed, at most
-// once a second, counting socket.io connections too; never on presence channels.
+// The Pusher front end's opt-in settings, each on a sidecar of its own:
+// - subscription counts (`pusher_internal:subscription_count`, which pusher-js re-emits on the
+//   channel as `pusher:subscription_count`): off unless started with --subscription-count; then
+//   told to every subscriber of a channel whose count changed, at most once a second, counting
+//   socket.io connections too; never on presence channels;
+// - the per-connection message limit (--message-limit, as Reverb's rate_limiting): messages
+//   past it are refused with 4301, or the connection closed with 4301.
 
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
@@ -83,6 +86,35 @@ describe('subscription counts', () => {
         } finally {
             await counted.stop();
             await plain.stop();
+        }
+    });
+});
+
+describe('the message limit', () => {
+    test('past --message-limit, messages are refused with 4301 and the connection stays', async () => {
+        const { sidecar, track, stop } = await sidecarWith(['--message-limit', '3', '--message-limit-window', '60']);
+        try {
+            const raw = track(await openRaw(sidecar.port));
+            for (let i = 0; i < 4; i += 1) raw.send({ event: 'pusher:ping', data: {} });
+            await raw.next((m) => m.event === 'pusher:error');
+            const answers = raw.messages.filter((m) => m.event === 'pusher:pong' || m.event === 'pusher:error');
+            assert.deepEqual(answers.map((m) => m.event), ['pusher:pong', 'pusher:pong', 'pusher:pong', 'pusher:error']);
+            assert.deepEqual(answers[3].data, { code: 4301, message: 'Rate limit exceeded' });
+            await sleep(200);
+            assert.equal(raw.ws.readyState, 1, 'still open');
+        } finally {
+            await stop();
+        }
+    });
+
+    test('with --message-limit-terminate, the connection is closed with 4301', async () => {
+        const { sidecar, track, stop } = await sidecarWith(['--message-limit', '2', '--message-limit-terminate']);
+        try {
+            const raw = track(await openRaw(sidecar.port));
+            for (let i = 0; i < 3; i += 1) raw.send({ event: 'pusher:ping', data: {} });
+            assert.deepEqual(await raw.closed, { code: 4301, reason: 'Rate limit exceeded' });
+        } finally {
+            await stop();
         }
     });
 });
