@@ -29,7 +29,7 @@ mod last_events;
 mod peers;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::cluster::Cluster;
@@ -76,9 +76,10 @@ struct Channel {
     /// Joins waiting for the cluster's answer: the channel (and the changes its mirror holds)
     /// is kept for them even while it has no subscriber.
     joining: usize,
-    /// The subscription count last announced (`counts`); atomic, so that announcing takes
-    /// only the read lock.
+    /// The subscription count last announced (`counts`), and whether a subscriber joined
+    /// since; atomic, so that announcing takes only the read lock.
     announced_count: AtomicUsize,
+    untold_subscribers: AtomicBool,
 }
 
 /// Who is present in a channel: decided here, or mirrored from the cluster.
@@ -91,6 +92,8 @@ struct Subscription {
     subscriber: Arc<dyn Subscriber>,
     /// The roster key of the user this socket is present as, in a presence channel.
     user: Option<String>,
+    /// Whether this socket was told the channel's subscription count (`counts`).
+    count_told: AtomicBool,
 }
 
 impl std::fmt::Debug for Hub {

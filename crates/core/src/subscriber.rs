@@ -1,15 +1,15 @@
 //! The one seam between the core and the front ends.
 
-use crate::message::Message;
+use crate::message::{Message, SharedFrame};
 use crate::names::ChannelName;
 use crate::presence::Member;
 
 /// A client connection, as the hub sees it. Each front end implements this for its own socket
 /// type and encodes what it receives in its own protocol.
 ///
-/// The hub calls these methods while it holds its registry lock, so an implementation must
-/// return without waiting (queue the message, or report it undelivered) and must not call back
-/// into the hub.
+/// The hub calls these methods while it holds its registry lock (all but subscription counts),
+/// so an implementation must return without waiting (queue the message, or report it
+/// undelivered) and must not call back into the hub.
 pub trait Subscriber: Send + Sync + 'static {
     /// An event on a channel the connection is subscribed to.
     fn deliver(&self, message: Message<'_>) -> Result<(), Undelivered>;
@@ -48,6 +48,8 @@ pub enum Notice<'a> {
     SubscriptionCount {
         channel: &'a ChannelName,
         count: usize,
+        /// One encoding for all the channel's subscribers, as [`Message::shared`] is.
+        shared: &'a SharedFrame,
     },
 }
 

@@ -121,7 +121,7 @@ pub fn notice(notice: &Notice<'_>) -> Vec<u8> {
             &serde_json::json!({"user_id": member.user_id()}).to_string(),
             None,
         ),
-        Notice::SubscriptionCount { channel, count } => server_frame(
+        Notice::SubscriptionCount { channel, count, .. } => server_frame(
             "pusher_internal:subscription_count",
             Some(channel.as_str()),
             &serde_json::json!({"subscription_count": count}).to_string(),

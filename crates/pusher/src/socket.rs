@@ -121,7 +121,13 @@ impl Subscriber for Socket {
     }
 
     fn notify(&self, notice: Notice<'_>) -> Result<(), Undelivered> {
-        self.outbox.push(Frame::from(protocol::notice(&notice)))
+        let frame = match notice {
+            Notice::SubscriptionCount { shared, .. } => {
+                shared.get_or_encode(|| protocol::notice(&notice))
+            }
+            _ => Frame::from(protocol::notice(&notice)),
+        };
+        self.outbox.push(frame)
     }
 }
 

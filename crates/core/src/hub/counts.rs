@@ -1,36 +1,75 @@
 //! Subscription counts told to subscribers (Pusher's `pusher_internal:subscription_count`):
-//! a front end that wants them calls [`Hub::announce_subscription_counts`] on a timer, and each
-//! call tells the channels whose count changed since the one before. A channel whose count
+//! a front end that wants them calls [`Hub::announce_subscription_counts`] on a timer. Each call
+//! tells every subscriber of the channels whose count changed since the one before, and the
+//! sockets that joined a channel since and were not told its count yet. A channel whose count
 //! moves many times between two calls is announced once, with the count at the time.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::Hub;
-use crate::subscriber::Notice;
+use crate::message::SharedFrame;
+use crate::names::ChannelName;
+use crate::subscriber::{Notice, Subscriber};
+
+/// One channel's count, and who is to be told it.
+struct Announcement {
+    channel: ChannelName,
+    count: usize,
+    to: Vec<Arc<dyn Subscriber>>,
+}
 
 impl Hub {
-    /// Tells every subscriber of each channel whose number of subscribed connections changed
-    /// since the last call how many there are now ([`Notice::SubscriptionCount`]). Presence
-    /// channels are left out: their members are their count. Returns the channels announced.
+    /// Tells each channel's subscribers its number of subscribed connections
+    /// ([`Notice::SubscriptionCount`]): all of them when the count changed since the last call,
+    /// else those not told yet. Presence channels are left out: their members are their count.
+    /// The notices go out once the registry lock is released, each encoded once per channel.
+    /// Returns the channels announced.
     ///
     /// The counts are this node's connections: in a cluster, the others' are not included.
     pub fn announce_subscription_counts(&self) -> usize {
-        let registry = self.read();
-        let mut announced = 0;
-        for (channel, entry) in &registry.channels {
-            let count = entry.subscribers.len();
-            if entry.presence.is_some()
-                || count == 0
-                || entry.announced_count.swap(count, Ordering::Relaxed) == count
-            {
-                continue;
-            }
-            announced += 1;
-            for subscription in entry.subscribers.values() {
-                let notice = Notice::SubscriptionCount { channel, count };
-                self.count(subscription.subscriber.notify(notice));
+        let announcements = self.count_announcements();
+        for announcement in &announcements {
+            let shared = SharedFrame::default();
+            for subscriber in &announcement.to {
+                self.count(subscriber.notify(Notice::SubscriptionCount {
+                    channel: &announcement.channel,
+                    count: announcement.count,
+                    shared: &shared,
+                }));
             }
         }
-        announced
+        announcements.len()
+    }
+
+    fn count_announcements(&self) -> Vec<Announcement> {
+        let registry = self.read();
+        let mut announcements = Vec::new();
+        for (channel, entry) in &registry.channels {
+            let count = entry.subscribers.len();
+            if entry.presence.is_some() || count == 0 {
+                continue;
+            }
+            let changed = entry.announced_count.swap(count, Ordering::Relaxed) != count;
+            let newcomers = entry.untold_subscribers.swap(false, Ordering::Relaxed);
+            if !changed && !newcomers {
+                continue;
+            }
+            let to: Vec<Arc<dyn Subscriber>> = entry
+                .subscribers
+                .values()
+                .filter(|subscription| {
+                    let first_time = !subscription.count_told.swap(true, Ordering::Relaxed);
+                    changed || first_time
+                })
+                .map(|subscription| subscription.subscriber.clone())
+                .collect();
+            announcements.push(Announcement {
+                channel: channel.clone(),
+                count,
+                to,
+            });
+        }
+        announcements
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use thiserror::Error;
 
@@ -209,9 +210,15 @@ impl Hub {
         user: Option<String>,
     ) {
         self.tell_subscribed(&*subscriber, channel, entry);
-        entry
-            .subscribers
-            .insert(id.clone(), Subscription { subscriber, user });
+        entry.untold_subscribers.store(true, Ordering::Relaxed);
+        entry.subscribers.insert(
+            id.clone(),
+            Subscription {
+                subscriber,
+                user,
+                count_told: AtomicBool::new(false),
+            },
+        );
     }
 }
 

@@ -94,6 +94,7 @@ fn a_subscription_count_names_its_channel() {
     let notice = Notice::SubscriptionCount {
         channel: &channel,
         count: 3,
+        shared: &SharedFrame::default(),
     };
     assert_eq!(
         decoded(&super::notice(&notice)),

@@ -33,11 +33,14 @@ fn a_changed_count_is_announced_once_to_every_subscriber_of_the_channel() {
     assert_eq!(counts(&c), ["count orders 3"]);
     assert_eq!(counts(&d), ["count orders 3"]);
 
-    // Changes that end where the last announcement was: nothing to say.
+    // Changes that end where the last announcement was: only the newcomer is told.
     hub.unsubscribe(&id("c"), &channel("orders"));
-    connected(&hub, "e", &["orders"]);
-    assert_eq!(hub.announce_subscription_counts(), 0);
+    let e = connected(&hub, "e", &["orders"]);
+    assert_eq!(hub.announce_subscription_counts(), 1);
+    assert_eq!(counts(&e), ["count orders 3"]);
     assert_eq!(counts(&b).len(), 2);
+    assert_eq!(counts(&d).len(), 1);
+    assert_eq!(hub.announce_subscription_counts(), 0);
 }
 
 #[test]

@@ -88,7 +88,7 @@ impl Subscriber for Recorder {
                 format!("leaving {channel} {}", member.user_id())
             }
             Notice::CacheMiss { channel } => format!("cache miss {channel}"),
-            Notice::SubscriptionCount { channel, count } => format!("count {channel} {count}"),
+            Notice::SubscriptionCount { channel, count, .. } => format!("count {channel} {count}"),
         };
         self.received.lock().unwrap().push(line);
         Ok(())
