@@ -17,11 +17,13 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use futures_util::future::join_all;
 use serde_json::{Map, Value, json};
 use sidecast_core::{ChannelName, EventName, Origin, Payload, Publication, SocketId};
 
 use crate::access::{Admitted, Caller};
-use crate::query::Info;
+use crate::query::{Info, answer};
 use crate::{Api, Failure};
 
 const INCOMPLETE: &str = "Event must include channel, event name and data";
@@ -36,7 +38,7 @@ pub(crate) async fn publish(
     State(api): State<Arc<Api>>,
     Path(app_id): Path<String>,
     admitted: Admitted,
-) -> Result<Json<Value>, Failure> {
+) -> Result<Response, Failure> {
     let body = json_body(&admitted.body)?;
     let publication = parse(&body)?;
     // Read before publishing, so that a malformed `info` publishes nothing.
@@ -46,27 +48,45 @@ pub(crate) async fn publish(
     };
     let report = api.hub.publish(&publication);
     tracing::debug!(%app_id, event = %publication.event, delivered = report.delivered, "event published over HTTP");
-    Ok(Json(match admitted.caller {
-        Caller::EchoServer => json!({ "message": "ok" }),
-        Caller::Pusher => match info {
-            Some(info) => {
-                let mut channels = Map::new();
-                for channel in &publication.channels {
-                    let counts = api.census.channel(channel).await.value;
-                    channels.insert(channel.to_string(), info.attributes(channel, counts));
-                }
-                json!({ "channels": channels })
-            }
-            None => json!({}),
-        },
-    }))
+    Ok(match (admitted.caller, info) {
+        (Caller::EchoServer, _) => Json(json!({ "message": "ok" })).into_response(),
+        (Caller::Pusher, None) => Json(json!({})).into_response(),
+        (Caller::Pusher, Some(info)) => {
+            let (attributes, missing_nodes) =
+                channel_attributes(&api, info, &publication.channels).await;
+            let channels: Map<String, Value> = publication
+                .channels
+                .iter()
+                .map(ChannelName::to_string)
+                .zip(attributes)
+                .collect();
+            answer(missing_nodes, json!({ "channels": channels }))
+        }
+    })
+}
+
+/// The attributes `info` asks for of each channel, gathered at once (from every node of a
+/// cluster), and how many nodes' parts are missing at most.
+async fn channel_attributes(
+    api: &Api,
+    info: Info,
+    channels: &[ChannelName],
+) -> (Vec<Value>, usize) {
+    let gathered = join_all(channels.iter().map(|channel| api.census.channel(channel))).await;
+    let missing_nodes = gathered.iter().map(|g| g.missing_nodes).max().unwrap_or(0);
+    let attributes = channels
+        .iter()
+        .zip(gathered)
+        .map(|(channel, gathered)| info.attributes(channel, gathered.value))
+        .collect();
+    (attributes, missing_nodes)
 }
 
 pub(crate) async fn publish_batch(
     State(api): State<Arc<Api>>,
     Path(app_id): Path<String>,
     admitted: Admitted,
-) -> Result<Json<Value>, Failure> {
+) -> Result<Response, Failure> {
     let bad = |message: String| Failure::new(StatusCode::BAD_REQUEST, message);
     if admitted.caller != Caller::Pusher {
         return Err(bad("batch_events takes Pusher-signed requests only".into()));
@@ -96,18 +116,24 @@ pub(crate) async fn publish_batch(
     }
     tracing::debug!(%app_id, events = events.len(), "batch published over HTTP");
     if events.iter().all(|(_, info)| info.is_none()) {
-        return Ok(Json(json!({})));
+        return Ok(Json(json!({})).into_response());
     }
-    let mut answers = Vec::with_capacity(events.len());
-    for (publication, info) in &events {
-        // A batch event names one channel.
-        let channel = &publication.channels[0];
-        answers.push(match info {
-            Some(info) => info.attributes(channel, api.census.channel(channel).await.value),
-            None => json!({}),
-        });
-    }
-    Ok(Json(json!({ "batch": answers })))
+    let api = &*api;
+    let asked = events.iter().map(|(publication, info)| async move {
+        match info {
+            // A batch event names one channel.
+            Some(info) => channel_attributes(api, *info, &publication.channels[..1]).await,
+            None => (vec![json!({})], 0),
+        }
+    });
+    let answers = join_all(asked).await;
+    let missing_nodes = answers
+        .iter()
+        .map(|(_, missing)| *missing)
+        .max()
+        .unwrap_or(0);
+    let batch: Vec<Value> = answers.into_iter().flat_map(|(values, _)| values).collect();
+    Ok(answer(missing_nodes, json!({ "batch": batch })))
 }
 
 /// The `info` an event asks for, if it asks for any it knows.

@@ -1,8 +1,8 @@
 //! The read-only routes: the server's status, its channels, one channel, a presence channel's
 //! users — with laravel-echo-server's answers, or Pusher's to a signed request (only the
-//! `info` asked for: `user_count`, `subscription_count`, and `cache` for a cache channel). In a cluster an answer that lacks
-//! some nodes' part says so in a header, `X-Sidecast-Missing-Nodes`, leaving the body as
-//! clients expect it.
+//! `info` asked for: `user_count`, `subscription_count`, and `cache` for a cache channel). In
+//! a cluster an answer that lacks some nodes' part says so in a header,
+//! `X-Sidecast-Missing-Nodes`, leaving the body as clients expect it.
 
 use std::sync::Arc;
 
@@ -20,7 +20,7 @@ use crate::{Api, Failure};
 const MISSING_NODES: HeaderName = HeaderName::from_static("x-sidecast-missing-nodes");
 
 /// A JSON answer, with the missing-nodes header when some nodes' part is missing.
-fn answer(missing_nodes: usize, body: Value) -> Response {
+pub(crate) fn answer(missing_nodes: usize, body: Value) -> Response {
     let mut response = Json(body).into_response();
     if missing_nodes > 0 {
         response

@@ -406,6 +406,26 @@ async fn answers_lacking_a_nodes_part_say_so_in_a_header_and_keep_their_body() {
     assert_eq!(status["subscription_count"], 0);
     assert_eq!(headers["x-sidecast-missing-nodes"], "1");
 
+    // Counts asked for with a publication are gathered the same way, and said to be partial.
+    for (path, body, answer) in [
+        (
+            "/apps/pusher-app/events",
+            r#"{"name":"E","data":"1","channel":"orders","info":"subscription_count"}"#,
+            json!({"channels": {"orders": {"subscription_count": 0}}}),
+        ),
+        (
+            "/apps/pusher-app/batch_events",
+            r#"{"batch":[{"name":"E","data":"1","channel":"orders","info":"subscription_count"}]}"#,
+            json!({"batch": [{"subscription_count": 0}]}),
+        ),
+    ] {
+        let request = signed("POST", path, &[], body, "app-secret");
+        let (_, given, headers) =
+            call_with(hub.clone(), Arc::new(OneNodeSilent), config(None), request).await;
+        assert_eq!(given, answer, "{path}");
+        assert_eq!(headers["x-sidecast-missing-nodes"], "1", "{path}");
+    }
+
     let (_, _, complete) = call(hub, config(None), get(&format!("/apps/app1/channels{key}"))).await;
     assert!(!complete.contains_key("x-sidecast-missing-nodes"));
 }
