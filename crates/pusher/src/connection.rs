@@ -119,10 +119,7 @@ async fn read_all<Io: AsyncRead>(
     read: &mut ReadHalf<Io>,
 ) -> u16 {
     let mut reader = MessageReader::new(front_end.config.max_message_bytes);
-    let mut budget = front_end
-        .config
-        .message_limit
-        .map(|limit| MessageWindow::new(limit, Instant::now()));
+    let mut budget = front_end.config.message_limit.map(MessageWindow::new);
     loop {
         let incoming = match reader.next(read).await {
             Ok(incoming) => incoming,
@@ -196,6 +193,10 @@ async fn write_all<Io: AsyncWrite>(outbox: &Outbox, write: &mut WriteHalf<Io>) {
             }
         };
         batch.clear();
+        // Given back after a burst, as the outbox's own queue is.
+        if batch.capacity() > 64 {
+            batch = Vec::new();
+        }
         if written.is_err() {
             return;
         }

@@ -66,8 +66,7 @@ impl FrontEnd {
 }
 
 /// Builds the front end over `hub` and starts its liveness check (and the subscription counts,
-/// when the config asks for them): its routes (`/app/{key}`,
-/// after the configured path),
+/// when the config asks for them). Returns its routes (`/app/{key}`, after the configured path)
 /// to merge into the sidecar's HTTP server, and the handle the server keeps.
 pub fn mount(hub: Arc<Hub>, config: &Config) -> (Router, Handle) {
     let front_end = Arc::new(FrontEnd {

@@ -9,15 +9,16 @@ use crate::config::MessageLimit;
 #[derive(Debug)]
 pub struct MessageWindow {
     limit: MessageLimit,
-    opened: Instant,
+    /// When the current window opened; none before the first message.
+    opened: Option<Instant>,
     count: u32,
 }
 
 impl MessageWindow {
-    pub fn new(limit: MessageLimit, now: Instant) -> Self {
+    pub fn new(limit: MessageLimit) -> Self {
         MessageWindow {
             limit,
-            opened: now,
+            opened: None,
             count: 0,
         }
     }
@@ -29,8 +30,11 @@ impl MessageWindow {
 
     /// Counts a message that arrived at `now`; false when it is over the limit.
     pub fn admit(&mut self, now: Instant) -> bool {
-        if now.duration_since(self.opened) >= self.limit.window {
-            self.opened = now;
+        let open = self
+            .opened
+            .is_some_and(|opened| now.duration_since(opened) < self.limit.window);
+        if !open {
+            self.opened = Some(now);
             self.count = 0;
         }
         if self.count >= self.limit.max {
@@ -48,6 +52,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_window_opens_at_the_first_message_not_at_the_start() {
+        let limit = MessageLimit {
+            max: 1,
+            window: Duration::from_secs(60),
+            terminate: false,
+        };
+        let start = Instant::now();
+        let mut window = MessageWindow::new(limit);
+        let first = start + Duration::from_secs(50);
+        assert!(window.admit(first));
+        assert!(!window.admit(start + Duration::from_secs(100)));
+        assert!(window.admit(first + Duration::from_secs(60)));
+    }
+
+    #[test]
     fn at_most_max_messages_per_window_then_a_new_window() {
         let limit = MessageLimit {
             max: 2,
@@ -55,7 +74,7 @@ mod tests {
             terminate: false,
         };
         let start = Instant::now();
-        let mut window = MessageWindow::new(limit, start);
+        let mut window = MessageWindow::new(limit);
         assert!(window.admit(start));
         assert!(window.admit(start + Duration::from_secs(59)));
         assert!(!window.admit(start + Duration::from_secs(59)));

@@ -197,8 +197,9 @@ pub struct PusherArgs {
     /// Tell Pusher clients how many connections are subscribed to their channels
     /// (pusher_internal:subscription_count), at most once a second per channel, as Pusher's
     /// per-app setting does; not with scale-out.
-    #[arg(long = "subscription-count", env = "SIDECAST_SUBSCRIPTION_COUNT")]
-    pub subscription_count: bool,
+    #[arg(long = "subscription-count", env = "SIDECAST_SUBSCRIPTION_COUNT", num_args = 0..=1,
+          default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub subscription_count: Option<bool>,
 
     /// Messages one Pusher connection may send in a window (as Reverb's rate_limiting); more
     /// are refused with 4301 [default: no limit].
@@ -211,11 +212,9 @@ pub struct PusherArgs {
     pub message_limit_window: Option<f64>,
 
     /// Close a connection that goes over --message-limit (4301) rather than refuse its messages.
-    #[arg(
-        long = "message-limit-terminate",
-        env = "SIDECAST_MESSAGE_LIMIT_TERMINATE"
-    )]
-    pub message_limit_terminate: bool,
+    #[arg(long = "message-limit-terminate", env = "SIDECAST_MESSAGE_LIMIT_TERMINATE", num_args = 0..=1,
+          default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub message_limit_terminate: Option<bool>,
 }
 
 /// Scale-out: several sidecars sharing one Redis behave as one server (docs/scaling.md).

@@ -22,29 +22,52 @@ pub(super) fn message_limit(
     section: &PusherSection,
     variables: &Variables<'_>,
 ) -> Result<Option<MessageLimit>, ConfigError> {
+    // Reverb's variables count only when Reverb's rate limiting is on, as in Reverb.
     let reverb = reverb_enabled(variables)?;
+    let reverb_number = |name: &str, max: u64, default: u64| -> Result<Option<u64>, ConfigError> {
+        if !reverb {
+            return Ok(None);
+        }
+        Ok(Some(number(variables, name, 1, max)?.unwrap_or(default)))
+    };
     let max = match args.message_limit.map(u64::from).or(section.message_limit) {
-        Some(max) => max,
-        None if reverb => number(
-            variables,
+        Some(max) => Some(max),
+        None => reverb_number(
             "REVERB_APP_RATE_LIMIT_MAX_ATTEMPTS",
-            1,
             u64::from(u32::MAX),
-        )?
-        .unwrap_or(REVERB_MAX_ATTEMPTS),
-        None => return Ok(None),
+            REVERB_MAX_ATTEMPTS,
+        )?,
     };
-    let window = match args.message_limit_window {
-        Some(seconds) => Duration::from_secs_f64(seconds),
-        None => Duration::from_secs(match section.message_limit_window {
-            Some(seconds) => seconds,
-            None => number(variables, "REVERB_APP_RATE_LIMIT_DECAY_SECONDS", 1, 3600)?
-                .unwrap_or(REVERB_DECAY_SECONDS),
-        }),
+    let given_window = args
+        .message_limit_window
+        .map(Duration::from_secs_f64)
+        .or(section.message_limit_window.map(Duration::from_secs));
+    let given_terminate = args
+        .message_limit_terminate
+        .or(section.message_limit_terminate);
+    let Some(max) = max else {
+        if given_window.is_some() || given_terminate.is_some() {
+            return Err(ConfigError::Setting(
+                "a message limit's window or terminate setting was given without the limit (--message-limit, sidecast.pusher.messageLimit)".into(),
+            ));
+        }
+        return Ok(None);
     };
-    let terminate = args.message_limit_terminate
-        || section.message_limit_terminate == Some(true)
-        || flag(variables, "REVERB_APP_RATE_LIMIT_TERMINATE")?;
+    let window = match given_window {
+        Some(window) => window,
+        None => Duration::from_secs(
+            reverb_number(
+                "REVERB_APP_RATE_LIMIT_DECAY_SECONDS",
+                3600,
+                REVERB_DECAY_SECONDS,
+            )?
+            .unwrap_or(REVERB_DECAY_SECONDS),
+        ),
+    };
+    let terminate = match given_terminate {
+        Some(terminate) => terminate,
+        None => reverb && flag(variables, "REVERB_APP_RATE_LIMIT_TERMINATE")?,
+    };
     Ok(Some(MessageLimit {
         max: u32::try_from(max).unwrap_or(u32::MAX),
         window,

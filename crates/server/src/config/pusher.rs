@@ -116,7 +116,10 @@ pub(super) fn pusher(
         args.path.clone().or_else(|| section.path.clone()),
         variables,
     )?;
-    config.subscription_count = args.subscription_count || section.subscription_count == Some(true);
+    config.subscription_count = args
+        .subscription_count
+        .or(section.subscription_count)
+        .unwrap_or(false);
     config.message_limit = super::message_limit::message_limit(args, section, variables)?;
     config.client_events = client_events;
     config.origins = origins;

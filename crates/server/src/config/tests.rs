@@ -537,9 +537,18 @@ fn a_message_limit_from_options_the_file_or_reverbs_rate_limiting() {
         }),
         "Reverb's defaults"
     );
+    assert_eq!(
+        limit_in(reverb.path(), &["--message-limit-terminate", "false"]).unwrap(),
+        Some(MessageLimit {
+            max: 60,
+            window: Duration::from_secs(60),
+            terminate: false
+        }),
+        "an option wins over Reverb's variables"
+    );
     let tuned = dir_with(
         Some(r#"{"sidecast": {"pusher": {"messageLimit": 9, "messageLimitWindow": 3}}}"#),
-        Some("REVERB_APP_RATE_LIMITING_ENABLED=false\nREVERB_APP_RATE_LIMIT_DECAY_SECONDS=30\n"),
+        Some("REVERB_APP_RATE_LIMITING_ENABLED=true\nREVERB_APP_RATE_LIMIT_DECAY_SECONDS=30\n"),
     );
     assert_eq!(
         limit_in(tuned.path(), &[]).unwrap(),
@@ -550,6 +559,27 @@ fn a_message_limit_from_options_the_file_or_reverbs_rate_limiting() {
         }),
         "the file wins over Reverb's variables"
     );
+    let reverb_off = dir_with(
+        Some(r#"{"sidecast": {"pusher": {"messageLimit": 9}}}"#),
+        Some(
+            "REVERB_APP_RATE_LIMITING_ENABLED=false\nREVERB_APP_RATE_LIMIT_DECAY_SECONDS=30\nREVERB_APP_RATE_LIMIT_TERMINATE=true\n",
+        ),
+    );
+    assert_eq!(
+        limit_in(reverb_off.path(), &[]).unwrap(),
+        Some(MessageLimit {
+            max: 9,
+            window: Duration::from_secs(60),
+            terminate: false
+        }),
+        "Reverb's other variables count only with its rate limiting on"
+    );
+    let Err(ConfigError::Setting(refusal)) =
+        limit_in(plain.path(), &["--message-limit-window", "5"])
+    else {
+        panic!("a window without a limit was accepted");
+    };
+    assert!(refusal.contains("without the limit"), "{refusal}");
 
     let bad = dir_with(None, Some("REVERB_APP_RATE_LIMITING_ENABLED=maybe\n"));
     let Err(ConfigError::Environment(refusal)) = limit_in(bad.path(), &[]) else {
