@@ -191,7 +191,7 @@ impl ServerArgs {
             },
             None => Protocol::SocketIo(self.eio.into()),
         };
-        if matches!(self.transport, TransportArg::PollingUpgrade) && !protocol.has_namespaces() {
+        if matches!(self.transport, TransportArg::PollingUpgrade) && !protocol.has_polling() {
             return Err("--transport polling-upgrade is socket.io's; Pusher clients connect over WebSocket only".into());
         }
         Ok(Plan {

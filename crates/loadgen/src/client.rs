@@ -119,7 +119,7 @@ impl Connector {
     /// Where clients of `protocol` connect over `transport`; the Pusher protocol has only
     /// the WebSocket one.
     pub fn new(base: &str, protocol: Protocol, transport: Transport) -> Result<Self, ConnectError> {
-        if transport == Transport::PollingUpgrade && !protocol.has_namespaces() {
+        if transport == Transport::PollingUpgrade && !protocol.has_polling() {
             return Err(ConnectError::NoPolling);
         }
         Ok(Connector {

@@ -57,6 +57,12 @@ impl Protocol {
         matches!(self, Protocol::SocketIo(_))
     }
 
+    /// Whether a session may start over HTTP long polling (socket.io's), rather than only
+    /// over a WebSocket.
+    pub fn has_polling(&self) -> bool {
+        matches!(self, Protocol::SocketIo(_))
+    }
+
     /// Whether the client, rather than the server, keeps the heartbeat going.
     pub fn client_pings(&self) -> bool {
         match self {
