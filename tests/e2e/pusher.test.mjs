@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import Echo from 'laravel-echo';
+import PusherRest from 'pusher';
 import Pusher from 'pusher-js';
 
 import { VARIANTS, afterEverythingSoFar, eventually, openEcho, probed, untilSubscribed } from './support/echo-clients.mjs';
@@ -448,7 +449,7 @@ test('in a Reverb project, `sidecast start` serves Echo configured for Reverb wi
     }
 });
 
-test('with REVERB_SCALING_ENABLED, sidecars started in Reverb projects share one Redis as one server', async () => {
+test('with REVERB_SCALING_ENABLED, sidecars started in Reverb projects share one Redis as one server; a user is terminated on every node', async () => {
     const redis = await startRedis();
     const projects = [tempDir(), tempDir()];
     const nodes = [];
@@ -473,6 +474,17 @@ test('with REVERB_SCALING_ENABLED, sidecars started in Reverb projects share one
             await publish(nodes[0].socket, publishFrame({ channels: ['everywhere'], event: 'Spread', payload: '{"from":0}' }));
         }
         client.close();
+
+        // terminate_connections asked of one node closes the user's connections on the other.
+        const scaled = { key: 'scaled-key', secret: 'scaled-secret' };
+        const user = await openRaw(nodes[1].port, { path: '/app/scaled-key?protocol=7' });
+        const userData = JSON.stringify({ id: '7' });
+        user.send({ event: 'pusher:signin', data: { auth: sign(`${user.socketId}::user::${userData}`, scaled), user_data: userData } });
+        await user.next((m) => m.event === 'pusher:signin_success');
+        const rest = new PusherRest({ appId: '482910', ...scaled, host: '127.0.0.1', port: String(nodes[0].port), useTLS: false });
+        assert.equal((await rest.terminateUserConnections('7')).status, 200);
+        const closed = await Promise.race([user.closed, sleep(5000).then(() => 'still open after 5 s')]);
+        assert.deepEqual(closed, { code: 4009, reason: 'Connection terminated by the app' });
     } finally {
         for (const node of nodes) await node.stop();
         await redis.stop();

@@ -40,7 +40,6 @@ use sidecast_core::{Census, Hub};
 pub use access::Client;
 pub use cors::Cors;
 pub use signing::SignedApp;
-pub use users::Terminate;
 
 /// How the API is served.
 #[derive(Debug, Clone, Default)]
@@ -63,23 +62,15 @@ pub(crate) struct Api {
     census: Arc<dyn Census>,
     config: Config,
     started: Instant,
-    /// Closes a signed-in user's connections, when a front end has signed-in users.
-    terminate: Option<Terminate>,
 }
 
 /// The API's routes, to merge into the sidecar's HTTP server.
-pub fn router(
-    hub: Arc<Hub>,
-    census: Arc<dyn Census>,
-    config: Config,
-    terminate: Option<Terminate>,
-) -> Router {
+pub fn router(hub: Arc<Hub>, census: Arc<dyn Census>, config: Config) -> Router {
     let api = Arc::new(Api {
         hub,
         census,
         config,
         started: Instant::now(),
-        terminate,
     });
     let cors = api.config.cors.clone();
     let router = Router::new()

@@ -1,5 +1,5 @@
 //! Pusher's `POST /apps/{appId}/users/{userId}/terminate_connections`: closes every connection
-//! signed in as that user, on this node.
+//! signed in as that user, on this node and, through the cluster, on the others.
 
 use std::sync::Arc;
 
@@ -7,13 +7,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
+use sidecast_core::Origin;
 
 use crate::access::{Admitted, Caller};
 use crate::{Api, Failure};
-
-/// Closes a signed-in user's connections and says how many there were; a front end with
-/// signed-in users (the Pusher one) provides it.
-pub type Terminate = Arc<dyn Fn(&str) -> usize + Send + Sync>;
 
 pub(crate) async fn terminate(
     State(api): State<Arc<Api>>,
@@ -26,10 +23,7 @@ pub(crate) async fn terminate(
             "terminate_connections takes Pusher-signed requests only",
         ));
     }
-    let closed = api
-        .terminate
-        .as_ref()
-        .map_or(0, |terminate| terminate(&user));
-    tracing::info!(%app_id, %user, closed, "a user's connections were terminated over HTTP");
+    let closed = api.hub.terminate_user(&user, Origin::ThisNode);
+    tracing::info!(%app_id, %user, closed_here = closed, "a user's connections were terminated over HTTP");
     Ok(Json(json!({})))
 }

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
-use sidecast_api::{Client, Config, Cors, SignedApp, Terminate, router};
+use sidecast_api::{Client, Config, Cors, SignedApp, router};
 use sidecast_core::{
     Access, Census, ChannelInfo, ChannelName, Gathered, Gathering, Hub, Member, Message, Notice,
     SocketId, Subscriber, Totals, Undelivered,
@@ -89,11 +89,7 @@ async fn call_with(
     config: Config,
     request: Request<Body>,
 ) -> (StatusCode, Value, axum::http::HeaderMap) {
-    let terminated: Terminate = Arc::new(|user| if user == "7" { 2 } else { 0 });
-    let response = router(hub, census, config, Some(terminated))
-        .oneshot(request)
-        .await
-        .unwrap();
+    let response = router(hub, census, config).oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)

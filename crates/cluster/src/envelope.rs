@@ -70,6 +70,11 @@ pub(crate) enum Body {
     },
     /// The sending node is stopping; its presence members have been removed.
     Bye {},
+    /// Close the connections signed in as `user` (the HTTP API's `terminate_connections`
+    /// reached the sending node, which closed its own).
+    Terminate {
+        user: String,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -276,5 +281,12 @@ mod tests {
         }
         let bye = Envelope::decode(br#"{"v":1,"node":"n","ts":1,"body":{"bye":{}}}"#).unwrap();
         assert!(matches!(bye.body, Body::Bye {}));
+        let terminate = br#"{"v":1,"node":"n","seq":2,"ts":1,"body":{"terminate":{"user":"7"}}}"#;
+        let Body::Terminate { user } = Envelope::decode(terminate).unwrap().body else {
+            panic!("a terminate")
+        };
+        assert_eq!(user, "7");
+        let missing_user = br#"{"v":1,"node":"n","ts":1,"body":{"terminate":{}}}"#;
+        assert!(Envelope::decode(missing_user).is_err());
     }
 }

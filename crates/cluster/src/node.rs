@@ -78,4 +78,13 @@ impl Cluster for Node {
             member,
         });
     }
+
+    fn terminate_user(&self, user: &str) {
+        self.outbox.broadcast(
+            &self.keys,
+            Body::Terminate {
+                user: user.to_owned(),
+            },
+        );
+    }
 }

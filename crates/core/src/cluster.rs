@@ -38,6 +38,10 @@ pub trait Cluster: Send + Sync + 'static {
     /// A socket of this node left a presence channel it had joined. Applied after that join,
     /// and before any later join of the same socket.
     fn leave(&self, channel: &ChannelName, socket: &SocketId);
+
+    /// The connections signed in as `user` are to be closed on every node; this node's
+    /// already were.
+    fn terminate_user(&self, user: &str);
 }
 
 /// The future [`Cluster::join`] returns.

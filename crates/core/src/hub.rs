@@ -20,6 +20,7 @@
 //! - `census`: questions about channels, members and connections.
 //! - `last_events`: the last event of each cache channel, replayed to new subscribers.
 //! - `counts`: subscription counts announced to subscribers.
+//! - `sign_ins`: closing the connections signed in as a user.
 
 mod census;
 mod counts;
@@ -27,6 +28,7 @@ mod delivery;
 mod joining;
 mod last_events;
 mod peers;
+mod sign_ins;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize};

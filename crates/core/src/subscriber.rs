@@ -16,6 +16,13 @@ pub trait Subscriber: Send + Sync + 'static {
 
     /// A subscription that took effect, or a change in a presence channel the connection is in.
     fn notify(&self, notice: Notice<'_>) -> Result<(), Undelivered>;
+
+    /// Closes the connection if it is signed in as `user` (Pusher's `pusher:signin`), as the
+    /// HTTP API's `terminate_connections` asks; returns whether it was. A connection that
+    /// cannot sign in keeps this default.
+    fn terminate_if_signed_in_as(&self, _user: &str) -> bool {
+        false
+    }
 }
 
 /// What subscribers are told beside events: that their subscription took effect, and who

@@ -118,22 +118,6 @@ impl Handle {
             tokio::time::sleep(CLOSE_POLL).await;
         }
     }
-
-    /// Closes every connection signed in as `user` (the HTTP API's `terminate_connections`),
-    /// with 4009, after which pusher-js does not reconnect. Returns how many there were.
-    pub fn terminate_user(&self, user: &str) -> usize {
-        let sockets: Vec<Arc<Socket>> = self
-            .front_end
-            .sockets()
-            .values()
-            .filter(|socket| socket.user() == Some(user))
-            .cloned()
-            .collect();
-        for socket in &sockets {
-            socket.refuse(4009, "Connection terminated by the app");
-        }
-        sockets.len()
-    }
 }
 
 /// How often shutdown looks whether every connection is gone.

@@ -129,6 +129,14 @@ impl Subscriber for Socket {
         };
         self.outbox.push(frame)
     }
+
+    fn terminate_if_signed_in_as(&self, user: &str) -> bool {
+        let signed_in = self.user() == Some(user);
+        if signed_in {
+            self.refuse(4009, "Connection terminated by the app");
+        }
+        signed_in
+    }
 }
 
 #[cfg(test)]

@@ -21,10 +21,9 @@ pub fn router(
     settings: &Settings,
     hub: Arc<Hub>,
     census: Arc<dyn Census>,
-    terminate: Option<sidecast_api::Terminate>,
 ) -> Router {
     let api = match api_config(settings) {
-        Some(config) => sidecast_api::router(hub, census, config, terminate),
+        Some(config) => sidecast_api::router(hub, census, config),
         None => Router::new(),
     };
     // Under the Pusher path too, as Reverb serves it; the API sees (and signatures cover) the

@@ -121,24 +121,13 @@ impl Server {
         );
         let mut front_ends: Vec<(axum::Router, Closer)> =
             vec![(socketio, Box::pin(close_socketio))];
-        let mut terminate = None;
         if let Some(config) = &self.settings.pusher {
             let (pusher, handle) = sidecast_pusher::mount(hub.clone(), config);
-            let users = handle.clone();
-            terminate =
-                Some(Arc::new(move |user: &str| users.terminate_user(user))
-                    as sidecast_api::Terminate);
             front_ends.push((pusher, Box::pin(handle.close())));
         }
         let (routes, closers): (Vec<_>, Vec<_>) = front_ends.into_iter().unzip();
         let close_clients = || futures_util::future::join_all(closers);
-        let app = crate::http::router(
-            routes,
-            &self.settings,
-            hub.clone(),
-            core.census.clone(),
-            terminate,
-        );
+        let app = crate::http::router(routes, &self.settings, hub.clone(), core.census.clone());
         if self.settings.socketio.origins.is_any() {
             tracing::info!("pages from any origin may connect; list yours with --allowed-origin");
         }

@@ -1,6 +1,6 @@
 //! Applying what other nodes sent to this node's hub, in the order it arrived: events and
-//! whispers are delivered here, presence changes go to the mirrors (in version order), and
-//! questions are answered.
+//! whispers are delivered here, presence changes go to the mirrors (in version order),
+//! questions are answered, and signed-in users' connections closed when asked.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -111,6 +111,10 @@ fn dispatch(shared: &Arc<Shared>, hub: &Arc<Hub>, envelope: Envelope) -> Result<
         Body::Bye {} => {
             tracing::info!(node = %envelope.node, "a node stopped");
             shared.surveys.gone(&envelope.node);
+        }
+        Body::Terminate { user } => {
+            let closed = hub.terminate_user(&user, Origin::OtherNode);
+            tracing::info!(node = %envelope.node, %user, closed, "a user's connections were terminated at another node's request");
         }
     }
     Ok(())

@@ -51,6 +51,10 @@ impl Cluster for OtherNodes {
     fn leave(&self, channel: &ChannelName, socket: &SocketId) {
         self.record(format!("leave {channel} {socket}"));
     }
+
+    fn terminate_user(&self, user: &str) {
+        self.record(format!("terminate {user}"));
+    }
 }
 
 /// A join waiting for the test to give its answer.
@@ -260,4 +264,12 @@ fn a_join_given_up_before_the_cluster_answered_is_taken_back() {
         hub.mirrored_channels().is_empty(),
         "the channel is no longer kept"
     );
+}
+
+#[test]
+fn a_terminate_that_entered_here_goes_to_the_other_nodes_and_one_from_them_does_not() {
+    let (hub, others) = node();
+    hub.terminate_user("7", Origin::ThisNode);
+    hub.terminate_user("8", Origin::OtherNode);
+    assert_eq!(others.calls(), ["terminate 7"]);
 }

@@ -2,5 +2,6 @@
 
 mod cluster;
 mod counts;
+mod sign_ins;
 mod single_node;
 mod support;
