@@ -2,7 +2,9 @@
 // Laravel app on the `sidecast` driver, beside Echo socket.io clients of the same app: the
 // app's /broadcasting/auth signs for Pusher sockets and answers socket.io ones as before, so
 // one user is one presence member through both, whispers and toOthers cross protocols, and
-// encrypted channels are sealed by the driver and opened by pusher-js.
+// encrypted channels are sealed by the driver and opened by pusher-js. What the driver publishes
+// goes through the extension, and once more through the plain-PHP transport of a second copy of
+// the app, where the transport matters (toOthers, encrypted payloads).
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -19,30 +21,29 @@ after(stopAll);
 
 const scratch = tempDir();
 let sidecar;
+/** The app with the extension loaded, and the same app publishing in plain PHP. */
 let laravel;
+let plainPhp;
 /** What closes each client opened. */
 const closers = [];
 
 before(async () => {
     const appPort = await freePort();
     sidecar = await startSidecar({ dir: scratch.dir, args: [...APP_ARGS, '--auth-host', `http://127.0.0.1:${appPort}`] });
-    laravel = await startLaravel({
-        sidecar,
-        extension: true,
-        port: appPort,
-        workers: 4,
-        env: {
-            SIDECAST_APP_ID: APP.id,
-            SIDECAST_APP_KEY: APP.key,
-            SIDECAST_APP_SECRET: APP.secret,
-            SIDECAST_ENCRYPTION_MASTER_KEY_BASE64: randomBytes(32).toString('base64'),
-        },
-    });
+    const env = {
+        SIDECAST_APP_ID: APP.id,
+        SIDECAST_APP_KEY: APP.key,
+        SIDECAST_APP_SECRET: APP.secret,
+        SIDECAST_ENCRYPTION_MASTER_KEY_BASE64: randomBytes(32).toString('base64'),
+    };
+    laravel = await startLaravel({ sidecar, extension: true, port: appPort, workers: 4, env });
+    plainPhp = await startLaravel({ sidecar, extension: false, port: await freePort(), env });
 });
 
 after(async () => {
     for (const close of closers) close();
     await laravel?.stop();
+    await plainPhp?.stop();
     const exit = await sidecar?.stop();
     scratch.remove();
     assert.deepEqual(exit, { code: 0, signal: null }, 'sidecast exits cleanly');
@@ -75,9 +76,9 @@ async function socketIoAs(id) {
 
 const subscribed = (channel) => new Promise((ok) => channel.subscribed(ok));
 
-async function announce(channel, message, socketId) {
+async function announce(channel, message, socketId, app = laravel) {
     const query = new URLSearchParams({ channel, message, ...(socketId ? { to_others: '1' } : {}) });
-    const response = await fetch(`${laravel.url}/announce?${query}`, { headers: socketId ? { 'X-Socket-ID': socketId } : {} });
+    const response = await fetch(`${app.url}/announce?${query}`, { headers: socketId ? { 'X-Socket-ID': socketId } : {} });
     assert.equal(response.status, 200, await response.text());
 }
 
@@ -95,25 +96,28 @@ describe('private channels through the app\'s /broadcasting/auth', () => {
         assert.deepEqual(received, ['shipped']);
     });
 
-    test('toOthers leaves out the Pusher socket whose request sent it', async () => {
+    test('toOthers leaves out the Pusher socket whose request sent it, with the extension and in plain PHP', async () => {
         const [sender, other] = [await reverbAs(7), await reverbAs(7)];
         const heard = { sender: [], other: [] };
         await subscribed(sender.private('orders.7').listen('.announcement', (d) => heard.sender.push(d.message)));
         await subscribed(other.private('orders.7').listen('.announcement', (d) => heard.other.push(d.message)));
-        await announce('private-orders.7', 'not to me', sender.socketId());
-        await announce('private-orders.7', 'to all');
-        await eventually(() => heard.other.length === 2 && heard.sender.length === 1, 'both announcements');
-        assert.deepEqual(heard.sender, ['to all']);
+        for (const [app, how] of [[laravel, 'extension'], [plainPhp, 'plain PHP']]) {
+            await announce('private-orders.7', `not to me (${how})`, sender.socketId(), app);
+            await announce('private-orders.7', `to all (${how})`, null, app);
+        }
+        await eventually(() => heard.other.length === 4 && heard.sender.length === 2, 'every announcement');
+        assert.deepEqual(heard.sender, ['to all (extension)', 'to all (plain PHP)']);
     });
 
-    test('an encrypted channel\'s payload is sealed by the driver and opened by pusher-js', async () => {
+    test('an encrypted channel\'s payload is sealed by the driver and opened by pusher-js, with the extension and in plain PHP', async () => {
         const echo = await reverbAs(7);
         const received = [];
         const secret = echo.encryptedPrivate('secret.7').listen('.announcement', (data) => received.push(data.message));
         await subscribed(secret);
         await announce('private-encrypted-secret.7', 'for your eyes only');
-        await eventually(() => received.length === 1, 'the decrypted announcement');
-        assert.deepEqual(received, ['for your eyes only']);
+        await announce('private-encrypted-secret.7', 'sealed in plain PHP', null, plainPhp);
+        await eventually(() => received.length === 2, 'the decrypted announcements');
+        assert.deepEqual(received, ['for your eyes only', 'sealed in plain PHP']);
     });
 });
 
