@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 
 use crate::signing::{self, SignedRequest};
 use crate::{Api, Config, Failure};
+use sidecast_core::Core;
 
 /// One API client from the config file's `clients`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,11 +64,11 @@ pub(crate) fn check(
     Ok(Caller::EchoServer)
 }
 
-/// A request to `/apps/{app_id}/…` that may proceed: who sent it, and its body (read within
-/// the size limit, since a signature covers it).
-#[derive(Debug)]
+/// A request to `/apps/{app_id}/…` that may proceed: who sent it, the channels it reaches,
+/// and its body (read within the size limit, since a signature covers it).
 pub(crate) struct Admitted {
     pub caller: Caller,
+    pub target: Core,
     pub body: Bytes,
 }
 
@@ -98,7 +99,15 @@ impl FromRequest<Arc<Api>> for Admitted {
             body: &body,
         };
         let caller = check(&api.config, app_id, request)?;
-        Ok(Admitted { caller, body })
+        let target = match caller {
+            Caller::Pusher => api.others.get(app_id).unwrap_or(&api.main),
+            Caller::EchoServer => &api.main,
+        };
+        Ok(Admitted {
+            caller,
+            target: target.clone(),
+            body,
+        })
     }
 }
 

@@ -12,19 +12,17 @@
 //! `{"channels": {"<name>": {…}}}` after publishing, and a batch's `{"batch": [{…}, …]}`, one
 //! entry per event; the counts are gathered from every node of a cluster.
 
-use std::sync::Arc;
-
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::future::join_all;
 use serde_json::{Map, Value, json};
-use sidecast_core::{ChannelName, EventName, Origin, Payload, Publication, SocketId};
+use sidecast_core::{Census, ChannelName, EventName, Origin, Payload, Publication, SocketId};
 
+use crate::Failure;
 use crate::access::{Admitted, Caller};
 use crate::query::{Info, answer};
-use crate::{Api, Failure};
 
 const INCOMPLETE: &str = "Event must include channel, event name and data";
 
@@ -35,7 +33,6 @@ pub const MAX_CHANNELS: usize = 100;
 pub const MAX_BATCH: usize = 10;
 
 pub(crate) async fn publish(
-    State(api): State<Arc<Api>>,
     Path(app_id): Path<String>,
     admitted: Admitted,
 ) -> Result<Response, Failure> {
@@ -46,14 +43,14 @@ pub(crate) async fn publish(
         Caller::Pusher => info_asked(&body)?,
         Caller::EchoServer => None,
     };
-    let report = api.hub.publish(&publication);
+    let report = admitted.target.hub.publish(&publication);
     tracing::debug!(%app_id, event = %publication.event, delivered = report.delivered, "event published over HTTP");
     Ok(match (admitted.caller, info) {
         (Caller::EchoServer, _) => Json(json!({ "message": "ok" })).into_response(),
         (Caller::Pusher, None) => Json(json!({})).into_response(),
         (Caller::Pusher, Some(info)) => {
             let (attributes, missing_nodes) =
-                channel_attributes(&api, info, &publication.channels).await;
+                channel_attributes(&*admitted.target.census, info, &publication.channels).await;
             let channels: Map<String, Value> = publication
                 .channels
                 .iter()
@@ -68,11 +65,11 @@ pub(crate) async fn publish(
 /// The attributes `info` asks for of each channel, gathered at once (from every node of a
 /// cluster), and how many nodes' parts are missing at most.
 async fn channel_attributes(
-    api: &Api,
+    census: &dyn Census,
     info: Info,
     channels: &[ChannelName],
 ) -> (Vec<Value>, usize) {
-    let gathered = join_all(channels.iter().map(|channel| api.census.channel(channel))).await;
+    let gathered = join_all(channels.iter().map(|channel| census.channel(channel))).await;
     let missing_nodes = gathered.iter().map(|g| g.missing_nodes).max().unwrap_or(0);
     let attributes = channels
         .iter()
@@ -83,7 +80,6 @@ async fn channel_attributes(
 }
 
 pub(crate) async fn publish_batch(
-    State(api): State<Arc<Api>>,
     Path(app_id): Path<String>,
     admitted: Admitted,
 ) -> Result<Response, Failure> {
@@ -112,17 +108,17 @@ pub(crate) async fn publish_batch(
         })
         .collect::<Result<Vec<_>, Failure>>()?;
     for (publication, _) in &events {
-        api.hub.publish(publication);
+        admitted.target.hub.publish(publication);
     }
     tracing::debug!(%app_id, events = events.len(), "batch published over HTTP");
     if events.iter().all(|(_, info)| info.is_none()) {
         return Ok(Json(json!({})).into_response());
     }
-    let api = &*api;
+    let census = &*admitted.target.census;
     let asked = events.iter().map(|(publication, info)| async move {
         match info {
             // A batch event names one channel.
-            Some(info) => channel_attributes(api, *info, &publication.channels[..1]).await,
+            Some(info) => channel_attributes(census, *info, &publication.channels[..1]).await,
             None => (vec![json!({})], 0),
         }
     });

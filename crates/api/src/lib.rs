@@ -27,6 +27,7 @@ pub mod query;
 pub mod signing;
 pub mod users;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -35,7 +36,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
-use sidecast_core::{Census, Hub};
+use sidecast_core::Core;
 
 pub use access::Client;
 pub use cors::Cors;
@@ -56,19 +57,20 @@ pub struct Config {
 
 /// What every handler shares.
 pub(crate) struct Api {
-    /// Takes published events.
-    hub: Arc<Hub>,
-    /// Answers questions: the hub itself, or the nodes of a cluster gathered.
-    census: Arc<dyn Census>,
+    /// The first app's channels, which laravel-echo-server's clients reach too.
+    main: Core,
+    /// The channels of the other Pusher apps, by app id.
+    others: HashMap<String, Core>,
     config: Config,
     started: Instant,
 }
 
-/// The API's routes, to merge into the sidecar's HTTP server.
-pub fn router(hub: Arc<Hub>, census: Arc<dyn Census>, config: Config) -> Router {
+/// The API's routes, to merge into the sidecar's HTTP server. A signed request for an app id
+/// in `others` reaches that app's channels; every other request, the `main` ones.
+pub fn router(main: Core, others: HashMap<String, Core>, config: Config) -> Router {
     let api = Arc::new(Api {
-        hub,
-        census,
+        main,
+        others,
         config,
         started: Instant::now(),
     });

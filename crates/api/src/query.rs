@@ -33,9 +33,9 @@ pub(crate) fn answer(missing_nodes: usize, body: Value) -> Response {
 pub(crate) async fn status(
     State(api): State<Arc<Api>>,
     Path(_app_id): Path<String>,
-    _admitted: Admitted,
+    admitted: Admitted,
 ) -> Result<Response, Failure> {
-    let totals = api.census.totals().await;
+    let totals = admitted.target.census.totals().await;
     let mut body = json!({
         "subscription_count": totals.value.connections,
         "uptime": api.started.elapsed().as_secs(),
@@ -48,14 +48,13 @@ pub(crate) async fn status(
 }
 
 pub(crate) async fn channels(
-    State(api): State<Arc<Api>>,
     Path(_app_id): Path<String>,
     RawQuery(query): RawQuery,
     admitted: Admitted,
 ) -> Result<Response, Failure> {
     let prefix = parameter(query.as_deref(), "filter_by_prefix").unwrap_or_default();
     let info = Info::asked(query.as_deref());
-    let gathered = api.census.channels(&prefix).await;
+    let gathered = admitted.target.census.channels(&prefix).await;
     let channels: Map<String, Value> = gathered
         .value
         .into_iter()
@@ -76,7 +75,6 @@ pub(crate) async fn channels(
 }
 
 pub(crate) async fn channel(
-    State(api): State<Arc<Api>>,
     Path((_app_id, channel)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     admitted: Admitted,
@@ -85,7 +83,7 @@ pub(crate) async fn channel(
     let Gathered {
         value: channel_info,
         missing_nodes,
-    } = api.census.channel(&channel).await;
+    } = admitted.target.census.channel(&channel).await;
     let presence = channel.kind() == ChannelKind::Presence;
     let occupied = channel_info.subscription_count > 0;
     let body = match admitted.caller {
@@ -104,7 +102,11 @@ pub(crate) async fn channel(
             let mut body = info.attributes(&channel, channel_info);
             body["occupied"] = json!(occupied);
             // This node's: every node keeps the last events it received.
-            if let Some(cached) = info.cache.then(|| api.hub.cached_event(&channel)).flatten() {
+            if let Some(cached) = info
+                .cache
+                .then(|| admitted.target.hub.cached_event(&channel))
+                .flatten()
+            {
                 body["cache"] = json!({
                     "event": cached.event.as_str(),
                     "data": cached.payload.as_str(),
@@ -160,7 +162,6 @@ impl Info {
 }
 
 pub(crate) async fn users(
-    State(api): State<Arc<Api>>,
     Path((_app_id, channel)): Path<(String, String)>,
     admitted: Admitted,
 ) -> Result<Response, Failure> {
@@ -171,7 +172,7 @@ pub(crate) async fn users(
             "User list is only possible for Presence Channels",
         ));
     }
-    let gathered = api.census.members(&channel).await;
+    let gathered = admitted.target.census.members(&channel).await;
     let users: Vec<Value> = gathered
         .value
         .iter()

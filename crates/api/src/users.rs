@@ -1,19 +1,16 @@
 //! Pusher's `POST /apps/{appId}/users/{userId}/terminate_connections`: closes every connection
 //! signed in as that user, on this node and, through the cluster, on the others.
 
-use std::sync::Arc;
-
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use sidecast_core::Origin;
 
+use crate::Failure;
 use crate::access::{Admitted, Caller};
-use crate::{Api, Failure};
 
 pub(crate) async fn terminate(
-    State(api): State<Arc<Api>>,
     Path((app_id, user)): Path<(String, String)>,
     admitted: Admitted,
 ) -> Result<Json<Value>, Failure> {
@@ -23,7 +20,7 @@ pub(crate) async fn terminate(
             "terminate_connections takes Pusher-signed requests only",
         ));
     }
-    let closed = api.hub.terminate_user(&user, Origin::ThisNode);
+    let closed = admitted.target.hub.terminate_user(&user, Origin::ThisNode);
     tracing::info!(%app_id, %user, closed_here = closed, "a user's connections were terminated over HTTP");
     Ok(Json(json!({})))
 }

@@ -1,5 +1,6 @@
 //! The API as a client sees it: requests through the router, answers checked to the byte.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
@@ -8,8 +9,8 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use sidecast_api::{Client, Config, Cors, SignedApp, router};
 use sidecast_core::{
-    Access, Census, ChannelInfo, ChannelName, Gathered, Gathering, Hub, Member, Message, Notice,
-    SocketId, Subscriber, Totals, Undelivered,
+    Access, Census, ChannelInfo, ChannelName, Core, Gathered, Gathering, Hub, Member, Message,
+    Notice, SocketId, Subscriber, Totals, Undelivered,
 };
 use tower::ServiceExt;
 
@@ -89,7 +90,15 @@ async fn call_with(
     config: Config,
     request: Request<Body>,
 ) -> (StatusCode, Value, axum::http::HeaderMap) {
-    let response = router(hub, census, config).oneshot(request).await.unwrap();
+    let main = Core { hub, census };
+    answer_of(router(main, HashMap::new(), config), request).await
+}
+
+async fn answer_of(
+    router: axum::Router,
+    request: Request<Body>,
+) -> (StatusCode, Value, axum::http::HeaderMap) {
+    let response = router.oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -426,8 +435,20 @@ async fn answers_lacking_a_nodes_part_say_so_in_a_header_and_keep_their_body() {
     assert!(!complete.contains_key("x-sidecast-missing-nodes"));
 }
 
-/// A request signed as pusher-http-php signs it, with this machine's clock.
+/// A request signed as pusher-http-php signs it for the app `public-key`, with this machine's
+/// clock.
 fn signed(
+    method: &str,
+    path: &str,
+    params: &[(&str, &str)],
+    body: &str,
+    secret: &str,
+) -> Request<Body> {
+    signed_for("public-key", method, path, params, body, secret)
+}
+
+fn signed_for(
+    key: &str,
     method: &str,
     path: &str,
     params: &[(&str, &str)],
@@ -442,7 +463,7 @@ fn signed(
         .as_secs()
         .to_string();
     let mut all: Vec<(String, String)> = vec![
-        ("auth_key".into(), "public-key".into()),
+        ("auth_key".into(), key.into()),
         ("auth_timestamp".into(), now),
         ("auth_version".into(), "1.0".into()),
     ];
@@ -666,4 +687,79 @@ async fn info_cache_shows_a_cache_channels_last_event() {
     call(hub.clone(), config(None), request).await;
     let (_, answer, _) = call(hub, config(None), query("prices")).await;
     assert_eq!(answer, json!({"occupied": false}));
+}
+
+#[tokio::test]
+async fn each_pusher_app_reaches_its_own_channels_only() {
+    let (main, main_recorder) = hub_with_subscribers().await;
+    let other = Arc::new(Hub::new());
+    let other_recorder = Arc::new(Recorder::default());
+    let socket = SocketId::new("o1").unwrap();
+    other.connect(socket.clone(), other_recorder.clone());
+    other
+        .subscribe(&socket, ChannelName::new("orders").unwrap(), Access::Public)
+        .await
+        .unwrap();
+    let mut config = config(None);
+    config.signed_apps.push(SignedApp {
+        id: "second".into(),
+        key: "second-key".into(),
+        secret: "second-secret".into(),
+    });
+    let others = HashMap::from([("second".to_owned(), Core::single(other.clone()))]);
+    let router = || router(Core::single(main.clone()), others.clone(), config.clone());
+    let published = |recorder: &Recorder| recorder.0.lock().unwrap().len();
+    let body = r#"{"name":"Shipped","data":"{}","channel":"orders"}"#;
+    let to_second = |secret| {
+        signed_for(
+            "second-key",
+            "POST",
+            "/apps/second/events",
+            &[],
+            body,
+            secret,
+        )
+    };
+
+    assert_eq!(
+        answer_of(router(), to_second("second-secret")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        (published(&main_recorder), published(&other_recorder)),
+        (0, 1)
+    );
+
+    let request = signed("POST", "/apps/pusher-app/events", &[], body, "app-secret");
+    assert_eq!(answer_of(router(), request).await.0, StatusCode::OK);
+    let request = post("/apps/app1/events", body, Some("secret-key"));
+    assert_eq!(answer_of(router(), request).await.0, StatusCode::OK);
+    assert_eq!(
+        (published(&main_recorder), published(&other_recorder)),
+        (4, 1),
+        "the first app and laravel-echo-server's clients share the main channels"
+    );
+
+    // One app's secret does not sign for another.
+    assert_eq!(
+        answer_of(router(), to_second("app-secret")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let request = signed("POST", "/apps/second/events", &[], body, "app-secret");
+    assert_eq!(
+        answer_of(router(), request).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(published(&other_recorder), 1);
+
+    let request = signed_for(
+        "second-key",
+        "GET",
+        "/apps/second/channels",
+        &[],
+        "",
+        "second-secret",
+    );
+    let (_, answer, _) = answer_of(router(), request).await;
+    assert_eq!(answer, json!({"channels": {"orders": {}}}));
 }

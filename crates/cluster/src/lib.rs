@@ -151,11 +151,11 @@ impl Membership {
         Arc::new(census::ClusterCensus::new(hub, self.shared.clone()))
     }
 
-    /// Starts the node's tasks: the writer to the bus, the reader and applier of what other
-    /// nodes send, the presence worker and the heartbeat. They run until the set is dropped.
-    pub fn run(&mut self, hub: Arc<Hub>) -> JoinSet<()> {
+    /// Starts the node's tasks in `tasks`: the writer to the bus, the reader and applier of
+    /// what other nodes send, the presence worker and the heartbeat. They run until the set is
+    /// dropped.
+    pub fn run(&mut self, hub: Arc<Hub>, tasks: &mut JoinSet<()>) {
         let shared = self.shared.clone();
-        let mut tasks = JoinSet::new();
         let (queue, queued) = mpsc::unbounded_channel();
         let writer = shared.clone();
         tasks.spawn(async move {
@@ -171,7 +171,6 @@ impl Membership {
             tasks.spawn(shared.presence.clone().run(ops, hub.clone()));
         }
         tasks.spawn(registry::run(shared, hub));
-        tasks
     }
 
     /// Says goodbye: once every presence op queued before is applied, this node's members

@@ -5,13 +5,40 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::hub::ChannelInfo;
+use crate::hub::{ChannelInfo, Hub};
 use crate::names::ChannelName;
 use crate::presence::Member;
 use crate::stats::StatsSnapshot;
+
+/// One app's channels as the ways in reach them: the hub takes events, the census answers
+/// questions (the hub itself on a single node, the cluster's nodes gathered otherwise).
+#[derive(Clone)]
+pub struct Core {
+    pub hub: Arc<Hub>,
+    pub census: Arc<dyn Census>,
+}
+
+impl Core {
+    /// A single node: the hub answers questions too.
+    pub fn single(hub: Arc<Hub>) -> Self {
+        Core {
+            census: hub.clone(),
+            hub,
+        }
+    }
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("hub", &self.hub)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Who answers questions about channels: the hub of a single node, or the cluster.
 pub trait Census: Send + Sync + 'static {

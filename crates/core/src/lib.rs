@@ -23,7 +23,8 @@
 //! - [`limits`]: the limits and rate limiter front ends apply to what clients send, and
 //!   [`origins`]: the pages allowed to connect.
 //! - [`census`]: questions about channels and members, answered by one node or gathered
-//!   across a cluster; [`stats`]: the counters the hub keeps.
+//!   across a cluster, and the [`Core`] of one app (its hub and census) the ways in are given;
+//!   [`stats`]: the counters the hub keeps.
 #![forbid(unsafe_code)]
 
 pub mod auth;
@@ -40,7 +41,7 @@ pub mod stats;
 pub mod subscriber;
 
 pub use auth::{Access, AuthDenied, AuthRequest, Authorization, Authorizer, Credentials};
-pub use census::{Census, ClusterHealth, Gathered, Gathering, Totals};
+pub use census::{Census, ClusterHealth, Core, Gathered, Gathering, Totals};
 pub use cluster::{Cluster, Joining, RosterChange, RosterSnapshot, Stamp};
 pub use hub::{
     Applied, CachedEvent, ChannelInfo, DeliveryReport, Hub, SubscribeError, Subscribed,

@@ -24,34 +24,4 @@ pub mod redis;
 mod replies;
 pub mod unix;
 
-use std::sync::Arc;
-
-use sidecast_core::{Census, Hub};
-
 pub use unix::{BindError, UnixIngest};
-
-/// What the ingest hands its work to: the hub takes events, the census answers questions
-/// (the hub itself on a single node, the cluster's nodes gathered otherwise).
-#[derive(Clone)]
-pub struct Core {
-    pub hub: Arc<Hub>,
-    pub census: Arc<dyn Census>,
-}
-
-impl Core {
-    /// A single node: the hub answers questions too.
-    pub fn single(hub: Arc<Hub>) -> Self {
-        Core {
-            census: hub.clone(),
-            hub,
-        }
-    }
-}
-
-impl std::fmt::Debug for Core {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Core")
-            .field("hub", &self.hub)
-            .finish_non_exhaustive()
-    }
-}

@@ -10,14 +10,14 @@
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
-use sidecast_core::Hub;
+use sidecast_core::{Core, Hub};
 use sidecast_wire::{Ack, DecodeError, Frame, Limits, QueryResult};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 use tokio::sync::watch;
 
 use crate::replies::{MAX_WAITING, Replies};
-use crate::{Core, answers, publication};
+use crate::{answers, publication};
 
 /// How much the reader asks the kernel for at a time; frames larger than this simply take
 /// several reads.

@@ -12,13 +12,14 @@ use std::os::unix::net::UnixListener as StdUnixListener;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use sidecast_core::Core;
 use sidecast_wire::Limits;
 use thiserror::Error;
 use tokio::net::UnixListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::{Core, publisher};
+use crate::publisher;
 
 /// Mode of the socket file: owner and group may connect, others may not.
 pub const SOCKET_MODE: u32 = 0o660;

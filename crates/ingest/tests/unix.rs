@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sidecast_core::{Access, ChannelName, Hub, Message, Notice, SocketId, Subscriber, Undelivered};
-use sidecast_ingest::{BindError, Core, UnixIngest};
+use sidecast_core::{
+    Access, ChannelName, Core, Hub, Message, Notice, SocketId, Subscriber, Undelivered,
+};
+use sidecast_ingest::{BindError, UnixIngest};
 use sidecast_wire::{Limits, Publish};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;

@@ -1,4 +1,5 @@
-//! The Pusher front end's settings: the app clients connect to, and its limits.
+//! The Pusher front end's settings: the apps clients connect to, each with its limits, and
+//! the path they are served under.
 
 use std::time::Duration;
 
@@ -23,14 +24,21 @@ impl std::fmt::Debug for App {
     }
 }
 
-/// Settings of the Pusher front end. `Default` (with an app) gives the values documented in
-/// `docs/pusher.md`.
+/// Settings of the Pusher front end.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub app: App,
     /// A prefix before `/app/{key}` (and the HTTP API's `/apps/…`), such as `/realtime`, as
     /// Reverb's `path` sets it; empty for none. Clients name it as pusher-js's `wsPath`.
     pub path: String,
+    /// At least one; ids and keys differ. Each app has a hub of its own: its clients never
+    /// meet another app's.
+    pub apps: Vec<AppConfig>,
+}
+
+/// One app and its limits. [`AppConfig::new`] gives the values documented in `docs/pusher.md`.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub app: App,
     /// Sent in the handshake: clients ping after this much silence from the server (pusher-js
     /// uses the smaller of this and its own 120 s).
     pub activity_timeout: Duration,
@@ -74,11 +82,10 @@ pub struct MessageLimit {
     pub terminate: bool,
 }
 
-impl Config {
+impl AppConfig {
     pub fn new(app: App) -> Self {
-        Config {
+        AppConfig {
             app,
-            path: String::new(),
             activity_timeout: Duration::from_secs(30),
             ping_interval: Duration::from_secs(60),
             pong_timeout: Duration::from_secs(30),
@@ -91,6 +98,16 @@ impl Config {
             origins: AllowedOrigins::default(),
             subscription_count: false,
             message_limit: None,
+        }
+    }
+}
+
+impl AppConfig {
+    /// The same settings for another app.
+    pub fn with_app(&self, app: App) -> Self {
+        AppConfig {
+            app,
+            ..self.clone()
         }
     }
 }

@@ -24,17 +24,14 @@ use crate::socket::Socket;
 /// How long a closing connection gets to write what is queued, its close frame last.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
-pub async fn run<Io>(front_end: Arc<FrontEnd>, io: Io, refusal: Option<Refusal>)
+pub async fn run<Io>(front_end: Arc<FrontEnd>, io: Io)
 where
     Io: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     let (mut read, mut write) = tokio::io::split(io);
-    if let Some(refusal) = refusal {
-        return refuse(&mut write, refusal).await;
-    }
     let Some(socket) = register(&front_end) else {
-        tracing::info!(limit = ?front_end.config.max_connections, "Pusher connection refused: over the connection quota");
-        return refuse(&mut write, OVER_QUOTA).await;
+        tracing::info!(app = %front_end.config.app.id, limit = ?front_end.config.max_connections, "Pusher connection refused: over the connection quota");
+        return send_refusal(&mut write, OVER_QUOTA).await;
     };
     socket.send(protocol::connection_established(
         socket.id.as_str(),
@@ -69,9 +66,14 @@ const OVER_QUOTA: Refusal = Refusal {
     message: "Application is over connection quota",
 };
 
+/// Refuses a connection refused as it opened (see `handshake`).
+pub async fn refuse<Io: AsyncWrite + Unpin>(mut io: Io, refusal: Refusal) {
+    send_refusal(&mut io, refusal).await;
+}
+
 /// Sends a refusal on a connection that was never registered: `pusher:error`, then a close
 /// frame with the same code.
-async fn refuse<Io: AsyncWrite>(write: &mut WriteHalf<Io>, Refusal { code, message }: Refusal) {
+async fn send_refusal<W: AsyncWrite + Unpin>(write: &mut W, Refusal { code, message }: Refusal) {
     let mut bytes = protocol::error(Some(code), message);
     bytes.extend(frame::encode_close(code, message));
     let _ = tokio::time::timeout(CLOSE_GRACE, write.write_all(&bytes)).await;

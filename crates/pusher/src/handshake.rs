@@ -14,8 +14,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hyper_util::rt::TokioIo;
 use sha1::{Digest, Sha1};
 
-use crate::FrontEnd;
 use crate::connection;
+use crate::{Apps, FrontEnd};
 
 /// RFC 6455 §1.3: the server proves it read the key by hashing it with this.
 const ACCEPT_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -28,7 +28,7 @@ pub struct Refusal {
 }
 
 pub async fn upgrade(
-    State(front_end): State<Arc<FrontEnd>>,
+    State(apps): State<Arc<Apps>>,
     Path(key): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     mut request: Request,
@@ -37,15 +37,19 @@ pub async fn upgrade(
         Ok(accept) => accept,
         Err(refused) => return refused.into_response(),
     };
-    let refusal = refusal(&front_end, &key, &query, request.headers());
-    if let Some(refusal) = refusal {
+    let admitted = admit(apps.get(&key), &query, request.headers());
+    if let Err(refusal) = admitted {
         tracing::info!(%key, code = refusal.code, reason = refusal.message, "Pusher connection refused");
     }
     let upgrading = hyper::upgrade::on(&mut request);
     tokio::spawn(async move {
-        match upgrading.await {
-            Ok(upgraded) => connection::run(front_end, TokioIo::new(upgraded), refusal).await,
-            Err(error) => tracing::debug!(%error, "WebSocket upgrade failed"),
+        let io = match upgrading.await {
+            Ok(upgraded) => TokioIo::new(upgraded),
+            Err(error) => return tracing::debug!(%error, "WebSocket upgrade failed"),
+        };
+        match admitted {
+            Ok(front_end) => connection::run(front_end, io).await,
+            Err(refusal) => connection::refuse(io, refusal).await,
         }
     });
     (
@@ -129,36 +133,36 @@ fn accept_for(key: &str) -> String {
     BASE64.encode(sha1.finalize())
 }
 
-/// Why this connection cannot be served, in pusher-js's terms.
-fn refusal(
-    front_end: &FrontEnd,
-    key: &str,
+/// The app whose key the client named, or why this connection cannot be served, in
+/// pusher-js's terms.
+fn admit(
+    front_end: Option<&Arc<FrontEnd>>,
     query: &HashMap<String, String>,
     headers: &HeaderMap,
-) -> Option<Refusal> {
-    if key != front_end.config.app.key {
-        return Some(Refusal {
+) -> Result<Arc<FrontEnd>, Refusal> {
+    let Some(front_end) = front_end else {
+        return Err(Refusal {
             code: 4001,
             message: "Application does not exist",
         });
-    }
+    };
     let origin = headers
         .get(header::ORIGIN)
         .map(|value| value.to_str().unwrap_or("(not text)"));
     if !front_end.config.origins.allows(origin) {
-        return Some(Refusal {
+        return Err(Refusal {
             code: 4009,
             message: "Origin not allowed",
         });
     }
     // Like Reverb, a missing version is accepted; pusher-js always sends 7.
     match query.get("protocol").map(|version| version.parse::<u32>()) {
-        None | Some(Ok(5..=7)) => None,
-        Some(Ok(_)) => Some(Refusal {
+        None | Some(Ok(5..=7)) => Ok(front_end.clone()),
+        Some(Ok(_)) => Err(Refusal {
             code: 4007,
             message: "Unsupported protocol version",
         }),
-        Some(Err(_)) => Some(Refusal {
+        Some(Err(_)) => Err(Refusal {
             code: 4006,
             message: "Invalid version string format",
         }),

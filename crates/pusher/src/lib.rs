@@ -2,14 +2,16 @@
 //! broadcasters speak it, over the sidecast core — beside the socket.io front end, on the
 //! same hub, so both kinds of client share channels, presence and whispers.
 //!
-//! Clients connect to `/app/{key}`. Private and presence subscriptions carry the app's
-//! signature, checked here with the app's secret: nothing is asked over the network. The
-//! WebSocket framing is this crate's own, over the upgraded HTTP connection, so that an event
-//! is encoded once per channel and every socket queues the same bytes, and an idle connection
-//! holds little more than its read buffer (`docs/architecture.md` has the measurements).
+//! Clients connect to `/app/{key}`: the key names one of the apps, each over a hub of its own
+//! (the first app's is the hub socket.io and the Unix socket serve). Private and presence
+//! subscriptions carry the app's signature, checked here with the app's secret: nothing is
+//! asked over the network. The WebSocket framing is this crate's own, over the upgraded HTTP
+//! connection, so that an event is encoded once per channel and every socket queues the same
+//! bytes, and an idle connection holds little more than its read buffer
+//! (`docs/architecture.md` has the measurements).
 //!
 //! # Layout
-//! - [`config`]: the app and the limits.
+//! - [`config`]: the apps and their limits.
 //! - `handshake`: the HTTP upgrade, and the refusals made before a connection starts.
 //! - `connection`: one connection's life: reading, dispatching, writing, leaving.
 //! - `commands`: what a client asks: subscribe, unsubscribe, sign in, client events.
@@ -43,15 +45,15 @@ use axum::routing::get;
 use sidecast_auth::SignatureAuthorizer;
 use sidecast_core::{Hub, SocketId};
 
-pub use config::{App, Config, MessageLimit};
+pub use config::{App, AppConfig, Config, MessageLimit};
 
 use crate::socket::Socket;
 
-/// What every connection of the front end shares.
+/// What every connection of one app shares.
 #[derive(Debug)]
 struct FrontEnd {
     hub: Arc<Hub>,
-    config: Config,
+    config: AppConfig,
     signatures: SignatureAuthorizer,
     /// Every open connection, for the liveness check and shutdown.
     sockets: Mutex<HashMap<SocketId, Arc<Socket>>>,
@@ -65,35 +67,44 @@ impl FrontEnd {
     }
 }
 
-/// Builds the front end over `hub` and starts its liveness check (and the subscription counts,
-/// when the config asks for them). Returns its routes (`/app/{key}`, after the configured path)
-/// to merge into the sidecar's HTTP server, and the handle the server keeps.
-pub fn mount(hub: Arc<Hub>, config: &Config) -> (Router, Handle) {
-    let front_end = Arc::new(FrontEnd {
-        hub,
-        signatures: SignatureAuthorizer::new(&config.app.key, &config.app.secret),
-        config: config.clone(),
-        sockets: Mutex::default(),
-        epoch: Instant::now(),
-    });
-    let mut tasks = vec![tokio::spawn(liveness::check(Arc::downgrade(&front_end))).abort_handle()];
-    if config.subscription_count {
-        tasks.push(tokio::spawn(counts::announce(Arc::downgrade(&front_end))).abort_handle());
+/// The apps clients may connect to, by key.
+type Apps = HashMap<String, Arc<FrontEnd>>;
+
+/// Builds the front end of every app over its hub and starts their liveness checks (and the
+/// subscription counts of the apps that ask for them). Returns the routes (`/app/{key}`, after
+/// `path`) to merge into the sidecar's HTTP server, and the handle the server keeps.
+pub fn mount(
+    path: &str,
+    apps: impl IntoIterator<Item = (Arc<Hub>, AppConfig)>,
+) -> (Router, Handle) {
+    let mut by_key = Apps::new();
+    let mut tasks = Vec::new();
+    for (hub, config) in apps {
+        let front_end = Arc::new(FrontEnd {
+            hub,
+            signatures: SignatureAuthorizer::new(&config.app.key, &config.app.secret),
+            config,
+            sockets: Mutex::default(),
+            epoch: Instant::now(),
+        });
+        tasks.push(tokio::spawn(liveness::check(Arc::downgrade(&front_end))).abort_handle());
+        if front_end.config.subscription_count {
+            tasks.push(tokio::spawn(counts::announce(Arc::downgrade(&front_end))).abort_handle());
+        }
+        by_key.insert(front_end.config.app.key.clone(), front_end);
     }
+    let apps = Arc::new(by_key);
     let routes = Router::new()
-        .route(
-            &format!("{}/app/{{key}}", config.path),
-            get(handshake::upgrade),
-        )
-        .with_state(front_end.clone());
-    (routes, Handle { front_end, tasks })
+        .route(&format!("{path}/app/{{key}}"), get(handshake::upgrade))
+        .with_state(apps.clone());
+    (routes, Handle { apps, tasks })
 }
 
 /// The running front end, as the server holds it.
 #[derive(Debug, Clone)]
 pub struct Handle {
-    front_end: Arc<FrontEnd>,
-    /// The liveness check, and the subscription counts when they are on.
+    apps: Arc<Apps>,
+    /// The liveness checks, and the subscription counts where they are on.
     tasks: Vec<tokio::task::AbortHandle>,
 }
 
@@ -107,7 +118,11 @@ impl Handle {
         // Asked again at every look: a connection whose upgrade was under way when the server
         // stopped accepting registers late.
         loop {
-            let sockets: Vec<Arc<Socket>> = self.front_end.sockets().values().cloned().collect();
+            let sockets: Vec<Arc<Socket>> = self
+                .apps
+                .values()
+                .flat_map(|front_end| front_end.sockets().values().cloned().collect::<Vec<_>>())
+                .collect();
             if sockets.is_empty() {
                 return;
             }

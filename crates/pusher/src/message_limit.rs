@@ -1,4 +1,4 @@
-//! A connection's message budget (`Config::message_limit`), kept by its reading loop: a fixed
+//! A connection's message budget (`AppConfig::message_limit`), kept by its reading loop: a fixed
 //! window that opens at the first message and lasts its length, as Laravel's `RateLimiter`
 //! counts Reverb's `rate_limiting` attempts.
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sidecast_core::Hub;
-use sidecast_pusher::{App, Config, mount};
+use sidecast_pusher::{App, AppConfig, mount};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -53,7 +53,7 @@ async fn a_message_sent_with_the_upgrade_request_is_heard() {
         key: "key".into(),
         secret: "secret".into(),
     };
-    let (router, _handle) = mount(Arc::new(Hub::new()), &Config::new(app));
+    let (router, _handle) = mount("", [(Arc::new(Hub::new()), AppConfig::new(app))]);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });

@@ -2,28 +2,29 @@
 //! served plain or over TLS. Each front end brings its own routes and CORS rules; the API has
 //! its own (`apiOriginAllow`).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::serve::{Listener, ListenerExt};
 use axum_server::accept::NoDelayAcceptor;
 use axum_server::tls_rustls::RustlsAcceptor;
-use sidecast_core::{Census, Hub};
+use sidecast_core::Core;
 use tokio::task::JoinHandle;
 
 use crate::server::{SHUTDOWN_GRACE, Settings};
 
+/// `main` is the first app's channels; `others`, the other Pusher apps' by id.
 pub fn router(
     front_ends: Vec<Router>,
     settings: &Settings,
-    hub: Arc<Hub>,
-    census: Arc<dyn Census>,
+    main: Core,
+    others: HashMap<String, Core>,
 ) -> Router {
     let api = match api_config(settings) {
-        Some(config) => sidecast_api::router(hub, census, config),
+        Some(config) => sidecast_api::router(main, others, config),
         None => Router::new(),
     };
     // Under the Pusher path too, as Reverb serves it; the API sees (and signatures cover) the
@@ -36,25 +37,27 @@ pub fn router(
 }
 
 /// The HTTP API serves laravel-echo-server's clients when its config file turns it on, and the
-/// Pusher app's signed requests whenever there is one (Laravel's `pusher` and `reverb` drivers
+/// Pusher apps' signed requests whenever there are any (Laravel's `pusher` and `reverb` drivers
 /// publish through it).
 fn api_config(settings: &Settings) -> Option<sidecast_api::Config> {
-    let pusher = settings
+    let apps: Vec<sidecast_api::SignedApp> = settings
         .pusher
-        .as_ref()
-        .map(|pusher| sidecast_api::SignedApp {
-            id: pusher.app.id.clone(),
-            key: pusher.app.key.clone(),
-            secret: pusher.app.secret.clone(),
-        });
-    match (settings.api.clone(), pusher) {
-        (None, None) => None,
-        (Some(mut config), app) => {
-            config.signed_apps.extend(app);
+        .iter()
+        .flat_map(|pusher| &pusher.apps)
+        .map(|config| sidecast_api::SignedApp {
+            id: config.app.id.clone(),
+            key: config.app.key.clone(),
+            secret: config.app.secret.clone(),
+        })
+        .collect();
+    match settings.api.clone() {
+        None if apps.is_empty() => None,
+        Some(mut config) => {
+            config.signed_apps.extend(apps);
             Some(config)
         }
-        (None, Some(app)) => Some(sidecast_api::Config {
-            signed_apps: vec![app],
+        None => Some(sidecast_api::Config {
+            signed_apps: apps,
             max_body_bytes: settings.limits.max_frame_bytes,
             ..sidecast_api::Config::default()
         }),

@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod config;
 mod http;
+mod hubs;
 mod server;
 mod signal;
 mod tls;

@@ -1,4 +1,4 @@
-//! Wiring: the hub; the ways events come in (the Unix socket, Redis, the HTTP API); the
+//! Wiring: the hubs (`hubs`); the ways events come in (the Unix socket, Redis, the HTTP API); the
 //! front ends clients connect to; and their shutdown.
 
 use std::future::Future;
@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sidecast_cluster::Membership;
-use sidecast_core::Hub;
 use sidecast_ingest::redis::RedisSource;
-use sidecast_ingest::{BindError, Core, UnixIngest};
+use sidecast_ingest::{BindError, UnixIngest};
 use thiserror::Error;
 use tokio::sync::watch;
+
+use crate::hubs::Hubs;
 
 /// How long connections get to close after a stop signal before the process exits anyway.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
@@ -98,21 +98,10 @@ impl Server {
     /// Serves until `shutdown` completes, then stops accepting, closes every client and
     /// removes the socket file.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
-        let mut membership = self.settings.cluster.as_ref().map(Membership::new);
-        let hub = Arc::new(match &membership {
-            Some(membership) => Hub::clustered(membership.node()),
-            None => Hub::new(),
-        });
-        let core = match &membership {
-            Some(membership) => Core {
-                hub: hub.clone(),
-                census: membership.census(hub.clone()),
-            },
-            None => Core::single(hub.clone()),
-        };
-        let mut cluster_tasks = membership
-            .as_mut()
-            .map(|membership| membership.run(hub.clone()));
+        let mut hubs = Hubs::new(&self.settings);
+        let core = hubs.main().clone();
+        let hub = core.hub.clone();
+        let mut cluster_tasks = hubs.run_cluster();
         type Closer = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
         let (socketio, close_socketio) = sidecast_socketio::mount(
             hub.clone(),
@@ -122,12 +111,13 @@ impl Server {
         let mut front_ends: Vec<(axum::Router, Closer)> =
             vec![(socketio, Box::pin(close_socketio))];
         if let Some(config) = &self.settings.pusher {
-            let (pusher, handle) = sidecast_pusher::mount(hub.clone(), config);
+            let apps = hubs.pusher_hubs().zip(config.apps.iter().cloned());
+            let (pusher, handle) = sidecast_pusher::mount(&config.path, apps);
             front_ends.push((pusher, Box::pin(handle.close())));
         }
         let (routes, closers): (Vec<_>, Vec<_>) = front_ends.into_iter().unzip();
         let close_clients = || futures_util::future::join_all(closers);
-        let app = crate::http::router(routes, &self.settings, hub.clone(), core.census.clone());
+        let app = crate::http::router(routes, &self.settings, core.clone(), hubs.others());
         if self.settings.socketio.origins.is_any() {
             tracing::info!("pages from any origin may connect; list yours with --allowed-origin");
         }
@@ -142,13 +132,13 @@ impl Server {
         let scheme = if self.tls.is_some() { "https" } else { "http" };
         tracing::info!(
             echo = %format!("{scheme}://{}/socket.io/", self.http.local_addr()?),
-            pusher = %self.settings.pusher.as_ref().map_or("off".to_owned(), |p| format!("/app/{}", p.app.key)),
+            pusher = %self.settings.pusher.as_ref().map_or("off".to_owned(), |p| p.apps.iter().map(|app| format!("{}/app/{}", p.path, app.app.key)).collect::<Vec<_>>().join(" ")),
             socket = %self.ingest.path().display(),
             auth = %format!("{}{}", self.settings.auth.hosts.join(" | "), self.settings.auth.endpoint),
             redis = %self.settings.redis.as_ref().map_or("off".to_owned(), |r| format!("{}:{} {}*", r.host, r.port, r.key_prefix)),
             http_api = self.settings.api.is_some() || self.settings.pusher.is_some(),
             cluster = %self.settings.cluster.as_ref().map_or("off".to_owned(), |c| c.redis.describe()),
-            node = membership.as_ref().map_or("", |m| m.id()),
+            node = hubs.node_id().unwrap_or_default(),
             "sidecast is listening",
         );
         let mut ingest = tokio::spawn(self.ingest.serve(
@@ -193,9 +183,7 @@ impl Server {
         if let Some((what, ended)) = failure {
             let _ = stop_clients.send(true);
             close_clients().await;
-            if let Some(membership) = &membership {
-                membership.leave().await;
-            }
+            hubs.leave().await;
             let error = match ended {
                 Ok(Ok(())) => io::Error::other(format!("{what} stopped unexpectedly")),
                 Ok(Err(error)) => io::Error::other(format!("{what} failed: {error}")),
@@ -226,9 +214,7 @@ impl Server {
             }
         }
         // Clients are gone: the other nodes are told this node's presence members left.
-        if let Some(membership) = &membership {
-            membership.leave().await;
-        }
+        hubs.leave().await;
         drop(cluster_tasks);
         tracing::info!(stats = ?hub.stats(), "sidecast stopped");
         Ok(())

@@ -67,6 +67,15 @@ impl Config {
         self
     }
 
+    /// The same cluster for another app's hub: its keys and bus under a prefix of their own,
+    /// `<prefix>app:<id>:`, which no key or channel of the first app's starts with.
+    pub fn for_app(&self, id: &str) -> Self {
+        Config {
+            prefix: format!("{}app:{id}:", self.prefix),
+            ..self.clone()
+        }
+    }
+
     /// Checks the settings against each other, and against the key prefix of Laravel's
     /// `redis` broadcaster when the sidecar subscribes to it: that subscriber listens to
     /// `<laravel_prefix>*`, so a bus under that prefix would be taken for Laravel's events.

@@ -30,7 +30,11 @@ pub(super) fn message_limit(
         }
         Ok(Some(number(variables, name, 1, max)?.unwrap_or(default)))
     };
-    let max = match args.message_limit.map(u64::from).or(section.message_limit) {
+    let max = match args
+        .message_limit
+        .map(u64::from)
+        .or(section.settings.message_limit)
+    {
         Some(max) => Some(max),
         None => reverb_number(
             "REVERB_APP_RATE_LIMIT_MAX_ATTEMPTS",
@@ -41,10 +45,13 @@ pub(super) fn message_limit(
     let given_window = args
         .message_limit_window
         .map(Duration::from_secs_f64)
-        .or(section.message_limit_window.map(Duration::from_secs));
+        .or(section
+            .settings
+            .message_limit_window
+            .map(Duration::from_secs));
     let given_terminate = args
         .message_limit_terminate
-        .or(section.message_limit_terminate);
+        .or(section.settings.message_limit_terminate);
     let Some(max) = max else {
         if given_window.is_some() || given_terminate.is_some() {
             return Err(ConfigError::Setting(

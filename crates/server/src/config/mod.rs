@@ -18,6 +18,7 @@ mod fields;
 mod front_ends;
 mod message_limit;
 mod pusher;
+mod pusher_apps;
 mod sidecast_section;
 mod sources;
 
@@ -193,10 +194,19 @@ pub fn load_with(
         max_frame_bytes,
     )?;
 
+    if let Some(pusher) = &pusher {
+        pusher_apps::apart(
+            &pusher.apps[1..],
+            api.as_ref(),
+            cluster.as_ref(),
+            redis.as_ref(),
+        )?;
+    }
     if cluster.is_some()
         && pusher
-            .as_ref()
-            .is_some_and(|pusher| pusher.subscription_count)
+            .iter()
+            .flat_map(|pusher| &pusher.apps)
+            .any(|app| app.subscription_count)
     {
         return Err(ConfigError::Setting(
             "subscription counts (--subscription-count, sidecast.pusher.subscriptionCount) count one node's connections, so they are not available with scale-out".into(),

@@ -1,15 +1,17 @@
 //! The Pusher front end's settings: the app from `--app-*` / `SIDECAST_APP_*`, else the config
 //! file's `sidecast.pusher`, else — so that a Reverb or Soketi project's `.env` works as it is —
 //! Reverb's `REVERB_APP_*` and Soketi's `SOKETI_DEFAULT_APP_*` variables (each variable from the
-//! process environment first, then the working directory's `.env`). Without an app the front
-//! end is off.
+//! process environment first, then the working directory's `.env`). More apps come from the
+//! file's `sidecast.pusher.apps` (`pusher_apps`). Without an app the front end is off.
 
 use std::time::Duration;
 
 use sidecast_core::{AllowedOrigins, ClientEventLimits};
 
-use super::ConfigError;
+use sidecast_pusher::{App, AppConfig};
+
 use super::sidecast_section::PusherSection;
+use super::{ConfigError, pusher_apps};
 use crate::cli::PusherArgs;
 
 /// Looks a variable up: the environment, then `.env`; empty counts as unset.
@@ -37,6 +39,35 @@ pub(super) fn pusher(
     client_events: ClientEventLimits,
     origins: AllowedOrigins,
 ) -> Result<Option<sidecast_pusher::Config>, ConfigError> {
+    let first = first_app(args, section, variables)?;
+    let Some(template) = first
+        .clone()
+        .or_else(|| section.apps.first().map(pusher_apps::app))
+    else {
+        return Ok(None);
+    };
+    let shared = shared_settings(template, args, section, variables, client_events, origins)?;
+    let mut apps: Vec<AppConfig> = first.map(|app| shared.with_app(app)).into_iter().collect();
+    for entry in &section.apps {
+        apps.push(pusher_apps::configure(&shared, entry)?);
+    }
+    pusher_apps::check(&apps)?;
+    Ok(Some(sidecast_pusher::Config {
+        path: path(
+            args.path.clone().or_else(|| section.path.clone()),
+            variables,
+        )?,
+        apps,
+    }))
+}
+
+/// The app of the command line, its variables or the file's `sidecast.pusher`, else Reverb's
+/// or Soketi's; `None` when none of them names one.
+fn first_app(
+    args: &PusherArgs,
+    section: &PusherSection,
+    variables: &Variables<'_>,
+) -> Result<Option<App>, ConfigError> {
     let first =
         |given: &Option<String>, file: &Option<String>, [own, reverb, soketi]: [&str; 3]| {
             let set = |value: &Option<String>| value.clone().filter(|value| !value.is_empty());
@@ -50,9 +81,9 @@ pub(super) fn pusher(
     let id = first(&args.app_id, &section.app_id, ids);
     let key = first(&args.app_key, &section.key, keys);
     let secret = first(&args.app_secret, &section.secret, secrets);
-    let (id, key, secret) = match (id, key, secret) {
-        (None, None, None) => return Ok(None),
-        (Some(id), Some(key), Some(secret)) => (id, key, secret),
+    match (id, key, secret) {
+        (None, None, None) => Ok(None),
+        (Some(id), Some(key), Some(secret)) => Ok(Some(App { id, key, secret })),
         (id, key, secret) => {
             let missing: Vec<&str> = [
                 ("id", id.is_none()),
@@ -62,30 +93,37 @@ pub(super) fn pusher(
             .into_iter()
             .filter_map(|(what, missing)| missing.then_some(what))
             .collect();
-            return Err(ConfigError::Setting(format!(
+            Err(ConfigError::Setting(format!(
                 "the Pusher app needs an id, a key and a secret; the {} {} missing (--app-id, --app-key, --app-secret or SIDECAST_APP_ID, SIDECAST_APP_KEY, SIDECAST_APP_SECRET)",
                 missing.join(" and "),
                 if missing.len() > 1 { "are" } else { "is" }
-            )));
+            )))
         }
-    };
-    if key.contains(':') || key.contains('/') {
-        return Err(ConfigError::Setting(format!(
-            "the Pusher app key {key:?} cannot contain ':' or '/'"
-        )));
     }
-    let mut config = sidecast_pusher::Config::new(sidecast_pusher::App { id, key, secret });
+}
+
+/// The settings every app has unless its entry in `sidecast.pusher.apps` sets its own.
+fn shared_settings(
+    app: App,
+    args: &PusherArgs,
+    section: &PusherSection,
+    variables: &Variables<'_>,
+    client_events: ClientEventLimits,
+    origins: AllowedOrigins,
+) -> Result<AppConfig, ConfigError> {
+    let mut config = AppConfig::new(app);
     let file_seconds = |value: Option<u64>| value.map(|seconds| seconds as f64);
     if let Some(seconds) = seconds(
         args.activity_timeout
-            .or(file_seconds(section.activity_timeout)),
+            .or(file_seconds(section.settings.activity_timeout)),
         variables,
         "REVERB_APP_ACTIVITY_TIMEOUT",
     )? {
         config.activity_timeout = seconds;
     }
     if let Some(seconds) = seconds(
-        args.ping_interval.or(file_seconds(section.ping_interval)),
+        args.ping_interval
+            .or(file_seconds(section.settings.ping_interval)),
         variables,
         "REVERB_APP_PING_INTERVAL",
     )? {
@@ -94,7 +132,7 @@ pub(super) fn pusher(
     match args
         .max_message_bytes
         .map(u64::from)
-        .or(section.max_message_bytes)
+        .or(section.settings.max_message_bytes)
     {
         Some(bytes) => config.max_message_bytes = bytes as usize,
         None => {
@@ -106,24 +144,20 @@ pub(super) fn pusher(
     config.max_connections = match args
         .max_connections
         .map(u64::from)
-        .or(section.max_connections)
+        .or(section.settings.max_connections)
     {
         Some(max) => Some(max as usize),
         None => max_connections(variables)?,
     };
     config.accept_client_events = accept_client_events(variables)?;
-    config.path = path(
-        args.path.clone().or_else(|| section.path.clone()),
-        variables,
-    )?;
     config.subscription_count = args
         .subscription_count
-        .or(section.subscription_count)
+        .or(section.settings.subscription_count)
         .unwrap_or(false);
     config.message_limit = super::message_limit::message_limit(args, section, variables)?;
     config.client_events = client_events;
     config.origins = origins;
-    Ok(Some(config))
+    Ok(config)
 }
 
 /// The address to listen on from Reverb's or Soketi's variables, for a project without

@@ -2,7 +2,7 @@
 //! scale-out (`sidecast.cluster`) and the Pusher app (`sidecast.pusher`), read as strictly as the
 //! rest of the file.
 
-use super::fields::{Fields, Result};
+use super::fields::{Fields, KeyError, Result};
 
 /// Sidecast's own settings, under the `sidecast` key.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -36,13 +36,23 @@ pub struct ClusterSection {
     pub buffer_max_age_ms: Option<u64>,
 }
 
-/// The Pusher app, under `sidecast.pusher`; times in seconds, as Reverb's settings are.
+/// The Pusher front end, under `sidecast.pusher`: the first app and the settings every app
+/// shares unless it sets its own, and the other apps; times in seconds, as Reverb's settings
+/// are.
 #[derive(Default, Clone, PartialEq)]
 pub struct PusherSection {
     pub app_id: Option<String>,
     pub key: Option<String>,
     pub secret: Option<String>,
     pub path: Option<String>,
+    pub settings: AppSettingsSection,
+    pub apps: Vec<AppSection>,
+}
+
+/// The settings an app may have of its own: under `sidecast.pusher`, every app's unless it
+/// sets its own in its entry of `sidecast.pusher.apps`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct AppSettingsSection {
     pub activity_timeout: Option<u64>,
     pub ping_interval: Option<u64>,
     pub max_message_bytes: Option<u64>,
@@ -53,6 +63,18 @@ pub struct PusherSection {
     pub message_limit_terminate: Option<bool>,
 }
 
+/// One more app, an entry of `sidecast.pusher.apps`: its id, key and secret, and the
+/// settings it does not share with the others.
+#[derive(Default, Clone, PartialEq)]
+pub struct AppSection {
+    pub app_id: String,
+    pub key: String,
+    pub secret: String,
+    pub allowed_origins: Option<Vec<String>>,
+    pub client_events: Option<bool>,
+    pub settings: AppSettingsSection,
+}
+
 /// The secret never reaches a log line.
 impl std::fmt::Debug for PusherSection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -60,6 +82,17 @@ impl std::fmt::Debug for PusherSection {
             .field("app_id", &self.app_id)
             .field("key", &self.key)
             .field("path", &self.path)
+            .field("apps", &self.apps)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The secret never reaches a log line.
+impl std::fmt::Debug for AppSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppSection")
+            .field("app_id", &self.app_id)
+            .field("key", &self.key)
             .finish_non_exhaustive()
     }
 }
@@ -109,11 +142,53 @@ fn cluster_section(mut fields: Fields<'_>) -> Result<ClusterSection> {
 }
 
 fn pusher_section(mut fields: Fields<'_>) -> Result<PusherSection> {
+    let apps_path = fields.path("apps");
+    let apps = fields
+        .array("apps")?
+        .map(|apps| {
+            apps.iter()
+                .enumerate()
+                .map(|(index, app)| app_section(Fields::of(app, &format!("{apps_path}[{index}]"))?))
+                .collect::<Result<Vec<_>>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
     let section = PusherSection {
         app_id: fields.string("appId")?,
         key: fields.string("key")?,
         secret: fields.string("secret")?,
         path: fields.string("path")?,
+        settings: app_settings(&mut fields)?,
+        apps,
+    };
+    fields.finish()?;
+    Ok(section)
+}
+
+fn app_section(mut fields: Fields<'_>) -> Result<AppSection> {
+    let mut required = |key| {
+        fields.string(key)?.ok_or_else(|| KeyError {
+            key: fields.path(key),
+            problem: "every app needs an appId, a key and a secret".into(),
+        })
+    };
+    let app_id = required("appId")?;
+    let key = required("key")?;
+    let secret = required("secret")?;
+    let section = AppSection {
+        app_id,
+        key,
+        secret,
+        allowed_origins: fields.strings("allowedOrigins")?,
+        client_events: fields.bool("clientEvents")?,
+        settings: app_settings(&mut fields)?,
+    };
+    fields.finish()?;
+    Ok(section)
+}
+
+fn app_settings(fields: &mut Fields<'_>) -> Result<AppSettingsSection> {
+    Ok(AppSettingsSection {
         activity_timeout: fields.number("activityTimeout", 1..=3600)?,
         ping_interval: fields.number("pingInterval", 1..=3600)?,
         max_message_bytes: fields.number("maxMessageBytes", 256..=16 * 1024 * 1024)?,
@@ -122,7 +197,5 @@ fn pusher_section(mut fields: Fields<'_>) -> Result<PusherSection> {
         message_limit: fields.number("messageLimit", 1..=u64::from(u32::MAX))?,
         message_limit_window: fields.number("messageLimitWindow", 1..=3600)?,
         message_limit_terminate: fields.bool("messageLimitTerminate")?,
-    };
-    fields.finish()?;
-    Ok(section)
+    })
 }

@@ -281,6 +281,11 @@ fn a_cluster_bus_that_laravels_subscriber_would_hear_is_refused() {
     }
 }
 
+/// The first Pusher app's settings.
+fn first_app(loaded: Loaded) -> sidecast_pusher::AppConfig {
+    loaded.settings.pusher.unwrap().apps.remove(0)
+}
+
 #[test]
 fn the_pusher_front_end_is_off_without_an_app() {
     let dir = dir_with(None, None);
@@ -299,7 +304,7 @@ fn a_reverb_projects_env_is_enough_for_the_pusher_front_end() {
     );
     let loaded = load_in(dir.path(), &[]).unwrap();
     assert_eq!(loaded.settings.http_addr.to_string(), "127.0.0.2:8080");
-    let pusher = loaded.settings.pusher.unwrap();
+    let pusher = first_app(loaded);
     assert_eq!(
         (
             pusher.app.id.as_str(),
@@ -321,7 +326,7 @@ fn a_reverb_projects_env_is_enough_for_the_pusher_front_end() {
     )
     .unwrap();
     assert_eq!(loaded.settings.http_addr.port(), 7000);
-    let pusher = loaded.settings.pusher.unwrap();
+    let pusher = first_app(loaded);
     assert_eq!(
         (pusher.app.key.as_str(), pusher.app.secret.as_str()),
         ("own", "reverbsecret")
@@ -339,7 +344,7 @@ fn soketi_variables_are_read_after_reverbs() {
     );
     let loaded = load_in(dir.path(), &[]).unwrap();
     assert_eq!(loaded.settings.http_addr.to_string(), "127.0.0.1:6002");
-    assert_eq!(loaded.settings.pusher.unwrap().app.key, "app-key");
+    assert_eq!(first_app(loaded).app.key, "app-key");
 }
 
 #[test]
@@ -364,7 +369,7 @@ fn an_incomplete_app_or_a_bad_number_is_refused_with_its_name() {
     )
     .unwrap_err()
     .to_string();
-    assert!(error.contains("cannot contain"), "{error}");
+    assert!(error.contains("must be 1 to 255 letters"), "{error}");
 }
 
 #[test]
@@ -372,7 +377,7 @@ fn connection_quotas_and_client_event_switches_come_from_reverb_or_soketi() {
     let app = "REVERB_APP_ID=1\nREVERB_APP_KEY=k\nREVERB_APP_SECRET=s\n";
     let pusher = |dotenv: &str, extra: &[&str]| {
         let dir = dir_with(None, Some(&format!("{app}{dotenv}")));
-        load_in(dir.path(), extra).map(|loaded| loaded.settings.pusher.unwrap())
+        load_in(dir.path(), extra).map(first_app)
     };
     let defaults = pusher("", &[]).unwrap();
     assert_eq!(
@@ -444,7 +449,9 @@ fn the_config_files_pusher_section_sits_between_sidecasts_variables_and_reverbs(
             "REVERB_APP_ID=r\nREVERB_APP_KEY=reverb-key\nREVERB_APP_SECRET=r\nSIDECAST_APP_KEY=env-key\n",
         ),
     );
-    let pusher = load_in(dir.path(), &[]).unwrap().settings.pusher.unwrap();
+    let loaded = load_in(dir.path(), &[]).unwrap();
+    assert_eq!(loaded.settings.pusher.as_ref().unwrap().path, "/ws");
+    let pusher = first_app(loaded);
     assert_eq!(
         (
             pusher.app.id.as_str(),
@@ -453,7 +460,6 @@ fn the_config_files_pusher_section_sits_between_sidecasts_variables_and_reverbs(
         ),
         ("f", "env-key", "file-secret")
     );
-    assert_eq!(pusher.path, "/ws");
     assert_eq!(pusher.activity_timeout, Duration::from_secs(15));
     assert_eq!(pusher.ping_interval, Duration::from_secs(20));
     assert_eq!(
@@ -473,7 +479,7 @@ fn the_config_files_pusher_section_sits_between_sidecasts_variables_and_reverbs(
 fn subscription_counts_are_off_unless_asked_for_and_not_with_scale_out() {
     let app = ["--app-id", "1", "--app-key", "k", "--app-secret", "s"];
     let dir = dir_with(None, None);
-    let pusher = |loaded: Loaded| loaded.settings.pusher.unwrap().subscription_count;
+    let pusher = |loaded: Loaded| first_app(loaded).subscription_count;
     assert!(!pusher(load_in(dir.path(), &app).unwrap()));
     let asked: Vec<&str> = app
         .iter()
@@ -507,7 +513,7 @@ fn a_message_limit_from_options_the_file_or_reverbs_rate_limiting() {
     let app = ["--app-id", "1", "--app-key", "k", "--app-secret", "s"];
     let limit_in = |dir: &Path, extra: &[&str]| {
         let args: Vec<&str> = app.iter().chain(extra).copied().collect();
-        load_in(dir, &args).map(|loaded| loaded.settings.pusher.unwrap().message_limit)
+        load_in(dir, &args).map(|loaded| first_app(loaded).message_limit)
     };
     let plain = dir_with(None, None);
     assert_eq!(limit_in(plain.path(), &[]).unwrap(), None);
@@ -590,3 +596,5 @@ fn a_message_limit_from_options_the_file_or_reverbs_rate_limiting() {
         "{refusal}"
     );
 }
+
+mod apps;

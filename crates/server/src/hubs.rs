@@ -1,0 +1,113 @@
+//! One hub per app. The first is the one socket.io, the Unix socket, Laravel's `redis`
+//! broadcaster and laravel-echo-server's API clients reach, and the first Pusher app's; every
+//! other Pusher app has a hub of its own, so its connections, channels and presence never meet
+//! another app's. With scale-out each hub is a cluster member of its own on the same Redis,
+//! under a key prefix of its own (`sidecast_cluster::Config::for_app`), so apps stay apart
+//! across nodes too.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sidecast_cluster::Membership;
+use sidecast_core::{Core, Hub};
+use tokio::task::JoinSet;
+
+use crate::server::Settings;
+
+pub struct Hubs {
+    main: AppHub,
+    /// Every other Pusher app's, with its id, in the config's order.
+    others: Vec<(String, AppHub)>,
+}
+
+/// One app's hub, and its membership of the cluster when scale-out is on.
+struct AppHub {
+    core: Core,
+    membership: Option<Membership>,
+}
+
+impl AppHub {
+    fn new(cluster: Option<&sidecast_cluster::Config>) -> Self {
+        let Some(config) = cluster else {
+            return AppHub {
+                core: Core::single(Arc::new(Hub::new())),
+                membership: None,
+            };
+        };
+        let membership = Membership::new(config);
+        let hub = Arc::new(Hub::clustered(membership.node()));
+        AppHub {
+            core: Core {
+                census: membership.census(hub.clone()),
+                hub,
+            },
+            membership: Some(membership),
+        }
+    }
+}
+
+impl Hubs {
+    pub fn new(settings: &Settings) -> Self {
+        let cluster = settings.cluster.as_ref();
+        let other_apps = settings
+            .pusher
+            .iter()
+            .flat_map(|pusher| pusher.apps.iter().skip(1));
+        Hubs {
+            main: AppHub::new(cluster),
+            others: other_apps
+                .map(|app| {
+                    let id = app.app.id.clone();
+                    let cluster = cluster.map(|config| config.for_app(&id));
+                    (id, AppHub::new(cluster.as_ref()))
+                })
+                .collect(),
+        }
+    }
+
+    /// The first app's hub and census.
+    pub fn main(&self) -> &Core {
+        &self.main.core
+    }
+
+    /// The hub of every Pusher app, in the config's order (the first is the main one).
+    pub fn pusher_hubs(&self) -> impl Iterator<Item = Arc<Hub>> + '_ {
+        std::iter::once(&self.main)
+            .chain(self.others.iter().map(|(_, app)| app))
+            .map(|app| app.core.hub.clone())
+    }
+
+    /// The other Pusher apps' hubs and censuses, by app id, for the HTTP API.
+    pub fn others(&self) -> HashMap<String, Core> {
+        self.others
+            .iter()
+            .map(|(id, app)| (id.clone(), app.core.clone()))
+            .collect()
+    }
+
+    /// This node's id in the cluster, when scale-out is on.
+    pub fn node_id(&self) -> Option<&str> {
+        self.main.membership.as_ref().map(Membership::id)
+    }
+
+    /// Starts every hub's cluster tasks, when scale-out is on.
+    pub fn run_cluster(&mut self) -> Option<JoinSet<()>> {
+        self.main.membership.as_ref()?;
+        let mut tasks = JoinSet::new();
+        let apps =
+            std::iter::once(&mut self.main).chain(self.others.iter_mut().map(|(_, app)| app));
+        for app in apps {
+            if let Some(membership) = app.membership.as_mut() {
+                membership.run(app.core.hub.clone(), &mut tasks);
+            }
+        }
+        Some(tasks)
+    }
+
+    /// Tells the other nodes this one's members left, for every app at once.
+    pub async fn leave(&self) {
+        let apps = std::iter::once(&self.main).chain(self.others.iter().map(|(_, app)| app));
+        let leaving = apps.filter_map(|app| app.membership.as_ref().map(Membership::leave));
+        futures_util::future::join_all(leaving).await;
+    }
+}
