@@ -1,7 +1,8 @@
 // Several Pusher apps on one sidecar (`sidecast.pusher.apps`): each app's clients, channels,
-// presence and HTTP API are its own — the same channel name in two apps is two channels — and
-// each app keeps its own origins and connection quota. The first app shares its channels with
-// socket.io and the Unix socket. Across a cluster, each app is one server of its own.
+// presence, HTTP API and Unix socket are its own — the same channel name in two apps is two
+// channels — and each app keeps its own origins and connection quota. The first app shares its
+// channels with socket.io and the sidecar's own socket. Across a cluster, each app is one
+// server of its own.
 
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -11,27 +12,33 @@ import { after, describe, test } from 'node:test';
 import PusherRest from 'pusher';
 
 import { eventually } from './support/echo-clients.mjs';
-import { freePort, sleep, startRedis, startSidecar, stopAll, tempDir } from './support/processes.mjs';
+import { ROOT, freePort, sleep, startPhp, startRedis, startSidecar, stopAll, tempDir } from './support/processes.mjs';
 import { APP, openPusher, openRaw, sign, subscribed } from './support/pusher-clients.mjs';
 import { publish, publishFrame } from './support/wire.mjs';
 
 after(stopAll);
 
 const SECOND = { id: 'second-app', key: 'second-key', secret: 'second-secret' };
+const FIXTURES = join(ROOT, 'tests/e2e/fixtures/extension');
 
-/** A laravel-echo-server.json with the two apps (the second with an origin and a quota). */
+/** A laravel-echo-server.json with the two apps (the second with an origin, a quota and a socket). */
 function writeConfig(dir, extra = {}) {
     writeFileSync(join(dir, 'laravel-echo-server.json'), JSON.stringify({
         subscribers: { redis: false },
         sidecast: {
             pusher: {
                 appId: APP.id, key: APP.key, secret: APP.secret,
-                apps: [{ appId: SECOND.id, key: SECOND.key, secret: SECOND.secret, allowedOrigins: ['https://second.test'], maxConnections: 3 }],
+                apps: [{
+                    appId: SECOND.id, key: SECOND.key, secret: SECOND.secret,
+                    allowedOrigins: ['https://second.test'], maxConnections: 3, socket: secondSocket(dir),
+                }],
             },
             ...extra,
         },
     }));
 }
+
+const secondSocket = (dir) => join(dir, 'second.sock');
 
 /** The REST client of `app`, pointed at `port`. */
 const restOf = (app, port) => new PusherRest({ appId: app.id, key: app.key, secret: app.secret, host: '127.0.0.1', port: String(port), useTLS: false });
@@ -48,6 +55,7 @@ async function withTwoApps(body) {
     const scratch = tempDir();
     writeConfig(scratch.dir);
     const sidecar = await startSidecar({ dir: scratch.dir, args: ['--dir', scratch.dir] });
+    sidecar.secondSocket = secondSocket(scratch.dir);
     const open = [];
     try {
         await body({ sidecar, track: (client) => { open.push(client); return client; } });
@@ -59,6 +67,34 @@ async function withTwoApps(body) {
 }
 
 describe('two apps on one sidecar', () => {
+    test('PHP with the extension publishes to, and asks about, the app whose socket it is given', () => withTwoApps(async ({ sidecar, track }) => {
+        const first = track(await openPusher(sidecar.port));
+        const second = track(await openPusher(sidecar.port, { key: SECOND.key, signWith: SECOND }));
+        const ticks = async (client) => {
+            const received = [];
+            (await subscribed(client, 'stream')).bind('Tick', (data) => received.push(data.n));
+            return received;
+        };
+        const [toFirst, toSecond] = [await ticks(first), await ticks(second)];
+
+        const stream = startPhp(join(FIXTURES, 'stream.php'), [sidecar.secondSocket, '5', '1000'], { extension: true });
+        assert.deepEqual(await stream.exited, { code: 0, signal: null }, stream.output);
+        await eventually(() => toSecond.length === 5, 'the five events');
+        await sleep(200);
+        assert.deepEqual(toSecond, [0, 1, 2, 3, 4]);
+        assert.deepEqual(toFirst, []);
+
+        // The Sidecast facade in a Laravel app whose SIDECAST_SOCKET is the second app's.
+        const queries = startPhp(join(FIXTURES, 'queries.php'), ['lobby'], {
+            extension: true,
+            env: { BROADCAST_DRIVER: 'sidecast', SIDECAST_SOCKET: sidecar.secondSocket },
+        });
+        assert.deepEqual(await queries.exited, { code: 0, signal: null }, queries.output);
+        const answers = JSON.parse(queries.output);
+        assert.deepEqual(answers.all_channels, { stream: { subscription_count: 1 } });
+        assert.equal(answers.server.connections, 1, 'the second app\'s one connection');
+    }));
+
     test('each app\'s events, signatures and presence stay its own', () => withTwoApps(async ({ sidecar, track }) => {
         const first = track(await openPusher(sidecar.port));
         const second = track(await openPusher(sidecar.port, { key: SECOND.key, signWith: SECOND }));
@@ -68,12 +104,14 @@ describe('two apps on one sidecar', () => {
         // The HTTP API: each app's signed request reaches its own channel of that name.
         await restOf(SECOND, sidecar.port).trigger('orders', 'Shipped', { app: 'second' });
         await restOf(APP, sidecar.port).trigger('orders', 'Shipped', { app: 'first' });
-        // The Unix socket publishes to the first app.
-        await publish(sidecar.socket, publishFrame({ channels: ['orders'], event: 'Shipped', payload: '{"app":"socket"}' }));
-        await eventually(() => toFirst.length === 2 && toSecond.length === 1, 'each app\'s events');
+        // The sidecar's own Unix socket publishes to the first app, the second app's to it.
+        const shipped = (app) => publishFrame({ channels: ['orders'], event: 'Shipped', payload: JSON.stringify({ app }) });
+        await publish(sidecar.socket, shipped('socket'));
+        await publish(sidecar.secondSocket, shipped('second socket'));
+        await eventually(() => toFirst.length === 2 && toSecond.length === 2, 'each app\'s events');
         await sleep(200);
         assert.deepEqual(toFirst, [{ app: 'first' }, { app: 'socket' }]);
-        assert.deepEqual(toSecond, [{ app: 'second' }]);
+        assert.deepEqual(toSecond, [{ app: 'second' }, { app: 'second socket' }]);
 
         // A signature made with another app's secret is refused.
         const forged = track(await openPusher(sidecar.port, { key: SECOND.key, signWith: APP }));

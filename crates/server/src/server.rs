@@ -12,6 +12,7 @@ use sidecast_ingest::redis::RedisSource;
 use sidecast_ingest::{BindError, UnixIngest};
 use thiserror::Error;
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 use crate::hubs::Hubs;
 
@@ -23,6 +24,9 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 pub struct Settings {
     pub http_addr: SocketAddr,
     pub socket_path: PathBuf,
+    /// More Unix sockets, each reaching the channels of one Pusher app other than the first
+    /// (which `socket_path` reaches).
+    pub app_sockets: Vec<AppSocket>,
     pub limits: sidecast_wire::Limits,
     pub socketio: sidecast_socketio::Config,
     /// The Pusher protocol, served when an app is configured.
@@ -36,6 +40,13 @@ pub struct Settings {
     pub cluster: Option<sidecast_cluster::Config>,
     /// HTTPS and WSS when set.
     pub tls: Option<TlsFiles>,
+}
+
+/// A Unix socket of its own for one Pusher app: what PHP writes to it reaches that app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppSocket {
+    pub app_id: String,
+    pub path: PathBuf,
 }
 
 /// The certificate files of `protocol: https`.
@@ -66,6 +77,8 @@ pub struct Server {
     settings: Settings,
     authorizer: sidecast_auth::LaravelAuthorizer,
     ingest: UnixIngest,
+    /// The app sockets, by app id.
+    app_ingests: Vec<(String, UnixIngest)>,
     http: std::net::TcpListener,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
 }
@@ -80,6 +93,11 @@ impl Server {
             None => None,
         };
         let ingest = UnixIngest::bind(&settings.socket_path)?;
+        let app_ingests = settings
+            .app_sockets
+            .iter()
+            .map(|socket| Ok((socket.app_id.clone(), UnixIngest::bind(&socket.path)?)))
+            .collect::<Result<_, BindError>>()?;
         let http_error = |source| StartError::Http {
             addr: settings.http_addr,
             source,
@@ -90,6 +108,7 @@ impl Server {
             settings,
             authorizer,
             ingest,
+            app_ingests,
             http,
             tls,
         })
@@ -134,6 +153,7 @@ impl Server {
             echo = %format!("{scheme}://{}/socket.io/", self.http.local_addr()?),
             pusher = %self.settings.pusher.as_ref().map_or("off".to_owned(), |p| p.apps.iter().map(|app| format!("{}/app/{}", p.path, app.app.key)).collect::<Vec<_>>().join(" ")),
             socket = %self.ingest.path().display(),
+            app_sockets = %self.app_ingests.iter().map(|(id, ingest)| format!("{}={}", id, ingest.path().display())).collect::<Vec<_>>().join(" "),
             auth = %format!("{}{}", self.settings.auth.hosts.join(" | "), self.settings.auth.endpoint),
             redis = %self.settings.redis.as_ref().map_or("off".to_owned(), |r| format!("{}:{} {}*", r.host, r.port, r.key_prefix)),
             http_api = self.settings.api.is_some() || self.settings.pusher.is_some(),
@@ -141,11 +161,16 @@ impl Server {
             node = hubs.node_id().unwrap_or_default(),
             "sidecast is listening",
         );
-        let mut ingest = tokio::spawn(self.ingest.serve(
-            core,
-            self.settings.limits,
-            when(sources_stopped.clone()),
-        ));
+        let mut ingests = JoinSet::new();
+        ingests.spawn(
+            self.ingest
+                .serve(core, self.settings.limits, when(sources_stopped.clone())),
+        );
+        let app_cores = hubs.others();
+        for (app_id, ingest) in self.app_ingests {
+            let core = app_cores[&app_id].clone();
+            ingests.spawn(ingest.serve(core, self.settings.limits, when(sources_stopped.clone())));
+        }
         let mut redis = self.settings.redis.clone().map(|source| {
             tokio::spawn(sidecast_ingest::redis::subscribe(
                 source,
@@ -174,7 +199,7 @@ impl Server {
         };
         let failure = tokio::select! {
             () = shutdown => None,
-            ended = &mut ingest => Some(("the ingest socket", ended)),
+            Some(ended) = ingests.join_next() => Some(("an ingest socket", ended)),
             ended = &mut http => Some(("the HTTP server", ended)),
             ended = redis_ended => Some(("the Redis subscriber", ended)),
             ended = cluster_ended => Some(("the cluster", ended)),
@@ -195,18 +220,23 @@ impl Server {
         // Publishers' already-sent events are handled (and acknowledged) first, while clients
         // are still connected to receive them; then clients are closed.
         let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-            let ingest = ingest.await;
+            let mut drained = Vec::new();
+            while let Some(ended) = ingests.join_next().await {
+                drained.push(ended);
+            }
             if let Some(redis) = redis {
                 let _ = redis.await;
             }
             let _ = stop_clients.send(true);
             close_clients().await;
-            (ingest, http.await)
+            (drained, http.await)
         })
         .await;
         match drained {
-            Ok((ingest, http)) => {
-                ingest.map_err(io::Error::other)??;
+            Ok((ingests, http)) => {
+                for ingest in ingests {
+                    ingest.map_err(io::Error::other)??;
+                }
                 http.map_err(io::Error::other)??;
             }
             Err(_) => {

@@ -232,11 +232,16 @@ pub fn load_with(
         .clone()
         .or_else(|| own.socket.as_ref().map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from(sidecast_wire::DEFAULT_SOCKET_PATH));
+    let app_sockets = match &pusher {
+        Some(pusher) => pusher_apps::sockets(&own.pusher.apps, &pusher.apps[0], &socket_path)?,
+        None => Vec::new(),
+    };
 
     Ok(Loaded {
         settings: Settings {
             http_addr,
             socket_path,
+            app_sockets,
             limits: sidecast_wire::Limits { max_frame_bytes },
             socketio,
             pusher,

@@ -3,6 +3,7 @@
 //! (every id and every key names one app).
 
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sidecast_core::AllowedOrigins;
@@ -10,6 +11,7 @@ use sidecast_pusher::{App, AppConfig, MessageLimit};
 
 use super::ConfigError;
 use super::sidecast_section::AppSection;
+use crate::server::AppSocket;
 
 /// A message limit's window when neither the entry nor the shared settings give one.
 const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
@@ -154,4 +156,38 @@ pub(super) fn apart(
         }
     }
     Ok(())
+}
+
+/// The Unix sockets of the apps whose entries name one. The first app's socket is the
+/// sidecar's own (`--socket`), and no two apps share one.
+pub(super) fn sockets(
+    entries: &[AppSection],
+    first: &AppConfig,
+    main: &Path,
+) -> Result<Vec<AppSocket>, ConfigError> {
+    let mut paths = HashSet::from([main.to_owned()]);
+    let mut sockets = Vec::new();
+    for entry in entries {
+        let Some(path) = entry.socket.as_deref().map(PathBuf::from) else {
+            continue;
+        };
+        if entry.app_id == first.app.id {
+            return Err(ConfigError::Setting(format!(
+                "sidecast.pusher.apps (app {:?}): socket: the first app is published to on the sidecar's own socket (--socket, sidecast.socket)",
+                entry.app_id
+            )));
+        }
+        if !paths.insert(path.clone()) {
+            return Err(ConfigError::Setting(format!(
+                "sidecast.pusher.apps (app {:?}): socket: {} is already another app's socket",
+                entry.app_id,
+                path.display()
+            )));
+        }
+        sockets.push(AppSocket {
+            app_id: entry.app_id.clone(),
+            path,
+        });
+    }
+    Ok(sockets)
 }

@@ -72,6 +72,8 @@ pub struct AppSection {
     pub secret: String,
     pub allowed_origins: Option<Vec<String>>,
     pub client_events: Option<bool>,
+    /// A Unix socket of the app's own, for its PHP to publish to.
+    pub socket: Option<String>,
     pub settings: AppSettingsSection,
 }
 
@@ -181,6 +183,7 @@ fn app_section(mut fields: Fields<'_>) -> Result<AppSection> {
         secret,
         allowed_origins: fields.strings("allowedOrigins")?,
         client_events: fields.bool("clientEvents")?,
+        socket: fields.string("socket")?,
         settings: app_settings(&mut fields)?,
     };
     fields.finish()?;

@@ -111,3 +111,51 @@ fn a_laravel_echo_server_client_may_not_take_another_apps_id() {
     let error = load_in(dir.path(), &[]).unwrap_err().to_string();
     assert!(error.contains("clients: appId \"2\""), "{error}");
 }
+
+#[test]
+fn an_app_may_have_a_unix_socket_of_its_own_but_not_the_first_apps_or_anothers() {
+    let file = |apps: &str| {
+        format!(
+            r#"{{"sidecast": {{"socket": "/run/main.sock", "pusher": {{"appId": "1", "key": "k1", "secret": "s", "apps": [{apps}]}}}}}}"#
+        )
+    };
+    let dir = dir_with(
+        Some(&file(
+            r#"{"appId": "2", "key": "k2", "secret": "s", "socket": "/run/two.sock"},
+               {"appId": "3", "key": "k3", "secret": "s"}"#,
+        )),
+        None,
+    );
+    let loaded = load_in(dir.path(), &[]).unwrap();
+    assert_eq!(
+        loaded.settings.app_sockets,
+        [crate::server::AppSocket {
+            app_id: "2".into(),
+            path: "/run/two.sock".into(),
+        }]
+    );
+
+    for (apps, why) in [
+        (
+            r#"{"appId": "2", "key": "k2", "secret": "s", "socket": "/run/main.sock"}"#,
+            "already another app's socket",
+        ),
+        (
+            r#"{"appId": "2", "key": "k2", "secret": "s", "socket": "/run/x.sock"},
+               {"appId": "3", "key": "k3", "secret": "s", "socket": "/run/x.sock"}"#,
+            "already another app's socket",
+        ),
+    ] {
+        let dir = dir_with(Some(&file(apps)), None);
+        let error = load_in(dir.path(), &[]).unwrap_err().to_string();
+        assert!(error.contains(why), "{error}");
+    }
+    let first_in_list = r#"{"sidecast": {"pusher": {"apps": [
+        {"appId": "1", "key": "k1", "secret": "s", "socket": "/run/one.sock"}]}}}"#;
+    let dir = dir_with(Some(first_in_list), None);
+    let error = load_in(dir.path(), &[]).unwrap_err().to_string();
+    assert!(
+        error.contains("the first app is published to on the sidecar's own socket"),
+        "{error}"
+    );
+}
