@@ -2,7 +2,8 @@
 // - subscription counts (`pusher_internal:subscription_count`, which pusher-js re-emits on the
 //   channel as `pusher:subscription_count`): off unless started with --subscription-count; then
 //   told to every subscriber of a channel whose count changed, at most once a second, counting
-//   socket.io connections too; never on presence channels;
+//   socket.io connections too; never on presence channels; across a cluster, of every node's
+//   connections;
 // - the per-connection message limit (--message-limit, as Reverb's rate_limiting): messages
 //   past it are refused with 4301, or the connection closed with 4301.
 
@@ -10,15 +11,15 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
 import { VARIANTS, eventually, openEcho } from './support/echo-clients.mjs';
-import { sleep, startSidecar, stopAll, tempDir } from './support/processes.mjs';
+import { sleep, startRedis, startSidecar, stopAll, tempDir } from './support/processes.mjs';
 import { APP_ARGS, openPusher, openRaw, subscribed } from './support/pusher-clients.mjs';
 
 after(stopAll);
 
 /** A sidecar with `args`, and what to close when the test ends. */
-async function sidecarWith(args) {
+async function sidecarWith(args, env = {}) {
     const scratch = tempDir();
-    const sidecar = await startSidecar({ dir: scratch.dir, args: [...APP_ARGS, ...args] });
+    const sidecar = await startSidecar({ dir: scratch.dir, args: [...APP_ARGS, ...args], env });
     const open = [];
     return {
         sidecar,
@@ -88,6 +89,35 @@ describe('subscription counts', () => {
             await plain.stop();
         }
     });
+});
+
+test('across a cluster, the counts are of every node\'s connections', async () => {
+    const redis = await startRedis();
+    const nodes = [];
+    try {
+        for (let i = 0; i < 2; i += 1) {
+            nodes.push(await sidecarWith(['--subscription-count', '--cluster-redis', `redis://127.0.0.1:${redis.port}`]));
+        }
+        const [here, there] = nodes;
+        const ann = here.track(await openPusher(here.sidecar.port));
+        const seenByAnn = countsOf(ann.pusher.subscribe('stock'));
+        await eventually(() => seenByAnn.at(-1) === 1, 'the count of one');
+
+        const bob = there.track(await openPusher(there.sidecar.port));
+        const seenByBob = countsOf(bob.pusher.subscribe('stock'));
+        there.track(await openEcho(VARIANTS[1], { url: there.sidecar.url, setup: (e) => { e.channel('stock'); } }));
+        await eventually(() => seenByAnn.at(-1) === 3 && seenByBob.at(-1) === 3, 'the count of three, on both nodes');
+
+        bob.close();
+        await eventually(() => seenByAnn.at(-1) === 2, 'the count after one left the other node');
+        // The other node stops: its connections are no longer counted.
+        await there.stop();
+        nodes.pop();
+        await eventually(() => seenByAnn.at(-1) === 1, 'the count once the other node is gone');
+    } finally {
+        for (const node of nodes) await node.stop();
+        await redis.stop();
+    }
 });
 
 describe('the message limit', () => {

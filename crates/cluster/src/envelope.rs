@@ -75,6 +75,15 @@ pub(crate) enum Body {
     Terminate {
         user: String,
     },
+    /// The sending node's subscription counts (`sidecast_core::CountReport`); a whole report
+    /// too long for one message is sent as several, the first of them `whole`.
+    Counts {
+        counts: Vec<(String, usize)>,
+        #[serde(default)]
+        whole: bool,
+        #[serde(default)]
+        ask_whole: bool,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -288,5 +297,22 @@ mod tests {
         assert_eq!(user, "7");
         let missing_user = br#"{"v":1,"node":"n","ts":1,"body":{"terminate":{}}}"#;
         assert!(Envelope::decode(missing_user).is_err());
+    }
+
+    #[test]
+    fn subscription_counts_travel_as_pairs() {
+        let counts = br#"{"v":1,"node":"n","seq":3,"ts":1,"body":{"counts":{"counts":[["orders",2],["news",0]],"whole":true}}}"#;
+        let Body::Counts {
+            counts,
+            whole,
+            ask_whole,
+        } = Envelope::decode(counts).unwrap().body
+        else {
+            panic!("counts")
+        };
+        assert_eq!(counts, [("orders".to_owned(), 2), ("news".to_owned(), 0)]);
+        assert!(whole && !ask_whole);
+        let negative = br#"{"v":1,"node":"n","ts":1,"body":{"counts":{"counts":[["orders",-1]]}}}"#;
+        assert!(Envelope::decode(negative).is_err());
     }
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sidecast_core::{
-    ChannelName, Cluster, Joining, Member, Publication, RosterSnapshot, SocketId, Whisper,
+    ChannelName, Cluster, CountReport, Joining, Member, Publication, RosterSnapshot, SocketId,
+    Whisper,
 };
 use tokio::sync::oneshot;
 
@@ -87,4 +88,27 @@ impl Cluster for Node {
             },
         );
     }
+
+    fn subscription_counts(&self, report: CountReport<'_>) {
+        let mut chunks = report.counts.chunks(COUNTS_PER_MESSAGE);
+        // A whole report of no channel is still sent: it clears what the others kept.
+        let first = chunks.next().unwrap_or_default();
+        for (index, chunk) in std::iter::once(first).chain(chunks).enumerate() {
+            self.outbox.broadcast(
+                &self.keys,
+                Body::Counts {
+                    counts: chunk
+                        .iter()
+                        .map(|(channel, count)| (channel.to_string(), *count))
+                        .collect(),
+                    whole: report.whole && index == 0,
+                    ask_whole: report.ask_whole && index == 0,
+                },
+            );
+        }
+    }
 }
+
+/// Channels one counts message names at most: with names of up to 200 bytes, a message stays
+/// far below the bus's message limit.
+const COUNTS_PER_MESSAGE: usize = 2_000;

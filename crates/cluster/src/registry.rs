@@ -174,6 +174,7 @@ async fn sweep_dead(shared: &Arc<Shared>, hub: &Arc<Hub>, node: &str, dead_after
         Err(error) => tracing::debug!(%node, %error, "cannot claim a dead node's sweep"),
     }
     shared.surveys.gone(node);
+    hub.forget_subscription_counts(node);
 }
 
 /// Reads again the mirrored rosters that are behind: a change is missing, Redis is at a later

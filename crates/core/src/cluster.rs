@@ -42,6 +42,22 @@ pub trait Cluster: Send + Sync + 'static {
     /// The connections signed in as `user` are to be closed on every node; this node's
     /// already were.
     fn terminate_user(&self, user: &str);
+
+    /// This node's subscription counts, for the other nodes to add to theirs (they apply it
+    /// with `Hub::apply_subscription_counts`).
+    fn subscription_counts(&self, report: CountReport<'_>);
+}
+
+/// A node's report of the connections subscribed to its channels (presence channels left out).
+#[derive(Debug, Clone, Copy)]
+pub struct CountReport<'a> {
+    /// The channels whose count changed since the last report, 0 for those it has none left
+    /// in; or, when `whole`, every channel it has.
+    pub counts: &'a [(ChannelName, usize)],
+    /// Replaces everything the node reported before.
+    pub whole: bool,
+    /// The node is new: every other node is to make its next report whole.
+    pub ask_whole: bool,
 }
 
 /// The future [`Cluster::join`] returns.

@@ -19,7 +19,8 @@
 //! - `peers`: what other nodes of a cluster send in.
 //! - `census`: questions about channels, members and connections.
 //! - `last_events`: the last event of each cache channel, replayed to new subscribers.
-//! - `counts`: subscription counts announced to subscribers.
+//! - `counts`: subscription counts announced to subscribers; `node_counts`: those of the other
+//!   nodes of a cluster, added in.
 //! - `sign_ins`: closing the connections signed in as a user.
 
 mod census;
@@ -27,6 +28,7 @@ mod counts;
 mod delivery;
 mod joining;
 mod last_events;
+mod node_counts;
 mod peers;
 mod sign_ins;
 
@@ -55,6 +57,7 @@ pub struct Hub {
     /// The other nodes, when this one is part of a cluster.
     cluster: Option<Arc<dyn Cluster>>,
     last_events: last_events::LastEvents,
+    node_counts: node_counts::NodeCounts,
 }
 
 #[derive(Default)]

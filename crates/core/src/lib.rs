@@ -42,7 +42,7 @@ pub mod subscriber;
 
 pub use auth::{Access, AuthDenied, AuthRequest, Authorization, Authorizer, Credentials};
 pub use census::{Census, ClusterHealth, Core, Gathered, Gathering, Totals};
-pub use cluster::{Cluster, Joining, RosterChange, RosterSnapshot, Stamp};
+pub use cluster::{Cluster, CountReport, Joining, RosterChange, RosterSnapshot, Stamp};
 pub use hub::{
     Applied, CachedEvent, ChannelInfo, DeliveryReport, Hub, SubscribeError, Subscribed,
     WhisperRefused,

@@ -1,6 +1,7 @@
 //! Applying what other nodes sent to this node's hub, in the order it arrived: events and
 //! whispers are delivered here, presence changes go to the mirrors (in version order),
-//! questions are answered, and signed-in users' connections closed when asked.
+//! questions are answered, subscription counts kept, and signed-in users' connections closed
+//! when asked.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -111,6 +112,18 @@ fn dispatch(shared: &Arc<Shared>, hub: &Arc<Hub>, envelope: Envelope) -> Result<
         Body::Bye {} => {
             tracing::info!(node = %envelope.node, "a node stopped");
             shared.surveys.gone(&envelope.node);
+            hub.forget_subscription_counts(&envelope.node);
+        }
+        Body::Counts {
+            counts,
+            whole,
+            ask_whole,
+        } => {
+            let counts = counts
+                .into_iter()
+                .map(|(name, count)| Ok((envelope::channel(&name)?, count)))
+                .collect::<Result<_, String>>()?;
+            hub.apply_subscription_counts(&envelope.node, counts, whole, ask_whole);
         }
         Body::Terminate { user } => {
             let closed = hub.terminate_user(&user, Origin::OtherNode);

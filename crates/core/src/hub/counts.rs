@@ -2,8 +2,11 @@
 //! a front end that wants them calls [`Hub::announce_subscription_counts`] on a timer. Each call
 //! tells every subscriber of the channels whose count changed since the one before, and the
 //! sockets that joined a channel since and were not told its count yet. A channel whose count
-//! moves many times between two calls is announced once, with the count at the time.
+//! moves many times between two calls is announced once, with the count at the time. In a
+//! cluster, each call also reports this node's counts to the others, and the counts told add
+//! the other nodes' (`node_counts`).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -26,9 +29,15 @@ impl Hub {
     /// The notices go out once the registry lock is released, each encoded once per channel.
     /// Returns the channels announced.
     ///
-    /// The counts are this node's connections: in a cluster, the others' are not included.
+    /// In a cluster the counts are of every node's connections, as the other nodes last
+    /// reported theirs, and this node's are reported to them.
     pub fn announce_subscription_counts(&self) -> usize {
-        let announcements = self.count_announcements();
+        let (announcements, local) = self.count_announcements();
+        if let Some(cluster) = &self.cluster
+            && let Some(report) = self.node_counts.report(local)
+        {
+            cluster.subscription_counts(report.as_report());
+        }
         for announcement in &announcements {
             let shared = SharedFrame::default();
             for subscriber in &announcement.to {
@@ -42,13 +51,20 @@ impl Hub {
         announcements.len()
     }
 
-    fn count_announcements(&self) -> Vec<Announcement> {
+    /// The announcements to make, and this node's own counts when it is part of a cluster.
+    fn count_announcements(&self) -> (Vec<Announcement>, HashMap<ChannelName, usize>) {
         let registry = self.read();
         let mut announcements = Vec::new();
+        let mut local = HashMap::new();
         for (channel, entry) in &registry.channels {
-            let count = entry.subscribers.len();
-            if entry.presence.is_some() || count == 0 {
+            let here = entry.subscribers.len();
+            if entry.presence.is_some() || here == 0 {
                 continue;
+            }
+            let mut count = here;
+            if self.cluster.is_some() {
+                local.insert(channel.clone(), here);
+                count += self.node_counts.others_in(channel);
             }
             let changed = entry.announced_count.swap(count, Ordering::Relaxed) != count;
             let newcomers = entry.untold_subscribers.swap(false, Ordering::Relaxed);
@@ -70,6 +86,6 @@ impl Hub {
                 to,
             });
         }
-        announcements
+        (announcements, local)
     }
 }

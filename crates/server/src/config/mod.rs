@@ -202,16 +202,6 @@ pub fn load_with(
             redis.as_ref(),
         )?;
     }
-    if cluster.is_some()
-        && pusher
-            .iter()
-            .flat_map(|pusher| &pusher.apps)
-            .any(|app| app.subscription_count)
-    {
-        return Err(ConfigError::Setting(
-            "subscription counts (--subscription-count, sidecast.pusher.subscriptionCount) count one node's connections, so they are not available with scale-out".into(),
-        ));
-    }
 
     let tls = match file.protocol.as_deref() {
         Some("https") => Some(TlsFiles {

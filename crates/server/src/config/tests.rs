@@ -476,7 +476,7 @@ fn the_config_files_pusher_section_sits_between_sidecasts_variables_and_reverbs(
 }
 
 #[test]
-fn subscription_counts_are_off_unless_asked_for_and_not_with_scale_out() {
+fn subscription_counts_are_off_unless_asked_for() {
     let app = ["--app-id", "1", "--app-key", "k", "--app-secret", "s"];
     let dir = dir_with(None, None);
     let pusher = |loaded: Loaded| first_app(loaded).subscription_count;
@@ -495,16 +495,6 @@ fn subscription_counts_are_off_unless_asked_for_and_not_with_scale_out() {
         None,
     );
     assert!(pusher(load_in(file.path(), &[]).unwrap()));
-
-    let clustered: Vec<&str> = asked
-        .iter()
-        .copied()
-        .chain(["--cluster-redis", "redis://127.0.0.1:6390/1"])
-        .collect();
-    let Err(ConfigError::Setting(refusal)) = load_in(dir.path(), &clustered) else {
-        panic!("subscription counts were accepted with scale-out");
-    };
-    assert!(refusal.contains("scale-out"), "{refusal}");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use super::support::*;
-use crate::cluster::{Cluster, Joining, RosterChange, RosterSnapshot, Stamp};
+use crate::cluster::{Cluster, CountReport, Joining, RosterChange, RosterSnapshot, Stamp};
 use crate::hub::{Applied, Hub, SubscribeError};
 use crate::{Access, ChannelName, Member, Origin, Publication, SocketId, Whisper};
 
@@ -54,6 +54,22 @@ impl Cluster for OtherNodes {
 
     fn terminate_user(&self, user: &str) {
         self.record(format!("terminate {user}"));
+    }
+
+    fn subscription_counts(&self, report: CountReport<'_>) {
+        let counts: Vec<String> = report
+            .counts
+            .iter()
+            .map(|(channel, count)| format!("{channel}={count}"))
+            .collect();
+        let mut counts = counts;
+        counts.sort();
+        self.record(format!(
+            "counts{}{} {}",
+            if report.whole { " whole" } else { "" },
+            if report.ask_whole { " asking" } else { "" },
+            counts.join(" ")
+        ));
     }
 }
 
@@ -272,4 +288,95 @@ fn a_terminate_that_entered_here_goes_to_the_other_nodes_and_one_from_them_does_
     hub.terminate_user("7", Origin::ThisNode);
     hub.terminate_user("8", Origin::OtherNode);
     assert_eq!(others.calls(), ["terminate 7"]);
+}
+
+/// The counts a subscriber was told.
+fn counts_told(recorder: &Recorder) -> Vec<String> {
+    let told = recorder.received().into_iter();
+    told.filter(|line| line.starts_with("count ")).collect()
+}
+
+/// What the hub reported of its counts since the last look.
+fn reports(others: &OtherNodes, seen: &mut usize) -> Vec<String> {
+    let calls = others.calls();
+    let new = calls[*seen..]
+        .iter()
+        .filter(|call| call.starts_with("counts"));
+    let new = new.cloned().collect();
+    *seen = calls.len();
+    new
+}
+
+#[test]
+fn subscription_counts_add_the_other_nodes_and_report_this_ones_changes() {
+    let (hub, others) = node();
+    let mut seen = 0;
+    let a = connected(&hub, "a", &["orders"]);
+    hub.announce_subscription_counts();
+    assert_eq!(
+        reports(&others, &mut seen),
+        ["counts whole asking orders=1"]
+    );
+    assert_eq!(counts_told(&a), ["count orders 1"]);
+
+    // Another node's subscribers are added in; this node's count did not change: no report.
+    hub.apply_subscription_counts("n2", vec![(channel("orders"), 2)], false, false);
+    hub.announce_subscription_counts();
+    assert_eq!(counts_told(&a), ["count orders 1", "count orders 3"]);
+    assert!(reports(&others, &mut seen).is_empty());
+
+    let b = connected(&hub, "b", &["orders", "news"]);
+    hub.announce_subscription_counts();
+    assert_eq!(reports(&others, &mut seen), ["counts news=1 orders=2"]);
+    let mut told = counts_told(&b);
+    told.sort();
+    assert_eq!(told, ["count news 1", "count orders 4"], "in any order");
+
+    // A channel this node has no subscriber left in is reported as 0.
+    hub.unsubscribe(&id("b"), &channel("news"));
+    hub.announce_subscription_counts();
+    assert_eq!(reports(&others, &mut seen), ["counts news=0"]);
+
+    // The other node is gone: its subscribers are no longer counted.
+    hub.forget_subscription_counts("n2");
+    hub.announce_subscription_counts();
+    assert_eq!(counts_told(&a).last().unwrap(), "count orders 2");
+}
+
+#[test]
+fn a_whole_report_replaces_a_nodes_counts_and_a_new_node_is_sent_one() {
+    let (hub, others) = node();
+    let mut seen = 0;
+    let a = connected(&hub, "a", &["orders", "news"]);
+    hub.announce_subscription_counts();
+    reports(&others, &mut seen);
+
+    hub.apply_subscription_counts("n2", vec![(channel("orders"), 5)], false, false);
+    hub.apply_subscription_counts("n2", vec![(channel("news"), 1)], true, false);
+    hub.announce_subscription_counts();
+    let told = counts_told(&a);
+    assert!(told.contains(&"count news 2".to_owned()), "{told:?}");
+    assert!(
+        !told.iter().any(|line| line.contains("orders 6")),
+        "{told:?}"
+    );
+
+    // A node that starts asks for whole reports: the next one is, though nothing changed.
+    hub.apply_subscription_counts("n3", Vec::new(), true, true);
+    hub.announce_subscription_counts();
+    assert_eq!(
+        reports(&others, &mut seen),
+        ["counts whole news=1 orders=1"]
+    );
+    hub.announce_subscription_counts();
+    assert!(reports(&others, &mut seen).is_empty());
+}
+
+#[test]
+fn a_single_node_reports_nothing_and_counts_its_own() {
+    let hub = Hub::new();
+    hub.apply_subscription_counts("n2", vec![(channel("orders"), 2)], false, false);
+    let a = connected(&hub, "a", &["orders"]);
+    hub.announce_subscription_counts();
+    assert_eq!(counts_told(&a), ["count orders 1"]);
 }
