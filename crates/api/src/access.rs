@@ -123,8 +123,10 @@ fn check_key(
     let offered = bearer(headers).or_else(|| crate::params::parameter(query, "auth_key"));
     let expected = clients.iter().find(|client| client.app_id == app_id);
     match (expected, offered) {
+        // An empty key never matches, even one a client was (wrongly) given.
         (Some(client), Some(offered))
-            if constant_time_eq(client.key.as_bytes(), offered.as_bytes()) =>
+            if !offered.is_empty()
+                && constant_time_eq(client.key.as_bytes(), offered.as_bytes()) =>
         {
             Ok(())
         }
@@ -187,6 +189,15 @@ mod tests {
         assert!(check_key(&clients(), "app1", &none, Some("auth_key=")).is_err());
         assert!(check_key(&clients(), "app2", &none, Some("auth_key=k1")).is_err());
         assert!(check_key(&[], "app1", &none, Some("auth_key=k1")).is_err());
+        let keyless = [Client {
+            app_id: "app1".into(),
+            key: String::new(),
+        }];
+        assert!(check_key(&keyless, "app1", &none, Some("auth_key=")).is_err());
+        assert!(check_key(&keyless, "app1", &none, Some("x=1")).is_err());
+        let mut empty_bearer = HeaderMap::new();
+        empty_bearer.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
+        assert!(check_key(&keyless, "app1", &empty_bearer, None).is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ import { VARIANTS, afterEverythingSoFar, eventually, openEcho, probed } from './
 import { freePort, startLaravel, startRedis, startSidecar } from './processes.mjs';
 import { publish, publishFrame } from './wire.mjs';
 
-export const API = { appId: 'cluster-app', key: 'cluster-key' };
+export const API = { appId: 'cluster-app', key: 'cluster-api-key-0123' };
 export const LARAVEL_PREFIX = 'laravel_database_';
 
 /** Liveness of the test cluster: a silent node is dead after 2 s, looked for every 0.5 s. */

@@ -8,6 +8,9 @@
 //! another program since a crash or a reboot. A lock file of laravel-echo-server itself (which
 //! never locked it) counts as running while its pid is a live laravel-echo-server, so that
 //! `--force` and `stop` replace it as they did.
+//!
+//! The file is never opened through a symbolic link: a link planted where the lock goes (in a
+//! directory another user can write to) would otherwise make `start` overwrite its target.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -59,8 +62,21 @@ impl Lock {
             .create(true)
             .truncate(false)
             .mode(0o644)
+            .custom_flags(NO_FOLLOW_NO_WAIT)
             .open(&path)
-            .map_err(cannot)?;
+            .map_err(|error| match error.raw_os_error() {
+                Some(nix::libc::ELOOP) => Held::Error(format!(
+                    "the lock file {} is a symbolic link; refusing to follow it (remove it, or use a config file in a directory only you can write to)",
+                    path.display()
+                )),
+                _ => cannot(error),
+            })?;
+        if !file.metadata().map_err(cannot)?.is_file() {
+            return Err(Held::Error(format!(
+                "the lock file {} is not a regular file",
+                path.display()
+            )));
+        }
         let mut file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(locked) => locked,
             Err((_, Errno::EWOULDBLOCK)) => return Err(Held::Running(running_pid(&path))),
@@ -89,7 +105,7 @@ pub fn running_pid(lock: &Path) -> Option<i32> {
     if let Some(pid) = live_laravel_echo_server(lock) {
         return Some(pid);
     }
-    let file = File::open(lock).ok()?;
+    let file = open_for_reading(lock)?;
     match Flock::lock(file, FlockArg::LockSharedNonblock) {
         // Nobody holds it: whatever pid it names is not running.
         Ok(_) => None,
@@ -110,6 +126,20 @@ pub fn running_pid(lock: &Path) -> Option<i32> {
     }
 }
 
+/// Never through a symbolic link, and never waiting: a FIFO planted where the lock goes would
+/// hang an open for reading until someone writes to it.
+const NO_FOLLOW_NO_WAIT: i32 = nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK;
+
+/// The lock file, if it is one: a regular file, not reached through a symbolic link.
+fn open_for_reading(lock: &Path) -> Option<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(NO_FOLLOW_NO_WAIT)
+        .open(lock)
+        .ok()?;
+    file.metadata().ok()?.is_file().then_some(file)
+}
+
 fn pid_in(file: &mut File) -> Option<i32> {
     let mut text = String::new();
     file.rewind().ok()?;
@@ -120,7 +150,7 @@ fn pid_in(file: &mut File) -> Option<i32> {
 
 /// laravel-echo-server's own lock: its pid, if that process is a live laravel-echo-server.
 fn live_laravel_echo_server(lock: &Path) -> Option<i32> {
-    let pid = pid_in(&mut File::open(lock).ok()?)?;
+    let pid = pid_in(&mut open_for_reading(lock)?)?;
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
     (alive(pid) && String::from_utf8_lossy(&cmdline).contains("laravel-echo-server")).then_some(pid)
 }
@@ -190,5 +220,27 @@ mod tests {
         drop(held);
         assert!(!lock.exists(), "removed when released");
         assert_eq!(running_pid(&lock), None);
+    }
+
+    #[test]
+    fn a_symbolic_link_where_the_lock_goes_is_refused_and_its_target_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("precious");
+        std::fs::write(&target, "keep me").unwrap();
+        let lock = dir.path().join("x.lock");
+        std::os::unix::fs::symlink(&target, &lock).unwrap();
+        let Err(Held::Error(why)) = Lock::acquire(lock.clone()) else {
+            panic!("a symlinked lock was taken");
+        };
+        assert!(why.contains("symbolic link"), "{why}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+        assert_eq!(running_pid(&lock), None);
+
+        let fifo = dir.path().join("fifo.lock");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let Err(Held::Error(why)) = Lock::acquire(fifo) else {
+            panic!("a FIFO was taken for a lock file");
+        };
+        assert!(why.contains("not a regular file"), "{why}");
     }
 }

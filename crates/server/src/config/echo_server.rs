@@ -7,6 +7,10 @@ use serde_json::Value;
 use super::fields::{Fields, KeyError, Result};
 use super::sidecast_section::SidecastSection;
 
+/// The shortest HTTP API key accepted: anyone who guesses a key may publish to any channel,
+/// private ones included.
+pub const MIN_CLIENT_KEY_LEN: usize = 16;
+
 /// What the file says; `None` where it says nothing.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct EchoServerFile {
@@ -127,6 +131,14 @@ impl EchoServerFile {
                 let mut fields = Fields::of(client, &format!("clients[{index}]"))?;
                 let app_id = required(fields.string("appId")?, &fields.path("appId"))?;
                 let key = required(fields.string("key")?, &fields.path("key"))?;
+                if key.trim().len() < MIN_CLIENT_KEY_LEN {
+                    return Err(KeyError {
+                        key: fields.path("key"),
+                        problem: format!(
+                            "an API key must be at least {MIN_CLIENT_KEY_LEN} characters (`sidecast client:add` makes one of 32)"
+                        ),
+                    });
+                }
                 fields.finish()?;
                 file.clients.push(ApiClient { app_id, key });
             }

@@ -49,7 +49,7 @@ fn without_a_file_sidecast_keeps_to_loopback_with_no_redis_and_no_api() {
 fn a_laravel_echo_server_file_turns_on_its_subscribers_and_binds_every_interface() {
     let dir = dir_with(
         Some(
-            r#"{"host": null, "port": "7002", "authHost": "http://app.test/", "clients": [{"appId": "a", "key": "k"}],
+            r#"{"host": null, "port": "7002", "authHost": "http://app.test/", "clients": [{"appId": "a", "key": "0123456789abcdef"}],
                 "databaseConfig": {"redis": {"port": 6380, "keyPrefix": "laravel_database_"}}, "devMode": true}"#,
         ),
         None,
@@ -158,6 +158,16 @@ fn errors_name_the_file_and_the_key() {
         error,
         r#"sslCertPath: "protocol" is "https", so sslCertPath must name a file"#
     );
+
+    for key in ["", "short-key", "               "] {
+        let file = format!(r#"{{"clients": [{{"appId": "a", "key": "{key}"}}]}}"#);
+        let dir = dir_with(Some(&file), None);
+        let error = load_in(dir.path(), &[]).unwrap_err().to_string();
+        assert!(
+            error.contains("clients[0].key: an API key must be at least 16"),
+            "{error}"
+        );
+    }
 
     let bad_env = dir_with(Some("{}"), Some("LARAVEL_ECHO_SERVER_PROTO=ftp\n"));
     let error = load_in(bad_env.path(), &[]).unwrap_err().to_string();

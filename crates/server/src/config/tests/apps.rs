@@ -104,7 +104,7 @@ fn apps_that_clients_could_not_tell_apart_are_refused() {
 
 #[test]
 fn a_laravel_echo_server_client_may_not_take_another_apps_id() {
-    let file = r#"{"clients": [{"appId": "2", "key": "echo-key"}], "sidecast": {"pusher": {
+    let file = r#"{"clients": [{"appId": "2", "key": "echo-server-api-key"}], "sidecast": {"pusher": {
         "appId": "1", "key": "k1", "secret": "s",
         "apps": [{"appId": "2", "key": "k2", "secret": "s"}]}}}"#;
     let dir = dir_with(Some(file), None);
