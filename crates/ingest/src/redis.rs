@@ -3,9 +3,10 @@
 //! Laravel publishes each event on `<prefix><channel>` (the Redis connection's key prefix,
 //! `laravel_database_` by default) with `{"event": …, "data": …, "socket": …}`. This subscriber
 //! pattern-subscribes to `<prefix>*`, strips the prefix and hands the event to the hub,
-//! excluding the `socket` for `toOthers()`. A message that is not such JSON is skipped with a
-//! warning. When Redis goes away the subscriber reconnects with backoff and subscribes again;
-//! clients stay connected meanwhile.
+//! excluding the `socket` for `toOthers()`. A message that is not such JSON, or larger than the
+//! limit every way in has (`--max-frame-bytes`), is skipped with a warning. When Redis goes away
+//! the subscriber reconnects with backoff and subscribes again; clients stay connected
+//! meanwhile.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -26,6 +27,8 @@ pub struct RedisSource {
     pub db: i64,
     /// Laravel's Redis key prefix; also the prefix of its broadcast channels.
     pub key_prefix: String,
+    /// Largest message taken, in bytes; the Unix socket's and the HTTP API's limit.
+    pub max_message_bytes: usize,
 }
 
 /// Longest wait between reconnection attempts.
@@ -74,10 +77,10 @@ async fn listen(source: &RedisSource, hub: &Hub) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .set_redis_settings(settings);
     let client = redis::Client::open(info).map_err(|e| e.to_string())?;
-    let mut pubsub = tokio::time::timeout(CONNECT_TIMEOUT, client.get_async_pubsub())
-        .await
-        .map_err(|_| format!("no connection within {CONNECT_TIMEOUT:?}"))?
-        .map_err(|e| e.to_string())?;
+    let mut pubsub = match tokio::time::timeout(CONNECT_TIMEOUT, client.get_async_pubsub()).await {
+        Ok(connected) => connected.map_err(|e| e.to_string())?,
+        Err(_) => return Err(silence(&source.host, source.port).await),
+    };
     let pattern = format!("{}*", source.key_prefix);
     pubsub
         .psubscribe(&pattern)
@@ -87,7 +90,17 @@ async fn listen(source: &RedisSource, hub: &Hub) -> Result<(), String> {
     let mut messages = pubsub.on_message();
     while let Some(message) = messages.next().await {
         let channel = message.get_channel_name();
-        match publication(&source.key_prefix, channel, message.get_payload_bytes()) {
+        let payload = message.get_payload_bytes();
+        if payload.len() > source.max_message_bytes {
+            tracing::warn!(
+                redis_channel = channel,
+                bytes = payload.len(),
+                limit = source.max_message_bytes,
+                "Redis message skipped: larger than the limit (--max-frame-bytes)"
+            );
+            continue;
+        }
+        match publication(&source.key_prefix, channel, payload) {
             Ok(publication) => {
                 hub.publish(&publication);
             }
@@ -97,6 +110,23 @@ async fn listen(source: &RedisSource, hub: &Hub) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Why no Redis connection came within the timeout, as far as a plain TCP connection tells:
+/// nothing accepted it, or something did but never answered as Redis.
+async fn silence(host: &str, port: u16) -> String {
+    match tokio::time::timeout(
+        Duration::from_secs(1),
+        tokio::net::TcpStream::connect((host, port)),
+    )
+    .await
+    {
+        Ok(Ok(_)) => format!(
+            "{host}:{port} accepted a TCP connection but did not answer as Redis within {CONNECT_TIMEOUT:?} (is something else listening there, or does it expect TLS?)"
+        ),
+        Ok(Err(error)) => format!("cannot open a TCP connection to {host}:{port}: {error}"),
+        Err(_) => format!("no TCP connection to {host}:{port} within {CONNECT_TIMEOUT:?}"),
+    }
 }
 
 /// What Laravel's `RedisBroadcaster` publishes.
@@ -138,6 +168,38 @@ pub fn publication(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_server_that_accepts_but_never_answers_is_told_apart_from_none() {
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = silent.local_addr().unwrap().port();
+        let accepting = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = silent.accept().await {
+                held.push(stream);
+            }
+        });
+        let source = RedisSource {
+            host: "127.0.0.1".into(),
+            port,
+            password: None,
+            db: 0,
+            key_prefix: String::new(),
+            max_message_bytes: 1024,
+        };
+        let error = listen(&source, &Hub::new()).await.unwrap_err();
+        assert!(
+            error.contains("accepted a TCP connection but did not answer as Redis"),
+            "{error}"
+        );
+        accepting.abort();
+
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let error = silence("127.0.0.1", port).await;
+        assert!(error.contains("cannot open a TCP connection"), "{error}");
+    }
 
     #[test]
     fn laravels_message_becomes_a_publication_on_the_unprefixed_channel() {

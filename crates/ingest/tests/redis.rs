@@ -139,6 +139,7 @@ async fn events_published_by_laravel_reach_subscribers_also_after_redis_restarts
         password: None,
         db: 0,
         key_prefix: "laravel_database_".into(),
+        max_message_bytes: 4096,
     };
     let task = tokio::spawn(subscribe(source, hub.clone(), async {
         let _ = stopped.await;
@@ -156,8 +157,14 @@ async fn events_published_by_laravel_reach_subscribers_also_after_redis_restarts
     )
     .await;
 
-    // Not JSON: skipped with a warning; the subscriber goes on (the next phase shows it).
+    // Not JSON, and over the size limit: skipped with a warning; the subscriber goes on (the
+    // next phase shows it, and would see the large one as an unexpected delivery).
     publish(port, "laravel_database_orders", "not json").await;
+    let large = format!(
+        r#"{{"event":"Large","data":{{"text":"{}"}},"socket":null}}"#,
+        "x".repeat(4096)
+    );
+    publish(port, "laravel_database_orders", &large).await;
 
     drop(redis);
     redis = RedisServer::start(port);

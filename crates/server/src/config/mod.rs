@@ -182,7 +182,9 @@ pub fn load_with(
         own.max_frame_bytes,
         1024 * 1024,
     ) as usize;
-    let redis = with_file.then(|| sources::laravel_redis(&file)).flatten();
+    let redis = with_file
+        .then(|| sources::laravel_redis(&file, max_frame_bytes))
+        .flatten();
     let api = with_file
         .then(|| sources::http_api(&file, max_frame_bytes))
         .flatten();

@@ -3,8 +3,12 @@
 
 use super::EchoServerFile;
 
-/// Laravel's `redis` broadcaster, from `databaseConfig.redis`.
-pub(super) fn laravel_redis(file: &EchoServerFile) -> Option<sidecast_ingest::redis::RedisSource> {
+/// Laravel's `redis` broadcaster, from `databaseConfig.redis`; messages up to
+/// `max_message_bytes`, as on the other ways in.
+pub(super) fn laravel_redis(
+    file: &EchoServerFile,
+    max_message_bytes: usize,
+) -> Option<sidecast_ingest::redis::RedisSource> {
     (file.subscribers.redis != Some(false)).then(|| sidecast_ingest::redis::RedisSource {
         host: file
             .redis
@@ -15,6 +19,7 @@ pub(super) fn laravel_redis(file: &EchoServerFile) -> Option<sidecast_ingest::re
         password: file.redis.password.clone().filter(|p| !p.is_empty()),
         db: file.redis.db.unwrap_or(0),
         key_prefix: file.redis.key_prefix.clone().unwrap_or_default(),
+        max_message_bytes,
     })
 }
 
