@@ -151,15 +151,18 @@ describe('the socket file and stopping', () => {
         scratch.remove();
     });
 
-    test('SIGINT stops it the same way, with Echo clients still connected', async () => {
-        const scratch = tempDir();
-        const sidecar = await startSidecar({ dir: scratch.dir });
-        const client = await connectEcho(VARIANTS[1], { url: sidecar.url, transports: ['websocket'], channel: 'orders', listeners: ['.Shipped'] });
-        assert.deepEqual(await sidecar.stop('SIGINT'), { code: 0, signal: null });
-        assert.ok(!existsSync(sidecar.socket));
-        client.close();
-        scratch.remove();
-    });
+    for (const signal of ['SIGINT', 'SIGHUP']) {
+        test(`${signal} stops it the same way, with Echo clients still connected`, async () => {
+            const scratch = tempDir();
+            const sidecar = await startSidecar({ dir: scratch.dir });
+            const client = await connectEcho(VARIANTS[1], { url: sidecar.url, transports: ['websocket'], channel: 'orders', listeners: ['.Shipped'] });
+            assert.deepEqual(await sidecar.stop(signal), { code: 0, signal: null });
+            assert.ok(!existsSync(sidecar.socket));
+            assert.match(sidecar.output, new RegExp(`${signal} received, stopping`));
+            client.close();
+            scratch.remove();
+        });
+    }
 
     test('a second sidecar never takes over a live one\'s socket', async () => {
         const scratch = tempDir();
