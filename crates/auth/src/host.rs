@@ -9,6 +9,22 @@
 
 use url::Url;
 
+/// `url` fit for a log line: a password in it (`http://user:secret@app.test`) shown as `***`.
+pub fn redacted(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            let text = parsed.to_string();
+            // Url adds a `/` to a bare origin; keep the text as it was written.
+            match url.ends_with('/') {
+                true => text,
+                false => text.strip_suffix('/').map_or(text.clone(), str::to_owned),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// The base URL to ask, without a trailing slash.
 pub fn select<'a>(hosts: &'a [String], referer: Option<&str>) -> &'a str {
     let first = hosts.first().map_or("", String::as_str);
@@ -32,6 +48,20 @@ mod tests {
 
     fn hosts(list: &[&str]) -> Vec<String> {
         list.iter().map(|h| h.to_string()).collect()
+    }
+
+    #[test]
+    fn a_password_in_a_url_is_never_shown() {
+        assert_eq!(
+            redacted("http://admin:hunter2@app.test:8000"),
+            "http://admin:***@app.test:8000"
+        );
+        assert_eq!(
+            redacted("https://admin:hunter2@app.test/broadcasting/auth"),
+            "https://admin:***@app.test/broadcasting/auth"
+        );
+        assert_eq!(redacted("http://app.test"), "http://app.test");
+        assert_eq!(redacted("not a url"), "not a url");
     }
 
     #[test]

@@ -117,7 +117,10 @@ impl Inner {
             ])
             .send()
             .await
-            .map_err(|error| AuthDenied::Failed(format!("POST {url}: {}", without_url(&error))))?;
+            .map_err(|error| {
+                let url = host::redacted(&url);
+                AuthDenied::Failed(format!("POST {url}: {}", without_url(&error)))
+            })?;
         let status = response.status().as_u16();
         if status != 200 {
             return Err(AuthDenied::Refused(status));

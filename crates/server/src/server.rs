@@ -154,7 +154,7 @@ impl Server {
             pusher = %self.settings.pusher.as_ref().map_or("off".to_owned(), |p| p.apps.iter().map(|app| format!("{}/app/{}", p.path, app.app.key)).collect::<Vec<_>>().join(" ")),
             socket = %self.ingest.path().display(),
             app_sockets = %self.app_ingests.iter().map(|(id, ingest)| format!("{}={}", id, ingest.path().display())).collect::<Vec<_>>().join(" "),
-            auth = %format!("{}{}", self.settings.auth.hosts.join(" | "), self.settings.auth.endpoint),
+            auth = %self.settings.auth.hosts.iter().map(|host| sidecast_auth::host::redacted(&format!("{host}{}", self.settings.auth.endpoint))).collect::<Vec<_>>().join(" | "),
             redis = %self.settings.redis.as_ref().map_or("off".to_owned(), |r| format!("{}:{} {}*", r.host, r.port, r.key_prefix)),
             http_api = self.settings.api.is_some() || self.settings.pusher.is_some(),
             cluster = %self.settings.cluster.as_ref().map_or("off".to_owned(), |c| c.redis.describe()),

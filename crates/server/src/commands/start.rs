@@ -16,7 +16,7 @@ pub fn run(args: StartArgs) -> ExitCode {
             return ExitCode::from(exit::FAILED);
         }
     };
-    crate::init_logging(loaded.dev_mode);
+    crate::logging::init(loaded.dev_mode);
     if let Some(file) = &loaded.file {
         tracing::info!(config = %file.display(), "reading laravel-echo-server settings");
     }
