@@ -37,6 +37,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::cluster::Cluster;
+use crate::log_limit::LogLimit;
 use crate::mirror::{Effect, Effects, Mirror};
 use crate::names::{ChannelName, SocketId};
 use crate::presence::{Member, Roster};
@@ -58,6 +59,10 @@ pub struct Hub {
     cluster: Option<Arc<dyn Cluster>>,
     last_events: last_events::LastEvents,
     node_counts: node_counts::NodeCounts,
+    /// The warnings about events and notices not delivered, which every publication to a
+    /// slow subscriber would repeat.
+    dropped_log: LogLimit,
+    undelivered_log: LogLimit,
 }
 
 #[derive(Default)]
@@ -236,11 +241,14 @@ impl Hub {
     fn count(&self, result: Result<(), Undelivered>) {
         if let Err(reason) = result {
             let total = Stats::add(&self.stats.dropped, 1);
-            tracing::warn!(
-                ?reason,
-                dropped_since_start = total,
-                "a notice was not delivered"
-            );
+            if let Some(held_back) = self.undelivered_log.check() {
+                tracing::warn!(
+                    ?reason,
+                    dropped_since_start = total,
+                    like_this_since_last_line = held_back,
+                    "a notice was not delivered"
+                );
+            }
         }
     }
 

@@ -21,7 +21,8 @@
 //! - [`cluster`]: the seam to the other nodes of a cluster (`sidecast-cluster`), and `mirror`:
 //!   a presence roster whose truth lives in the cluster, kept in version order (per epoch).
 //! - [`limits`]: the limits and rate limiter front ends apply to what clients send, and
-//!   [`origins`]: the pages allowed to connect.
+//!   [`origins`]: the pages allowed to connect; [`log_limit`]: log lines a flood could repeat,
+//!   written once per interval.
 //! - [`census`]: questions about channels and members, answered by one node or gathered
 //!   across a cluster, and the [`Core`] of one app (its hub and census) the ways in are given;
 //!   [`stats`]: the counters the hub keeps.
@@ -32,6 +33,7 @@ pub mod census;
 pub mod cluster;
 pub mod hub;
 pub mod limits;
+pub mod log_limit;
 pub mod message;
 mod mirror;
 pub mod names;
@@ -48,6 +50,7 @@ pub use hub::{
     WhisperRefused,
 };
 pub use limits::{ClientEventLimits, RateLimiter};
+pub use log_limit::LogLimit;
 pub use message::{InvalidPayload, Message, Origin, Payload, Publication, SharedFrame, Whisper};
 pub use names::{ChannelKind, ChannelName, EventName, InvalidName, SocketId};
 pub use origins::AllowedOrigins;

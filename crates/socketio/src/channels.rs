@@ -18,7 +18,7 @@ use socketioxide::extract::{SocketRef, State, TryData};
 
 use crate::FrontEnd;
 use crate::connection::socket_id;
-use crate::ordering::Ticket;
+use crate::ordering::Place;
 
 /// What Echo sends with `subscribe` and `unsubscribe`: `{channel, auth: {headers}}`.
 #[derive(Debug, Deserialize)]
@@ -36,12 +36,25 @@ pub(crate) struct AuthOption {
     headers: Option<Map<String, Value>>,
 }
 
+/// What Echo gets, as the status of `subscription_error`, for a subscription refused because
+/// the client asked for too much: too many events waiting, or too many channels.
+const TOO_MANY: u16 = 429;
+
 pub(crate) async fn on_subscribe(
     socket: SocketRef,
     State(front_end): State<Arc<FrontEnd>>,
     TryData(request): TryData<ChannelRequest>,
-    ticket: Ticket,
+    place: Place,
 ) {
+    let Some(ticket) = front_end
+        .refusals
+        .ticket(place, &socket.id.to_string(), "subscribe")
+    else {
+        if let Ok(request) = &request {
+            let _ = socket.emit("subscription_error", &(request.channel.as_str(), TOO_MANY));
+        }
+        return;
+    };
     let _turn = ticket.wait().await;
     // Queued subscribes of a socket that has gone are not worth asking the app about.
     if !socket.connected() {
@@ -81,6 +94,10 @@ pub(crate) async fn on_subscribe(
         Err(error @ SubscribeError::UnknownConnection(_)) => {
             tracing::debug!(socket = %id, %error, "subscription ignored")
         }
+        Err(error @ SubscribeError::TooManyChannels { .. }) => {
+            front_end.refusals.record(id.as_str(), "subscribe", &error);
+            let _ = socket.emit("subscription_error", &(channel.as_str(), TOO_MANY));
+        }
         Err(error) => tracing::warn!(socket = %id, %error, "subscription refused"),
     }
 }
@@ -89,8 +106,14 @@ pub(crate) async fn on_unsubscribe(
     socket: SocketRef,
     State(front_end): State<Arc<FrontEnd>>,
     TryData(request): TryData<ChannelRequest>,
-    ticket: Ticket,
+    place: Place,
 ) {
+    let Some(ticket) = front_end
+        .refusals
+        .ticket(place, &socket.id.to_string(), "unsubscribe")
+    else {
+        return;
+    };
     let _turn = ticket.wait().await;
     let (Some(id), Some((channel, _))) =
         (socket_id(&socket), parse("unsubscribe", &socket, request))

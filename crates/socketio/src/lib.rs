@@ -20,6 +20,7 @@
 //! - `channels`: `subscribe` / `unsubscribe`, asking the Laravel app (through the core's
 //!   `Authorizer`) before joining private and presence channels.
 //! - `whisper`: `client event`, with its size and rate limits.
+//! - `flood`: what a client's floods and mistakes cost: counted, logged once in a while.
 //! - `ordering`: applies each socket's events in the order the client sent them, although
 //!   socketioxide runs every handler as its own task and authorization is asynchronous.
 #![forbid(unsafe_code)]
@@ -28,6 +29,7 @@ mod channels;
 pub mod config;
 mod connection;
 mod detach;
+mod flood;
 mod ordering;
 mod whisper;
 
@@ -51,6 +53,8 @@ pub(crate) struct FrontEnd {
     hub: Arc<Hub>,
     authorizer: Arc<dyn Authorizer>,
     config: Config,
+    /// Events refused because a client sent too many: past its backlog, past the channel limit.
+    refusals: flood::Refusals,
 }
 
 /// socket.io-client 2.5.0's browser build; see `assets/README.md`.
@@ -97,6 +101,7 @@ fn socket_io(
         hub,
         authorizer,
         config: config.clone(),
+        refusals: flood::Refusals::default(),
     });
     let (layer, io) = SocketIo::builder()
         .max_buffer_size(config.max_buffer_size)

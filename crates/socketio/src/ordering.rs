@@ -153,8 +153,17 @@ pub const MAX_WAITING_EVENTS: u64 = 256;
 pub enum NoTicket {
     #[error("socket has no arrival counters; it was not prepared on connect")]
     Unprepared,
-    #[error("{0} events of this socket are already waiting; this one is dropped")]
-    Backlog(u64),
+}
+
+/// An event's place in its socket's queue, or none because [`MAX_WAITING_EVENTS`] of the
+/// socket's events already wait. Taking it never fails, so that the handler deals with a
+/// client's flood itself (counted, answered, logged once in a while) rather than socketioxide
+/// logging an error for every event.
+#[derive(Debug)]
+pub enum Place {
+    Ticket(Ticket),
+    /// How many were waiting.
+    Backlogged(u64),
 }
 
 fn arrivals_of<A: Adapter>(socket: &Socket<A>) -> Result<Arrivals, NoTicket> {
@@ -164,7 +173,7 @@ fn arrivals_of<A: Adapter>(socket: &Socket<A>) -> Result<Arrivals, NoTicket> {
         .ok_or(NoTicket::Unprepared)
 }
 
-impl<A: Adapter> FromMessageParts<A> for Ticket {
+impl<A: Adapter> FromMessageParts<A> for Place {
     type Error = NoTicket;
 
     fn from_message_parts(
@@ -175,9 +184,9 @@ impl<A: Adapter> FromMessageParts<A> for Ticket {
         let arrivals = arrivals_of(socket)?;
         let waiting = arrivals.waiting();
         if waiting >= MAX_WAITING_EVENTS {
-            return Err(NoTicket::Backlog(waiting));
+            return Ok(Place::Backlogged(waiting));
         }
-        Ok(arrivals.take_ticket())
+        Ok(Place::Ticket(arrivals.take_ticket()))
     }
 }
 

@@ -18,7 +18,7 @@ use socketioxide::socket::Socket;
 
 use crate::FrontEnd;
 use crate::connection::socket_id;
-use crate::ordering::Ticket;
+use crate::ordering::Place;
 
 /// `{channel, event, data}`; laravel-echo-server also took the whole object as a JSON string.
 #[derive(Debug, Deserialize)]
@@ -51,7 +51,7 @@ pub(crate) async fn on_client_event(
     State(front_end): State<Arc<FrontEnd>>,
     WithinBudget(allowed): WithinBudget,
     TryData(request): TryData<Value>,
-    ticket: Ticket,
+    place: Place,
 ) {
     let Some(id) = socket_id(&socket) else {
         return;
@@ -60,6 +60,12 @@ pub(crate) async fn on_client_event(
         tracing::debug!(socket = %id, "client event dropped: over the rate limit");
         return;
     }
+    let Some(ticket) = front_end
+        .refusals
+        .ticket(place, id.as_str(), "client event")
+    else {
+        return;
+    };
     // Taking the turn orders a whisper after the subscription sent before it.
     let _turn = ticket.wait().await;
     let whisper = match request

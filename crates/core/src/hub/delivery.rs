@@ -151,16 +151,19 @@ impl Hub {
         Stats::add(&self.stats.deliveries, report.delivered);
         if let Some((socket, channel, reason)) = first_failure {
             let total = Stats::add(&self.stats.dropped, report.dropped);
-            tracing::warn!(
-                %event,
-                first_channel = %channel,
-                first_socket = %socket,
-                ?reason,
-                dropped = report.dropped,
-                delivered = report.delivered,
-                dropped_since_start = total,
-                "some subscribers did not receive an event",
-            );
+            if let Some(held_back) = self.dropped_log.check() {
+                tracing::warn!(
+                    %event,
+                    first_channel = %channel,
+                    first_socket = %socket,
+                    ?reason,
+                    dropped = report.dropped,
+                    delivered = report.delivered,
+                    dropped_since_start = total,
+                    events_like_this_since_last_line = held_back,
+                    "some subscribers did not receive an event",
+                );
+            }
         }
     }
 }

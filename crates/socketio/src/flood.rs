@@ -1,0 +1,45 @@
+//! A client's mistakes and floods — events past its backlog, channels past the limit — are
+//! answered or dropped one by one, but counted and logged together: at most one line per
+//! interval (`LogLimit`), at info level, since they are the client's doing, not the server's.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sidecast_core::LogLimit;
+
+use crate::ordering::{Place, Ticket};
+
+#[derive(Debug, Default)]
+pub(crate) struct Refusals {
+    since_start: AtomicU64,
+    log: LogLimit,
+}
+
+impl Refusals {
+    /// The event's ticket; `None`, the refusal recorded, when its socket's backlog is full.
+    pub(crate) fn ticket(&self, place: Place, socket: &str, what: &'static str) -> Option<Ticket> {
+        match place {
+            Place::Ticket(ticket) => Some(ticket),
+            Place::Backlogged(waiting) => {
+                let reason = format!("{waiting} events of this socket are waiting");
+                self.record(socket, what, &reason);
+                None
+            }
+        }
+    }
+
+    /// Counts one refusal of `what` (an event name) from `socket`, and logs it unless a line
+    /// was written lately.
+    pub(crate) fn record(&self, socket: &str, what: &'static str, reason: &dyn std::fmt::Display) {
+        let total = self.since_start.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(held_back) = self.log.check() {
+            tracing::info!(
+                socket,
+                event = what,
+                %reason,
+                refused_since_start = total,
+                like_this_since_last_line = held_back,
+                "a client's event was refused"
+            );
+        }
+    }
+}
