@@ -1,14 +1,22 @@
-// A client's floods are answered and counted, not written to the log line by line: one
-// socket.io client that sends 1,000 subscriptions while the first waits for the app gets a
-// `subscription_error` (429) for each one past its backlog of 256, and the log says so in a
-// line or two, never at ERROR level.
+// What one client can take of the sidecar is bounded, and its floods are answered and counted
+// rather than logged line by line:
+// - a socket.io client that sends 1,000 subscriptions while the first waits for the app gets a
+//   `subscription_error` (429) for each one past its backlog of 256, and the log says so in a
+//   line or two, never at ERROR level;
+// - HTTP connections that send nothing, or stop in the middle of their headers, are closed
+//   after --header-timeout; WebSocket connections are not;
+// - past --max-http-connections new connections are closed as they come, and PHP still
+//   publishes to the clients already connected.
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { after, test } from 'node:test';
 
 import { VARIANTS, eventually } from './support/echo-clients.mjs';
-import { startSidecar, stopAll, tempDir } from './support/processes.mjs';
+import { sleep, startSidecar, stopAll, tempDir } from './support/processes.mjs';
+import { openRaw } from './support/pusher-clients.mjs';
+import { publish, publishFrame } from './support/wire.mjs';
 
 after(stopAll);
 
@@ -43,4 +51,82 @@ test('subscriptions past a client\'s backlog are refused with 429 and logged onc
     const refusals = lines.filter((line) => line.includes("a client's event was refused"));
     assert.ok(refusals.length >= 1 && refusals.length <= 2, refusals.join('\n'));
     assert.match(refusals[0], /refused_since_start=1 /);
+});
+
+/** A raw TCP connection to `port` that sends `text`, with `closed` resolving when the server closes it. */
+async function rawConnection(port, text = '') {
+    const socket = net.connect(port, '127.0.0.1');
+    const closed = new Promise((ok) => socket.once('close', ok));
+    socket.on('error', () => {});
+    socket.on('data', () => {});
+    await new Promise((ok) => socket.once('connect', ok));
+    if (text) socket.write(text);
+    return { socket, closed };
+}
+
+/** `promise`, or a failure naming `what` after `ms`. */
+function within(promise, ms, what) {
+    let timer;
+    const late = new Promise((_, fail) => { timer = setTimeout(() => fail(new Error(`${what} not within ${ms} ms`)), ms); });
+    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** A sidecar with the Pusher app and `args`. */
+async function pusherSidecar(scratch, args) {
+    return startSidecar({ dir: scratch.dir, args: ['--app-id', '1', '--app-key', 'e2e-key', '--app-secret', 'e2e-secret', ...args] });
+}
+
+test('connections that send nothing or half their headers are closed after --header-timeout; WebSockets stay', async () => {
+    const scratch = tempDir();
+    const sidecar = await pusherSidecar(scratch, ['--header-timeout', '1']);
+    try {
+        const client = await openRaw(sidecar.port);
+        client.send({ event: 'pusher:subscribe', data: { channel: 'news' } });
+        await client.next((m) => m.event === 'pusher_internal:subscription_succeeded');
+        const silent = await rawConnection(sidecar.port);
+        const halfway = await rawConnection(sidecar.port, 'GET /app/e2e-key HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+        await within(Promise.all([silent.closed, halfway.closed]), 5000, 'the silent connections closed');
+
+        await publish(sidecar.socket, publishFrame({ channels: ['news'], event: 'Still', payload: '{}' }));
+        await client.next((m) => m.event === 'Still');
+        client.close();
+    } finally {
+        assert.deepEqual(await sidecar.stop(), { code: 0, signal: null });
+        scratch.remove();
+    }
+});
+
+test('past --max-http-connections new connections are closed at once, and PHP still publishes', async () => {
+    const scratch = tempDir();
+    const sidecar = await pusherSidecar(scratch, ['--max-http-connections', '3', '--header-timeout', '60']);
+    try {
+        const client = await openRaw(sidecar.port);
+        client.send({ event: 'pusher:subscribe', data: { channel: 'news' } });
+        await client.next((m) => m.event === 'pusher_internal:subscription_succeeded');
+        const idle = [await rawConnection(sidecar.port), await rawConnection(sidecar.port)];
+        const over = await rawConnection(sidecar.port);
+        await within(over.closed, 2000, 'the connection over the cap closed');
+
+        await publish(sidecar.socket, publishFrame({ channels: ['news'], event: 'AtTheCap', payload: '{}' }));
+        await client.next((m) => m.event === 'AtTheCap');
+
+        // A closed connection gives its place back.
+        idle[0].socket.destroy();
+        await idle[0].closed;
+        // The server sees the close when it next reads; a new connection right away may still
+        // find the cap full, so one is tried until it is served.
+        let next;
+        for (const deadline = Date.now() + 5000; !next; await sleep(50)) {
+            assert.ok(Date.now() < deadline, 'a new client is served again');
+            next = await openRaw(sidecar.port).catch(() => undefined);
+        }
+        assert.match(next.socketId ?? '', /^\d+\.\d+$/);
+        next.close();
+        idle[1].socket.destroy();
+        client.close();
+    } finally {
+        assert.deepEqual(await sidecar.stop(), { code: 0, signal: null });
+        scratch.remove();
+    }
+    assert.match(sidecar.output, /HTTP connection refused/);
 });

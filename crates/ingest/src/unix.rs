@@ -12,7 +12,7 @@ use std::os::unix::net::UnixListener as StdUnixListener;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sidecast_core::Core;
+use sidecast_core::{Core, LogLimit};
 use sidecast_wire::Limits;
 use thiserror::Error;
 use tokio::net::UnixListener;
@@ -98,6 +98,7 @@ impl UnixIngest {
         let mut connections = JoinSet::new();
         let (stop, stopped) = watch::channel(false);
         let mut next_id: u64 = 0;
+        let accept_errors = LogLimit::default();
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -109,8 +110,11 @@ impl UnixIngest {
                         connections.spawn(publisher::serve(stream, next_id, core.clone(), limits, stopped.clone()));
                     }
                     Err(error) => {
-                        // Out of file descriptors or similar: wait instead of spinning.
-                        tracing::error!(%error, path = %self.path.display(), "cannot accept a publisher connection");
+                        // Out of file descriptors or similar: wait instead of spinning, and
+                        // say so once in a while rather than ten times a second.
+                        if let Some(held_back) = accept_errors.check() {
+                            tracing::error!(%error, path = %self.path.display(), like_this_since_last_line = held_back, "cannot accept a publisher connection");
+                        }
                         tokio::time::sleep(Duration::from_millis(100)).await;
                     }
                 },

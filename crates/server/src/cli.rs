@@ -92,6 +92,23 @@ pub struct StartArgs {
           value_parser = clap::value_parser!(u32).range(64..=16 * 1024 * 1024))]
     pub max_frame_bytes: Option<u32>,
 
+    /// Seconds a client has to send a request's headers; a connection that sends nothing, or
+    /// stops in the middle, is closed [default: 10].
+    #[arg(long, env = "SIDECAST_HEADER_TIMEOUT", value_parser = seconds)]
+    pub header_timeout: Option<f64>,
+
+    /// HTTP and WebSocket connections open at once; more are closed as they come [default:
+    /// the open-files limit, raised to its maximum, less 256 kept for PHP, Redis and the app].
+    #[arg(long, env = "SIDECAST_MAX_HTTP_CONNECTIONS",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_http_connections: Option<u32>,
+
+    /// HTTP and WebSocket connections open at once from one client address [default: no cap
+    /// of its own; behind a proxy every client has the proxy's address].
+    #[arg(long, env = "SIDECAST_MAX_CONNECTIONS_PER_ADDRESS",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_address: Option<u32>,
+
     /// Packets queued per client before further events to it are dropped [default: 4096].
     #[arg(long, env = "SIDECAST_CLIENT_BUFFER",
           value_parser = clap::value_parser!(u32).range(16..=1_000_000))]
@@ -196,7 +213,7 @@ pub struct PusherArgs {
 
     /// Tell Pusher clients how many connections are subscribed to their channels
     /// (pusher_internal:subscription_count), at most once a second per channel, as Pusher's
-    /// per-app setting does; not with scale-out.
+    /// per-app setting does; with scale-out, on every node.
     #[arg(long = "subscription-count", env = "SIDECAST_SUBSCRIPTION_COUNT", num_args = 0..=1,
           default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub subscription_count: Option<bool>,

@@ -5,15 +5,15 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
 
 use axum::Router;
-use axum::serve::{Listener, ListenerExt};
 use axum_server::accept::NoDelayAcceptor;
 use axum_server::tls_rustls::RustlsAcceptor;
+use hyper_util::rt::TokioTimer;
 use sidecast_core::Core;
 use tokio::task::JoinHandle;
 
+use crate::connections::{self, Capped, HttpLimits};
 use crate::server::{SHUTDOWN_GRACE, Settings};
 
 /// `main` is the first app's channels; `others`, the other Pusher apps' by id.
@@ -64,71 +64,55 @@ fn api_config(settings: &Settings) -> Option<sidecast_api::Config> {
     }
 }
 
-/// The plain HTTP listener as axum serves it: every accepted connection with TCP_NODELAY.
-/// Without it, an event written while the client has not yet acknowledged the previous small
-/// frame waits for that acknowledgement, which the client delays by up to 40 ms (Nagle's
-/// algorithm meeting delayed ACKs): measured as a 40 ms p99 at 10 events/s to 1,000 clients.
-fn without_delay(
-    listener: tokio::net::TcpListener,
-) -> impl Listener<Io = tokio::net::TcpStream, Addr = SocketAddr> {
-    listener.tap_io(|stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::warn!(%error, "cannot set TCP_NODELAY on a connection");
-        }
-    })
-}
-
-/// Serves `app` on `listener`, over TLS when `tls` is set, until `stopped` completes.
+/// Serves `app` on `listener`, over TLS when `tls` is set, within `limits`, until `stopped`
+/// completes.
+///
+/// Every accepted connection gets TCP_NODELAY: without it, an event written while the client
+/// has not yet acknowledged the previous small frame waits for that acknowledgement, which the
+/// client delays by up to 40 ms (Nagle's algorithm meeting delayed ACKs): measured as a 40 ms
+/// p99 at 10 events/s to 1,000 clients.
 pub fn serve_http(
     listener: std::net::TcpListener,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     app: axum::Router,
+    limits: HttpLimits,
     stopped: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<JoinHandle<io::Result<()>>> {
+    let open_files = connections::raise_open_files_limit();
+    let max = limits.max_connections.unwrap_or_else(|| {
+        usize::try_from(
+            open_files
+                .saturating_sub(connections::RESERVED_FILES)
+                .max(64),
+        )
+        .unwrap_or(usize::MAX)
+    });
+    tracing::debug!(max_connections = max, per_address = ?limits.max_per_address, header_timeout = ?limits.header_timeout, "HTTP connection limits");
+    let capped = Capped::new(NoDelayAcceptor::new(), max, limits.max_per_address);
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        stopped.await;
+        stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
+    });
+    let mut server = axum_server::from_tcp(listener)?
+        .first_request_timeout(limits.header_timeout)
+        .accept_error_handler(connections::accept_error_logger())
+        .handle(handle);
+    server
+        .http_builder()
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
     let service = app.into_make_service();
     Ok(match tls {
         Some(config) => {
-            let handle = axum_server::Handle::new();
-            let stopper = handle.clone();
-            tokio::spawn(async move {
-                stopped.await;
-                stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
-            });
-            // Without delay, as the plain listener below.
-            let acceptor = RustlsAcceptor::new(config).acceptor(NoDelayAcceptor::new());
-            let server = axum_server::from_tcp(listener)?
-                .acceptor(acceptor)
-                .handle(handle);
+            let server = server.acceptor(RustlsAcceptor::new(config).acceptor(capped));
             tokio::spawn(async move { server.serve(service).await })
         }
         None => {
-            let listener = without_delay(tokio::net::TcpListener::from_std(listener)?);
-            tokio::spawn(async move {
-                axum::serve(listener, service)
-                    .with_graceful_shutdown(stopped)
-                    .await
-            })
+            let server = server.acceptor(capped);
+            tokio::spawn(async move { server.serve(service).await })
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn connections_are_accepted_without_delay() {
-        let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let _client = tokio::net::TcpStream::connect(plain.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (accepted, _) = plain.accept().await.unwrap();
-        assert!(!accepted.nodelay().unwrap(), "the kernel's default is off");
-
-        let address = plain.local_addr().unwrap();
-        let mut listener = without_delay(plain);
-        let _client = tokio::net::TcpStream::connect(address).await.unwrap();
-        let (accepted, _) = listener.accept().await;
-        assert!(accepted.nodelay().unwrap());
-    }
 }

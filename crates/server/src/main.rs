@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod config;
+mod connections;
 mod http;
 mod hubs;
 mod logging;

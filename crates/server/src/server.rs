@@ -23,6 +23,8 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub http_addr: SocketAddr,
+    /// What clients may hold of the HTTP listener.
+    pub http_limits: crate::connections::HttpLimits,
     pub socket_path: PathBuf,
     /// More Unix sockets, each reaching the channels of one Pusher app other than the first
     /// (which `socket_path` reaches).
@@ -178,7 +180,13 @@ impl Server {
                 when(sources_stopped.clone()),
             ))
         });
-        let mut http = crate::http::serve_http(self.http, self.tls, app, when(clients_stopped))?;
+        let mut http = crate::http::serve_http(
+            self.http,
+            self.tls,
+            app,
+            self.settings.http_limits,
+            when(clients_stopped),
+        )?;
 
         // Any of them ending on its own is a failure: without ingest or Redis no event gets
         // in, without HTTP no client does. Stop the others and report it.

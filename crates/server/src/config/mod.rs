@@ -30,6 +30,7 @@ pub use echo_server::EchoServerFile;
 use thiserror::Error;
 
 use crate::cli::StartArgs;
+use crate::connections::HttpLimits;
 use crate::server::{Settings, TlsFiles};
 
 #[derive(Debug, Error)]
@@ -232,6 +233,14 @@ pub fn load_with(
     Ok(Loaded {
         settings: Settings {
             http_addr,
+            http_limits: HttpLimits {
+                header_timeout: args.header_timeout.map_or(
+                    HttpLimits::default().header_timeout,
+                    Duration::from_secs_f64,
+                ),
+                max_connections: args.max_http_connections.map(|max| max as usize),
+                max_per_address: args.max_connections_per_address.map(|max| max as usize),
+            },
             socket_path,
             app_sockets,
             limits: sidecast_wire::Limits { max_frame_bytes },
