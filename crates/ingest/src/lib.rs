@@ -24,4 +24,32 @@ pub mod redis;
 mod replies;
 pub mod unix;
 
+use std::time::Duration;
+
+use sidecast_wire::Limits;
+
 pub use unix::{BindError, UnixIngest};
+
+/// What the Unix socket's publishers may hold of the sidecar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IngestLimits {
+    /// Frames, as the wire format reads them.
+    pub frames: Limits,
+    /// Publisher connections open at once; more are closed as they come. php-fpm keeps one per
+    /// worker, queue workers one each.
+    pub max_publishers: usize,
+    /// How long a frame may take to arrive once its first bytes have: a publisher that stops in
+    /// the middle of one is disconnected. A connection idle between frames stays open.
+    pub frame_timeout: Duration,
+}
+
+impl IngestLimits {
+    /// `frames`, with the other bounds at their defaults: 4,096 publishers, 10 s per frame.
+    pub fn new(frames: Limits) -> Self {
+        IngestLimits {
+            frames,
+            max_publishers: 4096,
+            frame_timeout: Duration::from_secs(10),
+        }
+    }
+}

@@ -15,9 +15,10 @@ use sidecast_wire::{Ack, DecodeError, Frame, Limits, QueryResult};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::replies::{MAX_WAITING, Replies};
-use crate::{answers, publication};
+use crate::{IngestLimits, answers, publication};
 
 /// How much the reader asks the kernel for at a time; frames larger than this simply take
 /// several reads.
@@ -45,14 +46,18 @@ pub(crate) async fn serve(
     mut stream: UnixStream,
     connection: u64,
     core: Core,
-    limits: Limits,
+    bounds: IngestLimits,
     mut stop: watch::Receiver<bool>,
 ) {
+    let limits = bounds.frames;
     let peer_pid = stream.peer_cred().ok().and_then(|cred| cred.pid());
     tracing::debug!(connection, ?peer_pid, "publisher connected");
     let mut buffer = BytesMut::with_capacity(READ_CHUNK);
     let mut replies = Replies::default();
+    // When the frame now partly in the buffer began to arrive.
+    let mut partial_since: Option<Instant> = None;
     loop {
+        let buffered = buffer.len();
         let handled = handle(
             &mut buffer,
             &limits,
@@ -73,11 +78,26 @@ pub(crate) async fn serve(
             tracing::warn!(connection, ?peer_pid, reason = %closing, "closing publisher connection");
             return;
         }
+        partial_since = match (buffer.is_empty(), partial_since) {
+            (true, _) => None,
+            (false, Some(since)) if buffer.len() >= buffered => Some(since),
+            (false, _) => Some(Instant::now()),
+        };
+        let frame_due = async {
+            match partial_since {
+                Some(since) => tokio::time::sleep_until(since + bounds.frame_timeout).await,
+                None => std::future::pending().await,
+            }
+        };
         buffer.reserve(READ_CHUNK);
         let read = tokio::select! {
             read = stream.read_buf(&mut buffer), if replies.waiting() < MAX_WAITING => Some(read),
             () = replies.next_known() => continue,
             _ = stop.wait_for(|stop| *stop) => None,
+            () = frame_due, if replies.waiting() < MAX_WAITING => {
+                tracing::warn!(connection, ?peer_pid, buffered = buffer.len(), timeout = ?bounds.frame_timeout, "closing publisher connection: it stopped in the middle of a frame");
+                return;
+            }
         };
         let Some(read) = read else {
             drain(

@@ -13,13 +13,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sidecast_core::{Core, LogLimit};
-use sidecast_wire::Limits;
 use thiserror::Error;
 use tokio::net::UnixListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::publisher;
+use crate::{IngestLimits, publisher};
 
 /// Mode of the socket file: owner and group may connect, others may not.
 pub const SOCKET_MODE: u32 = 0o660;
@@ -91,7 +90,7 @@ impl UnixIngest {
     pub async fn serve(
         self,
         core: Core,
-        limits: Limits,
+        limits: IngestLimits,
         shutdown: impl Future<Output = ()>,
     ) -> io::Result<()> {
         let listener = UnixListener::from_std(self.listener.try_clone()?)?;
@@ -99,12 +98,19 @@ impl UnixIngest {
         let (stop, stopped) = watch::channel(false);
         let mut next_id: u64 = 0;
         let accept_errors = LogLimit::default();
+        let over_cap = LogLimit::default();
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 () = &mut shutdown => break,
                 Some(_) = connections.join_next(), if !connections.is_empty() => {}
                 accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) if connections.len() >= limits.max_publishers => {
+                        if let Some(held_back) = over_cap.check() {
+                            let peer_pid = stream.peer_cred().ok().and_then(|cred| cred.pid());
+                            tracing::warn!(?peer_pid, limit = limits.max_publishers, like_this_since_last_line = held_back, "publisher connection refused: as many are open as may be (--max-publishers)");
+                        }
+                    }
                     Ok((stream, _)) => {
                         next_id += 1;
                         connections.spawn(publisher::serve(stream, next_id, core.clone(), limits, stopped.clone()));

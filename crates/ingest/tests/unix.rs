@@ -11,7 +11,7 @@ use std::time::Duration;
 use sidecast_core::{
     Access, ChannelName, Core, Hub, Message, Notice, SocketId, Subscriber, Undelivered,
 };
-use sidecast_ingest::{BindError, UnixIngest};
+use sidecast_ingest::{BindError, IngestLimits, UnixIngest};
 use sidecast_wire::{Limits, Publish};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -43,6 +43,10 @@ struct Running {
 }
 
 fn start(limits: Limits) -> Running {
+    start_with(IngestLimits::new(limits))
+}
+
+fn start_with(limits: IngestLimits) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sidecast.sock");
     let ingest = UnixIngest::bind(&path).unwrap();
@@ -473,4 +477,67 @@ async fn at_shutdown_a_publisher_that_keeps_sending_does_not_hold_the_stop_up() 
         answers.len()
     );
     assert_eq!(delivered.len() + 1, answers.len());
+}
+
+#[tokio::test]
+async fn a_publisher_that_stops_in_the_middle_of_a_frame_is_disconnected_and_an_idle_one_is_not() {
+    let running = start_with(IngestLimits {
+        frame_timeout: Duration::from_millis(300),
+        ..IngestLimits::new(Limits::default())
+    });
+    let mut rx = subscribe(&running.hub, "client", "orders").await;
+    let idle = UnixStream::connect(&running.path).unwrap();
+    let mut halfway = UnixStream::connect(&running.path).unwrap();
+    let whole = frame("orders", r#"{"n":1}"#);
+    // One whole frame and the first half of the next: the whole one is delivered, then the
+    // connection is closed for the half.
+    let mut sent = whole.clone();
+    sent.extend_from_slice(&whole[..whole.len() / 2]);
+    halfway.write_all(&sent).unwrap();
+    assert_eq!(next(&mut rx).await, r#"Ev orders {"n":1}"#);
+    assert!(closed_by_peer(halfway).await, "closed for the half frame");
+
+    // The idle connection, quiet for longer than the timeout, still publishes.
+    let mut idle = idle;
+    idle.write_all(&frame("orders", r#"{"n":2}"#)).unwrap();
+    assert_eq!(next(&mut rx).await, r#"Ev orders {"n":2}"#);
+    running.stop.send(()).unwrap();
+    running.task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn publishers_past_the_cap_are_closed_as_they_come_and_the_others_still_publish() {
+    let running = start_with(IngestLimits {
+        max_publishers: 2,
+        ..IngestLimits::new(Limits::default())
+    });
+    let mut rx = subscribe(&running.hub, "client", "orders").await;
+    let mut first = UnixStream::connect(&running.path).unwrap();
+    first.write_all(&frame("orders", r#"{"n":1}"#)).unwrap();
+    assert_eq!(next(&mut rx).await, r#"Ev orders {"n":1}"#);
+    let mut second = UnixStream::connect(&running.path).unwrap();
+    second.write_all(&frame("orders", r#"{"n":2}"#)).unwrap();
+    assert_eq!(next(&mut rx).await, r#"Ev orders {"n":2}"#);
+    let third = UnixStream::connect(&running.path).unwrap();
+    assert!(closed_by_peer(third).await, "the third is closed");
+    first.write_all(&frame("orders", r#"{"n":3}"#)).unwrap();
+    assert_eq!(next(&mut rx).await, r#"Ev orders {"n":3}"#);
+
+    // A closed publisher's place is given back.
+    drop(second);
+    let mut again = None;
+    for _ in 0..100 {
+        let mut candidate = UnixStream::connect(&running.path).unwrap();
+        if candidate.write_all(&frame("orders", r#"{"n":4}"#)).is_ok()
+            && tokio::time::timeout(Duration::from_millis(100), rx.recv())
+                .await
+                .is_ok()
+        {
+            again = Some(candidate);
+            break;
+        }
+    }
+    assert!(again.is_some(), "a new publisher is served once one left");
+    running.stop.send(()).unwrap();
+    running.task.await.unwrap().unwrap();
 }

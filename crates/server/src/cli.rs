@@ -109,6 +109,12 @@ pub struct StartArgs {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections_per_address: Option<u32>,
 
+    /// PHP connections to the Unix socket open at once (one per php-fpm worker, queue worker
+    /// or script); more are closed as they come [default: 4096].
+    #[arg(long, env = "SIDECAST_MAX_PUBLISHERS",
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_publishers: Option<u32>,
+
     /// Packets queued per client before further events to it are dropped [default: 4096].
     #[arg(long, env = "SIDECAST_CLIENT_BUFFER",
           value_parser = clap::value_parser!(u32).range(16..=1_000_000))]

@@ -58,7 +58,7 @@ fn api_config(settings: &Settings) -> Option<sidecast_api::Config> {
         }
         None => Some(sidecast_api::Config {
             signed_apps: apps,
-            max_body_bytes: settings.limits.max_frame_bytes,
+            max_body_bytes: settings.ingest.frames.max_frame_bytes,
             ..sidecast_api::Config::default()
         }),
     }

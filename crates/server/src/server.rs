@@ -29,7 +29,8 @@ pub struct Settings {
     /// More Unix sockets, each reaching the channels of one Pusher app other than the first
     /// (which `socket_path` reaches).
     pub app_sockets: Vec<AppSocket>,
-    pub limits: sidecast_wire::Limits,
+    /// What PHP's publishers may hold: frame size, connections, time per frame.
+    pub ingest: sidecast_ingest::IngestLimits,
     pub socketio: sidecast_socketio::Config,
     /// The Pusher protocol, served when an app is configured.
     pub pusher: Option<sidecast_pusher::Config>,
@@ -166,12 +167,12 @@ impl Server {
         let mut ingests = JoinSet::new();
         ingests.spawn(
             self.ingest
-                .serve(core, self.settings.limits, when(sources_stopped.clone())),
+                .serve(core, self.settings.ingest, when(sources_stopped.clone())),
         );
         let app_cores = hubs.others();
         for (app_id, ingest) in self.app_ingests {
             let core = app_cores[&app_id].clone();
-            ingests.spawn(ingest.serve(core, self.settings.limits, when(sources_stopped.clone())));
+            ingests.spawn(ingest.serve(core, self.settings.ingest, when(sources_stopped.clone())));
         }
         let mut redis = self.settings.redis.clone().map(|source| {
             tokio::spawn(sidecast_ingest::redis::subscribe(

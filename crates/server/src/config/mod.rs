@@ -32,6 +32,7 @@ use thiserror::Error;
 use crate::cli::StartArgs;
 use crate::connections::HttpLimits;
 use crate::server::{Settings, TlsFiles};
+use sidecast_ingest::IngestLimits;
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -225,6 +226,10 @@ pub fn load_with(
         .clone()
         .or_else(|| own.socket.as_ref().map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from(sidecast_wire::DEFAULT_SOCKET_PATH));
+    let mut ingest = IngestLimits::new(sidecast_wire::Limits { max_frame_bytes });
+    if let Some(max) = args.max_publishers {
+        ingest.max_publishers = max as usize;
+    }
     let app_sockets = match &pusher {
         Some(pusher) => pusher_apps::sockets(&own.pusher.apps, &pusher.apps[0], &socket_path)?,
         None => Vec::new(),
@@ -243,7 +248,7 @@ pub fn load_with(
             },
             socket_path,
             app_sockets,
-            limits: sidecast_wire::Limits { max_frame_bytes },
+            ingest,
             socketio,
             pusher,
             auth,
