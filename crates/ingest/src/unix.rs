@@ -34,6 +34,10 @@ pub enum BindError {
         "{0} exists and is not a socket; refusing to replace it (choose another path with --socket or SIDECAST_SOCKET)"
     )]
     NotASocket(PathBuf),
+    #[error(
+        "{path} belongs to another user (uid {owner}), who may be posing as the sidecar: PHP would send it your events, private ones included. Remove it, and give the socket a directory only the sidecar's and PHP's users can write to (--socket /run/sidecast/sidecast.sock)"
+    )]
+    Foreign { path: PathBuf, owner: u32 },
     #[error("cannot {action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -161,6 +165,15 @@ fn remove_stale_socket(path: &Path) -> Result<(), BindError> {
     };
     if !metadata.file_type().is_socket() {
         return Err(BindError::NotASocket(path.to_owned()));
+    }
+    // `/proc/self` belongs to the process's effective user.
+    if let Ok(me) = std::fs::metadata("/proc/self").map(|proc| proc.uid())
+        && metadata.uid() != me
+    {
+        return Err(BindError::Foreign {
+            path: path.to_owned(),
+            owner: metadata.uid(),
+        });
     }
     match std::os::unix::net::UnixStream::connect(path) {
         Ok(_) => Err(BindError::InUse(path.to_owned())),

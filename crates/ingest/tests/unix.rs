@@ -541,3 +541,27 @@ async fn publishers_past_the_cap_are_closed_as_they_come_and_the_others_still_pu
     running.stop.send(()).unwrap();
     running.task.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn a_socket_of_another_user_is_refused_as_a_possible_impostor() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sidecast.sock");
+    let squatter = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    // Handing the file to another user takes root, which the test command has; elsewhere the
+    // refusal cannot be staged.
+    if std::os::unix::fs::chown(&path, Some(65534), Some(65534)).is_err() {
+        eprintln!("not root: cannot stage another user's socket; skipped");
+        return;
+    }
+    let error = UnixIngest::bind(&path).unwrap_err();
+    assert!(
+        matches!(error, BindError::Foreign { owner: 65534, .. }),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("may be posing as the sidecar"),
+        "{error}"
+    );
+    assert!(path.exists(), "left in place");
+    drop(squatter);
+}
