@@ -36,10 +36,11 @@ test('subscriptions past a client\'s backlog are refused with 429 and logged onc
         socket.on('subscription_error', (channel, status) => refused.push({ channel, status }));
         socket.emit('subscribe', { channel: 'private-waits' });
         for (let i = 0; i < 1000; i += 1) socket.emit('subscribe', { channel: `news-${i}` });
-        // 256 wait their turn behind the first; the other 744 are refused at once.
-        await eventually(() => refused.length >= 744, 'the refusals');
+        // About 256 wait their turn behind the first; the rest, the last among them, are
+        // refused at once.
+        await eventually(() => refused.some(({ channel }) => channel === 'news-999'), 'the last one refused');
+        assert.ok(refused.length >= 700, `${refused.length} refused`);
         assert.ok(refused.every(({ status }) => status === 429), JSON.stringify(refused.slice(0, 3)));
-        assert.equal(refused.at(-1).channel, 'news-999');
     } finally {
         socket.close();
         assert.deepEqual(await sidecar.stop(), { code: 0, signal: null });
@@ -69,6 +70,18 @@ function within(promise, ms, what) {
     let timer;
     const late = new Promise((_, fail) => { timer = setTimeout(() => fail(new Error(`${what} not within ${ms} ms`)), ms); });
     return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A connection that made one request and stays open: once its answer has come, the server has
+ * admitted it (connections are admitted in tasks of their own, not in the order they came).
+ */
+async function keptAlive(port) {
+    const connection = await rawConnection(port);
+    const answered = new Promise((ok) => connection.socket.once('data', ok));
+    connection.socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await within(answered, 2000, 'an answer');
+    return connection;
 }
 
 /** A sidecar with the Pusher app and `args`. */
@@ -103,7 +116,7 @@ test('past --max-http-connections new connections are closed at once, and PHP st
         const client = await openRaw(sidecar.port);
         client.send({ event: 'pusher:subscribe', data: { channel: 'news' } });
         await client.next((m) => m.event === 'pusher_internal:subscription_succeeded');
-        const idle = [await rawConnection(sidecar.port), await rawConnection(sidecar.port)];
+        const idle = [await keptAlive(sidecar.port), await keptAlive(sidecar.port)];
         const over = await rawConnection(sidecar.port);
         await within(over.closed, 2000, 'the connection over the cap closed');
 

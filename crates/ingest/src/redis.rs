@@ -16,7 +16,9 @@ use futures_util::StreamExt;
 use redis::{ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use sidecast_core::{ChannelName, EventName, Hub, Origin, Payload, Publication, SocketId};
+use sidecast_core::{
+    ChannelName, EventName, Hub, LogLimit, Origin, Payload, Publication, SocketId,
+};
 
 /// Where Redis is and which channels are Laravel's.
 #[derive(Debug, Clone)]
@@ -88,16 +90,20 @@ async fn listen(source: &RedisSource, hub: &Hub) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     tracing::info!(host = %source.host, port = source.port, %pattern, "subscribed to Redis");
     let mut messages = pubsub.on_message();
+    let skipped_log = LogLimit::default();
     while let Some(message) = messages.next().await {
         let channel = message.get_channel_name();
         let payload = message.get_payload_bytes();
         if payload.len() > source.max_message_bytes {
-            tracing::warn!(
-                redis_channel = channel,
-                bytes = payload.len(),
-                limit = source.max_message_bytes,
-                "Redis message skipped: larger than the limit (--max-frame-bytes)"
-            );
+            if let Some(held_back) = skipped_log.check() {
+                tracing::warn!(
+                    redis_channel = channel,
+                    bytes = payload.len(),
+                    limit = source.max_message_bytes,
+                    like_this_since_last_line = held_back,
+                    "Redis message skipped: larger than the limit (--max-frame-bytes)"
+                );
+            }
             continue;
         }
         match publication(&source.key_prefix, channel, payload) {

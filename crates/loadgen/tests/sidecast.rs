@@ -226,11 +226,11 @@ fn http_api_of_laravel_echo_server() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("laravel-echo-server.json"),
-        r#"{"clients": [{"appId": "loadgen", "key": "loadgen-key"}], "subscribers": {"http": true, "redis": false}}"#,
+        r#"{"clients": [{"appId": "loadgen", "key": "loadgen-api-key-0001"}], "subscribers": {"http": true, "redis": false}}"#,
     )
     .unwrap();
     let sidecast = Sidecast::start(dir.path(), &[], None);
-    let ingest = format!("{}/apps/loadgen?key=loadgen-key", sidecast.url);
+    let ingest = format!("{}/apps/loadgen?key=loadgen-api-key-0001", sidecast.url);
     assert_exact(&tiny_run(&sidecast, "3", &ingest));
 }
 

@@ -75,7 +75,9 @@ async fn subscribe(front_end: &FrontEnd, socket: &Socket, request: SubscribeData
     // What the client sent is echoed back clipped: a reply never costs more than a message.
     let named = clipped(&request.channel);
     let refuse = |kind: &str, error: &str, status: u16| {
-        tracing::info!(socket = %socket.id, channel = %named, error, "subscription refused");
+        if let Some(held_back) = front_end.refusals_log.check() {
+            tracing::info!(socket = %socket.id, channel = %named, error, like_these_since_last_line = held_back, "subscription refused");
+        }
         socket.send(protocol::subscription_error(named, kind, error, status));
     };
     let channel = match ChannelName::new(&request.channel) {
@@ -135,7 +137,9 @@ fn unsubscribe(front_end: &FrontEnd, socket: &Socket, channel: &str) {
 /// from now on, and may listen to `#server-to-user-<id>`.
 fn sign_in(front_end: &FrontEnd, socket: &Socket, request: &SigninData) {
     let refused = |why: String| {
-        tracing::info!(socket = %socket.id, reason = %why, "sign-in refused");
+        if let Some(held_back) = front_end.refusals_log.check() {
+            tracing::info!(socket = %socket.id, reason = %why, like_these_since_last_line = held_back, "sign-in refused");
+        }
         socket.send(protocol::error(
             Some(4009),
             &format!("Sign-in refused: {why}"),

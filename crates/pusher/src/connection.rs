@@ -30,7 +30,9 @@ where
 {
     let (mut read, mut write) = tokio::io::split(io);
     let Some(socket) = register(&front_end) else {
-        tracing::info!(app = %front_end.config.app.id, limit = ?front_end.config.max_connections, "Pusher connection refused: over the connection quota");
+        if let Some(held_back) = front_end.refusals_log.check() {
+            tracing::info!(app = %front_end.config.app.id, limit = ?front_end.config.max_connections, like_these_since_last_line = held_back, "Pusher connection refused: over the connection quota");
+        }
         return send_refusal(&mut write, OVER_QUOTA).await;
     };
     socket.send(protocol::connection_established(
@@ -163,7 +165,9 @@ async fn read_all<Io: AsyncRead>(
             }
             Incoming::Refused(Skipped::TooLarge { bytes }) => {
                 let limit = front_end.config.max_message_bytes;
-                tracing::info!(socket = %socket.id, bytes, limit, "over-size message refused");
+                if let Some(held_back) = front_end.refusals_log.check() {
+                    tracing::info!(socket = %socket.id, bytes, limit, like_these_since_last_line = held_back, "over-size message refused");
+                }
                 let message = format!("Message of {bytes} bytes refused: the limit is {limit}");
                 socket.send(protocol::error(Some(4301), &message));
             }

@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::routing::get;
 use sidecast_auth::SignatureAuthorizer;
-use sidecast_core::{Hub, SocketId};
+use sidecast_core::{Hub, LogLimit, SocketId};
 
 pub use config::{App, AppConfig, Config, MessageLimit};
 
@@ -59,6 +59,8 @@ struct FrontEnd {
     sockets: Mutex<HashMap<SocketId, Arc<Socket>>>,
     /// When the front end started; connections keep times relative to it.
     epoch: Instant,
+    /// The lines about clients' refused messages, which a client could repeat without end.
+    refusals_log: LogLimit,
 }
 
 impl FrontEnd {
@@ -86,6 +88,7 @@ pub fn mount(
             config,
             sockets: Mutex::default(),
             epoch: Instant::now(),
+            refusals_log: LogLimit::default(),
         });
         tasks.push(tokio::spawn(liveness::check(Arc::downgrade(&front_end))).abort_handle());
         if front_end.config.subscription_count {
