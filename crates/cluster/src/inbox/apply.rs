@@ -30,8 +30,7 @@ pub(crate) async fn apply(
         let envelope = match Envelope::decode(&bytes) {
             Ok(envelope) => envelope,
             Err(reason) => {
-                shared.counters.skipped.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(%reason, "a message on the cluster's bus was skipped");
+                skipped(&shared, &reason);
                 continue;
             }
         };
@@ -42,11 +41,18 @@ pub(crate) async fn apply(
             sequences.forget(&envelope.node);
         }
         if let Err(reason) = dispatch(&shared, &hub, envelope) {
-            shared.counters.skipped.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(%reason, "a message on the cluster's bus was skipped");
+            skipped(&shared, &reason);
         } else {
             shared.counters.applied.fetch_add(1, Ordering::Relaxed);
         }
+    }
+}
+
+/// Counts a message that could not be applied, and says why once in a while.
+fn skipped(shared: &Shared, reason: &str) {
+    let total = shared.counters.skipped.fetch_add(1, Ordering::Relaxed) + 1;
+    if let Some(held_back) = shared.counters.skipped_log.check() {
+        tracing::warn!(%reason, skipped_since_start = total, like_this_since_last_line = held_back, "a message on the cluster's bus was skipped");
     }
 }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use sidecast_core::Hub;
+use sidecast_core::{Hub, LogLimit};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -42,6 +42,11 @@ pub(crate) struct InboxCounters {
     pub(crate) skipped: AtomicU64,
     /// Messages another node sent that never arrived, by its sequence numbers.
     pub(crate) missed: AtomicU64,
+    /// Drops, skips and gaps come in runs (a flood, a Redis outage): each kind is logged at
+    /// most once in a while.
+    dropped_log: LogLimit,
+    pub(crate) skipped_log: LogLimit,
+    pub(crate) missed_log: LogLimit,
     queued_bytes: AtomicUsize,
     /// A reading of every mirrored roster is already scheduled.
     resync_scheduled: AtomicBool,
@@ -114,12 +119,15 @@ fn enqueue(shared: &Shared, queue: &mpsc::UnboundedSender<Vec<u8>>, bytes: Vec<u
     let cost = bytes.len() + MESSAGE_OVERHEAD;
     if bytes.len() > shared.max_message_bytes || queued + cost > MAX_QUEUED_BYTES {
         let skipped = counters.skipped.fetch_add(1, Ordering::Relaxed) + 1;
-        tracing::warn!(
-            bytes = bytes.len(),
-            queued,
-            skipped_since_start = skipped,
-            "a message from the bus was dropped: too large, or too much waiting to be applied"
-        );
+        if let Some(held_back) = counters.dropped_log.check() {
+            tracing::warn!(
+                bytes = bytes.len(),
+                queued,
+                skipped_since_start = skipped,
+                like_this_since_last_line = held_back,
+                "a message from the bus was dropped: too large, or too much waiting to be applied"
+            );
+        }
         return;
     }
     counters.queued_bytes.fetch_add(cost, Ordering::Relaxed);

@@ -42,7 +42,9 @@ impl Sequences {
         if *last > 0 && seq > *last + 1 {
             let missed = seq - *last - 1;
             let total = counters.missed.fetch_add(missed, Ordering::Relaxed) + missed;
-            tracing::warn!(node = %envelope.node, missed, missed_since_start = total, "messages from another node never arrived");
+            if let Some(held_back) = counters.missed_log.check() {
+                tracing::warn!(node = %envelope.node, missed, missed_since_start = total, gaps_like_this_since_last_line = held_back, "messages from another node never arrived");
+            }
         }
         *last = seq;
         true

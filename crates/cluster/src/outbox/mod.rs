@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use sidecast_core::LogLimit;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -35,6 +36,8 @@ pub(crate) struct Outbox {
     wake: Notify,
     next_seq: AtomicU64,
     dropped: AtomicU64,
+    /// Drops come in runs while Redis is away: logged at most once in a while.
+    dropped_log: LogLimit,
     max_messages: usize,
     max_bytes: usize,
     max_age: Duration,
@@ -63,6 +66,7 @@ impl Outbox {
             wake: Notify::new(),
             next_seq: AtomicU64::new(1),
             dropped: AtomicU64::new(0),
+            dropped_log: LogLimit::default(),
             max_messages: config.buffer_messages.max(1),
             max_bytes: config.buffer_bytes,
             max_age: config.buffer_max_age,
@@ -160,11 +164,14 @@ impl Outbox {
     fn count_dropped(&self, count: u64, why: &str) {
         if count > 0 {
             let total = self.dropped.fetch_add(count, Ordering::Relaxed) + count;
-            tracing::warn!(
-                dropped = count,
-                dropped_since_start = total,
-                "{why}; dropped"
-            );
+            if let Some(held_back) = self.dropped_log.check() {
+                tracing::warn!(
+                    dropped = count,
+                    dropped_since_start = total,
+                    like_this_since_last_line = held_back,
+                    "{why}; dropped"
+                );
+            }
         }
     }
 
