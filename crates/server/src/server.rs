@@ -171,7 +171,10 @@ impl Server {
         );
         let app_cores = hubs.others();
         for (app_id, ingest) in self.app_ingests {
-            let core = app_cores[&app_id].clone();
+            let core = app_cores
+                .get(&app_id)
+                .expect("the config gives a socket only to an app of sidecast.pusher.apps")
+                .clone();
             ingests.spawn(ingest.serve(core, self.settings.ingest, when(sources_stopped.clone())));
         }
         let mut redis = self.settings.redis.clone().map(|source| {
