@@ -1,5 +1,6 @@
 //! What travels from the ingest step to the subscribers.
 
+use std::any::TypeId;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -112,24 +113,45 @@ pub struct Message<'a> {
     pub shared: &'a SharedFrame,
 }
 
-/// One encoding of a [`Message`], shared by every socket of the front end that made it: a
-/// front end whose sockets all receive the same bytes for a message (the Pusher protocol's
-/// server frames are not masked) encodes it once per channel instead of once per socket.
-/// socket.io's encoding is socketioxide's own and does not use it.
+/// The encodings of a [`Message`], each shared by every socket of the front end that made it:
+/// a front end whose sockets all receive the same bytes for a message encodes it once per
+/// channel instead of once per socket. Each front end names its encoding by a type of its
+/// own, so the core knows none of them.
 #[derive(Default)]
-pub struct SharedFrame(OnceLock<Arc<[u8]>>);
+pub struct SharedFrame([OnceLock<(TypeId, Arc<[u8]>)>; ENCODINGS]);
+
+/// How many front ends' encodings a message keeps; a further front end encodes for each of
+/// its sockets.
+const ENCODINGS: usize = 2;
 
 impl SharedFrame {
-    /// The encoding, made by `encode` if no socket has needed it yet.
-    pub fn get_or_encode(&self, encode: impl FnOnce() -> Vec<u8>) -> Arc<[u8]> {
-        self.0.get_or_init(|| Arc::from(encode())).clone()
+    /// The encoding named by `E`, made by `encode` if no socket has needed it yet.
+    pub fn get_or_encode<E: 'static>(&self, encode: impl FnOnce() -> Vec<u8>) -> Arc<[u8]> {
+        let wanted = TypeId::of::<E>();
+        let mut encode = Some(encode);
+        for slot in &self.0 {
+            let (kind, bytes) = slot.get_or_init(|| {
+                let encode = encode.take().expect("one slot is filled per call");
+                (wanted, Arc::from(encode()))
+            });
+            // A slot just filled by this call holds the wanted encoding.
+            if *kind == wanted {
+                return bytes.clone();
+            }
+        }
+        Arc::from(encode.map(|encode| encode()).unwrap_or_default())
     }
 }
 
 impl fmt::Debug for SharedFrame {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let encoded: Vec<usize> = self
+            .0
+            .iter()
+            .filter_map(|slot| slot.get().map(|(_, bytes)| bytes.len()))
+            .collect();
         f.debug_struct("SharedFrame")
-            .field("encoded", &self.0.get().map(|frame| frame.len()))
+            .field("encoded", &encoded)
             .finish()
     }
 }
@@ -137,6 +159,20 @@ impl fmt::Debug for SharedFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_front_end_gets_its_own_encoding_made_once() {
+        struct First;
+        struct Second;
+        struct Third;
+        let shared = SharedFrame::default();
+        assert_eq!(&*shared.get_or_encode::<First>(|| b"one".to_vec()), b"one");
+        assert_eq!(&*shared.get_or_encode::<Second>(|| b"two".to_vec()), b"two");
+        assert_eq!(&*shared.get_or_encode::<First>(|| unreachable!()), b"one");
+        assert_eq!(&*shared.get_or_encode::<Second>(|| unreachable!()), b"two");
+        // Past the slots, still the right bytes, made each time.
+        assert_eq!(&*shared.get_or_encode::<Third>(|| b"3".to_vec()), b"3");
+    }
 
     #[test]
     fn payloads_must_be_json() {

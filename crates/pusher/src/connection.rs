@@ -9,16 +9,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sidecast_core::SocketId;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf};
 
 use crate::FrontEnd;
 use crate::commands;
-use crate::frame::{self, Opcode};
+use sidecast_websocket::frame::{self, Opcode};
+use sidecast_websocket::{Framing, Incoming, MessageReader, Refusal as Skipped, write_all};
+
 use crate::handshake::Refusal;
 use crate::message_limit::MessageWindow;
-use crate::outbox::Outbox;
 use crate::protocol;
-use crate::reader::{Incoming, MessageReader, Refusal as Skipped};
 use crate::socket::Socket;
 
 /// How long a closing connection gets to write what is queued, its close frame last.
@@ -41,7 +41,7 @@ where
     ));
     tracing::debug!(socket = %socket.id, "Pusher client connected");
 
-    let writing = write_all(&socket.outbox, &mut write);
+    let writing = write_all(&socket.outbox, &mut write, Framing::Frames);
     tokio::pin!(writing);
     // However the connection comes to close, it gets a bounded time to write what is left: a
     // peer that stops reading cannot keep it (and its hub registration) alive.
@@ -174,41 +174,6 @@ async fn read_all<Io: AsyncRead>(
         }
         if socket.outbox.is_closing() {
             return 1000;
-        }
-    }
-}
-
-/// Writes what the outbox holds, batch by batch, until a close frame has been written.
-async fn write_all<Io: AsyncWrite>(outbox: &Outbox, write: &mut WriteHalf<Io>) {
-    let (mut batch, mut scratch) = (Vec::new(), Vec::new());
-    loop {
-        let closes = outbox.take(&mut batch).await;
-        let written = match batch.as_slice() {
-            [one] => write.write_all(one).await,
-            many => {
-                // One write for a burst: with TCP_NODELAY each write is a packet.
-                scratch.clear();
-                for frame in many {
-                    scratch.extend_from_slice(frame);
-                }
-                let written = write.write_all(&scratch).await;
-                if scratch.capacity() > 64 * 1024 {
-                    scratch = Vec::new();
-                }
-                written
-            }
-        };
-        batch.clear();
-        // Given back after a burst, as the outbox's own queue is.
-        if batch.capacity() > 64 {
-            batch = Vec::new();
-        }
-        if written.is_err() {
-            return;
-        }
-        if closes {
-            let _ = write.shutdown().await;
-            return;
         }
     }
 }

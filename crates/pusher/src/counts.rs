@@ -6,19 +6,16 @@
 use std::sync::Weak;
 use std::time::Duration;
 
+use sidecast_websocket::sweep;
+
 use crate::FrontEnd;
 
 /// How often changed counts are told: at most once per channel in this time.
 const EVERY: Duration = Duration::from_secs(1);
 
 pub async fn announce(front_end: Weak<FrontEnd>) {
-    let mut ticks = tokio::time::interval(EVERY);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        let Some(front_end) = front_end.upgrade() else {
-            return;
-        };
+    sweep::every(EVERY, front_end, |front_end| {
         front_end.hub.announce_subscription_counts();
-    }
+    })
+    .await;
 }

@@ -19,21 +19,18 @@
 //! - `liveness`: pings connections that went quiet, closes those that stay so.
 //! - `message_limit`: a connection's message budget, when the app sets one.
 //! - `counts`: tells subscribers how many connections their channels have, when asked to.
-//! - `protocol`: the messages, parsed and encoded; `frame`, `reader`, `outbox`: WebSocket
-//!   frames, in and out.
+//! - `protocol`: the messages, parsed and encoded (the WebSocket framing is
+//!   `sidecast-websocket`'s).
 #![forbid(unsafe_code)]
 
 mod commands;
 pub mod config;
 mod connection;
 mod counts;
-mod frame;
 mod handshake;
 mod liveness;
 mod message_limit;
-mod outbox;
 mod protocol;
-mod reader;
 mod socket;
 
 use std::collections::HashMap;

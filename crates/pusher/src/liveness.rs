@@ -6,6 +6,8 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use sidecast_websocket::sweep;
+
 use crate::socket::{Silence, Socket};
 use crate::{FrontEnd, protocol};
 
@@ -17,15 +19,7 @@ pub async fn check(front_end: Weak<FrontEnd>) {
     let Some(period) = front_end.upgrade().map(|f| every(f.config.ping_interval)) else {
         return;
     };
-    let mut ticks = tokio::time::interval(period);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        let Some(front_end) = front_end.upgrade() else {
-            return;
-        };
-        sweep(&front_end);
-    }
+    sweep::every(period, front_end, sweep).await;
 }
 
 fn every(ping_interval: Duration) -> Duration {

@@ -8,7 +8,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use sidecast_core::{Member, Message, Notice};
 
-use crate::frame::{self, Opcode};
+use sidecast_websocket::frame::{self, Opcode};
 
 /// `{"event", "channel"?, "data"?}`: one client message.
 #[derive(Debug, Deserialize)]

@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use sidecast_core::{Message, Notice, RateLimiter, SocketId, Subscriber, Undelivered};
 
-use crate::outbox::{Frame, Outbox};
 use crate::protocol;
+use sidecast_websocket::{Frame, Outbox};
 
 #[derive(Debug)]
 pub struct Socket {
@@ -116,14 +116,16 @@ impl Socket {
 
 impl Subscriber for Socket {
     fn deliver(&self, message: Message<'_>) -> Result<(), Undelivered> {
-        let frame = message.shared.get_or_encode(|| protocol::event(&message));
+        let frame = message
+            .shared
+            .get_or_encode::<Socket>(|| protocol::event(&message));
         self.outbox.push(frame)
     }
 
     fn notify(&self, notice: Notice<'_>) -> Result<(), Undelivered> {
         let frame = match notice {
             Notice::SubscriptionCount { shared, .. } => {
-                shared.get_or_encode(|| protocol::notice(&notice))
+                shared.get_or_encode::<Socket>(|| protocol::notice(&notice))
             }
             _ => Frame::from(protocol::notice(&notice)),
         };

@@ -120,6 +120,12 @@ pub struct StartArgs {
           value_parser = clap::value_parser!(u32).range(16..=1_000_000))]
     pub client_buffer: Option<u32>,
 
+    /// Bytes queued per socket.io client before further events to it are dropped; a client
+    /// whose buffer stays full for the ping timeout is disconnected [default: 4194304].
+    #[arg(long, env = "SIDECAST_CLIENT_BUFFER_BYTES",
+          value_parser = clap::value_parser!(u32).range(65_536..=1_073_741_824))]
+    pub client_buffer_bytes: Option<u32>,
+
     /// Base URL of the Laravel app that authorizes private and presence channels; repeat it
     /// or separate with commas [default: http://localhost].
     #[arg(long = "auth-host", env = "SIDECAST_AUTH_HOST", value_delimiter = ',')]

@@ -17,7 +17,7 @@ pub(crate) fn init(dev_mode: bool) {
 }
 
 /// sidecast's own crates; their logs never carry secrets at any level.
-const OUR_CRATES: [&str; 9] = [
+const OUR_CRATES: [&str; 10] = [
     "sidecast",
     "sidecast_api",
     "sidecast_auth",
@@ -26,11 +26,12 @@ const OUR_CRATES: [&str; 9] = [
     "sidecast_ingest",
     "sidecast_pusher",
     "sidecast_socketio",
+    "sidecast_websocket",
     "sidecast_wire",
 ];
 
 /// A `SIDECAST_LOG` filter whose overall level above `info` applies to sidecast's own crates
-/// only: the libraries under them (socketioxide, tungstenite, hyper, …) log every packet a
+/// only: the libraries under them (hyper, h2, redis, …) log every request a
 /// client sends at debug and trace, auth headers and whispers included. A library named in the
 /// filter (`hyper=debug`) gets what it names.
 fn only_ours_verbose(asked: &str) -> String {
@@ -68,7 +69,7 @@ mod tests {
         let debug = only_ours_verbose("debug");
         assert!(debug.starts_with("info,sidecast=debug,"), "{debug}");
         assert!(debug.contains("sidecast_socketio=debug"), "{debug}");
-        assert!(!debug.contains("socketioxide"), "{debug}");
+        assert!(!debug.contains("hyper"), "{debug}");
         let named = only_ours_verbose("trace, hyper=debug");
         assert!(named.starts_with("info,sidecast=trace,"), "{named}");
         assert!(named.ends_with(",hyper=debug"), "{named}");

@@ -1,11 +1,9 @@
 //! `subscribe` and `unsubscribe`, with the Laravel app's authorization for private and
 //! presence channels.
 //!
-//! Authorization is asynchronous, but a socket's events still take effect in the order it sent
-//! them: the subscribe handler holds the socket's turn while the app is asked, so a quick
-//! subscribe-then-unsubscribe cannot leave the socket in the channel, and a disconnect is
-//! applied only after the pending subscription. A socket that disconnected while its request
-//! was in flight is not subscribed at all.
+//! Authorization is asynchronous, but a session's requests still take effect in the order it
+//! sent them (see `inbox`). A session that ended while its request was in flight is not
+//! subscribed at all.
 
 use std::sync::Arc;
 
@@ -14,11 +12,9 @@ use serde_json::{Map, Value};
 use sidecast_core::{
     Access, AuthRequest, ChannelKind, ChannelName, Credentials, SubscribeError, Subscribed,
 };
-use socketioxide::extract::{SocketRef, State, TryData};
 
-use crate::FrontEnd;
-use crate::connection::socket_id;
-use crate::ordering::Place;
+use crate::session::Session;
+use crate::{FrontEnd, packet};
 
 /// What Echo sends with `subscribe` and `unsubscribe`: `{channel, auth: {headers}}`.
 #[derive(Debug, Deserialize)]
@@ -37,42 +33,35 @@ pub(crate) struct AuthOption {
 }
 
 /// What Echo gets, as the status of `subscription_error`, for a subscription refused because
-/// the client asked for too much: too many events waiting, or too many channels.
-const TOO_MANY: u16 = 429;
+/// the client asked for too much: too many requests waiting, or too many channels.
+pub(crate) const TOO_MANY: u16 = 429;
 
-pub(crate) async fn on_subscribe(
-    socket: SocketRef,
-    State(front_end): State<Arc<FrontEnd>>,
-    TryData(request): TryData<ChannelRequest>,
-    place: Place,
-) {
-    let Some(ticket) = front_end
-        .refusals
-        .ticket(place, &socket.id.to_string(), "subscribe")
-    else {
-        if let Ok(request) = &request {
-            let _ = socket.emit("subscription_error", &(request.channel.as_str(), TOO_MANY));
-        }
-        return;
-    };
-    let _turn = ticket.wait().await;
-    // Queued subscribes of a socket that has gone are not worth asking the app about.
-    if !socket.connected() {
-        tracing::debug!(socket = %socket.id, "disconnected before its subscription was handled; not subscribed");
+/// Tells the client its subscription to `channel` was refused, with an HTTP status.
+pub(crate) fn refuse(session: &Session, channel: &str, status: u16) {
+    session.send(packet::emit(&("subscription_error", channel, status)));
+}
+
+/// The channel a request names, if it can be read, for a refusal made before handling it.
+pub(crate) fn channel_of(request: &Value) -> Option<&str> {
+    request.get("channel").and_then(Value::as_str)
+}
+
+pub(crate) async fn subscribe(front_end: &FrontEnd, session: &Arc<Session>, request: Value) {
+    // Queued subscribes of a session that has gone are not worth asking the app about.
+    if session.is_closing() {
+        tracing::debug!(socket = %session.socket_id, "disconnected before its subscription was handled; not subscribed");
         return;
     }
-    let Some(id) = socket_id(&socket) else {
+    let Some((channel, auth)) = parse("subscribe", session, request) else {
         return;
     };
-    let Some((channel, auth)) = parse("subscribe", &socket, request) else {
-        return;
-    };
+    let id = &session.socket_id;
     let access = match channel.kind() {
         ChannelKind::Public => Access::Public,
         ChannelKind::Private | ChannelKind::Presence => {
-            let request = auth_request(&socket, id.clone(), channel.clone(), auth);
+            let request = auth_request(session, channel.clone(), auth);
             let answer = front_end.authorizer.authorize(request).await;
-            if !socket.connected() {
+            if session.is_closing() {
                 tracing::debug!(socket = %id, %channel, "disconnected while being authorized; not subscribed");
                 return;
             }
@@ -80,13 +69,13 @@ pub(crate) async fn on_subscribe(
                 Ok(access) => access,
                 Err(denied) => {
                     tracing::info!(socket = %id, %channel, reason = %denied, "subscription not authorized");
-                    let _ = socket.emit("subscription_error", &(channel.as_str(), denied.status()));
+                    refuse(session, channel.as_str(), denied.status());
                     return;
                 }
             }
         }
     };
-    match front_end.hub.subscribe(&id, channel.clone(), access).await {
+    match front_end.hub.subscribe(id, channel.clone(), access).await {
         Ok(Subscribed::Joined) => tracing::debug!(socket = %id, %channel, "subscribed"),
         Ok(Subscribed::AlreadyMember) => {
             tracing::debug!(socket = %id, %channel, "already subscribed")
@@ -96,53 +85,38 @@ pub(crate) async fn on_subscribe(
         }
         Err(error @ SubscribeError::TooManyChannels { .. }) => {
             front_end.refusals.record(id.as_str(), "subscribe", &error);
-            let _ = socket.emit("subscription_error", &(channel.as_str(), TOO_MANY));
+            refuse(session, channel.as_str(), TOO_MANY);
         }
         Err(error) => tracing::warn!(socket = %id, %error, "subscription refused"),
     }
 }
 
-pub(crate) async fn on_unsubscribe(
-    socket: SocketRef,
-    State(front_end): State<Arc<FrontEnd>>,
-    TryData(request): TryData<ChannelRequest>,
-    place: Place,
-) {
-    let Some(ticket) = front_end
-        .refusals
-        .ticket(place, &socket.id.to_string(), "unsubscribe")
-    else {
+pub(crate) fn unsubscribe(front_end: &FrontEnd, session: &Session, request: Value) {
+    let Some((channel, _)) = parse("unsubscribe", session, request) else {
         return;
     };
-    let _turn = ticket.wait().await;
-    let (Some(id), Some((channel, _))) =
-        (socket_id(&socket), parse("unsubscribe", &socket, request))
-    else {
-        return;
-    };
-    let was_member = front_end.hub.unsubscribe(&id, &channel);
-    tracing::debug!(socket = %id, %channel, was_member, "unsubscribed");
+    let was_member = front_end.hub.unsubscribe(&session.socket_id, &channel);
+    tracing::debug!(socket = %session.socket_id, %channel, was_member, "unsubscribed");
 }
 
 /// The channel a request names, if it is a valid one, and its auth option. Anything else is
 /// the client's mistake: logged at debug level and ignored, as laravel-echo-server did.
 fn parse(
     event: &'static str,
-    socket: &SocketRef,
-    request: Result<ChannelRequest, socketioxide::ParserError>,
+    session: &Session,
+    request: Value,
 ) -> Option<(ChannelName, AuthOption)> {
-    let request = request
-        .inspect_err(|error| tracing::debug!(socket = %socket.id, event, %error, "malformed request ignored"))
+    let socket = &session.socket_id;
+    let request = serde_json::from_value::<ChannelRequest>(request)
+        .inspect_err(|error| tracing::debug!(%socket, event, %error, "malformed request ignored"))
         .ok()?;
     let channel = ChannelName::new(&request.channel)
-        .inspect_err(
-            |error| tracing::debug!(socket = %socket.id, event, %error, "invalid channel ignored"),
-        )
+        .inspect_err(|error| tracing::debug!(%socket, event, %error, "invalid channel ignored"))
         .ok()?;
     // `#server-to-user-<id>` carries one user's events to their signed-in Pusher connections;
     // socket.io has no sign-in, so no socket.io client may listen to it.
     if channel.is_reserved() {
-        tracing::debug!(socket = %socket.id, event, %channel, "reserved channel name ignored");
+        tracing::debug!(%socket, event, %channel, "reserved channel name ignored");
         return None;
     }
     Some((channel, request.auth.unwrap_or_default()))
@@ -150,19 +124,8 @@ fn parse(
 
 /// What the app's auth endpoint is asked: Echo's `auth.headers` (string values only), and the
 /// `Cookie` and `Referer` the client connected with.
-fn auth_request(
-    socket: &SocketRef,
-    socket_id: sidecast_core::SocketId,
-    channel: ChannelName,
-    auth: AuthOption,
-) -> AuthRequest {
-    let handshake = &socket.req_parts().headers;
-    let text = |name: &str| {
-        handshake
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned)
-    };
+fn auth_request(session: &Session, channel: ChannelName, auth: AuthOption) -> AuthRequest {
+    let handshake = &session.handshake;
     let headers = auth
         .headers
         .unwrap_or_default()
@@ -174,11 +137,11 @@ fn auth_request(
         .collect();
     AuthRequest {
         channel,
-        socket_id,
+        socket_id: session.socket_id.clone(),
         credentials: Credentials::Forwarded {
             headers,
-            cookie: text("cookie"),
-            referer: text("referer"),
+            cookie: handshake.cookie.as_deref().map(str::to_owned),
+            referer: handshake.referer.as_deref().map(str::to_owned),
         },
     }
 }

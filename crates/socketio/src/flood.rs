@@ -1,12 +1,10 @@
-//! A client's mistakes and floods — events past its backlog, channels past the limit — are
+//! A client's mistakes and floods — requests past its backlog, channels past the limit — are
 //! answered or dropped one by one, but counted and logged together: at most one line per
 //! interval (`LogLimit`), at info level, since they are the client's doing, not the server's.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sidecast_core::LogLimit;
-
-use crate::ordering::{Place, Ticket};
 
 #[derive(Debug, Default)]
 pub(crate) struct Refusals {
@@ -15,18 +13,6 @@ pub(crate) struct Refusals {
 }
 
 impl Refusals {
-    /// The event's ticket; `None`, the refusal recorded, when its socket's backlog is full.
-    pub(crate) fn ticket(&self, place: Place, socket: &str, what: &'static str) -> Option<Ticket> {
-        match place {
-            Place::Ticket(ticket) => Some(ticket),
-            Place::Backlogged(waiting) => {
-                let reason = format!("{waiting} events of this socket are waiting");
-                self.record(socket, what, &reason);
-                None
-            }
-        }
-    }
-
     /// Counts one refusal of `what` (an event name) from `socket`, and logs it unless a line
     /// was written lately.
     pub(crate) fn record(&self, socket: &str, what: &'static str, reason: &dyn std::fmt::Display) {

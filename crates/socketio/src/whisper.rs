@@ -6,19 +6,12 @@
 //! one socket sends. Whatever is refused is dropped and logged at debug level, as
 //! laravel-echo-server did: a refusal has no reply in Echo's protocol.
 
-use std::sync::Arc;
-
 use serde::Deserialize;
 use serde_json::Value;
-use sidecast_core::{ChannelName, EventName, Payload, RateLimiter, Whisper};
-use socketioxide::adapter::Adapter;
-use socketioxide::extract::{SocketRef, State, TryData};
-use socketioxide::handler::FromMessageParts;
-use socketioxide::socket::Socket;
+use sidecast_core::{ChannelName, EventName, Payload, Whisper};
 
 use crate::FrontEnd;
-use crate::connection::socket_id;
-use crate::ordering::Place;
+use crate::session::Session;
 
 /// `{channel, event, data}`; laravel-echo-server also took the whole object as a JSON string.
 #[derive(Debug, Deserialize)]
@@ -28,57 +21,24 @@ struct ClientEvent {
     data: Option<Value>,
 }
 
-/// Whether the socket's whisper budget allowed this one. An extractor, so that the budget is
-/// spent as whispers arrive and in their order (handlers run as separate tasks, in any order),
-/// and a flood is dropped at once instead of queueing for turns.
-pub(crate) struct WithinBudget(bool);
-
-impl<A: Adapter> FromMessageParts<A> for WithinBudget {
-    type Error = std::convert::Infallible;
-
-    fn from_message_parts(
-        socket: &Arc<Socket<A>>,
-        _: &mut socketioxide::handler::Value,
-        _: &Option<i64>,
-    ) -> Result<Self, Self::Error> {
-        let limiter = socket.extensions.get::<Arc<RateLimiter>>();
-        Ok(WithinBudget(limiter.is_none_or(|limiter| limiter.allow())))
-    }
+/// Whether the session's whisper budget allows one more, spent as whispers arrive (a flood is
+/// dropped at once instead of waiting in the inbox).
+pub(crate) fn within_budget(front_end: &FrontEnd, session: &Session) -> bool {
+    session
+        .whisper_budget(|| front_end.config.client_events.limiter())
+        .allow()
 }
 
-pub(crate) async fn on_client_event(
-    socket: SocketRef,
-    State(front_end): State<Arc<FrontEnd>>,
-    WithinBudget(allowed): WithinBudget,
-    TryData(request): TryData<Value>,
-    place: Place,
-) {
-    let Some(id) = socket_id(&socket) else {
-        return;
-    };
-    if !allowed {
-        tracing::debug!(socket = %id, "client event dropped: over the rate limit");
-        return;
-    }
-    let Some(ticket) = front_end
-        .refusals
-        .ticket(place, id.as_str(), "client event")
-    else {
-        return;
-    };
-    // Taking the turn orders a whisper after the subscription sent before it.
-    let _turn = ticket.wait().await;
-    let whisper = match request
-        .map_err(|e| e.to_string())
-        .and_then(|r| parse(r, front_end.config.client_events.max_bytes))
-    {
+pub(crate) fn relay(front_end: &FrontEnd, session: &Session, request: Value) {
+    let id = &session.socket_id;
+    let whisper = match parse(request, front_end.config.client_events.max_bytes) {
         Ok(whisper) => whisper,
         Err(reason) => {
             tracing::debug!(socket = %id, %reason, "client event dropped");
             return;
         }
     };
-    match front_end.hub.whisper(&id, &whisper) {
+    match front_end.hub.whisper(id, &whisper) {
         Ok(report) => {
             tracing::trace!(socket = %id, channel = %whisper.channel, delivered = report.delivered, "client event relayed")
         }

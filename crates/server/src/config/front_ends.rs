@@ -21,6 +21,11 @@ pub(super) fn socketio(
             own.client_buffer,
             defaults.max_buffer_size as u64,
         ) as usize,
+        max_buffer_bytes: pick(
+            args.client_buffer_bytes.map(u64::from),
+            own.client_buffer_bytes,
+            defaults.max_buffer_bytes as u64,
+        ) as usize,
         ping_interval: file
             .socketio
             .ping_interval_ms

@@ -1,11 +1,15 @@
-//! What waits to be written to one connection: whole WebSocket frames, most of them shared
-//! with every other socket that receives the same event (an `Arc`, not a copy). Bounded in
-//! frames and in bytes; an empty outbox holds no allocation, which keeps idle connections
-//! small. Once closing, the connection gets a bounded time to write what is left
-//! ([`Outbox::closing`]).
+//! What waits to be written to one connection: its messages, most of them shared with every
+//! other socket that receives the same event (an `Arc`, not a copy). Bounded in messages and
+//! in bytes; an empty outbox holds no allocation, which keeps idle connections small. Once
+//! closing, the connection gets a bounded time to write what is left ([`Outbox::closing`]).
+//!
+//! A client that does not read is not kept for ever at its limit: the outbox remembers since
+//! when it has been refusing messages ([`Outbox::full_since`]), for the front end to close
+//! connections that stay full.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use sidecast_core::Undelivered;
 use tokio::sync::Notify;
@@ -29,8 +33,11 @@ struct State {
     frames: VecDeque<Frame>,
     /// The bytes of `frames`, shared or not: what writing them out will take.
     bytes: usize,
-    /// A close frame was queued: nothing more is, and the connection ends once it is written.
+    /// The last message was queued: nothing more is, and the connection ends once it is
+    /// written.
     closing: bool,
+    /// When a message was first refused for lack of room, since the outbox was last emptied.
+    full_since: Option<Instant>,
 }
 
 impl Outbox {
@@ -52,31 +59,55 @@ impl Outbox {
             return Err(Undelivered::Closed);
         }
         if state.frames.len() >= self.max_frames || state.bytes + frame.len() > self.max_bytes {
+            state.full_since.get_or_insert_with(Instant::now);
             return Err(Undelivered::QueueFull);
         }
-        state.bytes += frame.len();
-        state.frames.push_back(frame);
-        drop(state);
+        Self::queue(state, frame);
         self.ready.notify_one();
         Ok(())
     }
 
-    /// Queues a close frame after what is already queued; later frames are refused. Returns
-    /// `false` if the connection was already closing.
+    /// Queues a small control message (a ping) whatever the limits, unless the connection is
+    /// closing: a client must be asked whether it is alive however far behind it is.
+    pub fn push_control(&self, frame: Frame) -> Result<(), Undelivered> {
+        let state = self.lock();
+        if state.closing {
+            return Err(Undelivered::Closed);
+        }
+        Self::queue(state, frame);
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    fn queue(mut state: std::sync::MutexGuard<'_, State>, frame: Frame) {
+        state.bytes += frame.len();
+        state.frames.push_back(frame);
+    }
+
+    /// Queues a WebSocket close frame after what is already queued; later frames are refused.
+    /// Returns `false` if the connection was already closing.
     pub fn close(&self, code: u16, reason: &str) -> bool {
+        self.close_with(Frame::from(frame::encode_close(code, reason)))
+    }
+
+    /// Queues `last` after what is already queued, whatever the limits; later frames are
+    /// refused. Returns `false` if the connection was already closing.
+    pub fn close_with(&self, last: Frame) -> bool {
         let mut state = self.lock();
         if state.closing {
             return false;
         }
         state.closing = true;
-        // The close frame goes in whatever the limits: it is the last one.
-        let close = Frame::from(frame::encode_close(code, reason));
-        state.bytes += close.len();
-        state.frames.push_back(close);
-        drop(state);
+        Self::queue(state, last);
         self.ready.notify_one();
         self.closed.notify_waiters();
         true
+    }
+
+    /// Since when messages have been refused for lack of room, if the client has not caught
+    /// up since.
+    pub fn full_since(&self) -> Option<Instant> {
+        self.lock().full_since
     }
 
     /// Completes once a close frame has been queued.
@@ -105,6 +136,7 @@ impl Outbox {
                 if !state.frames.is_empty() {
                     batch.extend(state.frames.drain(..));
                     state.bytes = 0;
+                    state.full_since = None;
                     // The queue's memory is given back after a burst.
                     if state.frames.capacity() > 64 {
                         state.frames = VecDeque::new();

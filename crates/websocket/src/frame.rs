@@ -130,20 +130,25 @@ pub fn unmask(payload: &mut [u8], mask: [u8; 4], offset: usize) {
 /// A whole, final, unmasked frame, as the server sends it.
 pub fn encode(opcode: Opcode, payload: &[u8]) -> Vec<u8> {
     let mut frame = Vec::with_capacity(payload.len() + 10);
-    frame.push(0x80 | opcode.bits());
-    match payload.len() {
-        len @ 0..=125 => frame.push(len as u8),
-        len @ 126..=0xFFFF => {
-            frame.push(126);
-            frame.extend_from_slice(&(len as u16).to_be_bytes());
-        }
-        len => {
-            frame.push(127);
-            frame.extend_from_slice(&(len as u64).to_be_bytes());
-        }
-    }
+    append_header(opcode, payload.len(), &mut frame);
     frame.extend_from_slice(payload);
     frame
+}
+
+/// Appends the header of a whole, final, unmasked frame of `len` payload bytes to `out`.
+pub fn append_header(opcode: Opcode, len: usize, out: &mut Vec<u8>) {
+    out.push(0x80 | opcode.bits());
+    match len {
+        0..=125 => out.push(len as u8),
+        126..=0xFFFF => {
+            out.push(126);
+            out.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        _ => {
+            out.push(127);
+            out.extend_from_slice(&(len as u64).to_be_bytes());
+        }
+    }
 }
 
 /// A close frame with a status code and a reason, cut to fit a control frame.
