@@ -145,6 +145,21 @@ fn info_asked(event: &Value) -> Result<Option<Info>, Failure> {
     }
 }
 
+/// What the handlers read of a body before acting on it: the event, its `info`, a batch.
+pub(crate) fn read_for_fuzzing(body: &[u8]) {
+    let Ok(body) = json_body(body) else {
+        return;
+    };
+    let _ = parse(&body);
+    let _ = info_asked(&body);
+    if let Some(Value::Array(batch)) = body.get("batch") {
+        for event in batch.iter().take(MAX_BATCH) {
+            let _ = parse(event);
+            let _ = info_asked(event);
+        }
+    }
+}
+
 fn json_body(body: &[u8]) -> Result<Value, Failure> {
     serde_json::from_slice(body).map_err(|e| {
         Failure::new(

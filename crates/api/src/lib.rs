@@ -22,6 +22,8 @@
 pub mod access;
 pub mod cors;
 pub mod events;
+#[doc(hidden)]
+pub mod fuzzing;
 mod params;
 pub mod query;
 pub mod signing;

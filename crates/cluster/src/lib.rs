@@ -26,6 +26,8 @@
 mod census;
 pub mod config;
 mod envelope;
+#[doc(hidden)]
+pub mod fuzzing;
 mod inbox;
 mod keys;
 mod link;

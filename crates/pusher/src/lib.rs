@@ -27,6 +27,8 @@ mod commands;
 pub mod config;
 mod connection;
 mod counts;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handshake;
 mod liveness;
 mod message_limit;

@@ -91,8 +91,10 @@ async fn work(front_end: Arc<FrontEnd>, session: Arc<Session>) {
     std::mem::forget(guard);
 }
 
-/// Keeps a session's requests flowing if handling one panicked: the rest, its `Leave`
-/// included, go to a new worker.
+/// Keeps a session's requests flowing if the worker stops before the inbox is empty — a
+/// request whose handling panicked, or the runtime dropping the task at shutdown: the rest,
+/// the session's `Leave` included, go to a new worker. A worker that empties the inbox
+/// forgets its guard.
 struct Worker<'a> {
     front_end: &'a Arc<FrontEnd>,
     session: &'a Arc<Session>,
@@ -112,7 +114,9 @@ impl Drop for Worker<'_> {
 /// before that answer come after this job.
 fn join(front_end: &FrontEnd, session: &Arc<Session>) {
     if !session.handshake.origin_allowed {
-        tracing::info!(socket = %session.socket_id, "connection refused: origin not allowed");
+        front_end
+            .refusals
+            .record(session.socket_id.as_str(), "connect", &"origin not allowed");
         session.send(packet::connect_error(
             session.version,
             packet::DEFAULT_NAMESPACE,

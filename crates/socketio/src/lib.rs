@@ -9,8 +9,8 @@
 //!
 //! Engine.IO and socket.io are this crate's own, over `sidecast-websocket`'s framing, so that
 //! an event is encoded once per channel and every session queues the same bytes, each
-//! session's queue is bounded in bytes as well as packets, and an idle connection holds little
-//! more than its read buffer.
+//! session's queue is bounded in bytes as well as packets, and an idle WebSocket connection
+//! holds little more than its read buffer.
 //!
 //! [`mount`] gives the server what it serves: the `/socket.io/` endpoint behind its CORS
 //! rules, the socket.io 2 browser client at `/socket.io/socket.io.js`, and a closer for
@@ -35,6 +35,8 @@ pub mod config;
 mod endpoint;
 mod engine;
 mod flood;
+#[doc(hidden)]
+pub mod fuzzing;
 mod inbox;
 mod liveness;
 mod packet;
@@ -124,8 +126,8 @@ impl FrontEnd {
         )
     }
 
-    /// A session has opened: in protocol 4 it is in the default namespace at once, without
-    /// asking.
+    /// A session has opened: a socket.io-client 2 session (Engine.IO 3) is in the default
+    /// namespace at once, without asking.
     fn start(self: &Arc<Self>, session: &Arc<Session>) {
         if session.version == engine::Version::V3 && session.ask_to_join() {
             inbox::submit(self, session, Job::Join);
@@ -187,6 +189,8 @@ pub fn mount(
     let liveness = tokio::spawn(liveness::check(Arc::downgrade(&front_end))).abort_handle();
     let engine = Router::new()
         .route("/socket.io/", any(endpoint::handle))
+        // socket.io-client 4.6+ with `addTrailingSlash: false`, and proxies that strip it.
+        .route("/socket.io", any(endpoint::handle))
         .with_state(front_end.clone())
         .layer(cors(&config.origins));
     let routes = Router::new()

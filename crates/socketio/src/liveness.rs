@@ -44,6 +44,10 @@ fn sweep(front_end: &FrontEnd) {
                 tracing::debug!(socket = %session.socket_id, reason, "closing");
                 session.close();
             }
+            Health::NeverJoined => {
+                tracing::debug!(socket = %session.socket_id, "never joined; closing");
+                session.close();
+            }
             Health::NotReading => {
                 if session.close() {
                     front_end.not_reading(&session);

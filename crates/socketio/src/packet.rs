@@ -3,8 +3,9 @@
 //!
 //! A packet is a type digit, then a namespace (`/admin,`) unless it is the default `/`, then
 //! an acknowledgement id (digits) if the sender wants one, then JSON. Echo uses the default
-//! namespace only and never asks for acknowledgements. socket.io-client 2 speaks protocol 4,
-//! later clients protocol 5; they differ in the connect and connect-error packets only.
+//! namespace only and never asks for acknowledgements. socket.io-client 2 speaks socket.io
+//! protocol 4 over Engine.IO 3, later clients protocol 5 over Engine.IO 4, so the Engine.IO
+//! [`Version`] tells them apart; they differ in the connect and connect-error packets only.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -89,7 +90,7 @@ fn parse_event(json: &str) -> Result<Incoming<'static>, ParseError> {
 }
 
 /// The engine message carrying the server's answer to a connect to the default namespace.
-/// Protocol 5 names the socket; protocol 4's socket id is the session's.
+/// socket.io protocol 5 names the socket; protocol 4's socket id is the session's.
 pub fn connected(version: Version, socket_id: &str) -> Vec<u8> {
     match version {
         Version::V3 => b"40".to_vec(),

@@ -88,7 +88,8 @@ pub(crate) async fn post(
         session.close();
         return EngineError::BadRequest.into_response();
     };
-    for packet in packets {
+    // engine.io-parser 2 skips an empty packet (`0:`) rather than failing on it.
+    for packet in packets.into_iter().filter(|packet| !packet.is_empty()) {
         receive::engine_packet(front_end, session, packet);
     }
     ([(header::CONTENT_TYPE, "text/html")], "ok").into_response()

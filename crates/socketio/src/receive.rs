@@ -59,7 +59,7 @@ fn socket_io_packet(front_end: &Arc<FrontEnd>, session: &Arc<Session>, text: &st
             ));
         }
         Incoming::Connect { .. } => {
-            // Protocol 4 joined at once; a repeated connect changes nothing.
+            // socket.io-client 2 joined at once; a repeated connect changes nothing.
             if session.ask_to_join() {
                 inbox::submit(front_end, session, Job::Join);
             }

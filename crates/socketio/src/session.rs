@@ -21,8 +21,9 @@ use crate::packet;
 pub(crate) struct Session {
     /// The Engine.IO session id, which polling requests and the upgrade name.
     pub sid: Box<str>,
-    /// The socket's id for the hub and for Laravel's `toOthers()`: the session id in protocol
-    /// 4, a separate one in protocol 5 (the session id stays private to the client).
+    /// The socket's id for the hub and for Laravel's `toOthers()`: the session id for
+    /// socket.io-client 2 (Engine.IO 3), which makes its socket id so; a separate one for later
+    /// clients (Engine.IO 4), so the session id stays private to the client.
     pub socket_id: SocketId,
     pub version: Version,
     pub outbox: Outbox,
@@ -74,6 +75,7 @@ pub(crate) enum PollRefused {
 #[derive(Debug)]
 struct Clock {
     epoch: Instant,
+    opened_at: u64,
     heard_at: AtomicU64,
     pinged_at: AtomicU64,
     /// A ping went out and nothing has been heard since.
@@ -86,11 +88,17 @@ pub(crate) enum Health {
     Alive,
     /// Engine.IO 4: time for the server's ping.
     PingDue,
+    /// Opened long ago and never joined the default namespace.
+    NeverJoined,
     /// Not heard from in time; `reason` says how.
     Dead(&'static str),
     /// Its outbox has refused events for longer than allowed: it does not read.
     NotReading,
 }
+
+/// How long a session may stay open without joining the default namespace (socket.io's own
+/// `connectTimeout`): a client that opens sessions and never connects holds no more.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// The liveness settings, from the front end's config.
 #[derive(Debug, Clone, Copy)]
@@ -122,6 +130,7 @@ impl Session {
             registered: AtomicBool::new(false),
             clock: Clock {
                 epoch,
+                opened_at: now,
                 heard_at: AtomicU64::new(now),
                 pinged_at: AtomicU64::new(now),
                 awaiting_pong: AtomicBool::new(false),
@@ -130,15 +139,12 @@ impl Session {
         }
     }
 
-    /// Queues an engine packet made for this session alone (answers, errors). A client so far
-    /// behind that even those do not fit is not reading: it is closed.
+    /// Queues an engine packet made for this session alone (answers, errors). When the
+    /// outbox is full it is dropped, as events are: a client that stays that far behind is
+    /// closed by the liveness check once the ping timeout has passed.
     pub fn send(&self, packet: Vec<u8>) {
-        match self.outbox.push(Frame::from(packet)) {
-            Ok(()) | Err(Undelivered::Closed) => {}
-            Err(reason) => {
-                tracing::info!(socket = %self.socket_id, ?reason, "client not reading its replies; closing");
-                self.close();
-            }
+        if let Err(reason) = self.outbox.push(Frame::from(packet)) {
+            tracing::trace!(socket = %self.socket_id, ?reason, "reply dropped");
         }
     }
 
@@ -266,6 +272,11 @@ impl Session {
         {
             return Health::NotReading;
         }
+        if !self.has_asked_to_join()
+            && now.saturating_sub(self.clock.opened_at) >= CONNECT_TIMEOUT.as_millis() as u64
+        {
+            return Health::NeverJoined;
+        }
         match self.version {
             Version::V3 => {
                 let silent = now.saturating_sub(self.clock.heard_at.load(Ordering::Relaxed));
@@ -324,5 +335,112 @@ impl Subscriber for Session {
             }
         };
         self.outbox.push(Frame::from(packet))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TIMING: Timing = Timing {
+        ping_interval: Duration::from_secs(25),
+        ping_timeout: Duration::from_secs(20),
+    };
+
+    /// A session whose clock says it last heard from the client, and last pinged it, `ago`.
+    fn silent_for(version: Version, ago: Duration) -> Session {
+        let session = Session::new(
+            "sid".into(),
+            SocketId::new("sid").unwrap(),
+            version,
+            Handshake::default(),
+            Outbox::new(2, 64),
+            Instant::now() - ago,
+        );
+        session.clock.heard_at.store(0, Ordering::Relaxed);
+        session.clock.pinged_at.store(0, Ordering::Relaxed);
+        session.ask_to_join();
+        session
+    }
+
+    #[test]
+    fn engine_io_4_sessions_are_pinged_every_interval_and_dead_without_a_pong() {
+        let quiet = silent_for(Version::V4, Duration::from_secs(10));
+        assert_eq!(quiet.health(TIMING), Health::Alive);
+        let due = silent_for(Version::V4, Duration::from_secs(26));
+        assert_eq!(due.health(TIMING), Health::PingDue);
+        due.mark_pinged();
+        assert_eq!(due.health(TIMING), Health::Alive);
+
+        let unanswered = silent_for(Version::V4, Duration::from_secs(21));
+        unanswered
+            .clock
+            .awaiting_pong
+            .store(true, Ordering::Relaxed);
+        assert_eq!(unanswered.health(TIMING), Health::Dead("no pong in time"));
+        unanswered.heard();
+        assert_ne!(unanswered.health(TIMING), Health::Dead("no pong in time"));
+    }
+
+    #[test]
+    fn a_session_that_never_joins_is_closed_after_the_connect_timeout() {
+        let mut session = Session::new(
+            "sid".into(),
+            SocketId::new("sid").unwrap(),
+            Version::V4,
+            Handshake::default(),
+            Outbox::new(2, 64),
+            Instant::now() - Duration::from_secs(46),
+        );
+        session.clock.opened_at = 0;
+        assert_eq!(session.health(TIMING), Health::NeverJoined);
+        session.ask_to_join();
+        assert_ne!(session.health(TIMING), Health::NeverJoined);
+    }
+
+    #[test]
+    fn engine_io_3_sessions_are_dead_when_their_own_pings_stop() {
+        let pinging = silent_for(Version::V3, Duration::from_secs(40));
+        assert_eq!(pinging.health(TIMING), Health::Alive);
+        let stopped = silent_for(Version::V3, Duration::from_secs(46));
+        assert_eq!(
+            stopped.health(TIMING),
+            Health::Dead("no ping from the client in time")
+        );
+    }
+
+    #[test]
+    fn a_session_whose_outbox_stays_full_for_the_ping_timeout_does_not_read() {
+        let session = silent_for(Version::V4, Duration::ZERO);
+        let at_once = Timing {
+            ping_timeout: Duration::ZERO,
+            ..TIMING
+        };
+        session.send(b"42[\"a\"]".to_vec());
+        assert_eq!(session.health(at_once), Health::Alive);
+        // 64 bytes: a second packet of 60 does not fit, and the outbox remembers it refused.
+        session
+            .outbox
+            .push(Frame::from(vec![b'x'; 60]))
+            .unwrap_err();
+        assert_eq!(session.health(at_once), Health::NotReading);
+        assert_eq!(session.health(TIMING), Health::Alive);
+    }
+
+    #[test]
+    fn polls_do_not_overlap_and_end_with_the_upgrade() {
+        let session = silent_for(Version::V4, Duration::ZERO);
+        session.begin_poll().unwrap();
+        assert_eq!(session.begin_poll(), Err(PollRefused::Overlap));
+        assert!(session.is_polled());
+        session.end_poll();
+        assert!(session.begin_upgrade());
+        assert!(!session.begin_upgrade(), "one upgrade at a time");
+        session.abandon_upgrade();
+        assert!(session.begin_upgrade());
+        session.finish_upgrade();
+        assert!(session.is_websocket());
+        assert_eq!(session.begin_poll(), Err(PollRefused::Upgraded));
+        assert!(!session.begin_upgrade());
     }
 }

@@ -14,6 +14,8 @@
 #![forbid(unsafe_code)]
 
 pub mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod outbox;
 pub mod reader;
 pub mod sweep;

@@ -1,0 +1,10 @@
+//! A Pusher client's text message.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        sidecast_pusher::fuzzing::client_message(text);
+    }
+});
