@@ -14,6 +14,7 @@
 //! - [`registry`]: this process's writers, one per socket path, fork-aware.
 //! - [`writer`]: the buffer, the writer thread and the answer reader.
 //! - [`errors`]: why the sidecar could not be reached, in words that say what to do.
+//! - [`owner`]: whether the socket belongs to a user PHP can trust, checked before connecting.
 //! - [`convert`]: the sidecar's JSON answers as PHP arrays.
 //! - [`exception`]: `Sidecast\BroadcastException`, registered by hand so it behaves like any
 //!   PHP exception (file, line, trace, subclassable).
@@ -32,6 +33,7 @@ mod exception;
 mod info;
 mod ini;
 mod options;
+mod owner;
 mod registry;
 mod writer;
 

@@ -38,6 +38,10 @@ pub enum BindError {
         "{path} belongs to another user (uid {owner}), who may be posing as the sidecar: PHP would send it your events, private ones included. Remove it, and give the socket a directory only the sidecar's and PHP's users can write to (--socket /run/sidecast/sidecast.sock)"
     )]
     Foreign { path: PathBuf, owner: u32 },
+    #[error(
+        "the socket's directory {dir} {why}: another user could replace the socket and receive PHP's events, private ones included. Give it a directory of the sidecar's user that others cannot write to (--socket /run/sidecast/sidecast.sock)"
+    )]
+    UnsafeDirectory { dir: PathBuf, why: String },
     #[error("cannot {action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -67,6 +71,7 @@ impl UnixIngest {
         remove_stale_socket(&path)?;
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| io_error("create the directory of", e))?;
+            check_directory(dir)?;
         }
         let listener = StdUnixListener::bind(&path).map_err(|e| match e.kind() {
             ErrorKind::AddrInUse => BindError::InUse(path.clone()),
@@ -148,6 +153,36 @@ impl Drop for UnixIngest {
             tracing::warn!(%error, path = %self.path.display(), "cannot remove the socket file");
         }
     }
+}
+
+/// Refuses a directory another user owns (root aside), or one everybody may write to without
+/// the sticky bit (which `/tmp` has: there only a file's owner may remove or rename it).
+fn check_directory(dir: &Path) -> Result<(), BindError> {
+    let metadata = std::fs::metadata(dir).map_err(|source| BindError::Io {
+        action: "inspect",
+        path: dir.to_owned(),
+        source,
+    })?;
+    let unsafe_because = |why: String| BindError::UnsafeDirectory {
+        dir: dir.to_owned(),
+        why,
+    };
+    let me = std::fs::metadata("/proc/self").map(|proc| proc.uid()).ok();
+    if metadata.uid() != 0 && Some(metadata.uid()) != me {
+        return Err(unsafe_because(format!(
+            "belongs to another user (uid {})",
+            metadata.uid()
+        )));
+    }
+    const OTHERS_WRITE: u32 = 0o002;
+    const STICKY: u32 = 0o1000;
+    if metadata.mode() & OTHERS_WRITE != 0 && metadata.mode() & STICKY == 0 {
+        return Err(unsafe_because(format!(
+            "may be written by everybody (mode {:o}) and is not sticky",
+            metadata.mode() & 0o7777
+        )));
+    }
+    Ok(())
 }
 
 /// Removes a socket file nobody answers on; refuses a live socket or a non-socket.

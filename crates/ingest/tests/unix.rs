@@ -565,3 +565,43 @@ async fn a_socket_of_another_user_is_refused_as_a_possible_impostor() {
     assert!(path.exists(), "left in place");
     drop(squatter);
 }
+
+#[tokio::test]
+async fn a_directory_of_another_user_or_open_to_everybody_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let base = tempfile::tempdir().unwrap();
+    let dir = base.path().join("run");
+    std::fs::create_dir(&dir).unwrap();
+    let path = dir.join("sidecast.sock");
+
+    std::fs::set_permissions(&dir, PermissionsExt::from_mode(0o777)).unwrap();
+    let error = UnixIngest::bind(&path).unwrap_err();
+    assert!(
+        matches!(error, BindError::UnsafeDirectory { .. }),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("may be written by everybody (mode 777)"),
+        "{error}"
+    );
+    // Sticky, as /tmp is: only a file's owner may remove or rename it.
+    std::fs::set_permissions(&dir, PermissionsExt::from_mode(0o1777)).unwrap();
+    drop(UnixIngest::bind(&path).unwrap());
+
+    std::fs::set_permissions(&dir, PermissionsExt::from_mode(0o755)).unwrap();
+    // Handing the directory to another user takes root, which the test command has.
+    if std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).is_err() {
+        eprintln!("not root: cannot stage another user's directory; skipped");
+        return;
+    }
+    let error = UnixIngest::bind(&path).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("belongs to another user (uid 65534)"),
+        "{error}"
+    );
+    assert!(!path.exists(), "nothing bound there");
+}

@@ -239,6 +239,10 @@ final class SocketTransport implements Transport
 
     private function connect(): ?SendFailure
     {
+        $untrusted = SocketOwner::problem($this->socket);
+        if ($untrusted !== null) {
+            return new SendFailure($untrusted);
+        }
         $stream = @stream_socket_client(
             'unix://'.$this->socket,
             $errno,

@@ -203,6 +203,7 @@ fn broken(shared: &Shared, link: &mut Option<Link>, reason: String) {
 fn connect(shared: &Shared) -> Result<UnixStream, String> {
     let (path, timeout) = (shared.path.as_path(), shared.limits.io_timeout);
     let describe = |e: io::Error| crate::errors::connect_failure(path, &e);
+    crate::owner::check(path)?;
     let deadline = Instant::now() + timeout;
     let address = SockAddr::unix(path).map_err(describe)?;
     let socket = Socket::new(Domain::UNIX, Type::STREAM.cloexec(), None).map_err(describe)?;

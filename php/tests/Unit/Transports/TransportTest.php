@@ -220,4 +220,62 @@ final class TransportTest extends TestCase
             TransportFactory::make(['transport' => 'extension']);
         }
     }
+
+    /** @dataProvider transports */
+    public function test_a_socket_another_user_could_have_planted_gets_nothing(string $kind): void
+    {
+        $this->requireRoot();
+        // The socket and its directory belong to another user, in a directory everybody may
+        // write to (/tmp): anyone could have made them.
+        chown(dirname($this->sidecar->path), self::NOBODY);
+        chown($this->sidecar->path, self::NOBODY);
+        $transport = $this->transport($kind, 0.3, acknowledged: true);
+
+        try {
+            $transport->publish(['private-orders'], 'Shipped', '{}', null);
+            $this->fail('the event was sent to a socket of another user');
+        } catch (BroadcastException $e) {
+            $this->assertStringContainsString('belongs to user '.self::NOBODY.', and its directory could have been made by anyone', $e->getMessage());
+            $this->assertStringContainsString('--socket /run/sidecast/sidecast.sock', $e->getMessage());
+        }
+        $this->assertSame('', $this->sidecar->received(1, 0.3), 'nothing reached the socket');
+    }
+
+    /** @dataProvider transports */
+    public function test_a_socket_of_the_user_owning_its_private_directory_is_used(string $kind): void
+    {
+        $this->requireRoot();
+        // /tmp/…/run/sidecast.sock, `run` the sidecar user's (0750) in a directory only root
+        // may write to: as /run/sidecast/ is.
+        $base = sys_get_temp_dir().'/sidecast-owner-'.bin2hex(random_bytes(6));
+        mkdir($base, 0755);
+        mkdir($base.'/run', 0750);
+        $path = $base.'/run/sidecast.sock';
+        $server = stream_socket_server('unix://'.$path, $errno, $errstr);
+        $this->assertNotFalse($server, $errstr);
+        chown($base.'/run', self::NOBODY);
+        chown($path, self::NOBODY);
+        try {
+            $this->transport($kind, 1.0, $path)->publish(['orders'], 'Shipped', '{}', null);
+            $client = stream_socket_accept($server, 2.0);
+            $this->assertNotFalse($client, 'the transport connected');
+            stream_set_timeout($client, 2);
+            $this->assertNotSame('', fread($client, 6), 'a frame arrived');
+        } finally {
+            fclose($server);
+            @unlink($path);
+            @rmdir($base.'/run');
+            @rmdir($base);
+        }
+    }
+
+    /** The uid of `nobody` on Debian. */
+    private const NOBODY = 65534;
+
+    private function requireRoot(): void
+    {
+        if (! function_exists('posix_geteuid') || posix_geteuid() !== 0) {
+            $this->markTestSkipped('giving a socket to another user needs root (the test command runs as root in CI)');
+        }
+    }
 }
