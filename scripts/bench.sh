@@ -17,26 +17,29 @@
 #   others, the highest rate sustained, presence across nodes (the demo app authorizing it) and a
 #   killed node's members leaving, Redis memory per member, Redis going away and coming back
 #   (bench/cluster/run.sh), and the "cluster" section (bench/cluster/report.mjs).
+# - soak: one sidecar kept busy for 30 minutes, 5,000 clients at a time with churn and a steady
+#   event rate, its memory, open files, threads and latency over time (bench/soak/run.sh), and
+#   the "soak" section (bench/soak/report.mjs).
 #
-# Usage: scripts/bench.sh [--quick] [--only php|servers|cluster]
+# Usage: scripts/bench.sh [--quick] [--only php|servers|cluster|soak]
 #   --quick  a short trial of every part (a few minutes in all)
 #   --only   run one part
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 [--quick] [--only php|servers|cluster]" >&2
+    echo "usage: $0 [--quick] [--only php|servers|cluster|soak]" >&2
     exit 2
 }
 
 quick=false
-parts=(php servers cluster)
+parts=(php servers cluster soak)
 command_line='./scripts/bench.sh'
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=true; command_line+=' --quick'; shift ;;
         --only)
             case "${2:-}" in
-                php | servers | cluster) parts=("$2"); command_line+=" --only $2"; shift 2 ;;
+                php | servers | cluster | soak) parts=("$2"); command_line+=" --only $2"; shift 2 ;;
                 *) usage ;;
             esac
             ;;
@@ -56,8 +59,10 @@ sidecar_pid=''
 redis_pid=''
 servers_pid=''
 cluster_pid=''
+soak_pid=''
 
 cleanup() {
+    stop "$soak_pid"
     stop "$cluster_pid"
     stop "$servers_pid"
     stop "$sidecar_pid"
@@ -222,6 +227,36 @@ bench_cluster() {
     export BENCH_LOAD_AFTER BENCH_CLUSTER_MINUTES
     step "Writing the cluster section of docs/benchmarks.md"
     node bench/cluster/report.mjs "$tmp/cluster/results" docs/benchmarks.md
+}
+
+bench_soak() {
+    local preset=full started="$SECONDS"
+    if [ "$quick" = true ]; then
+        preset=quick
+    fi
+    # Copies, so that the whole run measures one build even if the workspace is rebuilt meanwhile.
+    mkdir "$tmp/soak" "$tmp/soak/results"
+    cp "$SIDECAST_BIN" "$tmp/soak/sidecast"
+    cp "$ROOT/target/release/sidecast-loadgen" "$tmp/soak/sidecast-loadgen"
+    BENCH_PRESET="$preset"
+    BENCH_SIDECAST_VERSION="$("$tmp/soak/sidecast" --version)"
+    BENCH_SIDECAST_BUILT="$(date -u -r "$SIDECAST_BIN" '+%Y-%m-%d %H:%M UTC')"
+    BENCH_LOADGEN_VERSION="$("$tmp/soak/sidecast-loadgen" --version)"
+    BENCH_LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+    export BENCH_PRESET BENCH_SIDECAST_VERSION BENCH_SIDECAST_BUILT BENCH_LOADGEN_VERSION BENCH_LOAD_BEFORE
+
+    # In the background, so that an interrupt reaches it (and its server) at once.
+    SIDECAST_BIN="$tmp/soak/sidecast" LOADGEN_BIN="$tmp/soak/sidecast-loadgen" \
+        "$ROOT/bench/soak/run.sh" "$preset" "$tmp/soak/results" &
+    soak_pid=$!
+    wait "$soak_pid"
+    soak_pid=''
+
+    BENCH_LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
+    BENCH_SOAK_MINUTES="$(awk -v s=$((SECONDS - started)) 'BEGIN { printf "%.1f", s / 60 }')"
+    export BENCH_LOAD_AFTER BENCH_SOAK_MINUTES
+    step "Writing the soak section of docs/benchmarks.md"
+    node bench/soak/report.mjs "$tmp/soak/results" docs/benchmarks.md
 }
 
 for part in "${parts[@]}"; do
