@@ -6,7 +6,9 @@
 // - HTTP connections that send nothing, or stop in the middle of their headers, are closed
 //   after --header-timeout; WebSocket connections are not;
 // - past --max-http-connections new connections are closed as they come, and PHP still
-//   publishes to the clients already connected.
+//   publishes to the clients already connected;
+// - with --auth-max-per-address, twenty connections of one address subscribing to channels the
+//   app answers slowly do not make another address's subscription wait behind them.
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -142,4 +144,52 @@ test('past --max-http-connections new connections are closed at once, and PHP st
         scratch.remove();
     }
     assert.match(sidecar.output, /HTTP connection refused/);
+});
+
+test('with --auth-max-per-address, clients of one address cannot make another address\'s subscription wait', async () => {
+    // An app that authorizes every private channel after 300 ms.
+    const slowApp = http.createServer((request, response) => {
+        request.resume();
+        request.on('end', () => setTimeout(() => {
+            response.writeHead(200, { 'Content-Type': 'application/json' });
+            response.end('true');
+        }, 300));
+    });
+    await new Promise((ok) => slowApp.listen(0, '127.0.0.1', ok));
+    const scratch = tempDir();
+    const sidecar = await startSidecar({
+        dir: scratch.dir,
+        args: ['--auth-host', `http://127.0.0.1:${slowApp.address().port}`, '--auth-timeout', '20',
+            '--auth-max-in-flight', '4', '--auth-max-per-address', '2'],
+    });
+    // Twenty connections from 127.0.0.1, one from 127.0.0.2, each subscribing to a private
+    // channel of its own. A subscription shows it took effect with the first probe event the
+    // client receives on it; probes go to every channel every 50 ms.
+    const confirmed = [];
+    const open = async (localAddress, name) => {
+        const socket = VARIANTS[1].io(sidecar.url, { transports: ['websocket'], forceNew: true, reconnection: false, localAddress });
+        await new Promise((ok) => socket.once('connect', ok));
+        socket.on('probe', () => { if (!confirmed.includes(name)) confirmed.push(name); });
+        return { socket, name, subscribe: () => socket.emit('subscribe', { channel: `private-${name}` }) };
+    };
+    const flood = [];
+    for (let i = 0; i < 20; i += 1) flood.push(await open('127.0.0.1', `flood-${i}`));
+    const other = await open('127.0.0.2', 'other');
+    const channels = [...flood, other].map(({ name }) => `private-${name}`);
+    const probing = setInterval(() => publish(sidecar.socket, publishFrame({ channels, event: 'probe', payload: '{}' })).catch(() => {}), 50);
+    try {
+        flood.forEach((client) => client.subscribe());
+        await eventually(() => confirmed.length >= 1, 'the first of the flood\'s subscriptions', 10000);
+        other.subscribe();
+        await eventually(() => confirmed.length === 21, 'every subscription', 20000);
+        // Two of the flood's at a time: the other address's is among the first; sharing one
+        // pool of four, it would come after most of the flood.
+        assert.ok(confirmed.indexOf('other') < 8, confirmed.join(' '));
+    } finally {
+        clearInterval(probing);
+        for (const { socket } of [...flood, other]) socket.close();
+        assert.deepEqual(await sidecar.stop(), { code: 0, signal: null });
+        slowApp.close();
+        scratch.remove();
+    }
 });

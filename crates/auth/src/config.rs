@@ -16,6 +16,10 @@ pub struct Config {
     pub timeout: Duration,
     /// Requests to the app in flight at once; more wait their turn.
     pub max_in_flight: usize,
+    /// Requests in flight at once for clients of one address; more from that address wait
+    /// their turn without holding one of the `max_in_flight` slots. `None`: no bound of its
+    /// own (behind a proxy, every client has the proxy's address).
+    pub max_in_flight_per_address: Option<usize>,
     /// Verify the app's TLS certificate. Only for development may this be off.
     pub verify_tls: bool,
 }
@@ -27,6 +31,7 @@ impl Default for Config {
             endpoint: "/broadcasting/auth".to_owned(),
             timeout: Duration::from_secs(5),
             max_in_flight: 64,
+            max_in_flight_per_address: None,
             verify_tls: true,
         }
     }
@@ -73,7 +78,7 @@ impl Config {
         if self.timeout.is_zero() {
             return Err(ConfigError::ZeroTimeout);
         }
-        if self.max_in_flight == 0 {
+        if self.max_in_flight == 0 || self.max_in_flight_per_address == Some(0) {
             return Err(ConfigError::ZeroInFlight);
         }
         Ok(())

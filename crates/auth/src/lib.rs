@@ -18,10 +18,12 @@
 //! - [`headers`]: which of the client's headers are forwarded.
 //! - [`answer`]: reading the app's answer (`true`, `{"channel_data": …}`) into an [`Access`].
 //! - [`signature`]: the Pusher protocol's channel signatures, verified.
+//! - `fairness`: requests in flight per client address, when bounded.
 #![forbid(unsafe_code)]
 
 pub mod answer;
 pub mod config;
+mod fairness;
 pub mod headers;
 pub mod host;
 pub mod signature;
@@ -48,6 +50,8 @@ struct Inner {
     /// Bounds the requests in flight: a burst of subscriptions (every client reconnecting after
     /// a deploy) must not become a burst of thousands of requests to PHP.
     in_flight: Semaphore,
+    /// Bounds them per client address too, when configured.
+    per_address: Option<fairness::PerAddress>,
 }
 
 impl LaravelAuthorizer {
@@ -65,6 +69,9 @@ impl LaravelAuthorizer {
             inner: Arc::new(Inner {
                 client,
                 in_flight: Semaphore::new(config.max_in_flight),
+                per_address: config
+                    .max_in_flight_per_address
+                    .map(fairness::PerAddress::new),
                 config,
             }),
         })
@@ -93,12 +100,18 @@ impl Inner {
             headers,
             cookie,
             referer,
+            address,
         } = &request.credentials
         else {
             return Err(AuthDenied::Failed(
                 "a signed subscription is checked with the app's secret, not by asking the app"
                     .to_owned(),
             ));
+        };
+        // The address's place first: waiting for it holds none of the shared slots.
+        let _address_permit = match (&self.per_address, address) {
+            (Some(per_address), Some(address)) => Some(per_address.acquire(*address).await),
+            _ => None,
         };
         let _permit = self
             .in_flight

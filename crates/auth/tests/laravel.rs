@@ -83,6 +83,7 @@ fn request(channel: &str) -> AuthRequest {
             ],
             cookie: Some("laravel_session=s3ss10n".into()),
             referer: None,
+            address: None,
         },
     }
 }
@@ -167,6 +168,53 @@ async fn no_more_than_the_configured_number_of_requests_are_in_flight() {
     let answers = spawn_all(requests).await;
     assert!(answers.iter().all(|a| matches!(a, Ok(Access::Private))));
     assert_eq!(app.most_at_once.load(Ordering::SeqCst), 2);
+}
+
+/// A request for `channel` from a client at `address`.
+fn request_from(channel: &str, address: &str) -> AuthRequest {
+    let mut request = request(channel);
+    if let Credentials::Forwarded { address: from, .. } = &mut request.credentials {
+        *from = Some(address.parse().unwrap());
+    }
+    request
+}
+
+#[tokio::test]
+async fn one_address_cannot_take_every_slot_when_addresses_are_bounded() {
+    let (base, _app) = start_app().await;
+    let authorizer = LaravelAuthorizer::new(Config {
+        hosts: vec![base],
+        timeout: Duration::from_secs(10),
+        max_in_flight: 4,
+        max_in_flight_per_address: Some(2),
+        ..Config::default()
+    })
+    .unwrap();
+    // Twenty slow subscriptions from one address, then one from another; each records when
+    // (in order) it was answered.
+    let answered = Arc::new(AtomicUsize::new(0));
+    let ask = |address: &'static str| {
+        let (authorizer, answered) = (authorizer.clone(), answered.clone());
+        tokio::spawn(async move {
+            let access = authorizer
+                .authorize(request_from("private-slow", address))
+                .await;
+            (access, answered.fetch_add(1, Ordering::SeqCst))
+        })
+    };
+    let flood: Vec<_> = (0..20).map(|_| ask("192.0.2.1")).collect();
+    // Once the flood's first answers are in, the rest of it is in flight or waiting.
+    while answered.load(Ordering::SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (other, place) = ask("192.0.2.2").await.unwrap();
+    assert!(matches!(other, Ok(Access::Private)), "{other:?}");
+    // The flood holds two slots at a time, so the other client's request is among the first
+    // answered; sharing one pool, it would wait behind the whole flood.
+    assert!(place < 6, "answered {place}th of 21");
+    for request in flood {
+        assert!(matches!(request.await.unwrap().0, Ok(Access::Private)));
+    }
 }
 
 #[tokio::test]

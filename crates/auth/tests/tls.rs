@@ -57,6 +57,7 @@ fn request() -> AuthRequest {
             headers: vec![],
             cookie: None,
             referer: None,
+            address: None,
         },
     }
 }

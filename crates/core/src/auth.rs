@@ -9,6 +9,7 @@
 //! what is asked and what comes back.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 
 use thiserror::Error;
@@ -48,6 +49,9 @@ pub enum Credentials {
         cookie: Option<String>,
         /// The `Referer` of the client's connection request, the page it was opened from.
         referer: Option<String>,
+        /// The client's address, as the server saw the connection come in, for the
+        /// authorizer to share its capacity fairly among clients.
+        address: Option<IpAddr>,
     },
     /// The app's signature, which the client got from the app (Pusher clients).
     Signed {

@@ -144,6 +144,13 @@ pub struct StartArgs {
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub auth_max_in_flight: Option<u32>,
 
+    /// Authorization requests in flight at once for the clients of one address; more from it
+    /// wait without holding a slot of --auth-max-in-flight [default: no bound of its own].
+    /// Leave it unset behind a proxy, where every client has the proxy's address.
+    #[arg(long, env = "SIDECAST_AUTH_MAX_PER_ADDRESS",
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub auth_max_per_address: Option<u32>,
+
     /// Accept any TLS certificate from the app (development only); `--auth-insecure false`
     /// overrides a config file's `authInsecure`.
     #[arg(long, env = "SIDECAST_AUTH_INSECURE", num_args = 0..=1, default_missing_value = "true")]

@@ -104,7 +104,8 @@ pub fn serve_http(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
-    let service = app.into_make_service();
+    // Each request carries its client's address (`ConnectInfo`), for the limits per address.
+    let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     Ok(match tls {
         Some(config) => {
             let server = server.acceptor(RustlsAcceptor::new(config).acceptor(capped));

@@ -142,6 +142,7 @@ fn auth_request(session: &Session, channel: ChannelName, auth: AuthOption) -> Au
             headers,
             cookie: handshake.cookie.as_deref().map(str::to_owned),
             referer: handshake.referer.as_deref().map(str::to_owned),
+            address: handshake.address,
         },
     }
 }

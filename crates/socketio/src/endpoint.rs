@@ -4,10 +4,11 @@
 //! 400 with a JSON code and message, which socket.io clients report as a connection error.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{Query, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -67,11 +68,9 @@ pub(crate) async fn handle(
     };
     let method = request.method().clone();
     match (query.get("transport").map(String::as_str), session) {
-        (Some("polling"), None) if method == Method::GET => polling::open(
-            &front_end,
-            version,
-            handshake(&front_end, request.headers()),
-        ),
+        (Some("polling"), None) if method == Method::GET => {
+            polling::open(&front_end, version, handshake(&front_end, &request))
+        }
         (Some("polling"), None) => EngineError::BadHandshakeMethod.into_response(),
         (Some("polling"), Some(session)) if method == Method::GET => polling::poll(session).await,
         (Some("polling"), Some(session)) if method == Method::POST => {
@@ -84,7 +83,7 @@ pub(crate) async fn handle(
                 Err(refused) => return refused.response("socket.io"),
             };
             let Some(session) = session else {
-                let handshake = handshake(&front_end, request.headers());
+                let handshake = handshake(&front_end, &request);
                 return upgrade::switch(&mut request, accept, move |io| {
                     websocket::open(front_end, version, handshake, io)
                 });
@@ -98,7 +97,10 @@ pub(crate) async fn handle(
 }
 
 /// What a new session keeps of the request that opened it.
-fn handshake(front_end: &FrontEnd, headers: &HeaderMap) -> Handshake {
+fn handshake(front_end: &FrontEnd, request: &Request) -> Handshake {
+    let headers = request.headers();
+    // Set by the server when it serves with connect info; a bare router has none.
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>();
     let text = |name: header::HeaderName| {
         headers
             .get(name)
@@ -112,6 +114,7 @@ fn handshake(front_end: &FrontEnd, headers: &HeaderMap) -> Handshake {
         cookie: text(header::COOKIE),
         referer: text(header::REFERER),
         origin_allowed: front_end.config.origins.allows(origin),
+        address: peer.map(|ConnectInfo(address)| address.ip()),
     }
 }
 

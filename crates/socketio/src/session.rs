@@ -5,6 +5,7 @@
 //!
 //! [`SharedFrame`]: sidecast_core::SharedFrame
 
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
@@ -49,6 +50,8 @@ pub(crate) struct Handshake {
     pub referer: Option<Box<str>>,
     /// The page's origin is one that may connect (or there is none: not a browser).
     pub origin_allowed: bool,
+    /// The client's address, as the connection came in (a proxy's, behind one).
+    pub address: Option<IpAddr>,
 }
 
 #[derive(Debug, Default)]

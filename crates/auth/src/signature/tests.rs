@@ -110,6 +110,7 @@ fn forwarded_credentials_are_not_this_authorizers_to_judge() {
             headers: Vec::new(),
             cookie: None,
             referer: None,
+            address: None,
         },
     };
     assert!(matches!(

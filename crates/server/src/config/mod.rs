@@ -176,6 +176,11 @@ pub fn load_with(
             own.auth_max_in_flight,
             64,
         ) as usize,
+        max_in_flight_per_address: args
+            .auth_max_per_address
+            .map(u64::from)
+            .or(own.auth_max_per_address)
+            .map(|max| max as usize),
         verify_tls: !args.auth_insecure.or(own.auth_insecure).unwrap_or(false),
     };
 

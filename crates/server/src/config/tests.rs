@@ -96,7 +96,8 @@ fn options_beat_the_env_which_beats_the_file() {
 fn sidecasts_own_section_sets_its_own_settings() {
     let dir = dir_with(
         Some(
-            r#"{"sidecast": {"socket": "/run/x.sock", "clientBuffer": 100, "allowedOrigins": ["https://app.test/"]},
+            r#"{"sidecast": {"socket": "/run/x.sock", "clientBuffer": 100, "clientBufferBytes": 200000,
+                             "authMaxPerAddress": 3, "allowedOrigins": ["https://app.test/"]},
                 "socketio": {"pingInterval": 10000, "maxHttpBufferSize": 2000000}}"#,
         ),
         None,
@@ -104,6 +105,24 @@ fn sidecasts_own_section_sets_its_own_settings() {
     let settings = load_in(dir.path(), &[]).unwrap().settings;
     assert_eq!(settings.socket_path, PathBuf::from("/run/x.sock"));
     assert_eq!(settings.socketio.max_buffer_size, 100);
+    assert_eq!(settings.socketio.max_buffer_bytes, 200_000);
+    assert_eq!(settings.auth.max_in_flight_per_address, Some(3));
+    let flags = load_in(
+        dir.path(),
+        &[
+            "--client-buffer-bytes",
+            "100000",
+            "--auth-max-per-address",
+            "5",
+        ],
+    )
+    .unwrap()
+    .settings;
+    assert_eq!(flags.socketio.max_buffer_bytes, 100_000);
+    assert_eq!(flags.auth.max_in_flight_per_address, Some(5));
+    let unset = load_in(dir_with(None, None).path(), &[]).unwrap().settings;
+    assert_eq!(unset.socketio.max_buffer_bytes, 4 * 1024 * 1024);
+    assert_eq!(unset.auth.max_in_flight_per_address, None);
     assert_eq!(settings.socketio.origins.list(), ["https://app.test"]);
     assert_eq!(settings.socketio.ping_interval, Duration::from_secs(10));
     assert_eq!(settings.socketio.max_payload, 2_000_000);

@@ -82,6 +82,7 @@ fn config_file() -> BoxedStrategy<String> {
             "allowedOrigins",
             "authTimeout",
             "authMaxInFlight",
+            "authMaxPerAddress",
             "maxFrameBytes",
             "clientEventMaxBytes",
         ],
