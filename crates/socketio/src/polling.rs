@@ -27,7 +27,7 @@ pub(crate) fn open(front_end: &Arc<FrontEnd>, version: Version, handshake: Hands
 /// whose connection then does it.
 async fn end_when_closed(front_end: Arc<FrontEnd>, session: Arc<Session>) {
     session.outbox.closing().await;
-    if !session.is_websocket() {
+    if !session.transport.is_websocket() {
         front_end.forget(&session);
     }
 }
@@ -35,10 +35,10 @@ async fn end_when_closed(front_end: Arc<FrontEnd>, session: Arc<Session>) {
 /// A GET: waits for packets and returns them. A poll waiting when the session moves to its
 /// WebSocket returns a no-op, so the client can finish the upgrade.
 pub(crate) async fn poll(session: Arc<Session>) -> Response {
-    let upgraded = session.upgraded.notified();
+    let upgraded = session.transport.upgraded.notified();
     tokio::pin!(upgraded);
     upgraded.as_mut().enable();
-    match session.begin_poll() {
+    match session.transport.begin_poll() {
         Ok(()) => {}
         Err(PollRefused::Upgraded) => return EngineError::BadRequest.into_response(),
         Err(PollRefused::Overlap) => {
@@ -61,7 +61,7 @@ struct PollEnds<'a>(&'a Session);
 
 impl Drop for PollEnds<'_> {
     fn drop(&mut self) {
-        self.0.end_poll();
+        self.0.transport.end_poll();
     }
 }
 
@@ -71,7 +71,7 @@ pub(crate) async fn post(
     session: &Arc<Session>,
     body: Body,
 ) -> Response {
-    if session.is_websocket() {
+    if session.transport.is_websocket() {
         return EngineError::BadRequest.into_response();
     }
     let limit = front_end.config.max_payload as usize;

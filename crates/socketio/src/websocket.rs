@@ -36,7 +36,7 @@ pub(crate) async fn open(
     io: Stream,
 ) {
     let session = new_session(&front_end, version, handshake);
-    session.start_on_websocket();
+    session.transport.start_on_websocket();
     session.send(front_end.open_packet(&session, false));
     front_end.start(&session);
     let (read, write) = tokio::io::split(io);
@@ -48,7 +48,7 @@ pub(crate) async fn open(
 pub(crate) async fn upgrade(front_end: Arc<FrontEnd>, session: Arc<Session>, io: Stream) {
     let (mut read, mut write) = tokio::io::split(io);
     let mut reader = MessageReader::new(front_end.config.max_payload as usize);
-    if !session.begin_upgrade() {
+    if !session.transport.begin_upgrade() {
         tracing::debug!(socket = %session.socket_id, "second upgrade refused");
         let _ = write.write_all(&frame::encode_close(1008, "")).await;
         return;
@@ -60,7 +60,7 @@ pub(crate) async fn upgrade(front_end: Arc<FrontEnd>, session: Arc<Session>, io:
     .await;
     if !matches!(upgraded, Ok(true)) {
         tracing::debug!(socket = %session.socket_id, "upgrade not completed; polling goes on");
-        session.abandon_upgrade();
+        session.transport.abandon_upgrade();
         let _ = tokio::time::timeout(CLOSE_GRACE, write.write_all(&frame::encode_close(1000, "")))
             .await;
         return;
@@ -108,7 +108,7 @@ async fn probe(
             }
             Ok(Packet::Upgrade) if probed => {
                 session.heard();
-                session.finish_upgrade();
+                session.transport.finish_upgrade();
                 return true;
             }
             _ => return false,
@@ -118,7 +118,7 @@ async fn probe(
 
 /// Makes a poll that is waiting return (with a no-op), so the client can pause polling.
 fn nudge(session: &Session, probed: bool) {
-    if probed && session.is_polled() {
+    if probed && session.transport.is_polled() {
         let _ = session.outbox.push_control(engine::NOOP.into());
     }
 }
