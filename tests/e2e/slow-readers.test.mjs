@@ -2,7 +2,7 @@
 // - a client that stops reading is held to its byte budget (--client-buffer-bytes) while the
 //   others keep receiving everything, and is disconnected once its queue has stayed full for
 //   the ping timeout (an Engine.IO 3 client that still pings), or once it misses its pong
-//   (an Engine.IO 4 client) — whatever its queue holds;
+//   (an Engine.IO 4 client) — whatever its queue holds; a Pusher client the same way (4100);
 // - a large event to many subscribers is held once, not once per subscriber: the sidecar's
 //   peak memory does not grow with subscribers × payload.
 // Memory is read from /proc/<pid>/status: VmRSS (now) and VmHWM (the peak since start).
@@ -16,6 +16,7 @@ import WebSocket from 'ws';
 
 import { VARIANTS, connectEcho, eventually } from './support/echo-clients.mjs';
 import { sleep, startSidecar, stopAll, tempDir } from './support/processes.mjs';
+import { APP_ARGS, openRaw } from './support/pusher-clients.mjs';
 import { publish, publishFrame } from './support/wire.mjs';
 
 after(stopAll);
@@ -112,6 +113,31 @@ test('a client that stops reading is held to its byte budget, then disconnected;
         await stillPinging.close();
         await mute.close();
         reader.close();
+        assert.deepEqual(await sidecar.stop(), { code: 0, signal: null });
+        scratch.remove();
+    }
+});
+
+test('a Pusher client that stops reading but still pings is closed with 4100 once its buffer stays full', async () => {
+    const scratch = tempDir();
+    const sidecar = await startSidecar({ dir: scratch.dir, args: [...APP_ARGS, '--ping-interval', '1'] });
+    const client = await openRaw(sidecar.port);
+    try {
+        client.send({ event: 'pusher:subscribe', data: { channel: 'busy' } });
+        await client.next((m) => m.event === 'pusher_internal:subscription_succeeded');
+        const pinging = setInterval(() => client.send({ event: 'pusher:ping', data: {} }), 200);
+        client.ws._socket.pause();
+        // 32 MB of events: far past the 4 MiB it may hold.
+        const data = JSON.stringify({ fill: 'x'.repeat(500_000) });
+        for (let i = 0; i < 64; i += 1) {
+            await publish(sidecar.socket, publishFrame({ channels: ['busy'], event: 'Big', payload: data }));
+        }
+        await eventually(() => sidecar.output.includes('Pusher client closed: its buffer stayed full'), 'the client closed', 15000);
+        clearInterval(pinging);
+        client.ws._socket.resume();
+        assert.deepEqual(await client.closed, { code: 4100, reason: 'Over capacity: the client is not reading' });
+    } finally {
+        client.ws.terminate();
         assert.deepEqual(await sidecar.stop(), { code: 0, signal: null });
         scratch.remove();
     }
