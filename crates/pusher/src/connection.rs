@@ -6,7 +6,7 @@
 //! connection out of the channel.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use sidecast_core::SocketId;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf};
@@ -14,15 +14,14 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf};
 use crate::FrontEnd;
 use crate::commands;
 use sidecast_websocket::frame::{self, Opcode};
-use sidecast_websocket::{Framing, Incoming, MessageReader, Refusal as Skipped, write_all};
+use sidecast_websocket::{
+    CLOSE_GRACE, Framing, Incoming, MessageReader, Refusal as Skipped, serve,
+};
 
 use crate::handshake::Refusal;
 use crate::message_limit::MessageWindow;
 use crate::protocol;
 use crate::socket::Socket;
-
-/// How long a closing connection gets to write what is queued, its close frame last.
-const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 pub async fn run<Io>(front_end: Arc<FrontEnd>, io: Io)
 where
@@ -41,22 +40,16 @@ where
     ));
     tracing::debug!(socket = %socket.id, "Pusher client connected");
 
-    let writing = write_all(&socket.outbox, &mut write, Framing::Frames);
-    tokio::pin!(writing);
-    // However the connection comes to close, it gets a bounded time to write what is left: a
-    // peer that stops reading cannot keep it (and its hub registration) alive.
-    let deadline = async {
-        socket.outbox.closing().await;
-        tokio::time::sleep(CLOSE_GRACE).await;
-    };
-    tokio::select! {
-        code = read_all(&front_end, &socket, &mut read) => {
+    serve(
+        &socket.outbox,
+        &mut write,
+        Framing::Frames,
+        read_all(&front_end, &socket, &mut read),
+        |code| {
             socket.outbox.close(code, "");
-            let _ = tokio::time::timeout(CLOSE_GRACE, &mut writing).await;
-        }
-        () = &mut writing => {}
-        () = deadline => {}
-    }
+        },
+    )
+    .await;
 
     front_end.sockets().remove(&socket.id);
     let left = front_end.hub.disconnect(&socket.id);

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use sidecast_websocket::frame::{self, Opcode};
 use sidecast_websocket::upgrade::Stream;
-use sidecast_websocket::{Framing, Incoming, MessageReader, Refusal, write_all};
+use sidecast_websocket::{CLOSE_GRACE, Framing, Incoming, MessageReader, Refusal, serve};
 use tokio::io::{AsyncWriteExt, ReadHalf, WriteHalf};
 
 use crate::FrontEnd;
@@ -18,9 +18,6 @@ use crate::endpoint::new_session;
 use crate::engine::{self, Packet, Version};
 use crate::receive;
 use crate::session::{Handshake, Session};
-
-/// How long a closing connection gets to write what is queued, its close last.
-const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// How long an upgrade may take from the WebSocket's opening to the client's `5`.
 const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -131,22 +128,16 @@ async fn carry(
     mut read: ReadHalf<Stream>,
     mut write: WriteHalf<Stream>,
 ) {
-    let writing = write_all(&session.outbox, &mut write, Framing::Texts);
-    tokio::pin!(writing);
-    // However the session comes to close, it gets a bounded time to write what is left: a
-    // peer that stops reading cannot keep it (and its hub registration) alive.
-    let deadline = async {
-        session.outbox.closing().await;
-        tokio::time::sleep(CLOSE_GRACE).await;
-    };
-    tokio::select! {
-        () = read_all(front_end, session, &mut reader, &mut read) => {
+    serve(
+        &session.outbox,
+        &mut write,
+        Framing::Texts,
+        read_all(front_end, session, &mut reader, &mut read),
+        |()| {
             session.close();
-            let _ = tokio::time::timeout(CLOSE_GRACE, &mut writing).await;
-        }
-        () = &mut writing => {}
-        () = deadline => {}
-    }
+        },
+    )
+    .await;
     session.close();
     front_end.forget(session);
 }

@@ -9,7 +9,7 @@
 //! - [`reader`]: client messages out of frames, bounded in size, skipped rather than buffered
 //!   when refused.
 //! - [`outbox`]: what waits to be written to one connection, bounded in messages and bytes.
-//! - [`writer`]: writes an outbox out, batch by batch.
+//! - [`writer`]: writes an outbox out, batch by batch, beside the connection's reading.
 //! - [`sweep`]: periodic work over every connection of a front end.
 #![forbid(unsafe_code)]
 
@@ -25,4 +25,4 @@ pub mod writer;
 pub use frame::Opcode;
 pub use outbox::{Frame, Outbox};
 pub use reader::{Incoming, MessageReader, ReadError, Refusal};
-pub use writer::{Framing, write_all};
+pub use writer::{CLOSE_GRACE, Framing, serve, write_all};

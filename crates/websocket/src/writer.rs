@@ -1,6 +1,9 @@
 //! Writes one connection's outbox out, batch by batch: whatever piled up since the last write
 //! goes in one write call, since with `TCP_NODELAY` every write is a packet.
 
+use std::future::Future;
+use std::time::Duration;
+
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::frame::{self, Opcode};
@@ -15,6 +18,39 @@ pub enum Framing {
     /// over a transport that is not a WebSocket); after the last one, the connection is
     /// closed with 1000.
     Texts,
+}
+
+/// How long a closing connection gets to write what is queued, its last message last.
+pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// Runs a connection: `reading` and the writer side by side, until either ends. When reading
+/// ends first, `read_ended` queues the closing message (from what reading returned) and the
+/// writer gets [`CLOSE_GRACE`] to write it out. However the connection comes to close, it gets
+/// no more than that once its closing message is queued: a peer that stops reading cannot keep
+/// it (and its hub registration) alive.
+pub async fn serve<W, R>(
+    outbox: &Outbox,
+    write: &mut W,
+    framing: Framing,
+    reading: impl Future<Output = R>,
+    read_ended: impl FnOnce(R),
+) where
+    W: AsyncWrite + Unpin,
+{
+    let writing = write_all(outbox, write, framing);
+    tokio::pin!(writing);
+    let deadline = async {
+        outbox.closing().await;
+        tokio::time::sleep(CLOSE_GRACE).await;
+    };
+    tokio::select! {
+        ended = reading => {
+            read_ended(ended);
+            let _ = tokio::time::timeout(CLOSE_GRACE, &mut writing).await;
+        }
+        () = &mut writing => {}
+        () = deadline => {}
+    }
 }
 
 /// A message larger than this is written from the queue's own bytes rather than copied into
