@@ -17,9 +17,11 @@ return [
 
     /*
     | The Unix socket the sidecar listens on (`sidecast start --socket`, or its
-    | SIDECAST_SOCKET). PHP needs permission to connect: the socket is mode 0660.
+    | SIDECAST_SOCKET, which it also reads from this app's .env). Started in the
+    | app's directory without one, the sidecar listens here too. PHP needs
+    | permission to connect: the socket is mode 0660 (see --socket-group).
     */
-    'socket' => env('SIDECAST_SOCKET', '/tmp/sidecast.sock'),
+    'socket' => env('SIDECAST_SOCKET', storage_path('sidecast/sidecast.sock')),
 
     /*
     | How events reach the socket: "auto" uses the sidecast PHP extension when it

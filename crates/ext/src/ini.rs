@@ -9,7 +9,7 @@ use ext_php_rs::flags::IniEntryPermission;
 use ext_php_rs::zend::{IniEntryDef, IniEntryDefs};
 
 const SOCKET: &CStr = c"sidecast.socket";
-const DEFAULT_SOCKET: &CStr = c"/tmp/sidecast.sock";
+const DEFAULT_SOCKET: &CStr = c"/run/sidecast/sidecast.sock";
 const TIMEOUT: &CStr = c"sidecast.timeout";
 const ACKNOWLEDGED: &CStr = c"sidecast.acknowledged";
 const BUFFER_BYTES: &CStr = c"sidecast.buffer_bytes";

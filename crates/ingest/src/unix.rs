@@ -2,12 +2,15 @@
 //!
 //! Binding is careful about the file: a socket file left behind by a dead sidecar is replaced,
 //! but one a live sidecar still answers on is never taken over, and a path that is not a socket
-//! at all is never deleted. The file gets mode 0660, so PHP must run as the same user or group,
-//! and it is removed on shutdown only if it is still the one this process created.
+//! at all is never deleted. The file gets mode 0660 unless told otherwise ([`SocketAccess`]), so
+//! PHP must run as its user or in its group, and it is removed on shutdown only if it is still
+//! the one this process created.
+
+mod socket_file;
 
 use std::future::Future;
 use std::io::{self, ErrorKind};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixListener as StdUnixListener;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -19,9 +22,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::{IngestLimits, publisher};
-
-/// Mode of the socket file: owner and group may connect, others may not.
-pub const SOCKET_MODE: u32 = 0o660;
+pub use socket_file::{MAX_PATH_BYTES, SocketAccess};
 
 /// Why the socket could not be bound. Each message names the path and what to do.
 #[derive(Debug, Error)]
@@ -42,6 +43,14 @@ pub enum BindError {
         "the socket's directory {dir} {why}: another user could replace the socket and receive PHP's events, private ones included. Give it a directory of the sidecar's user that others cannot write to (--socket /run/sidecast/sidecast.sock)"
     )]
     UnsafeDirectory { dir: PathBuf, why: String },
+    #[error(
+        "cannot create the socket's directory {dir}: {source}. Create it once for the sidecar's user (sudo install -d -o USER -g GROUP -m 0755 {dir}; under systemd, RuntimeDirectory=sidecast does it), or give the socket another path with --socket or SIDECAST_SOCKET"
+    )]
+    NoDirectory { dir: PathBuf, source: io::Error },
+    #[error(
+        "the socket path {path} is {bytes} bytes long; the system takes at most {MAX_PATH_BYTES}. Choose a shorter one with --socket or SIDECAST_SOCKET"
+    )]
+    TooLong { path: PathBuf, bytes: usize },
     #[error("cannot {action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -60,25 +69,37 @@ pub struct UnixIngest {
 }
 
 impl UnixIngest {
-    /// Binds the socket file at `path`, creating its directory if needed.
+    /// Binds the socket file at `path` with the default access (mode 0660, the sidecar's user
+    /// and group), creating its directory if needed.
     pub fn bind(path: impl Into<PathBuf>) -> Result<Self, BindError> {
+        Self::bind_with(path, &SocketAccess::default())
+    }
+
+    /// Binds the socket file at `path`, creating its directory if needed, and gives it
+    /// `access`.
+    pub fn bind_with(path: impl Into<PathBuf>, access: &SocketAccess) -> Result<Self, BindError> {
         let path = path.into();
         let io_error = |action, source| BindError::Io {
             action,
             path: path.clone(),
             source,
         };
-        remove_stale_socket(&path)?;
-        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| io_error("create the directory of", e))?;
-            check_directory(dir)?;
+        let bytes = path.as_os_str().len();
+        if bytes > MAX_PATH_BYTES {
+            return Err(BindError::TooLong { path, bytes });
         }
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            socket_file::prepare_directory(dir, access)?;
+        }
+        socket_file::remove_stale_socket(&path, access)?;
         let listener = StdUnixListener::bind(&path).map_err(|e| match e.kind() {
             ErrorKind::AddrInUse => BindError::InUse(path.clone()),
             _ => io_error("bind", e),
         })?;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(SOCKET_MODE))
-            .map_err(|e| io_error("set the mode of", e))?;
+        if let Err(error) = socket_file::apply_access(&path, access) {
+            let _ = std::fs::remove_file(&path);
+            return Err(error);
+        }
         listener
             .set_nonblocking(true)
             .map_err(|e| io_error("configure", e))?;
@@ -152,78 +173,5 @@ impl Drop for UnixIngest {
         if ours && let Err(error) = std::fs::remove_file(&self.path) {
             tracing::warn!(%error, path = %self.path.display(), "cannot remove the socket file");
         }
-    }
-}
-
-/// Refuses a directory another user owns (root aside), or one everybody may write to without
-/// the sticky bit (which `/tmp` has: there only a file's owner may remove or rename it).
-fn check_directory(dir: &Path) -> Result<(), BindError> {
-    let metadata = std::fs::metadata(dir).map_err(|source| BindError::Io {
-        action: "inspect",
-        path: dir.to_owned(),
-        source,
-    })?;
-    let unsafe_because = |why: String| BindError::UnsafeDirectory {
-        dir: dir.to_owned(),
-        why,
-    };
-    let me = std::fs::metadata("/proc/self").map(|proc| proc.uid()).ok();
-    if metadata.uid() != 0 && Some(metadata.uid()) != me {
-        return Err(unsafe_because(format!(
-            "belongs to another user (uid {})",
-            metadata.uid()
-        )));
-    }
-    const OTHERS_WRITE: u32 = 0o002;
-    const STICKY: u32 = 0o1000;
-    if metadata.mode() & OTHERS_WRITE != 0 && metadata.mode() & STICKY == 0 {
-        return Err(unsafe_because(format!(
-            "may be written by everybody (mode {:o}) and is not sticky",
-            metadata.mode() & 0o7777
-        )));
-    }
-    Ok(())
-}
-
-/// Removes a socket file nobody answers on; refuses a live socket or a non-socket.
-fn remove_stale_socket(path: &Path) -> Result<(), BindError> {
-    let metadata = match std::fs::symlink_metadata(path) {
-        Ok(metadata) => metadata,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
-        Err(source) => {
-            return Err(BindError::Io {
-                action: "inspect",
-                path: path.to_owned(),
-                source,
-            });
-        }
-    };
-    if !metadata.file_type().is_socket() {
-        return Err(BindError::NotASocket(path.to_owned()));
-    }
-    // `/proc/self` belongs to the process's effective user.
-    if let Ok(me) = std::fs::metadata("/proc/self").map(|proc| proc.uid())
-        && metadata.uid() != me
-    {
-        return Err(BindError::Foreign {
-            path: path.to_owned(),
-            owner: metadata.uid(),
-        });
-    }
-    match std::os::unix::net::UnixStream::connect(path) {
-        Ok(_) => Err(BindError::InUse(path.to_owned())),
-        Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
-            tracing::info!(path = %path.display(), "replacing a stale socket file left by a stopped sidecar");
-            std::fs::remove_file(path).map_err(|source| BindError::Io {
-                action: "remove the stale socket",
-                path: path.to_owned(),
-                source,
-            })
-        }
-        Err(source) => Err(BindError::Io {
-            action: "check whether a sidecar is listening at",
-            path: path.to_owned(),
-            source,
-        }),
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use sidecast_core::{
     Access, ChannelName, Core, Hub, Message, Notice, SocketId, Subscriber, Undelivered,
 };
-use sidecast_ingest::{BindError, IngestLimits, UnixIngest};
+use sidecast_ingest::{BindError, IngestLimits, SocketAccess, UnixIngest};
 use sidecast_wire::{Limits, Publish};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -604,4 +604,68 @@ async fn a_directory_of_another_user_or_open_to_everybody_is_refused() {
         "{error}"
     );
     assert!(!path.exists(), "nothing bound there");
+}
+
+#[test]
+fn the_socket_gets_the_owner_group_and_mode_it_is_given() {
+    use std::os::unix::fs::MetadataExt;
+    let base = tempfile::tempdir().unwrap();
+    let path = base.path().join("run/sidecast.sock");
+    let access = SocketAccess {
+        owner: Some(65534),
+        group: Some(65534),
+        mode: 0o600,
+    };
+    let ingest = match UnixIngest::bind_with(&path, &access) {
+        Ok(ingest) => ingest,
+        // Giving a file away takes root, which the test command has.
+        Err(BindError::Io { source, .. }) if source.raw_os_error() == Some(1) => {
+            eprintln!("not root: cannot give the socket away; skipped");
+            return;
+        }
+        Err(error) => panic!("{error}"),
+    };
+    let file = std::fs::metadata(&path).unwrap();
+    assert_eq!(
+        (file.uid(), file.gid(), file.mode() & 0o777),
+        (65534, 65534, 0o600)
+    );
+    let dir = std::fs::metadata(path.parent().unwrap()).unwrap();
+    assert_eq!(
+        dir.gid(),
+        65534,
+        "the directory it created has the socket's group"
+    );
+    assert_eq!(dir.uid(), std::fs::metadata("/proc/self").unwrap().uid());
+
+    // Killed without cleaning up: the next start replaces the file it handed to that owner.
+    drop(ingest);
+    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+    std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
+    let again = UnixIngest::bind_with(&path, &access).expect("its own stale socket replaced");
+    assert!(UnixStream::connect(again.path()).is_ok());
+}
+
+#[test]
+fn a_path_longer_than_the_kernel_takes_is_refused_before_anything_is_created() {
+    let base = tempfile::tempdir().unwrap();
+    let dir = base.path().join("d".repeat(100));
+    let path = dir.join("sidecast.sock");
+    let error = UnixIngest::bind(&path).unwrap_err();
+    assert!(matches!(error, BindError::TooLong { .. }), "{error}");
+    assert!(error.to_string().contains("at most 107"), "{error}");
+    assert!(!dir.exists(), "nothing created");
+}
+
+#[test]
+fn a_directory_that_cannot_be_created_says_how_to_create_it() {
+    let base = tempfile::tempdir().unwrap();
+    // A regular file where a directory should be fails even for root.
+    std::fs::write(base.path().join("file"), "").unwrap();
+    let error = UnixIngest::bind(base.path().join("file/sidecast/s.sock")).unwrap_err();
+    assert!(matches!(error, BindError::NoDirectory { .. }), "{error}");
+    assert!(
+        error.to_string().contains("RuntimeDirectory=sidecast"),
+        "{error}"
+    );
 }

@@ -21,8 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve Echo clients until SIGTERM or SIGINT (reads laravel-echo-server.json if present).
     Start(Box<StartArgs>),
-    /// Stop the server started from this directory's config file.
-    Stop(FileArgs),
+    /// Stop the server started from this directory's config file, or listening at the socket.
+    Stop(TargetArgs),
     /// Write a laravel-echo-server.json, asking laravel-echo-server's questions.
     Init(InitArgs),
     /// Add an HTTP API client (or give an existing one a new key).
@@ -31,8 +31,9 @@ pub enum Command {
     /// Remove an HTTP API client.
     #[command(name = "client:remove")]
     ClientRemove(ClientRemoveArgs),
-    /// Say whether the server of this config file runs, and ask it for its figures.
-    Status(FileArgs),
+    /// Say whether the server of this config file, or of the socket, runs, and ask it for its
+    /// figures.
+    Status(TargetArgs),
 }
 
 /// Where the config file is: `<dir>/<config>`.
@@ -62,6 +63,20 @@ impl FileArgs {
     }
 }
 
+/// Which running server `status` and `stop` mean: the one holding the config file's lock, or
+/// else the one listening at the socket `start` would bind with the same settings.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+
+    /// The server's Unix socket [default: as `start` chooses it: SIDECAST_SOCKET (also from
+    /// .env), the config file's sidecast.socket, storage/sidecast/sidecast.sock in a Laravel
+    /// app's directory, /run/sidecast/sidecast.sock elsewhere].
+    #[arg(long, env = "SIDECAST_SOCKET")]
+    pub socket: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct StartArgs {
     #[command(flatten)]
@@ -83,9 +98,25 @@ pub struct StartArgs {
     #[arg(long, env = "SIDECAST_PORT")]
     pub port: Option<u16>,
 
-    /// Unix socket PHP sends events to [default: /tmp/sidecast.sock].
+    /// Unix socket PHP sends events to [default: storage/sidecast/sidecast.sock in a Laravel
+    /// app's directory, /run/sidecast/sidecast.sock elsewhere].
     #[arg(long, env = "SIDECAST_SOCKET")]
     pub socket: Option<PathBuf>,
+
+    /// User owning the socket file, a name or a uid (changing it takes root) [default: the
+    /// sidecar's user].
+    #[arg(long, env = "SIDECAST_SOCKET_OWNER")]
+    pub socket_owner: Option<String>,
+
+    /// Group of the socket file (and of its directory when the sidecar creates it), a name or
+    /// a gid: put PHP's user (www-data) in it [default: the sidecar's group].
+    #[arg(long, env = "SIDECAST_SOCKET_GROUP")]
+    pub socket_group: Option<String>,
+
+    /// Permission bits of the socket file, in octal; connecting takes write permission
+    /// [default: 0660, the owner and the group].
+    #[arg(long, env = "SIDECAST_SOCKET_MODE")]
+    pub socket_mode: Option<String>,
 
     /// Largest frame accepted from PHP, in bytes [default: 1048576].
     #[arg(long, env = "SIDECAST_MAX_FRAME_BYTES",

@@ -46,17 +46,27 @@ impl Default for HttpLimits {
 
 /// Raises the open-files soft limit to the hard limit, as far as allowed, and returns it: a
 /// process manager's default soft limit (1,024 under systemd) would otherwise bound the
-/// sidecar to about a thousand clients.
+/// sidecar to about a thousand clients. Says what it did, and warns when even the hard limit
+/// leaves room for few clients.
 pub fn raise_open_files_limit() -> u64 {
     use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    const FEW: u64 = 4096;
     let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
         return 1024;
     };
-    if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
-        tracing::debug!(from = soft, to = hard, "raised the open-files limit");
-        return hard;
+    let limit = if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+        tracing::info!(from = soft, to = hard, "raised the open-files limit");
+        hard
+    } else {
+        soft
+    };
+    if limit < FEW {
+        tracing::warn!(
+            limit,
+            "the open-files limit leaves room for few clients; raise its hard limit (LimitNOFILE= under systemd, minfds= under Supervisor, ulimit -Hn in a shell)"
+        );
     }
-    soft
+    limit
 }
 
 /// An acceptor that admits a connection only within the caps; the connection holds its place

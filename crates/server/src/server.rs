@@ -26,6 +26,8 @@ pub struct Settings {
     /// What clients may hold of the HTTP listener.
     pub http_limits: crate::connections::HttpLimits,
     pub socket_path: PathBuf,
+    /// Owner, group and mode of the socket files.
+    pub socket_access: sidecast_ingest::SocketAccess,
     /// More Unix sockets, each reaching the channels of one Pusher app other than the first
     /// (which `socket_path` reaches).
     pub app_sockets: Vec<AppSocket>,
@@ -95,11 +97,15 @@ impl Server {
             Some(files) => Some(crate::tls::load(files).await.map_err(StartError::Tls)?),
             None => None,
         };
-        let ingest = UnixIngest::bind(&settings.socket_path)?;
+        let access = &settings.socket_access;
+        let ingest = UnixIngest::bind_with(&settings.socket_path, access)?;
         let app_ingests = settings
             .app_sockets
             .iter()
-            .map(|socket| Ok((socket.app_id.clone(), UnixIngest::bind(&socket.path)?)))
+            .map(|socket| {
+                let ingest = UnixIngest::bind_with(&socket.path, access)?;
+                Ok((socket.app_id.clone(), ingest))
+            })
             .collect::<Result<_, BindError>>()?;
         let http_error = |source| StartError::Http {
             addr: settings.http_addr,

@@ -35,11 +35,10 @@
 //! ```
 
 /// Where the sidecar listens and PHP connects when nothing else is configured
-/// (`--socket` or `SIDECAST_SOCKET` for the sidecar, `sidecast.socket` in php.ini, the
-/// `socket` option of the Laravel connection). `/tmp` works without root and is shared by the
-/// PHP and sidecar processes of one host or container; production set-ups usually choose a
-/// directory of their own, such as `/run/sidecast/sidecast.sock`.
-pub const DEFAULT_SOCKET_PATH: &str = "/tmp/sidecast.sock";
+/// (`--socket` or `SIDECAST_SOCKET` for the sidecar, `sidecast.socket` in php.ini): the
+/// runtime directory systemd's `RuntimeDirectory=sidecast` creates. In a Laravel app both
+/// sides default to the app's `storage/sidecast/sidecast.sock` instead.
+pub const DEFAULT_SOCKET_PATH: &str = "/run/sidecast/sidecast.sock";
 
 pub mod error;
 pub mod frame;

@@ -10,7 +10,8 @@ use Sidecast\Laravel\Contracts\Transport;
  */
 final class TransportFactory
 {
-    public const DEFAULT_SOCKET = '/tmp/sidecast.sock';
+    /** The extension's default too; a Laravel app's connection defaults to its storage. */
+    public const DEFAULT_SOCKET = '/run/sidecast/sidecast.sock';
 
     /**
      * @param  array{socket?: ?string, transport?: ?string, timeout?: float|int|string|null, acknowledged?: bool|string|null}  $config

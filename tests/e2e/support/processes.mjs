@@ -97,10 +97,14 @@ class Child {
 
 export const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
-/** Starts `sidecast start` on a free port and a socket in `dir`; resolves once it listens. */
-export async function startSidecar({ dir, port, socket = join(dir, 'sidecast.sock'), args = [], env = {} }) {
+/**
+ * Starts `sidecast start` on a free port and a socket in `dir`; resolves once it listens.
+ * `launcher` is a command line that runs it (`['sh', '-c', 'ulimit -Sn 1024; exec "$0" "$@"']`).
+ */
+export async function startSidecar({ dir, port, socket = join(dir, 'sidecast.sock'), args = [], env = {}, launcher = [] }) {
     port ??= await freePort();
-    const child = new Child(SIDECAST_BIN, ['start', '--host', '127.0.0.1', '--port', String(port), '--socket', socket, ...args], {
+    const command = [...launcher, SIDECAST_BIN, 'start', '--host', '127.0.0.1', '--port', String(port), '--socket', socket, ...args];
+    const child = new Child(command[0], command.slice(1), {
         env: { ...process.env, SIDECAST_LOG: process.env.SIDECAST_LOG ?? 'info', ...env },
     });
     await child.waitForOutput('sidecast is listening');

@@ -3,6 +3,7 @@
 pub mod clients;
 pub mod init;
 pub mod lock;
+pub mod probe;
 pub mod start;
 pub mod status;
 pub mod stop;

@@ -1,30 +1,59 @@
-//! `sidecast status`: is a server running from this config file, and what does it say?
+//! `sidecast status`: is a server running from this config file, or at the socket, and what
+//! does it say?
 
 use std::process::ExitCode;
 
+use super::probe::{self, NotFound};
 use super::{exit, lock};
-use crate::cli::FileArgs;
+use crate::cli::TargetArgs;
 
-pub fn run(args: FileArgs) -> ExitCode {
-    let config_path = args.path();
-    let Some(pid) = lock::running_pid(&lock::path_for(&config_path)) else {
-        println!(
-            "not running (no live server holds the lock of {})",
-            config_path.display()
-        );
-        return ExitCode::from(exit::NOT_RUNNING);
+pub fn run(args: TargetArgs) -> ExitCode {
+    let config_path = args.file.path();
+    if let Some(pid) = lock::running_pid(&lock::path_for(&config_path)) {
+        println!("running (pid {pid})");
+        print_api_figures(&args);
+        return ExitCode::SUCCESS;
+    }
+    let socket = match crate::config::socket_of(&args) {
+        Ok(socket) => socket,
+        Err(error) => {
+            eprintln!("Error: {error}");
+            return ExitCode::from(exit::FAILED);
+        }
     };
-    println!("running (pid {pid})");
-    let file = match crate::config::read_with_env(&args) {
+    match probe::find(&socket) {
+        Ok(found) => {
+            println!("running (pid {}, socket {})", found.pid, socket.display());
+            println!("{}", found.figures);
+            ExitCode::SUCCESS
+        }
+        Err(NotFound::NotListening(why)) => {
+            println!(
+                "not running (no live server holds the lock of {}, and {why})",
+                config_path.display()
+            );
+            ExitCode::from(exit::NOT_RUNNING)
+        }
+        Err(NotFound::Unknown(why)) => {
+            eprintln!("Error: {why}");
+            ExitCode::from(exit::FAILED)
+        }
+    }
+}
+
+/// The figures of laravel-echo-server's HTTP API, asked of the server its config file
+/// describes, as laravel-echo-server's users know them.
+fn print_api_figures(args: &TargetArgs) {
+    let file = match crate::config::read_with_env(&args.file) {
         Ok(file) => file,
         Err(error) => {
             eprintln!("cannot ask it for details: {error}");
-            return ExitCode::SUCCESS;
+            return;
         }
     };
     let Some(client) = file.clients.first() else {
         println!("(add an HTTP API client with `sidecast client:add` to see its figures here)");
-        return ExitCode::SUCCESS;
+        return;
     };
     // The lock says the server runs on this machine, so it is asked over loopback, whatever
     // address it listens on for clients; the API key never leaves the machine.
@@ -38,9 +67,7 @@ pub fn run(args: FileArgs) -> ExitCode {
         Ok(figures) => println!("{figures}"),
         Err(error) => eprintln!("it does not answer at {url}: {error}"),
     }
-    ExitCode::SUCCESS
 }
-
 fn ask(url: &str, key: &str) -> Result<String, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -20,6 +20,7 @@ mod message_limit;
 mod pusher;
 mod pusher_apps;
 mod sidecast_section;
+mod socket;
 mod sources;
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -29,7 +30,7 @@ use std::time::Duration;
 pub use echo_server::EchoServerFile;
 use thiserror::Error;
 
-use crate::cli::StartArgs;
+use crate::cli::{StartArgs, TargetArgs};
 use crate::connections::HttpLimits;
 use crate::server::{Settings, TlsFiles};
 use sidecast_ingest::IngestLimits;
@@ -97,6 +98,25 @@ pub fn read_with_env(args: &crate::cli::FileArgs) -> Result<EchoServerFile, Conf
         .and_then(|port| port.parse().ok());
     file.port = sidecast_port.or(dotenv_port).or(file.port);
     Ok(file)
+}
+
+/// The socket `start` would bind given the same directory, config file and SIDECAST_SOCKET
+/// (the option, the environment or `.env`), for `status` and `stop` to find its server.
+pub fn socket_of(target: &TargetArgs) -> Result<PathBuf, ConfigError> {
+    let dir = target.file.dir();
+    let dotenv = dotenv::read(&dir).map_err(ConfigError::Environment)?;
+    let from_file = match read_file(&target.file.path()) {
+        Ok(file) => file.sidecast.socket,
+        Err(ConfigError::NotFound(_)) if !target.file.explicit() => None,
+        Err(error) => return Err(error),
+    };
+    let given = target.socket.clone().or_else(|| {
+        dotenv
+            .get("SIDECAST_SOCKET")
+            .filter(|value| !value.is_empty())
+            .map(PathBuf::from)
+    });
+    Ok(socket::path(given, from_file.as_deref(), &dir))
 }
 
 pub fn load(args: &StartArgs) -> Result<Loaded, ConfigError> {
@@ -226,11 +246,8 @@ pub fn load_with(
         _ => None,
     };
 
-    let socket_path = args
-        .socket
-        .clone()
-        .or_else(|| own.socket.as_ref().map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from(sidecast_wire::DEFAULT_SOCKET_PATH));
+    let socket_path = socket::path(args.socket.clone(), own.socket.as_deref(), &args.file.dir());
+    let socket_access = socket::access(args, own)?;
     let mut ingest = IngestLimits::new(sidecast_wire::Limits { max_frame_bytes });
     if let Some(max) = args.max_publishers {
         ingest.max_publishers = max as usize;
@@ -252,6 +269,7 @@ pub fn load_with(
                 max_per_address: args.max_connections_per_address.map(|max| max as usize),
             },
             socket_path,
+            socket_access,
             app_sockets,
             ingest,
             socketio,

@@ -8,6 +8,9 @@ use super::fields::{Fields, KeyError, Result};
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct SidecastSection {
     pub socket: Option<String>,
+    pub socket_owner: Option<String>,
+    pub socket_group: Option<String>,
+    pub socket_mode: Option<String>,
     pub max_frame_bytes: Option<u64>,
     pub client_buffer: Option<u64>,
     pub client_buffer_bytes: Option<u64>,
@@ -105,6 +108,9 @@ impl SidecastSection {
     pub(super) fn read(mut own: Fields<'_>) -> Result<Self> {
         let section = SidecastSection {
             socket: own.string("socket")?,
+            socket_owner: own.string("socketOwner")?,
+            socket_group: own.string("socketGroup")?,
+            socket_mode: own.string("socketMode")?,
             max_frame_bytes: own.number("maxFrameBytes", 64..=16 * 1024 * 1024)?,
             client_buffer: own.number("clientBuffer", 16..=1_000_000)?,
             client_buffer_bytes: own.number("clientBufferBytes", 65_536..=1_073_741_824)?,

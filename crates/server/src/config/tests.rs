@@ -215,6 +215,61 @@ fn a_laravel_projects_env_gives_the_sidecar_its_socket_and_port() {
 }
 
 #[test]
+fn a_laravel_app_without_sidecast_socket_keeps_its_socket_in_storage() {
+    let dir = dir_with(None, Some("APP_NAME=Laravel\n"));
+    assert_eq!(
+        load_in(dir.path(), &[]).unwrap().settings.socket_path,
+        PathBuf::from("/run/sidecast/sidecast.sock"),
+        "not a Laravel app: the runtime directory"
+    );
+    std::fs::write(dir.path().join("artisan"), "#!/usr/bin/env php").unwrap();
+    assert_eq!(
+        load_in(dir.path(), &[]).unwrap().settings.socket_path,
+        dir.path().join("storage/sidecast/sidecast.sock")
+    );
+}
+
+#[test]
+fn the_sockets_owner_group_and_mode_come_from_options_or_the_file() {
+    use sidecast_ingest::SocketAccess;
+    let dir = dir_with(
+        Some(
+            r#"{"sidecast": {"socketOwner": "root", "socketGroup": "65534", "socketMode": "0600"}}"#,
+        ),
+        None,
+    );
+    let access = load_in(dir.path(), &[]).unwrap().settings.socket_access;
+    assert_eq!(
+        access,
+        SocketAccess {
+            owner: Some(0),
+            group: Some(65534),
+            mode: 0o600
+        }
+    );
+    let flagged = load_in(
+        dir.path(),
+        &["--socket-group", "root", "--socket-mode", "640"],
+    );
+    let access = flagged.unwrap().settings.socket_access;
+    assert_eq!((access.group, access.mode), (Some(0), 0o640));
+
+    let plain = load_in(dir_with(None, None).path(), &[]).unwrap();
+    assert_eq!(plain.settings.socket_access, SocketAccess::default());
+    for (option, value, complaint) in [
+        ("--socket-mode", "0666", "every local user"),
+        ("--socket-mode", "rw", "expected octal"),
+        ("--socket-owner", "nobody-by-this-name", "no user"),
+        ("--socket-group", "nobody-by-this-name", "no group"),
+    ] {
+        let error = load_in(dir.path(), &[option, value])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(complaint), "{option} {value}: {error}");
+    }
+}
+
+#[test]
 fn auth_insecure_from_the_file_can_be_turned_off_again() {
     let dir = dir_with(Some(r#"{"sidecast": {"authInsecure": true}}"#), None);
     assert!(!load_in(dir.path(), &[]).unwrap().settings.auth.verify_tls);
