@@ -8,14 +8,19 @@ use Illuminate\Support\ServiceProvider;
 use Sidecast\Laravel\Transports\TransportFactory;
 
 /**
- * Registers the `sidecast` broadcast driver and the `Sidecast` facade's service. Discovered
- * automatically through the package's composer.json; BROADCAST_DRIVER=sidecast
- * (BROADCAST_CONNECTION on Laravel 11) then selects it.
+ * Registers the `sidecast` broadcast driver, the `Sidecast` facade's service, the package's
+ * config file and its artisan commands. Discovered automatically through the package's
+ * composer.json; BROADCAST_DRIVER=sidecast (BROADCAST_CONNECTION on Laravel 11+) then selects
+ * it.
  */
 class SidecastServiceProvider extends ServiceProvider
 {
+    /** The package's config file, published as config/sidecast.php. */
+    public const CONFIG = __DIR__.'/../config/sidecast.php';
+
     public function register(): void
     {
+        $this->mergeConfigFrom(self::CONFIG, 'sidecast');
         $this->mergeConnectionDefaults();
         $this->app->singleton(Sidecast::class);
     }
@@ -25,11 +30,21 @@ class SidecastServiceProvider extends ServiceProvider
         $this->app->make(BroadcastManager::class)->extend('sidecast', function ($app, array $config) {
             return new SidecastBroadcaster(TransportFactory::make($config), PusherSigner::fromConfig($config));
         });
+
+        if ($this->app->runningInConsole()) {
+            $this->publishes([self::CONFIG => $this->app->configPath('sidecast.php')], 'sidecast-config');
+            $this->commands([
+                Console\InstallCommand::class,
+                Console\ServeCommand::class,
+                Console\CheckCommand::class,
+            ]);
+        }
     }
 
     /**
-     * Adds broadcasting.connections.sidecast with its documented defaults, under whatever the
-     * app configured itself. A cached configuration already contains the result.
+     * Puts the connection's keys of config('sidecast') (the package's defaults, or the
+     * published file) under broadcasting.connections.sidecast, beneath whatever the app
+     * configured there itself. A cached configuration already contains the result.
      */
     private function mergeConnectionDefaults(): void
     {
@@ -38,8 +53,11 @@ class SidecastServiceProvider extends ServiceProvider
         }
 
         $config = $this->app->make('config');
+        $connection = $config->get('sidecast', []);
+        unset($connection['serve']);
         $config->set('broadcasting.connections.sidecast', array_merge(
-            require __DIR__.'/../config/connection.php',
+            $connection,
+            ['driver' => 'sidecast'],
             $config->get('broadcasting.connections.sidecast', []),
         ));
     }

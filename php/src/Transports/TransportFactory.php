@@ -38,7 +38,7 @@ final class TransportFactory
             'socket' => new SocketTransport($socket, $timeout, $acknowledged),
             'extension' => $extension
                 ? new ExtensionTransport($socket, $timeout, $acknowledged)
-                : throw new InvalidArgumentException('The sidecast connection asks for the "extension" transport, but the sidecast PHP extension is not loaded: add extension=/path/to/libsidecast.so to php.ini, or set "transport" to "auto".'),
+                : new UnavailableTransport('the sidecast connection asks for the "extension" transport, but the sidecast PHP extension is not loaded in this PHP: install it (scripts/install-extension.sh, then extension=sidecast), or set "transport" to "auto" (SIDECAST_TRANSPORT=auto)'),
             default => throw new InvalidArgumentException("The sidecast connection's \"transport\" must be \"auto\", \"extension\" or \"socket\", \"{$transport}\" given."),
         };
     }

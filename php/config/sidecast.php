@@ -2,12 +2,16 @@
 
 /*
 |--------------------------------------------------------------------------
-| The "sidecast" broadcast connection
+| Sidecast
 |--------------------------------------------------------------------------
 |
-| The service provider adds these defaults under broadcasting.connections.sidecast,
-| so BROADCAST_DRIVER=sidecast (BROADCAST_CONNECTION=sidecast on Laravel 11) is
-| all an app needs. Keys you set yourself in config/broadcasting.php win over these.
+| The keys at the top are the "sidecast" broadcast connection: the service
+| provider puts them under broadcasting.connections.sidecast, so
+| BROADCAST_DRIVER=sidecast (BROADCAST_CONNECTION=sidecast on Laravel 11+) is
+| all an app needs. Keys you set in config/broadcasting.php's own "sidecast"
+| connection win over these. "serve" is how `php artisan sidecast:serve`
+| starts the sidecar. Publish this file with
+| `php artisan vendor:publish --tag=sidecast-config`.
 |
 */
 
@@ -21,7 +25,7 @@ return [
     | app's directory without one, the sidecar listens here too. PHP needs
     | permission to connect: the socket is mode 0660 (see --socket-group).
     */
-    'socket' => env('SIDECAST_SOCKET', storage_path('sidecast/sidecast.sock')),
+    'socket' => env('SIDECAST_SOCKET') ?: storage_path('sidecast/sidecast.sock'),
 
     /*
     | How events reach the socket: "auto" uses the sidecast PHP extension when it
@@ -58,5 +62,21 @@ return [
     | (`openssl rand -base64 32`). broadcast() encrypts their payloads with it.
     */
     'encryption_master_key_base64' => env('SIDECAST_ENCRYPTION_MASTER_KEY_BASE64'),
+
+    /*
+    | `php artisan sidecast:serve`: the sidecar binary, where Echo clients
+    | connect, the app that authorizes private and presence channels (its
+    | /broadcasting/auth), the pages allowed to connect, and any other
+    | `sidecast start` options. The socket above is passed too, so both sides
+    | always agree on it.
+    */
+    'serve' => [
+        'binary' => env('SIDECAST_BINARY', 'sidecast'),
+        'host' => env('SIDECAST_HOST', '127.0.0.1'),
+        'port' => (int) env('SIDECAST_PORT', 6001),
+        'auth_host' => env('SIDECAST_AUTH_HOST', env('APP_URL', 'http://localhost')),
+        'allowed_origins' => env('SIDECAST_ALLOWED_ORIGINS', env('APP_URL')),
+        'options' => [],
+    ],
 
 ];

@@ -1,0 +1,66 @@
+<?php
+
+namespace Sidecast\Laravel\Console;
+
+/**
+ * An app's .env (or .env.example), edited line by line the way a developer would: a key that
+ * is already set keeps its place and is only replaced when asked; a missing one is appended.
+ * Comments, blank lines and every other key are left exactly as they were.
+ */
+final class EnvFile
+{
+    private function __construct(private string $path, private string $text)
+    {
+    }
+
+    /** The file at $path, or null when there is none. */
+    public static function at(string $path): ?self
+    {
+        if (! is_file($path)) {
+            return null;
+        }
+        $text = file_get_contents($path);
+
+        return $text === false ? null : new self($path, $text);
+    }
+
+    /** The value of $key as written (quotes removed), or null when it is not set. */
+    public function get(string $key): ?string
+    {
+        if (! preg_match('/^'.preg_quote($key, '/').'=(.*)$/m', $this->text, $match)) {
+            return null;
+        }
+        $value = trim($match[1]);
+        if (strlen($value) >= 2 && ($value[0] === '"' || $value[0] === "'") && $value[-1] === $value[0]) {
+            $value = substr($value, 1, -1);
+        }
+
+        return $value;
+    }
+
+    /**
+     * Sets $key to $value: appended when missing, replaced in place when $replace.
+     *
+     * @return bool whether the file changed
+     */
+    public function set(string $key, string $value, bool $replace = false): bool
+    {
+        $line = $key.'='.$value;
+        $pattern = '/^'.preg_quote($key, '/').'=.*$/m';
+        if (preg_match($pattern, $this->text)) {
+            if (! $replace || $this->get($key) === $value) {
+                return false;
+            }
+            $this->text = preg_replace_callback($pattern, fn () => $line, $this->text, 1);
+        } else {
+            $this->text = rtrim($this->text, "\n").($this->text === '' ? '' : "\n").$line."\n";
+        }
+
+        return true;
+    }
+
+    public function save(): void
+    {
+        file_put_contents($this->path, $this->text);
+    }
+}

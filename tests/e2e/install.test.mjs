@@ -1,0 +1,196 @@
+// Installing sidecast as a Laravel developer does: the package with composer into an app that
+// never had it, its artisan commands, and the extension the PHP way.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { VARIANTS, connectEcho, eventually, untilSubscribed } from './support/echo-clients.mjs';
+import { ROOT, SIDECAST_BIN, freePort, sleep, startPhp, startRedis, stopAll, tempDir } from './support/processes.mjs';
+
+after(stopAll);
+
+const INSTALL = join(ROOT, 'scripts/install-extension.sh');
+
+/** Runs `command` to completion; resolves with its exit code and output. */
+function run(command, args, { env = {}, timeout = 600000, cwd } = {}) {
+    return new Promise((ok) => {
+        execFile(command, args, { cwd, env: { ...process.env, ...env }, timeout }, (error, stdout, stderr) =>
+            ok({ code: error?.code ?? 0, stdout, stderr }));
+    });
+}
+
+describe('an existing Laravel app adopts sidecast', () => {
+    const scratch = tempDir();
+    const app = join(scratch.dir, 'shop');
+    // An empty SIDECAST_SOCKET, as a .env may hold, means "not set" all the way to the sidecar.
+    const env = { SIDECAST_BINARY: SIDECAST_BIN, SIDECAST_SOCKET: '' };
+    const artisan = (...args) => run('php', ['artisan', ...args], { cwd: app, env, timeout: 60000 });
+    let redis;
+    let web;
+    let sidecar;
+    let sidecarPort;
+
+    before(async () => {
+        cpSync(join(ROOT, 'tests/e2e/fixtures/laravel-app'), app, { recursive: true });
+        redis = await startRedis();
+        const port = await freePort();
+        sidecarPort = await freePort();
+        const dotenv = readFileSync(join(app, '.env'), 'utf8')
+            .replace('APP_URL=http://localhost', `APP_URL=http://127.0.0.1:${port}`)
+            .replace('REDIS_PORT=6379', `REDIS_PORT=${redis.port}`);
+        writeFileSync(join(app, '.env'), `${dotenv}SIDECAST_PORT=${sidecarPort}\n`);
+        web = startPhp('-S', [`127.0.0.1:${port}`, '-t', 'public'], { cwd: app });
+        await web.waitForOutput('Development Server');
+    });
+
+    after(async () => {
+        await Promise.all([web?.stop(), sidecar?.stop(), redis?.stop()]);
+        scratch.remove();
+    });
+
+    test('composer require from a path repository, as the installation guide says', async () => {
+        for (const args of [
+            ['config', 'repo.packagist', 'false'],
+            ['config', 'repositories.sidecast', JSON.stringify({ type: 'path', url: ROOT, options: { versions: { 'sidecast/laravel': '0.1.0' } } })],
+            ['require', '--no-interaction', 'sidecast/laravel:^0.1'],
+        ]) {
+            const result = await run('composer', args, { cwd: app, timeout: 120000 });
+            assert.equal(result.code, 0, `composer ${args.join(' ')}: ${result.stdout}${result.stderr}`);
+        }
+        const listed = await artisan('list');
+        assert.match(listed.stdout, /sidecast:install/);
+    });
+
+    test('before installing, sidecast:check names each missing piece', async () => {
+        const check = await artisan('sidecast:check');
+        assert.equal(check.code, 1);
+        assert.match(check.stdout, /! The default broadcast connection is "log", not sidecast: .* Set BROADCAST_DRIVER=sidecast in \.env/);
+        assert.match(check.stdout, /✘ No sidecar listens at .*shop\/storage\/sidecast\/sidecast\.sock \(no such file\)\. Start it .*php artisan sidecast:serve/);
+        assert.match(check.stdout, /✘ The app has no \/broadcasting\/auth route, .*enable App\\Providers\\BroadcastServiceProvider in config\/app\.php/);
+    });
+
+    test('sidecast:install publishes the config, selects the driver and turns on the auth route', async () => {
+        const install = await artisan('sidecast:install');
+        assert.equal(install.code, 0, install.stdout + install.stderr);
+        assert.ok(existsSync(join(app, 'config/sidecast.php')));
+        assert.match(readFileSync(join(app, '.env'), 'utf8'), /^BROADCAST_DRIVER=sidecast$/m);
+        assert.match(readFileSync(join(app, 'config/app.php'), 'utf8'), /^\s+App\\Providers\\BroadcastServiceProvider::class,$/m);
+        assert.match(install.stdout, /The sidecar is .*sidecast \(sidecast \d/);
+        const again = await artisan('sidecast:install');
+        assert.equal(again.code, 0);
+        assert.doesNotMatch(again.stdout, /Set BROADCAST_DRIVER|Turned on/, 'a second run changes nothing');
+    });
+
+    test('sidecast:serve --print shows the sidecar\'s command line, built from the app\'s settings', async () => {
+        const printed = await artisan('sidecast:serve', '--print', '--', '--socket-group=www-data');
+        assert.equal(printed.code, 0, printed.stderr);
+        const url = readFileSync(join(app, '.env'), 'utf8').match(/^APP_URL=(.*)$/m)[1];
+        assert.equal(printed.stdout.trim(), [SIDECAST_BIN, 'start', '--dir', app, '--socket', join(app, 'storage/sidecast/sidecast.sock'),
+            '--host', '127.0.0.1', '--port', String(sidecarPort), '--auth-host', url, '--allowed-origin', url, '--socket-group=www-data']
+            .map((arg) => `'${arg}'`).join(' '));
+    });
+
+    test('sidecast:serve starts the sidecar on the app\'s socket, and sidecast:check passes', async () => {
+        sidecar = startPhp('artisan', ['sidecast:serve'], { cwd: app, env });
+        await sidecar.waitForOutput('sidecast is listening');
+        assert.ok(existsSync(join(app, 'storage/sidecast/sidecast.sock')));
+        const check = await artisan('sidecast:check');
+        assert.equal(check.code, 0, check.stdout + check.stderr);
+        assert.match(check.stdout, /✔ The sidecar answers: \d+ connections/);
+        assert.match(check.stdout, /✔ The sidecar accepted a test event/);
+        assert.match(check.stdout, /✔ The app has its \/broadcasting\/auth route/);
+        // Laravel exempts the route from CSRF checks, so a probe without a user gets 403.
+        assert.match(check.stdout, /✔ http:\/\/127\.0\.0\.1:\d+\/broadcasting\/auth answers, and refuses this probe, which has no user/);
+    });
+
+    test('an event from a request and one from a queue worker reach an Echo client', async () => {
+        const client = await connectEcho(VARIANTS[1], { url: `http://127.0.0.1:${sidecarPort}`, transports: ['websocket'], channel: 'orders', listeners: ['.App\\Events\\OrderShipped', '.App\\Events\\OrderPacked'] });
+        await untilSubscribed([client], join(app, 'storage/sidecast/sidecast.sock'));
+        const base = readFileSync(join(app, '.env'), 'utf8').match(/^APP_URL=(.*)$/m)[1];
+        assert.equal(await (await fetch(`${base}/ship/A-1`)).text(), 'shipped');
+        await eventually(() => client.received.some((e) => e.data.order === 'A-1'), 'the event fired in a request');
+
+        assert.equal(await (await fetch(`${base}/pack/A-2`)).text(), 'queued');
+        await sleep(200);
+        assert.ok(!client.received.some((e) => e.data.order === 'A-2'), 'queued, not sent yet');
+        const worker = await artisan('queue:work', '--once', '--stop-when-empty');
+        assert.equal(worker.code, 0, worker.stdout + worker.stderr);
+        await eventually(() => client.received.some((e) => e.data.order === 'A-2'), 'the event the worker broadcast');
+        client.close();
+    });
+
+    test('sidecast:check with the extension asked for but not loaded says so', async () => {
+        const check = await run('php', ['artisan', 'sidecast:check'], { cwd: app, env: { ...env, SIDECAST_TRANSPORT: 'extension' } });
+        assert.equal(check.code, 1);
+        assert.match(check.stdout, /✘ The connection asks for the "extension" transport, but the sidecast extension is not loaded: install it with scripts\/install-extension\.sh/);
+    });
+});
+
+describe('the package as Composer downloads it', () => {
+    test('a dist archive holds the PHP package, its licence and stubs, and none of the Rust, Node or test trees', async () => {
+        const listed = await run('sh', ['-c', 'git archive --format=tar HEAD | tar -t'], { cwd: ROOT });
+        assert.equal(listed.code, 0, listed.stderr);
+        const files = listed.stdout.split('\n').filter((f) => f && !f.endsWith('/'));
+        for (const wanted of ['composer.json', 'LICENSE', 'README.md', 'php/config/sidecast.php', 'php/src/SidecastServiceProvider.php', 'stubs/sidecast.stubs.php']) {
+            assert.ok(files.includes(wanted), `${wanted} is shipped`);
+        }
+        const unexpected = files.filter((f) => !/^(php\/src\/|php\/config\/|stubs\/|composer\.json$|LICENSE$|README\.md$|CHANGELOG\.md$)/.test(f));
+        assert.deepEqual(unexpected, []);
+    });
+});
+
+describe('scripts/install-extension.sh', () => {
+    test('installs sidecast.so and an ini file; PHP then loads it as `sidecast`', async () => {
+        const scratch = tempDir();
+        const extensions = join(scratch.dir, 'extensions');
+        const confD = join(scratch.dir, 'conf.d');
+        const installed = await run(INSTALL, ['--extension-dir', extensions, '--ini-dir', confD]);
+        assert.equal(installed.code, 0, installed.stderr);
+        assert.match(installed.stdout, /Installed .*extensions\/sidecast\.so/);
+
+        // No php.ini but an empty one: only what the script wrote counts.
+        const emptyIni = join(scratch.dir, 'php.ini');
+        writeFileSync(emptyIni, '');
+        const byName = await run('php', ['-c', emptyIni, '-d', `extension_dir=${extensions}`, '-d', 'extension=sidecast', '-m']);
+        assert.match(byName.stdout, /^sidecast$/m, byName.stderr);
+
+        const throughIni = { env: { PHP_INI_SCAN_DIR: confD } };
+        const modules = await run('php', ['-c', emptyIni, '-d', `extension_dir=${extensions}`, '-m'], throughIni);
+        assert.match(modules.stdout, /^sidecast$/m, 'the ini file loads it');
+        const info = await run('php', ['-c', emptyIni, '-d', `extension_dir=${extensions}`, '--ri', 'sidecast'], throughIni);
+        assert.equal(info.code, 0, info.stderr);
+        assert.match(info.stdout, /sidecast support => enabled/);
+        assert.match(info.stdout, /sidecast\.socket => \/run\/sidecast\/sidecast\.sock/);
+        assert.match(info.stdout, /sidecast\.buffer_bytes => 8M/);
+        scratch.remove();
+    });
+
+    /** A stand-in `php` and `php-config` reporting `version`, `versionId` and `zts`. */
+    function fakePhp(dir, { version, versionId, zts }) {
+        const bin = join(dir, 'bin');
+        mkdirSync(bin);
+        writeFileSync(join(bin, 'php'), `#!/bin/sh\necho "${version} ${versionId} ${zts}"\n`);
+        writeFileSync(join(bin, 'php-config'), `#!/bin/sh\ncase "$1" in --vernum) echo ${versionId};; --version) echo ${version};; esac\n`);
+        chmodSync(join(bin, 'php'), 0o755);
+        chmodSync(join(bin, 'php-config'), 0o755);
+        return join(bin, 'php');
+    }
+
+    for (const [build, expected] of [
+        [{ version: '8.2', versionId: 80230, zts: 1 }, /thread-safe \(ZTS\); the extension supports non-thread-safe \(NTS\) builds only/],
+        [{ version: '8.0', versionId: 80030, zts: 0 }, /PHP 8\.0 is not supported: the extension builds for PHP 8\.1 to 8\.5/],
+        [{ version: '8.6', versionId: 80600, zts: 0 }, /PHP 8\.6 is not supported/],
+    ]) {
+        test(`refuses PHP ${build.version}${build.zts ? ' ZTS' : ''} before building anything`, async () => {
+            const scratch = tempDir();
+            const result = await run(INSTALL, ['--php', fakePhp(scratch.dir, build), '--extension-dir', join(scratch.dir, 'ext')]);
+            assert.equal(result.code, 1);
+            assert.match(result.stderr, expected);
+            assert.doesNotMatch(result.stdout, /Building/);
+            scratch.remove();
+        });
+    }
+});
