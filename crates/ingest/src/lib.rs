@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use sidecast_wire::Limits;
 
-pub use unix::{BindError, SocketAccess, UnixIngest};
+pub use unix::{BindError, OpenPublishers, SocketAccess, UnixIngest};
 
 /// What the Unix socket's publishers may hold of the sidecar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,6 +13,8 @@ use std::io::{self, ErrorKind};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixListener as StdUnixListener;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use sidecast_core::{Core, LogLimit};
@@ -66,6 +68,21 @@ pub struct UnixIngest {
     path: PathBuf,
     /// Device and inode of the file this process created, to recognise it at shutdown.
     identity: (u64, u64),
+    open: OpenPublishers,
+}
+
+/// How many publishers are connected to one ingest socket right now, readable while it serves.
+#[derive(Debug, Clone, Default)]
+pub struct OpenPublishers(Arc<AtomicUsize>);
+
+impl OpenPublishers {
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn set(&self, open: usize) {
+        self.0.store(open, Ordering::Relaxed);
+    }
 }
 
 impl UnixIngest {
@@ -108,11 +125,17 @@ impl UnixIngest {
             listener,
             path,
             identity: (metadata.dev(), metadata.ino()),
+            open: OpenPublishers::default(),
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The count of connected publishers, kept up to date by [`serve`](Self::serve).
+    pub fn open_publishers(&self) -> OpenPublishers {
+        self.open.clone()
     }
 
     /// Accepts publishers until `shutdown` completes, then stops accepting, ends every
@@ -133,7 +156,7 @@ impl UnixIngest {
         loop {
             tokio::select! {
                 () = &mut shutdown => break,
-                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                Some(_) = connections.join_next(), if !connections.is_empty() => self.open.set(connections.len()),
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) if connections.len() >= limits.max_publishers => {
                         if let Some(held_back) = over_cap.check() {
@@ -144,6 +167,7 @@ impl UnixIngest {
                     Ok((stream, _)) => {
                         next_id += 1;
                         connections.spawn(publisher::serve(stream, next_id, core.clone(), limits, stopped.clone()));
+                        self.open.set(connections.len());
                     }
                     Err(error) => {
                         // Out of file descriptors or similar: wait instead of spinning, and
@@ -162,6 +186,7 @@ impl UnixIngest {
         tracing::debug!(path = %self.path.display(), open = connections.len(), "ingest socket closing");
         let _ = stop.send(true);
         while connections.join_next().await.is_some() {}
+        self.open.set(0);
         Ok(())
     }
 }

@@ -118,6 +118,12 @@ pub struct StartArgs {
     #[arg(long, env = "SIDECAST_SOCKET_MODE")]
     pub socket_mode: Option<String>,
 
+    /// Seconds the sidecar keeps taking events after SIGTERM, until PHP has sent none for this
+    /// long (at most 10 s in all), so that PHP stopping at the same time hands over what it
+    /// buffered; 0 stops at once [default: 1].
+    #[arg(long, env = "SIDECAST_PUBLISHER_GRACE", value_parser = grace_seconds)]
+    pub publisher_grace: Option<f64>,
+
     /// Largest frame accepted from PHP, in bytes [default: 1048576].
     #[arg(long, env = "SIDECAST_MAX_FRAME_BYTES",
           value_parser = clap::value_parser!(u32).range(64..=16 * 1024 * 1024))]
@@ -429,6 +435,18 @@ pub fn origin(text: &str) -> Result<String, String> {
 }
 
 /// A positive number of seconds, at most an hour.
+/// A grace period: 0 (none) to 10 seconds.
+fn grace_seconds(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a number of seconds"))?;
+    if (0.0..=10.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{value} is not between 0 and 10 seconds"))
+    }
+}
+
 fn seconds(text: &str) -> Result<f64, String> {
     let value: f64 = text
         .parse()

@@ -77,6 +77,11 @@ impl Hubs {
             .map(|app| app.core.hub.clone())
     }
 
+    /// Events published so far into every app's hub, from any source.
+    pub fn publications(&self) -> u64 {
+        self.pusher_hubs().map(|hub| hub.stats().publications).sum()
+    }
+
     /// The other Pusher apps' hubs and censuses, by app id, for the HTTP API.
     pub fn others(&self) -> HashMap<String, Core> {
         self.others

@@ -10,6 +10,7 @@ mod http;
 mod hubs;
 mod logging;
 mod server;
+mod shutdown;
 mod signal;
 mod tls;
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sidecast_ingest::redis::RedisSource;
-use sidecast_ingest::{BindError, UnixIngest};
+use sidecast_ingest::{BindError, OpenPublishers, UnixIngest};
 use thiserror::Error;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -26,6 +26,8 @@ pub struct Settings {
     /// What clients may hold of the HTTP listener.
     pub http_limits: crate::connections::HttpLimits,
     pub socket_path: PathBuf,
+    /// After a stop signal, events are still taken until none came for this long.
+    pub publisher_grace: Duration,
     /// Owner, group and mode of the socket files.
     pub socket_access: sidecast_ingest::SocketAccess,
     /// More Unix sockets, each reaching the channels of one Pusher app other than the first
@@ -170,6 +172,10 @@ impl Server {
             node = hubs.node_id().unwrap_or_default(),
             "sidecast is listening",
         );
+        let publishers: Vec<OpenPublishers> = std::iter::once(&self.ingest)
+            .chain(self.app_ingests.iter().map(|(_, ingest)| ingest))
+            .map(UnixIngest::open_publishers)
+            .collect();
         let mut ingests = JoinSet::new();
         ingests.spawn(
             self.ingest
@@ -216,7 +222,10 @@ impl Server {
             }
         };
         let failure = tokio::select! {
-            () = shutdown => None,
+            () = shutdown => {
+                crate::shutdown::until_sources_quiet(&hubs, &publishers, self.settings.publisher_grace).await;
+                None
+            }
             Some(ended) = ingests.join_next() => Some(("an ingest socket", ended)),
             ended = &mut http => Some(("the HTTP server", ended)),
             ended = redis_ended => Some(("the Redis subscriber", ended)),

@@ -9,11 +9,13 @@ use Illuminate\Support\Facades\Auth;
 use Illuminate\Support\Facades\Broadcast;
 use Illuminate\Support\Facades\Route;
 
-// The demo page, connected over socket.io, or with ?broadcaster=reverb over the Pusher protocol.
+// The demo page, connected over socket.io, or with ?broadcaster=reverb over the Pusher protocol;
+// with ?same_origin=1 to the page's own origin, as behind nginx (deploy/nginx/sidecast.conf).
 Route::get('/', function (Request $request) {
     return view('demo', [
         'echoPort' => (int) env('SIDECAST_PORT', 6001),
         'reverb' => $request->query('broadcaster') === 'reverb',
+        'sameOrigin' => $request->boolean('same_origin'),
         'appKey' => (string) config('broadcasting.connections.sidecast.key'),
     ]);
 });

@@ -97,6 +97,11 @@ class Child {
 
 export const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
+/** Starts `command` with `args` as a kept child (output, `waitForOutput`, `stop`). */
+export function startProcess(command, args, options = {}) {
+    return new Child(command, args, { ...options, env: { ...process.env, ...(options.env ?? {}) } });
+}
+
 /**
  * Starts `sidecast start` on a free port and a socket in `dir`; resolves once it listens.
  * `launcher` is a command line that runs it (`['sh', '-c', 'ulimit -Sn 1024; exec "$0" "$@"']`).
@@ -224,7 +229,7 @@ function phpArgs(extension) {
 }
 
 /** Environment of the demo app, pointed at a sidecar. */
-function appEnv(sidecar, extra = {}) {
+export function appEnv(sidecar, extra = {}) {
     return {
         ...process.env,
         BROADCAST_DRIVER: 'sidecast',

@@ -269,6 +269,7 @@ pub fn load_with(
                 max_per_address: args.max_connections_per_address.map(|max| max as usize),
             },
             socket_path,
+            publisher_grace: Duration::from_secs_f64(args.publisher_grace.unwrap_or(1.0)),
             socket_access,
             app_sockets,
             ingest,

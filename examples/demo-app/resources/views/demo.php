@@ -36,14 +36,14 @@
                 broadcaster: 'reverb',
                 key: <?= json_encode($appKey) ?>,
                 wsHost: window.location.hostname,
-                wsPort: <?= (int) $echoPort ?>,
-                wssPort: <?= (int) $echoPort ?>,
+                wsPort: <?= $sameOrigin ? 'window.location.port || 80' : (int) $echoPort ?>,
+                wssPort: <?= $sameOrigin ? 'window.location.port || 443' : (int) $echoPort ?>,
                 forceTLS: false,
                 enabledTransports: ['ws', 'wss'],
             })
             : new Echo({
                 broadcaster: 'socket.io',
-                host: window.location.hostname + ':<?= (int) $echoPort ?>',
+                host: <?= $sameOrigin ? 'window.location.origin' : "window.location.hostname + ':".(int) $echoPort."'" ?>,
             });
 
         window.Echo.channel('example-channel').listen('ExampleEvent', (e) => {
