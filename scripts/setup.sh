@@ -14,6 +14,7 @@ APT_PACKAGES=(
     openssl                                            # a certificate for the test of scale-out over TLS
     php8.2-fpm libfcgi-bin iproute2                    # the extension under php-fpm, driven with cgi-fcgi; ss
     chromium                                           # the demo page test
+    nginx-light supervisor systemd                     # the deploy/ recipes, run by the tests (systemd-analyze)
 )
 
 step() { printf '\n==> %s\n' "$*" >&2; }
