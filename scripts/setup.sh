@@ -15,6 +15,7 @@ APT_PACKAGES=(
     php8.2-fpm libfcgi-bin iproute2                    # the extension under php-fpm, driven with cgi-fcgi; ss
     chromium                                           # the demo page test
     nginx-light supervisor systemd                     # the deploy/ recipes, run by the tests (systemd-analyze)
+    zip unzip                                          # the extension's release asset for PIE
 )
 
 step() { printf '\n==> %s\n' "$*" >&2; }

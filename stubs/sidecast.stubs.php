@@ -63,6 +63,15 @@ class Broadcaster
     }
 
     /**
+     * Why this process's writer for the socket cannot deliver right now, or null: the last
+     * error while it is not connected to the sidecar (events wait in the buffer meanwhile). It
+     * asks the sidecar nothing, so it may follow every broadcast().
+     */
+    public function problem(): ?string
+    {
+    }
+
+    /**
      * Waits until the sidecar has accepted every event this process buffered for this socket.
      *
      * @return bool false if $timeout seconds passed first

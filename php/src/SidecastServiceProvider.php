@@ -28,7 +28,9 @@ class SidecastServiceProvider extends ServiceProvider
     public function boot(): void
     {
         $this->app->make(BroadcastManager::class)->extend('sidecast', function ($app, array $config) {
-            return new SidecastBroadcaster(TransportFactory::make($config), PusherSigner::fromConfig($config));
+            $report = static fn (string $message) => $app->make('log')->warning($message);
+
+            return new SidecastBroadcaster(TransportFactory::make($config, $report), PusherSigner::fromConfig($config));
         });
 
         if ($this->app->runningInConsole()) {

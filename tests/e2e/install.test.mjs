@@ -122,6 +122,27 @@ describe('an existing Laravel app adopts sidecast', () => {
         client.close();
     });
 
+    test('with the extension, a sidecar that is gone is reported in the app\'s log, and the request still succeeds', async () => {
+        await sidecar.stop();
+        const port = await freePort();
+        const withExtension = startPhp('-S', [`127.0.0.1:${port}`, '-t', 'public'], { cwd: app, extension: true });
+        try {
+            await withExtension.waitForOutput('Development Server');
+            const log = join(app, 'storage/logs/laravel.log');
+            const before = existsSync(log) ? readFileSync(log, 'utf8').length : 0;
+            // The first broadcast starts the writer; a later one learns it cannot connect.
+            await eventually(async () => {
+                assert.equal(await (await fetch(`http://127.0.0.1:${port}/ship/B-1`)).text(), 'shipped');
+                return existsSync(log) && readFileSync(log, 'utf8').slice(before).includes('Sidecast: events wait');
+            }, 'the warning in storage/logs/laravel.log');
+            const logged = readFileSync(log, 'utf8').slice(before);
+            assert.match(logged, /local\.WARNING: Sidecast: events wait in this PHP process, undelivered: sidecast is not listening at .*shop\/storage\/sidecast\/sidecast\.sock \(no such socket file\)/);
+            assert.equal(logged.split('Sidecast: events wait').length - 1, 1, 'once, not per broadcast');
+        } finally {
+            await withExtension.stop();
+        }
+    });
+
     test('sidecast:check with the extension asked for but not loaded says so', async () => {
         const check = await run('php', ['artisan', 'sidecast:check'], { cwd: app, env: { ...env, SIDECAST_TRANSPORT: 'extension' } });
         assert.equal(check.code, 1);
@@ -166,6 +187,24 @@ describe('scripts/install-extension.sh', () => {
         assert.match(info.stdout, /sidecast\.socket => \/run\/sidecast\/sidecast\.sock/);
         assert.match(info.stdout, /sidecast\.buffer_bytes => 8M/);
         scratch.remove();
+    });
+
+    test('scripts/package-extension.sh packs sidecast.so as the release asset PIE looks for', async () => {
+        const packed = await run(join(ROOT, 'scripts/package-extension.sh'), ['0.1.0']);
+        assert.equal(packed.code, 0, packed.stderr);
+        const asset = join(ROOT, packed.stdout.trim());
+        const phpVersion = (await run('php', ['-r', 'echo PHP_MAJOR_VERSION.".".PHP_MINOR_VERSION;'])).stdout;
+        assert.match(asset, new RegExp(`/target/pie/php_sidecast-0\\.1\\.0_php${phpVersion.replace('.', '\\.')}-(x86_64|arm64)-linux-glibc-nts\\.zip$`));
+        const listed = await run('unzip', ['-Z1', asset]);
+        assert.deepEqual(listed.stdout.trim().split('\n'), ['sidecast.so'], 'the .so alone, at the top');
+        const scratch = tempDir();
+        await run('unzip', ['-q', asset, '-d', scratch.dir]);
+        const loaded = await run('php', ['-n', '-d', `extension=${join(scratch.dir, 'sidecast.so')}`, '-m']);
+        assert.match(loaded.stdout, /^sidecast$/m, loaded.stderr);
+        scratch.remove();
+        const refused = await run(join(ROOT, 'scripts/package-extension.sh'), ['latest']);
+        assert.equal(refused.code, 2);
+        assert.match(refused.stderr, /"latest" is not a version such as 1\.2\.3/);
     });
 
     /** A stand-in `php` and `php-config` reporting `version`, `versionId` and `zts`. */

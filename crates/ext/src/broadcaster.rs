@@ -127,6 +127,20 @@ impl Broadcaster {
         }
     }
 
+    /// Why this process's writer for the socket cannot deliver right now, or null: the last
+    /// error while it is not connected to the sidecar (events wait in the buffer meanwhile).
+    /// Asks the sidecar nothing, so it may follow every `broadcast()`.
+    pub fn problem(&mut self) -> PhpResult<Option<String>> {
+        let writer = self.writer()?;
+        if writer.connected() {
+            return Ok(None);
+        }
+        let (pending, pending_bytes) = writer.pending();
+        Ok(writer.last_error().map(|why| {
+            format!("{why} ({pending} events, {pending_bytes} bytes waiting in this process)")
+        }))
+    }
+
     /// Waits until the sidecar has taken every event this process handed to the writer for
     /// this socket; `false` if `$timeout` seconds passed first.
     #[php(defaults(timeout = 1.0))]

@@ -13,12 +13,23 @@ use ValueError;
 /**
  * Goes through the sidecast PHP extension: a background writer per PHP process buffers the
  * events and keeps them across sidecar restarts; queries travel on the same connection.
+ *
+ * A buffered broadcast cannot throw when the sidecar is away, so a writer that cannot deliver
+ * is reported through $report (Laravel's log) instead: at most once a minute per process and
+ * socket, saying why and what to do.
  */
 final class ExtensionTransport implements Transport
 {
+    /** Seconds between two reports of the same socket's trouble by one process. */
+    public const REPORT_EVERY = 60.0;
+
+    /** @var array<string, float> when each socket's trouble was last reported */
+    private static array $reported = [];
+
     private Broadcaster $broadcaster;
 
-    public function __construct(string $socket, float $timeout, bool $acknowledged = false)
+    /** @param  (\Closure(string): void)|null  $report */
+    public function __construct(private string $socket, float $timeout, private bool $acknowledged = false, private ?\Closure $report = null)
     {
         $this->broadcaster = new Broadcaster($socket, ['timeout' => $timeout, 'acknowledged' => $acknowledged]);
     }
@@ -31,6 +42,25 @@ final class ExtensionTransport implements Transport
             // TypeError: a channel or event name that is not valid UTF-8.
             throw new BroadcastException('Sidecast: '.$e->getMessage(), 0, $e);
         }
+        if ($this->report !== null && ! ($acknowledged ?? $this->acknowledged)) {
+            $this->reportTrouble();
+        }
+    }
+
+    private function reportTrouble(): void
+    {
+        $now = microtime(true);
+        if ($now - (self::$reported[$this->socket] ?? -INF) < self::REPORT_EVERY) {
+            return;
+        }
+        $problem = $this->broadcaster->problem();
+        if ($problem === null) {
+            return;
+        }
+        self::$reported[$this->socket] = $now;
+        ($this->report)("Sidecast: events wait in this PHP process, undelivered: {$problem}. "
+            .'They are sent when the sidecar is reachable. Start it (php artisan sidecast:serve), '
+            .'or point SIDECAST_SOCKET at its socket; `php artisan sidecast:check` says what is wrong.');
     }
 
     public function flush(float $timeout = 1.0): bool

@@ -15,8 +15,10 @@ final class TransportFactory
 
     /**
      * @param  array{socket?: ?string, transport?: ?string, timeout?: float|int|string|null, acknowledged?: bool|string|null}  $config
+     * @param  (\Closure(string): void)|null  $report  where the extension's buffered broadcasts
+     *                                                 report a sidecar they cannot reach
      */
-    public static function make(array $config): Transport
+    public static function make(array $config, ?\Closure $report = null): Transport
     {
         $socket = (string) ($config['socket'] ?? '') ?: self::DEFAULT_SOCKET;
         $timeout = (float) ($config['timeout'] ?? 1.0);
@@ -34,10 +36,10 @@ final class TransportFactory
         $extension = extension_loaded('sidecast');
 
         return match ($transport) {
-            'auto' => $extension ? new ExtensionTransport($socket, $timeout, $acknowledged) : new SocketTransport($socket, $timeout, $acknowledged),
+            'auto' => $extension ? new ExtensionTransport($socket, $timeout, $acknowledged, $report) : new SocketTransport($socket, $timeout, $acknowledged),
             'socket' => new SocketTransport($socket, $timeout, $acknowledged),
             'extension' => $extension
-                ? new ExtensionTransport($socket, $timeout, $acknowledged)
+                ? new ExtensionTransport($socket, $timeout, $acknowledged, $report)
                 : new UnavailableTransport('the sidecast connection asks for the "extension" transport, but the sidecast PHP extension is not loaded in this PHP: install it (scripts/install-extension.sh, then extension=sidecast), or set "transport" to "auto" (SIDECAST_TRANSPORT=auto)'),
             default => throw new InvalidArgumentException("The sidecast connection's \"transport\" must be \"auto\", \"extension\" or \"socket\", \"{$transport}\" given."),
         };

@@ -112,7 +112,8 @@ export async function untilSubscribed(clients, socketPath) {
 /** Waits until `condition()` holds; fails with `what` after `timeoutMs`. */
 export async function eventually(condition, what, timeoutMs = 10000) {
     const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
+    // `condition` may be async: its promise is awaited, not taken for a truthy value.
+    while (!(await condition())) {
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
         await sleep(20);
     }

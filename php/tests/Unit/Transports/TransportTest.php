@@ -108,6 +108,39 @@ final class TransportTest extends TestCase
         $transport->publish(['orders'], 'Shipped', '{}', null);
     }
 
+    public function test_with_the_extension_a_missing_sidecar_is_reported_to_the_log_once_a_minute(): void
+    {
+        if (! extension_loaded('sidecast')) {
+            $this->markTestSkipped('the sidecast extension is not loaded in this run');
+        }
+        $reports = [];
+        $socket = dirname($this->sidecar->path).'/absent.sock';
+        $transport = TransportFactory::make(['socket' => $socket, 'transport' => 'extension'], function (string $message) use (&$reports) {
+            $reports[] = $message;
+        });
+
+        // The buffered broadcast returns at once; the writer tries to connect in the background,
+        // and a later broadcast learns why it could not.
+        $transport->publish(['orders'], 'Shipped', '{"n":0}', null);
+        for ($n = 1; $reports === [] && $n < 250; $n++) {
+            usleep(20_000);
+            $transport->publish(['orders'], 'Shipped', "{\"n\":{$n}}", null);
+        }
+        $this->assertCount(1, $reports, 'reported');
+        $this->assertMatchesRegularExpression('~^Sidecast: events wait in this PHP process, undelivered: sidecast is not listening at .*/absent\.sock \(no such socket file\).* \(\d+ events, \d+ bytes waiting in this process\)\. .*php artisan sidecast:check~', $reports[0]);
+
+        for ($more = 0; $more < 5; $more++) {
+            $transport->publish(['orders'], 'Shipped', '{}', null);
+        }
+        $this->assertCount(1, $reports, 'not again within a minute');
+        try {
+            $transport->publish(['orders'], 'Shipped', '{}', null, acknowledged: true);
+        } catch (BroadcastException) {
+            // Acknowledged broadcasts throw instead of reporting.
+        }
+        $this->assertCount(1, $reports);
+    }
+
     /** @dataProvider transports */
     public function test_a_socket_file_left_by_a_stopped_sidecar_is_reported_as_such(string $kind): void
     {
