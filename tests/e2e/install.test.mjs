@@ -84,6 +84,13 @@ describe('an existing Laravel app adopts sidecast', () => {
         assert.doesNotMatch(again.stdout, /Set BROADCAST_DRIVER|Turned on/, 'a second run changes nothing');
     });
 
+    test('the app\'s own test suite asserts its broadcasts with Sidecast::fake(), with no sidecar running', async () => {
+        assert.ok(!existsSync(join(app, 'storage/sidecast/sidecast.sock')), 'no sidecar yet');
+        const tests = await run('phpunit', [], { cwd: app, timeout: 120000 });
+        assert.equal(tests.code, 0, tests.stdout + tests.stderr);
+        assert.match(tests.stdout, /OK \(3 tests, \d+ assertions\)/);
+    });
+
     test('sidecast:serve --print shows the sidecar\'s command line, built from the app\'s settings', async () => {
         const printed = await artisan('sidecast:serve', '--print', '--', '--socket-group=www-data');
         assert.equal(printed.code, 0, printed.stderr);
