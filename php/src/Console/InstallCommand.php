@@ -61,31 +61,18 @@ class InstallCommand extends Command
         $channels = $this->laravel->basePath('routes/channels.php');
         if (! is_file($channels)) {
             @mkdir(dirname($channels), 0755, true);
-            file_put_contents($channels, <<<'PHP'
-                <?php
-
-                use Illuminate\Support\Facades\Broadcast;
-
-                Broadcast::channel('App.Models.User.{id}', function ($user, $id) {
-                    return (int) $user->id === (int) $id;
-                });
-
-                PHP);
+            file_put_contents($channels, BroadcastingRoutes::CHANNELS_FILE);
             $this->line('Wrote routes/channels.php.');
         }
 
         $bootstrap = $this->laravel->basePath('bootstrap/app.php');
         $text = is_file($bootstrap) ? (string) file_get_contents($bootstrap) : '';
-        if (str_contains($text, '->withRouting(')) {
-            // Laravel 11+: withRouting(channels: …) registers Broadcast::routes() and the file.
-            if (str_contains($text, 'channels:') || str_contains($text, '->withBroadcasting(')) {
-                return;
-            }
-            $with = preg_replace('/->withRouting\(\s*\n(\s*)/', "->withRouting(\n\$1channels: __DIR__.'/../routes/channels.php',\n\$1", $text, 1, $count);
-            if ($count === 1) {
-                file_put_contents($bootstrap, $with);
+        if (BroadcastingRoutes::isBuilder($text)) {
+            $edited = BroadcastingRoutes::inBuilder($text);
+            if ($edited !== null) {
+                file_put_contents($bootstrap, $edited);
                 $this->line('Turned on broadcasting in bootstrap/app.php (withRouting channels:).');
-            } else {
+            } elseif (! BroadcastingRoutes::builderHasChannels($text)) {
                 $this->warn("Add channels: __DIR__.'/../routes/channels.php' to withRouting() in bootstrap/app.php: its layout was not recognised.");
             }
 
@@ -94,9 +81,9 @@ class InstallCommand extends Command
 
         $app = $this->laravel->configPath('app.php');
         $text = is_file($app) ? (string) file_get_contents($app) : '';
-        $commented = '/^(\s*)\/\/\s*(App\\\\Providers\\\\BroadcastServiceProvider::class,)/m';
-        if (preg_match($commented, $text)) {
-            file_put_contents($app, preg_replace($commented, '$1$2', $text, 1));
+        $edited = BroadcastingRoutes::inProviders($text);
+        if ($edited !== null) {
+            file_put_contents($app, $edited);
             $this->line('Turned on App\Providers\BroadcastServiceProvider in config/app.php.');
         } elseif (! str_contains($text, 'BroadcastServiceProvider::class')) {
             $this->warn('Register a provider that calls Broadcast::routes() and requires routes/channels.php (Laravel\'s App\Providers\BroadcastServiceProvider).');
