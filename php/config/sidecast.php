@@ -28,10 +28,15 @@ return [
     'socket' => env('SIDECAST_SOCKET') ?: storage_path('sidecast/sidecast.sock'),
 
     /*
-    | How events reach the socket: "auto" uses the sidecast PHP extension when it
+    | How events reach the sidecar: "auto" uses the sidecast PHP extension when it
     | is loaded and plain PHP otherwise; "extension" and "socket" force one.
+    | "http", for a PHP process with no sidecar on its host (a queue worker
+    | elsewhere), sends them to the sidecar at "url" over its Pusher HTTP API,
+    | signed with the app's key and secret below.
     */
     'transport' => env('SIDECAST_TRANSPORT', 'auto'),
+
+    'url' => env('SIDECAST_URL'),
 
     /*
     | Seconds one broadcast may take to connect and write (acknowledged: to be

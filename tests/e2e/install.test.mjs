@@ -41,7 +41,8 @@ describe('an existing Laravel app adopts sidecast', () => {
         const dotenv = readFileSync(join(app, '.env'), 'utf8')
             .replace('APP_URL=http://localhost', `APP_URL=http://127.0.0.1:${port}`)
             .replace('REDIS_PORT=6379', `REDIS_PORT=${redis.port}`);
-        writeFileSync(join(app, '.env'), `${dotenv}SIDECAST_PORT=${sidecarPort}\n`);
+        // A Pusher app, so that workers without the socket can use the sidecar's HTTP API.
+        writeFileSync(join(app, '.env'), `${dotenv}SIDECAST_PORT=${sidecarPort}\nSIDECAST_APP_ID=shop\nSIDECAST_APP_KEY=shop-key\nSIDECAST_APP_SECRET=shop-secret\n`);
         web = startPhp('-S', [`127.0.0.1:${port}`, '-t', 'public'], { cwd: app });
         await web.waitForOutput('Development Server');
     });
@@ -113,7 +114,7 @@ describe('an existing Laravel app adopts sidecast', () => {
         assert.match(check.stdout, /✔ http:\/\/127\.0\.0\.1:\d+\/broadcasting\/auth answers, and refuses this probe, which has no user/);
     });
 
-    test('an event from a request and one from a queue worker reach an Echo client', async () => {
+    test('an event from a request, one from a queue worker and one from a worker without the socket reach an Echo client', async () => {
         const client = await connectEcho(VARIANTS[1], { url: `http://127.0.0.1:${sidecarPort}`, transports: ['websocket'], channel: 'orders', listeners: ['.App\\Events\\OrderShipped', '.App\\Events\\OrderPacked'] });
         await untilSubscribed([client], join(app, 'storage/sidecast/sidecast.sock'));
         const base = readFileSync(join(app, '.env'), 'utf8').match(/^APP_URL=(.*)$/m)[1];
@@ -126,6 +127,17 @@ describe('an existing Laravel app adopts sidecast', () => {
         const worker = await artisan('queue:work', '--once', '--stop-when-empty');
         assert.equal(worker.code, 0, worker.stdout + worker.stderr);
         await eventually(() => client.received.some((e) => e.data.order === 'A-2'), 'the event the worker broadcast');
+
+        // A worker as on another host: no socket, the sidecar's HTTP API (one setting).
+        const remote = { ...env, SIDECAST_TRANSPORT: 'http', SIDECAST_URL: `http://127.0.0.1:${sidecarPort}`, SIDECAST_SOCKET: '/nonexistent/sidecast.sock' };
+        assert.equal(await (await fetch(`${base}/pack/A-3`)).text(), 'queued');
+        const far = await run('php', ['artisan', 'queue:work', '--once', '--stop-when-empty'], { cwd: app, env: remote });
+        assert.equal(far.code, 0, far.stdout + far.stderr);
+        await eventually(() => client.received.some((e) => e.data.order === 'A-3'), 'the event broadcast over HTTP');
+        const check = await run('php', ['artisan', 'sidecast:check'], { cwd: app, env: remote });
+        assert.equal(check.code, 0, check.stdout + check.stderr);
+        assert.match(check.stdout, /Events go over HTTP to the sidecar at http:\/\/127\.0\.0\.1:\d+/);
+        assert.match(check.stdout, /✔ The sidecar accepted a test event/);
         client.close();
     });
 

@@ -7,6 +7,7 @@ use Illuminate\Console\Command;
 use Illuminate\Http\Request;
 use Illuminate\Routing\Router;
 use Sidecast\Laravel\Sidecast;
+use Sidecast\Laravel\Transports\HttpTransport;
 use Sidecast\Laravel\Transports\SocketOwner;
 use Symfony\Component\HttpKernel\Exception\HttpException;
 use Throwable;
@@ -37,10 +38,15 @@ class CheckCommand extends Command
         }
 
         $connection = (array) $config->get('broadcasting.connections.sidecast', []);
-        $this->checkExtension((string) ($connection['transport'] ?? 'auto'));
-        $socket = (string) ($connection['socket'] ?? '');
-        if ($this->checkSocket($socket)) {
+        $transport = (string) ($connection['transport'] ?? 'auto');
+        if ($transport === 'http') {
+            $this->noted("Events go over HTTP to the sidecar at {$connection['url']} (the \"http\" transport).");
             $this->checkSidecar($sidecast);
+        } else {
+            $this->checkExtension($transport);
+            if ($this->checkSocket((string) ($connection['socket'] ?? ''))) {
+                $this->checkSidecar($sidecast);
+            }
         }
         $this->checkAuthRoute($router);
         $serve = (array) $config->get('sidecast.serve', []);
@@ -93,8 +99,12 @@ class CheckCommand extends Command
     {
         try {
             $transport = $sidecast->connection();
-            $figures = $transport->stats()['server'] ?? [];
-            $this->passed(sprintf('The sidecar answers: %d connections, %d channels.', $figures['connections'] ?? 0, $figures['channels'] ?? 0));
+            if ($transport instanceof HttpTransport) {
+                $this->passed(sprintf('The sidecar answers: %d occupied channels.', count($transport->channels())));
+            } else {
+                $figures = $transport->stats()['server'] ?? [];
+                $this->passed(sprintf('The sidecar answers: %d connections, %d channels.', $figures['connections'] ?? 0, $figures['channels'] ?? 0));
+            }
             $transport->publish(['sidecast-check'], 'SidecastCheck', '{"check":true}', null, true);
             $this->passed('The sidecar accepted a test event (channel "sidecast-check").');
         } catch (Throwable $e) {

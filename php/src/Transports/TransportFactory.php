@@ -14,7 +14,7 @@ final class TransportFactory
     public const DEFAULT_SOCKET = '/run/sidecast/sidecast.sock';
 
     /**
-     * @param  array{socket?: ?string, transport?: ?string, timeout?: float|int|string|null, acknowledged?: bool|string|null}  $config
+     * @param  array{socket?: ?string, transport?: ?string, timeout?: float|int|string|null, acknowledged?: bool|string|null, url?: ?string, app_id?: ?string, key?: ?string, secret?: ?string}  $config
      * @param  (\Closure(string): void)|null  $report  where the extension's buffered broadcasts
      *                                                 report a sidecar they cannot reach
      */
@@ -38,10 +38,11 @@ final class TransportFactory
         return match ($transport) {
             'auto' => $extension ? new ExtensionTransport($socket, $timeout, $acknowledged, $report) : new SocketTransport($socket, $timeout, $acknowledged),
             'socket' => new SocketTransport($socket, $timeout, $acknowledged),
+            'http' => new HttpTransport((string) ($config['url'] ?? ''), (string) ($config['app_id'] ?? ''), (string) ($config['key'] ?? ''), (string) ($config['secret'] ?? ''), $timeout),
             'extension' => $extension
                 ? new ExtensionTransport($socket, $timeout, $acknowledged, $report)
                 : new UnavailableTransport('the sidecast connection asks for the "extension" transport, but the sidecast PHP extension is not loaded in this PHP: install it (scripts/install-extension.sh, then extension=sidecast), or set "transport" to "auto" (SIDECAST_TRANSPORT=auto)'),
-            default => throw new InvalidArgumentException("The sidecast connection's \"transport\" must be \"auto\", \"extension\" or \"socket\", \"{$transport}\" given."),
+            default => throw new InvalidArgumentException("The sidecast connection's \"transport\" must be \"auto\", \"extension\", \"socket\" or \"http\", \"{$transport}\" given."),
         };
     }
 }

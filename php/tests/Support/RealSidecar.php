@@ -31,12 +31,13 @@ final class RealSidecar
         return new self($dir.'/sidecast.sock');
     }
 
-    public function start(): self
+    /** @param  list<string>  $options  more `sidecast start` options */
+    public function start(array $options = []): self
     {
         if (! is_executable(self::BINARY)) {
             throw new RuntimeException('target/release/sidecast is missing: run the test command, which builds it');
         }
-        $command = [self::BINARY, 'start', '--socket', $this->path, '--host', '127.0.0.1', '--port', '0'];
+        $command = [self::BINARY, 'start', '--socket', $this->path, '--host', '127.0.0.1', '--port', '0', ...$options];
         // The temporary directory holds no laravel-echo-server.json or .env to pick up.
         $this->process = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['file', $this->log, 'a'], 2 => ['file', $this->log, 'a']], $pipes, dirname($this->path));
         $deadline = microtime(true) + 10;
@@ -48,6 +49,16 @@ final class RealSidecar
         }
 
         return $this;
+    }
+
+    /** Where it serves HTTP: http://127.0.0.1:<port>, from its "listening" line. */
+    public function url(): string
+    {
+        if (! preg_match('~echo=(http://127\.0\.0\.1:\d+)/socket\.io/~', (string) @file_get_contents($this->log), $match)) {
+            throw new RuntimeException('the sidecar did not say where it listens: '.@file_get_contents($this->log));
+        }
+
+        return $match[1];
     }
 
     /** Stops it with SIGTERM (a graceful stop: it answers what it read) and waits for it. */

@@ -236,7 +236,7 @@ final class TransportTest extends TestCase
     public function test_bad_connection_settings_are_refused_with_the_key_that_is_wrong(): void
     {
         foreach ([
-            [['transport' => 'carrier-pigeon'], '"transport" must be "auto", "extension" or "socket"'],
+            [['transport' => 'carrier-pigeon'], '"transport" must be "auto", "extension", "socket" or "http"'],
             [['timeout' => 0], '"timeout" must be a number of seconds greater than 0'],
             [['timeout' => 'soon'], '"timeout" must be a number of seconds greater than 0'],
             [['acknowledged' => 'sometimes'], '"acknowledged" must be true or false, \'sometimes\' given'],
