@@ -86,7 +86,8 @@ pub fn read_with_env(args: &crate::cli::FileArgs) -> Result<EchoServerFile, Conf
         .ok()
         .and_then(|port| port.parse().ok());
     let mut file = read_file(&args.path())?;
-    let dotenv = dotenv::read(&args.dir()).map_err(ConfigError::Environment)?;
+    let dotenv = dotenv::read(&args.dir(), &|name| std::env::var(name).ok())
+        .map_err(ConfigError::Environment)?;
     file.apply_env(|name| {
         std::env::var(name)
             .ok()
@@ -104,7 +105,8 @@ pub fn read_with_env(args: &crate::cli::FileArgs) -> Result<EchoServerFile, Conf
 /// (the option, the environment or `.env`), for `status` and `stop` to find its server.
 pub fn socket_of(target: &TargetArgs) -> Result<PathBuf, ConfigError> {
     let dir = target.file.dir();
-    let dotenv = dotenv::read(&dir).map_err(ConfigError::Environment)?;
+    let dotenv =
+        dotenv::read(&dir, &|name| std::env::var(name).ok()).map_err(ConfigError::Environment)?;
     let from_file = match read_file(&target.file.path()) {
         Ok(file) => file.sidecast.socket,
         Err(ConfigError::NotFound(_)) if !target.file.explicit() => None,
@@ -134,7 +136,7 @@ pub fn load_with(
         Err(ConfigError::NotFound(_)) if !args.file.explicit() => (EchoServerFile::default(), None),
         Err(error) => return Err(error),
     };
-    let dotenv = dotenv::read(&args.file.dir()).map_err(ConfigError::Environment)?;
+    let dotenv = dotenv::read(&args.file.dir(), environment).map_err(ConfigError::Environment)?;
     file.apply_env(|name| environment(name).or_else(|| dotenv.get(name).cloned()))
         .map_err(ConfigError::Environment)?;
     let with_file = used.is_some();

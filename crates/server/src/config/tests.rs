@@ -516,7 +516,7 @@ fn the_pusher_path_comes_from_the_option_or_reverb_and_is_checked() {
     );
     assert_eq!(path("SOKETI_PATH_PREFIX=/s\n", &[]).unwrap(), "/s");
     for bad in ["realtime", "/a//b", "/a b", "/{key}"] {
-        let error = path(&format!("REVERB_SERVER_PATH={bad}\n"), &[])
+        let error = path(&format!("REVERB_SERVER_PATH=\"{bad}\"\n"), &[])
             .unwrap_err()
             .to_string();
         assert!(error.contains("must be like /realtime"), "{bad}: {error}");
