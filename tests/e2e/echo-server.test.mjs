@@ -239,6 +239,8 @@ describe('init', () => {
         assert.deepEqual(Object.keys(config), keyOrder);
         assert.equal(config.port, '7001');
         assert.equal(config.database, 'redis');
+        assert.equal(config.host, '127.0.0.1', 'this machine only, unless asked');
+        assert.deepEqual(config.subscribers, { http: true, redis: false }, 'no Redis subscriber unless asked');
         assert.match(config.clients[0].appId, /^[0-9a-f]{16}$/);
         assert.match(config.clients[0].key, /^[0-9a-f]{32}$/);
         assert.match(result.stdout, new RegExp(`appId: ${config.clients[0].appId}\nkey: ${config.clients[0].key}`));
@@ -251,9 +253,9 @@ describe('init', () => {
 
     test('interactively, in a terminal, it asks laravel-echo-server\'s questions', async () => {
         const scratch = tempDir();
-        // Answers, in order: dev mode, port, database, auth host, protocol, cert, key, add a
-        // client, CORS, allowed origin, methods, headers, file name.
-        const answers = ['y', '6002', 'sqlite', 'http://127.0.0.1:8000', 'https', 'cert.pem', 'key.pem', 'n', 'y', 'http://app.test', '', '', 'echo.json', ''].join('\n');
+        // Answers, in order: dev mode, port, address, Redis subscriber, database, auth host,
+        // protocol, cert, key, add a client, CORS, allowed origin, methods, headers, file name.
+        const answers = ['y', '6002', '0.0.0.0', 'y', 'sqlite', 'http://127.0.0.1:8000', 'https', 'cert.pem', 'key.pem', 'n', 'y', 'http://app.test', '', '', 'echo.json', ''].join('\n');
         const output = await new Promise((ok, fail) => {
             // `script` gives the command a pseudo-terminal, as a user's shell would.
             const child = execFile('script', ['-qec', `${SIDECAST_BIN} init --dir ${scratch.dir}`, '/dev/null'], { timeout: 15000 },
@@ -266,6 +268,8 @@ describe('init', () => {
         const config = JSON.parse(readFileSync(join(scratch.dir, 'echo.json'), 'utf8'));
         assert.equal(config.devMode, true);
         assert.equal(config.port, '6002');
+        assert.equal(config.host, '0.0.0.0');
+        assert.equal(config.subscribers.redis, true);
         assert.equal(config.database, 'sqlite');
         assert.equal(config.protocol, 'https');
         assert.deepEqual([config.sslCertPath, config.sslKeyPath], ['cert.pem', 'key.pem']);

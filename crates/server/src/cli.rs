@@ -24,7 +24,7 @@ pub enum Command {
     /// Stop the server started from this directory's config file, or listening at the socket.
     Stop(TargetArgs),
     /// Write a laravel-echo-server.json, asking laravel-echo-server's questions.
-    Init(InitArgs),
+    Init(Box<InitArgs>),
     /// Add an HTTP API client (or give an existing one a new key).
     #[command(name = "client:add")]
     ClientAdd(ClientAddArgs),
@@ -362,6 +362,14 @@ pub struct InitArgs {
     pub port: Option<u16>,
 
     /// Where presence members were stored: redis or sqlite (sidecast keeps them in memory).
+    /// Address to listen on: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).
+    #[arg(long)]
+    pub host: Option<String>,
+
+    /// Subscribe to Laravel's `redis` broadcaster, for an app that keeps BROADCAST_DRIVER=redis.
+    #[arg(long)]
+    pub redis: Option<bool>,
+
     #[arg(long, value_parser = ["redis", "sqlite"])]
     pub database: Option<String>,
 

@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Start(args) => commands::start::run(*args),
         Command::Stop(args) => commands::stop::run(args),
-        Command::Init(args) => commands::init::run(args),
+        Command::Init(args) => commands::init::run(*args),
         Command::ClientAdd(args) => commands::clients::add(args),
         Command::ClientRemove(args) => commands::clients::remove(args),
         Command::Status(args) => commands::status::run(args),

@@ -49,6 +49,18 @@ fn write<R: BufRead, W: Write>(args: &InitArgs, ask: &mut Asker<R, W>) -> Result
         .ok()
         .filter(|port| *port > 0)
         .ok_or_else(|| format!("\"{port}\" is not a port number"))?;
+    // laravel-echo-server wrote `"host": null`, every interface, and turned its Redis
+    // subscriber on; sidecast asks, and keeps to this machine and its own socket by default.
+    let host = ask.text(
+        "Which address should it listen on (127.0.0.1: this machine only, behind a proxy; 0.0.0.0: every interface)?",
+        args.host.clone(),
+        "127.0.0.1",
+    )?;
+    let redis = ask.confirm(
+        "Do you want it to subscribe to Laravel's redis broadcaster (for an app that keeps BROADCAST_DRIVER=redis)?",
+        args.redis,
+        false,
+    )?;
     let database = ask.choice(
         "Which database would you like to use to store presence channel members?",
         args.database.clone(),
@@ -147,7 +159,7 @@ fn write<R: BufRead, W: Write>(args: &InitArgs, ask: &mut Asker<R, W>) -> Result
             "sqlite": { "databasePath": "/database/laravel-echo-server.sqlite" }
         },
         "devMode": dev_mode,
-        "host": null,
+        "host": host,
         "port": port,
         "protocol": protocol,
         "socketio": {},
@@ -156,7 +168,7 @@ fn write<R: BufRead, W: Write>(args: &InitArgs, ask: &mut Asker<R, W>) -> Result
         "sslKeyPath": key,
         "sslCertChainPath": "",
         "sslPassphrase": "",
-        "subscribers": { "http": true, "redis": true },
+        "subscribers": { "http": true, "redis": redis },
         "apiOriginAllow": {
             "allowCors": cors,
             "allowOrigin": origin,
