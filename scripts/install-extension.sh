@@ -8,9 +8,11 @@
 #   scripts/install-extension.sh --extension-dir DIR --ini-dir DIR   # elsewhere (images, tests)
 #   scripts/install-extension.sh --no-ini            # only the .so (docker-php-ext-enable sidecast)
 #
-# Needs Rust (rustup), the PHP headers (`php8.2-dev` on Debian, which brings php-config) and
-# clang with libclang (`clang libclang-dev`). Supported: PHP 8.1 to 8.5, non-thread-safe (NTS)
-# builds, Linux with glibc; the script refuses anything else before building.
+# Run it as yourself: it builds with your Rust (rustup), and asks sudo only to copy into
+# directories you may not write to. Needs the PHP headers (`php8.2-dev` on Debian, which brings
+# php-config) and clang with libclang (`clang libclang-dev`). Supported: PHP 8.1 to 8.5,
+# non-thread-safe (NTS) builds, Linux with glibc; the script refuses anything else before
+# building.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -31,6 +33,17 @@ while [ $# -gt 0 ]; do
 done
 
 fail() { echo "install-extension: $*" >&2; exit 1; }
+
+# Runs a command that writes into directory $1: directly when it may, else through sudo.
+into() {
+    local dir=$1
+    shift
+    if [ -w "$dir" ] || { [ ! -e "$dir" ] && [ -w "$(dirname "$dir")" ]; } || [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    else
+        sudo "$@"
+    fi
+}
 
 command -v "$php" >/dev/null || fail "no PHP at '$php'; give one with --php /path/to/php"
 php=$(command -v "$php")
@@ -67,27 +80,33 @@ else
     PHP=$php PHP_CONFIG=$php_config cargo build --release --locked -p sidecast-ext
 fi
 
-mkdir -p "$extension_dir"
-install -m 0644 target/release/libsidecast.so "$extension_dir/sidecast.so"
+into "$extension_dir" mkdir -p "$extension_dir"
+into "$extension_dir" install -m 0644 target/release/libsidecast.so "$extension_dir/sidecast.so"
 echo "Installed $extension_dir/sidecast.so"
 
 if [ "$write_ini" = 1 ]; then
-    ini_text='; priority=20
-; The sidecast extension: Sidecast\Broadcaster for the sidecast broadcast driver.
+    # PHP finds `sidecast` in its own extension directory; elsewhere the ini names the file.
+    if [ "$extension_dir" = "$("$php_config" --extension-dir)" ]; then
+        load=sidecast
+    else
+        load=$extension_dir/sidecast.so
+    fi
+    ini_text="; priority=20
+; The sidecast extension: Sidecast\\Broadcaster for the sidecast broadcast driver.
 ; Its settings (sidecast.socket, sidecast.timeout, ...) are listed in docs/php-extension.md.
-extension=sidecast'
+extension=$load"
     mods_available=/etc/php/$version/mods-available
     if [ -z "$ini_dir" ] && [ -d "$mods_available" ] && command -v phpenmod >/dev/null; then
         # Debian's layout: one file, linked into every SAPI's conf.d by phpenmod.
-        printf '%s\n' "$ini_text" > "$mods_available/sidecast.ini"
-        phpenmod -v "$version" sidecast
+        printf '%s\n' "$ini_text" | into "$mods_available" tee "$mods_available/sidecast.ini" >/dev/null
+        into "$mods_available" phpenmod -v "$version" sidecast
         echo "Enabled with $mods_available/sidecast.ini (phpenmod -v $version sidecast)"
     else
         # Elsewhere (the official Docker images): the directory PHP scans for ini files.
         ini_dir=${ini_dir:-$("$php" -r 'echo PHP_CONFIG_FILE_SCAN_DIR;')}
         [ -n "$ini_dir" ] || fail "this PHP scans no ini directory; add extension=sidecast to php.ini yourself, or give --ini-dir"
-        mkdir -p "$ini_dir"
-        printf '%s\n' "$ini_text" > "$ini_dir/sidecast.ini"
+        into "$ini_dir" mkdir -p "$ini_dir"
+        printf '%s\n' "$ini_text" | into "$ini_dir" tee "$ini_dir/sidecast.ini" >/dev/null
         echo "Enabled with $ini_dir/sidecast.ini"
     fi
 fi

@@ -72,6 +72,17 @@ class Broadcaster
     }
 
     /**
+     * problem() for a log: at most once every $interval seconds for this process and socket
+     * (the writer outlives requests, so a php-fpm worker counts across its requests), null in
+     * between and while there is no problem.
+     *
+     * @throws \ValueError for an interval below 0 or above 86400
+     */
+    public function problemToReport(float $interval = 60.0): ?string
+    {
+    }
+
+    /**
      * Waits until the sidecar has accepted every event this process buffered for this socket.
      *
      * @return bool false if $timeout seconds passed first

@@ -141,6 +141,25 @@ impl Broadcaster {
         }))
     }
 
+    /// `problem()` for a log: at most once every `$interval` seconds for this process and
+    /// socket (the writer outlives requests, so a php-fpm worker counts across its requests),
+    /// null in between and while there is no problem.
+    #[php(defaults(interval = 60.0))]
+    pub fn problem_to_report(&mut self, interval: f64) -> PhpResult<Option<String>> {
+        if !(0.0..=86_400.0).contains(&interval) {
+            return Err(value_error(format!(
+                "Sidecast\\Broadcaster::problemToReport(): Argument #1 ($interval) must be between 0 and 86400 seconds, {interval} given"
+            )));
+        }
+        let Some(problem) = self.problem()? else {
+            return Ok(None);
+        };
+        let writer = self.writer()?;
+        Ok(writer
+            .claim_report(Duration::from_secs_f64(interval))
+            .then_some(problem))
+    }
+
     /// Waits until the sidecar has taken every event this process handed to the writer for
     /// this socket; `false` if `$timeout` seconds passed first.
     #[php(defaults(timeout = 1.0))]

@@ -361,7 +361,6 @@ pub struct InitArgs {
     #[arg(long)]
     pub port: Option<u16>,
 
-    /// Where presence members were stored: redis or sqlite (sidecast keeps them in memory).
     /// Address to listen on: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).
     #[arg(long)]
     pub host: Option<String>,
@@ -370,6 +369,7 @@ pub struct InitArgs {
     #[arg(long)]
     pub redis: Option<bool>,
 
+    /// Where presence members were stored: redis or sqlite (sidecast keeps them in memory).
     #[arg(long, value_parser = ["redis", "sqlite"])]
     pub database: Option<String>,
 
@@ -442,7 +442,6 @@ pub fn origin(text: &str) -> Result<String, String> {
     Ok(trimmed.to_owned())
 }
 
-/// A positive number of seconds, at most an hour.
 /// A grace period: 0 (none) to 10 seconds.
 fn grace_seconds(text: &str) -> Result<f64, String> {
     let value: f64 = text
@@ -455,6 +454,7 @@ fn grace_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
+/// A positive number of seconds, at most an hour.
 fn seconds(text: &str) -> Result<f64, String> {
     let value: f64 = text
         .parse()

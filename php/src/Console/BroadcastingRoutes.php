@@ -20,6 +20,12 @@ final class BroadcastingRoutes
 
         PHP;
 
+    /** The .env variable that selects the broadcast connection: renamed in Laravel 11. */
+    public static function driverVariable(string $laravelVersion): string
+    {
+        return version_compare($laravelVersion, '11', '>=') ? 'BROADCAST_CONNECTION' : 'BROADCAST_DRIVER';
+    }
+
     /** Whether bootstrap/app.php is Laravel 11+'s application builder. */
     public static function isBuilder(string $bootstrap): bool
     {
@@ -39,15 +45,12 @@ final class BroadcastingRoutes
      */
     public static function inBuilder(string $bootstrap): ?string
     {
-        if (! self::isBuilder($bootstrap)) {
+        if (! self::isBuilder($bootstrap) || self::builderHasChannels($bootstrap)) {
             return null;
         }
         $uncommented = preg_replace('~^(\s*)//\s*(channels:)~m', '$1$2', $bootstrap, 1, $count);
         if ($count === 1) {
             return $uncommented;
-        }
-        if (self::builderHasChannels($bootstrap)) {
-            return null;
         }
         $line = "channels: __DIR__.'/../routes/channels.php',";
         $after = preg_replace('~^(\s*)(commands:[^\n]*,)[ \t]*$~m', "\$1\$2\n\$1{$line}", $bootstrap, 1, $count);

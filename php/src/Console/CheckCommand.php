@@ -33,7 +33,7 @@ class CheckCommand extends Command
         if ($config->get("broadcasting.connections.{$default}.driver") === 'sidecast') {
             $this->passed("The default broadcast connection \"{$default}\" uses the sidecast driver.");
         } else {
-            $variable = version_compare($this->laravel->version(), '11', '>=') ? 'BROADCAST_CONNECTION' : 'BROADCAST_DRIVER';
+            $variable = BroadcastingRoutes::driverVariable($this->laravel->version());
             $this->warned("The default broadcast connection is \"{$default}\", not sidecast: events go elsewhere. Set {$variable}=sidecast in .env.");
         }
 
@@ -49,8 +49,10 @@ class CheckCommand extends Command
             }
         }
         $this->checkAuthRoute($router);
+        // The sidecar tries several auth hosts in turn (SIDECAST_AUTH_HOST=a,b); the first is
+        // the one it asks first.
         $serve = (array) $config->get('sidecast.serve', []);
-        $this->checkAuthHost((string) ($serve['auth_host'] ?? 'http://localhost'));
+        $this->checkAuthHost(trim(explode(',', (string) ($serve['auth_host'] ?? 'http://localhost'))[0]));
 
         $this->line($this->anyFailed ? '<error>Something needs fixing: see above.</error>' : '<info>Everything sidecast needs is in place.</info>');
 
@@ -84,7 +86,7 @@ class CheckCommand extends Command
 
             return $this->failed(sprintf(
                 '%s may not connect to %s (owner %s, group %s, mode %o): run PHP as the sidecar\'s user, or start the sidecar with --socket-group set to a group %s is in.',
-                $who, $socket, $this->account(fileowner($socket), 'posix_getpwuid'), $this->account(filegroup($socket), 'posix_getgrgid'), fileperms($socket) & 0o777, $who,
+                $who, $socket, $this->account(fileowner($socket), 'posix_getpwuid'), $this->account(filegroup($socket), 'posix_getgrgid'), fileperms($socket) & 0777, $who,
             ));
         }
         $problem = SocketOwner::problem($socket);
@@ -118,7 +120,7 @@ class CheckCommand extends Command
             $router->getRoutes()->match(Request::create('/broadcasting/auth', 'POST'));
             $this->passed('The app has its /broadcasting/auth route.');
         } catch (HttpException) {
-            $fix = version_compare($this->laravel->version(), '11', '>=')
+            $fix = BroadcastingRoutes::isBuilder((string) @file_get_contents($this->laravel->basePath('bootstrap/app.php')))
                 ? "give bootstrap/app.php's withRouting() a channels: __DIR__.'/../routes/channels.php' argument (or call ->withBroadcasting(...)), as `php artisan sidecast:install` does"
                 : 'enable App\Providers\BroadcastServiceProvider in config/app.php, as `php artisan sidecast:install` does';
             $this->failed("The app has no /broadcasting/auth route, so private and presence channels cannot be joined: {$fix}.");

@@ -24,13 +24,13 @@ final class EnvFile
         return $text === false ? null : new self($path, $text);
     }
 
-    /** The value of $key as written (quotes removed), or null when it is not set. */
+    /** The value of $key as written (quotes removed; the last line, as phpdotenv reads it), or null. */
     public function get(string $key): ?string
     {
-        if (! preg_match('/^'.preg_quote($key, '/').'=(.*)$/m', $this->text, $match)) {
+        if (! preg_match_all('/^'.preg_quote($key, '/').'=(.*)$/m', $this->text, $matches)) {
             return null;
         }
-        $value = trim($match[1]);
+        $value = trim(end($matches[1]));
         if (strlen($value) >= 2 && ($value[0] === '"' || $value[0] === "'") && $value[-1] === $value[0]) {
             $value = substr($value, 1, -1);
         }
@@ -39,7 +39,8 @@ final class EnvFile
     }
 
     /**
-     * Sets $key to $value: appended when missing, replaced in place when $replace.
+     * Sets $key to $value: appended when missing, its last line replaced in place when
+     * $replace.
      *
      * @return bool whether the file changed
      */
@@ -47,11 +48,12 @@ final class EnvFile
     {
         $line = $key.'='.$value;
         $pattern = '/^'.preg_quote($key, '/').'=.*$/m';
-        if (preg_match($pattern, $this->text)) {
+        if (preg_match_all($pattern, $this->text, $matches, PREG_OFFSET_CAPTURE)) {
             if (! $replace || $this->get($key) === $value) {
                 return false;
             }
-            $this->text = preg_replace_callback($pattern, fn () => $line, $this->text, 1);
+            [$old, $at] = end($matches[0]);
+            $this->text = substr_replace($this->text, $line, $at, strlen($old));
         } else {
             $this->text = rtrim($this->text, "\n").($this->text === '' ? '' : "\n").$line."\n";
         }

@@ -38,7 +38,7 @@ class InstallCommand extends Command
     /** BROADCAST_CONNECTION (Laravel 11+) or BROADCAST_DRIVER=sidecast in .env and .env.example. */
     private function selectDriver(): void
     {
-        $key = version_compare($this->laravel->version(), '11', '>=') ? 'BROADCAST_CONNECTION' : 'BROADCAST_DRIVER';
+        $key = BroadcastingRoutes::driverVariable($this->laravel->version());
         foreach (['.env', '.env.example'] as $name) {
             $env = EnvFile::at($this->laravel->basePath($name));
             if ($env === null) {

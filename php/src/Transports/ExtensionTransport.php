@@ -16,20 +16,18 @@ use ValueError;
  *
  * A buffered broadcast cannot throw when the sidecar is away, so a writer that cannot deliver
  * is reported through $report (Laravel's log) instead: at most once a minute per process and
- * socket, saying why and what to do.
+ * socket (the extension keeps the time, since PHP's own state ends with each request), saying
+ * why and what to do.
  */
 final class ExtensionTransport implements Transport
 {
     /** Seconds between two reports of the same socket's trouble by one process. */
     public const REPORT_EVERY = 60.0;
 
-    /** @var array<string, float> when each socket's trouble was last reported */
-    private static array $reported = [];
-
     private Broadcaster $broadcaster;
 
     /** @param  (\Closure(string): void)|null  $report */
-    public function __construct(private string $socket, float $timeout, private bool $acknowledged = false, private ?\Closure $report = null)
+    public function __construct(string $socket, float $timeout, private bool $acknowledged = false, private ?\Closure $report = null)
     {
         $this->broadcaster = new Broadcaster($socket, ['timeout' => $timeout, 'acknowledged' => $acknowledged]);
     }
@@ -49,15 +47,15 @@ final class ExtensionTransport implements Transport
 
     private function reportTrouble(): void
     {
-        $now = microtime(true);
-        if ($now - (self::$reported[$this->socket] ?? -INF) < self::REPORT_EVERY) {
+        // An extension built before problemToReport() existed (the package was updated, the
+        // extension not yet rebuilt) still broadcasts; it only cannot say why it waits.
+        if (! method_exists($this->broadcaster, 'problemToReport')) {
             return;
         }
-        $problem = $this->broadcaster->problem();
+        $problem = $this->broadcaster->problemToReport(self::REPORT_EVERY);
         if ($problem === null) {
             return;
         }
-        self::$reported[$this->socket] = $now;
         ($this->report)("Sidecast: events wait in this PHP process, undelivered: {$problem}. "
             .'They are sent when the sidecar is reachable. Start it (php artisan sidecast:serve), '
             .'or point SIDECAST_SOCKET at its socket; `php artisan sidecast:check` says what is wrong.');

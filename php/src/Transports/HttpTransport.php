@@ -128,7 +128,8 @@ final class HttpTransport implements Transport
         $stream = @fopen($url, 'r', false, $context);
         ini_set('default_socket_timeout', (string) $previous);
         if ($stream === false) {
-            $error = error_get_last()['message'] ?? 'no answer';
+            // PHP names the whole URL, signature included, before the reason: leave it out.
+            $error = preg_replace('~^fopen\(.*?\): ~', '', error_get_last()['message'] ?? 'no answer');
             throw new BroadcastException("Sidecast: cannot reach the sidecar at {$where} for {$what}: {$error}");
         }
         $answer = (string) stream_get_contents($stream, self::MAX_ANSWER_BYTES);

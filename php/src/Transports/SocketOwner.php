@@ -16,7 +16,7 @@ namespace Sidecast\Laravel\Transports;
 final class SocketOwner
 {
     /** Writable by users other than the owner and the group. */
-    private const OTHERS_WRITE = 0o002;
+    private const OTHERS_WRITE = 02;
 
     /**
      * What is wrong and what to do, when the socket at $path belongs to a user PHP cannot

@@ -143,6 +143,8 @@ pub(crate) struct Shared {
 pub struct Writer {
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// When a problem was last handed out for reporting (`claim_report`).
+    reported_at: Mutex<Option<std::time::Instant>>,
 }
 
 static NEXT_REQUEST_ID: AtomicU32 = AtomicU32::new(1);
@@ -169,6 +171,7 @@ impl Writer {
         Ok(Writer {
             shared,
             thread: Mutex::new(Some(thread)),
+            reported_at: Mutex::new(None),
         })
     }
 
@@ -296,6 +299,18 @@ impl Writer {
 
     pub fn path(&self) -> &Path {
         &self.shared.path
+    }
+
+    /// Whether a problem may be reported now: not within `every` of the last report. The
+    /// writer outlives requests, so this holds across a php-fpm worker's requests.
+    pub fn claim_report(&self, every: std::time::Duration) -> bool {
+        let mut reported_at = self.reported_at.lock().unwrap_or_else(|e| e.into_inner());
+        let now = std::time::Instant::now();
+        if reported_at.is_some_and(|at| now.duration_since(at) < every) {
+            return false;
+        }
+        *reported_at = Some(now);
+        true
     }
 }
 

@@ -155,20 +155,34 @@ fn live_laravel_echo_server(lock: &Path) -> Option<i32> {
     (alive(pid) && String::from_utf8_lossy(&cmdline).contains("laravel-echo-server")).then_some(pid)
 }
 
+/// How long `stop` and `start --force` give a server to exit on SIGTERM before killing it:
+/// the longest a sidecar takes (10 s taking PHP's last events, 3 s closing its clients) and a
+/// margin.
+pub const STOP_GRACE: Duration = Duration::from_secs(15);
+
+/// How a stopped server went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// It exited on SIGTERM, within the grace period.
+    Exited,
+    /// It was still running after the grace period and was killed.
+    Killed,
+}
+
 /// Sends SIGTERM to `pid` and waits up to `grace` for it to go; SIGKILL after that.
-pub fn stop(pid: i32, grace: Duration) -> Result<(), String> {
+pub fn stop(pid: i32, grace: Duration) -> Result<Stopped, String> {
     let target = Pid::from_raw(pid);
     kill(target, Signal::SIGTERM).map_err(|e| format!("cannot signal process {pid}: {e}"))?;
     let deadline = Instant::now() + grace;
     while Instant::now() < deadline {
         if !alive(pid) {
-            return Ok(());
+            return Ok(Stopped::Exited);
         }
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = kill(target, Signal::SIGKILL);
     std::thread::sleep(Duration::from_millis(100));
-    Ok(())
+    Ok(Stopped::Killed)
 }
 
 fn alive(pid: i32) -> bool {

@@ -46,6 +46,14 @@ pub fn find(socket: &Path) -> Result<Found, NotFound> {
     let pid = getsockopt(&stream, PeerCredentials)
         .map_err(|error| unknown(format!("cannot tell who listens there: {error}")))?
         .pid();
+    // A listener in another pid namespace (a container) shows as pid 0, which kill() would
+    // take for this process's own group.
+    if pid <= 0 {
+        return Err(unknown(
+            "the process listening there is in another pid namespace (a container?); stop it there"
+                .to_owned(),
+        ));
+    }
     let figures = ask_figures(&mut stream).map_err(|why| {
         unknown(format!(
             "process {pid} listens there but does not answer as sidecast does ({why})"

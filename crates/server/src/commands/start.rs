@@ -1,7 +1,6 @@
 //! `sidecast start`: read the settings, take the lock, serve until a stop signal.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use super::exit;
 use super::lock::{self, Held, Lock};
@@ -77,7 +76,7 @@ fn take_lock(path: std::path::PathBuf, force: bool) -> Result<Lock, String> {
         )),
         Err(Held::Running(Some(pid))) => {
             tracing::warn!(pid, "stopping the running server because of --force");
-            lock::stop(pid, Duration::from_secs(5))?;
+            lock::stop(pid, lock::STOP_GRACE)?;
             Lock::acquire(path).map_err(|held| match held {
                 Held::Error(message) => message,
                 Held::Running(_) => {

@@ -1,43 +1,49 @@
 //! `sidecast stop`: stop the server whose pid the config file's lock holds, or else the one
 //! listening at the socket.
 
+use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
+use super::exit;
+use super::lock::{self, Stopped};
 use super::probe::{self, NotFound};
-use super::{exit, lock};
 use crate::cli::TargetArgs;
-
-/// How long the server has to drain before it is killed.
-const GRACE: Duration = Duration::from_secs(5);
 
 pub fn run(args: TargetArgs) -> ExitCode {
     let path = lock::path_for(&args.file.path());
-    let pid = if path.exists() {
-        let Some(pid) = lock::running_pid(&path) else {
-            let _ = std::fs::remove_file(&path);
-            eprintln!(
-                "No running server to close (removed the stale lock file {}).",
-                path.display()
-            );
-            return ExitCode::from(exit::FAILED);
-        };
-        pid
-    } else {
-        match find_by_socket(&args, &path) {
-            Ok(pid) => pid,
-            Err(message) => {
-                eprintln!("Error: {message}");
-                return ExitCode::from(exit::FAILED);
+    let pid = match lock::running_pid(&path) {
+        Some(pid) => pid,
+        None => {
+            if path.exists() {
+                let _ = std::fs::remove_file(&path);
+                eprintln!(
+                    "No running server holds the lock file {}; removed it as stale.",
+                    path.display()
+                );
+            }
+            match find_by_socket(&args, &path) {
+                Ok(pid) => pid,
+                Err(message) => {
+                    eprintln!("Error: {message}");
+                    return ExitCode::from(exit::FAILED);
+                }
             }
         }
     };
-    match lock::stop(pid, GRACE) {
-        Ok(()) => {
-            if path.exists() {
-                let _ = std::fs::remove_file(&path);
-            }
+    let stopped = lock::stop(pid, lock::STOP_GRACE);
+    if path.exists() {
+        let _ = std::fs::remove_file(&path);
+    }
+    match stopped {
+        Ok(Stopped::Exited) => {
             println!("Closed the running server (pid {pid}).");
+            ExitCode::SUCCESS
+        }
+        Ok(Stopped::Killed) => {
+            eprintln!(
+                "The server (pid {pid}) did not stop within {} s of SIGTERM; killed it. Its clients were cut off without a close, and its socket file may be left behind (the next start replaces it).",
+                lock::STOP_GRACE.as_secs()
+            );
             ExitCode::SUCCESS
         }
         Err(error) => {
@@ -47,7 +53,7 @@ pub fn run(args: TargetArgs) -> ExitCode {
     }
 }
 
-fn find_by_socket(args: &TargetArgs, lock: &std::path::Path) -> Result<i32, String> {
+fn find_by_socket(args: &TargetArgs, lock: &Path) -> Result<i32, String> {
     let socket = crate::config::socket_of(args).map_err(|error| error.to_string())?;
     match probe::find(&socket) {
         Ok(found) => Ok(found.pid),

@@ -8,7 +8,7 @@
 //! - `${NAME}` in unquoted and double-quoted values is replaced by the process environment's
 //!   NAME, else by an earlier line's; an unknown one stays as written. `$NAME` is literal.
 //! - A later definition of a name wins over an earlier one (Laravel's immutable repository
-//!   protects only what the environment had before); `KEY` alone, with no `=`, defines nothing.
+//!   protects only what the environment had before); `KEY` alone, with no `=`, unsets it.
 //!
 //! `dotenv/cases.json` holds cases with the values phpdotenv gives for them; this parser is
 //! tested against them here, and phpdotenv itself in the PHP suite
@@ -16,6 +16,10 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+
+use value::{Value, is_space, parse_value};
+
+mod value;
 
 /// The variables of `dir/.env`, or none if there is no such file. `environment` answers
 /// `${NAME}` before the file's own earlier lines do.
@@ -39,39 +43,46 @@ pub fn parse(
 ) -> Result<HashMap<String, String>, String> {
     let mut variables = HashMap::new();
     for entry in entries(text) {
-        let Some((name, value)) = parse_entry(&entry)? else {
-            continue;
-        };
-        let value = resolve(value, &|key| {
-            environment(key).or_else(|| variables.get(key).cloned())
-        });
-        variables.insert(name, value);
+        match parse_entry(&entry)? {
+            (name, Some(value)) => {
+                let value = resolve(value, &|key| {
+                    environment(key).or_else(|| variables.get(key).cloned())
+                });
+                variables.insert(name, value);
+            }
+            // A name without `=` unsets what the file gave it before.
+            (name, None) => {
+                variables.remove(&name);
+            }
+        }
     }
     Ok(variables)
 }
 
 /// The file's entries: lines, a double-quoted value's continuation lines joined to its first,
-/// comments and blank lines left out (phpdotenv's `Lines::process`).
+/// comments and blank lines left out (phpdotenv's `Lines::process`, quirks included: whether a
+/// line opens a value is asked of every line, and a joined entry that is a comment is dropped).
 fn entries(text: &str) -> Vec<String> {
-    let lines: Vec<&str> = text
-        .split("\r\n")
-        .flat_map(|l| l.split(['\n', '\r']))
-        .collect();
+    let lines = text.split("\r\n").flat_map(|l| l.split(['\n', '\r']));
     let mut output = Vec::new();
+    let mut multiline = false;
     let mut buffer: Vec<&str> = Vec::new();
     for line in lines {
-        let started = buffer.is_empty() && line.contains("=\"") && !closes_quote(line, true);
-        if started || !buffer.is_empty() {
+        let started = line.contains("=\"") && !closes_quote(line, true);
+        multiline |= started;
+        let entry = if multiline {
             buffer.push(line);
-            if closes_quote(line, started) {
-                output.push(buffer.join("\n"));
-                buffer.clear();
+            if !closes_quote(line, started) {
+                continue;
             }
-            continue;
-        }
-        let trimmed = php_trim(line);
+            multiline = false;
+            std::mem::take(&mut buffer).join("\n")
+        } else {
+            line.to_owned()
+        };
+        let trimmed = php_trim(&entry);
         if !trimmed.is_empty() && !trimmed.starts_with('#') {
-            output.push(line.to_owned());
+            output.push(entry);
         }
     }
     output
@@ -90,23 +101,16 @@ fn closes_quote(line: &str, first_line: bool) -> bool {
     if first_line { quotes > 1 } else { quotes >= 1 }
 }
 
-/// A value before `${…}` are resolved: its text and where each `$` it may expand stands.
-struct Value {
-    chars: String,
-    vars: Vec<usize>,
-}
-
-/// `Ok(None)` for a name without `=`, which defines nothing.
-fn parse_entry(entry: &str) -> Result<Option<(String, Value)>, String> {
+/// A name and its value; no value for a name without `=` (read untrimmed, as phpdotenv does).
+fn parse_entry(entry: &str) -> Result<(String, Option<Value>), String> {
     let Some((name, value)) = entry.split_once('=') else {
-        parse_name(php_trim(entry))?;
-        return Ok(None);
+        return Ok((parse_name(entry)?, None));
     };
     let (name, value) = (php_trim(name), php_trim(value));
     if name.is_empty() {
         return Err(complaint("an unexpected equals", entry));
     }
-    Ok(Some((parse_name(name)?, parse_value(value)?)))
+    Ok((parse_name(name)?, Some(parse_value(value)?)))
 }
 
 fn parse_name(name: &str) -> Result<String, String> {
@@ -129,117 +133,6 @@ fn parse_name(name: &str) -> Result<String, String> {
     } else {
         Err(complaint("an invalid name", name))
     }
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum State {
-    Initial,
-    Unquoted,
-    SingleQuoted,
-    DoubleQuoted,
-    Escape,
-    Whitespace,
-    Comment,
-}
-
-fn parse_value(value: &str) -> Result<Value, String> {
-    let mut parsed = Value {
-        chars: String::new(),
-        vars: Vec::new(),
-    };
-    let mut state = State::Initial;
-    for token in tokens(value) {
-        let (text, var, next) = step(state, token).map_err(|cause| complaint(cause, value))?;
-        if var {
-            parsed.vars.push(parsed.chars.len());
-        }
-        parsed.chars.push_str(&text);
-        state = next;
-    }
-    if matches!(
-        state,
-        State::SingleQuoted | State::DoubleQuoted | State::Escape
-    ) {
-        return Err(complaint("a missing closing quote", value));
-    }
-    Ok(parsed)
-}
-
-/// One token read in `state`: the text it adds, whether it is a `$` that may expand, and the
-/// next state (phpdotenv's `EntryParser::processToken`).
-fn step(state: State, token: &str) -> Result<(String, bool, State), &'static str> {
-    let space = token.starts_with(is_space);
-    let keep = |next| Ok((token.to_owned(), false, next));
-    let drop = |next| Ok((String::new(), false, next));
-    match (state, token) {
-        (State::Initial, "'") => drop(State::SingleQuoted),
-        (State::Initial, "\"") => drop(State::DoubleQuoted),
-        (State::Initial | State::Unquoted | State::Whitespace, "#") => drop(State::Comment),
-        (State::Initial | State::Unquoted, "$") => Ok(("$".to_owned(), true, State::Unquoted)),
-        (State::Unquoted, _) if space => drop(State::Whitespace),
-        (State::Initial | State::Unquoted, _) => keep(State::Unquoted),
-        (State::SingleQuoted, "'") => drop(State::Whitespace),
-        (State::SingleQuoted, _) => keep(State::SingleQuoted),
-        (State::DoubleQuoted, "\"") => drop(State::Whitespace),
-        (State::DoubleQuoted, "\\") => drop(State::Escape),
-        (State::DoubleQuoted, "$") => Ok(("$".to_owned(), true, State::DoubleQuoted)),
-        (State::DoubleQuoted, _) => keep(State::DoubleQuoted),
-        (State::Escape, "\"" | "\\" | "$") => keep(State::DoubleQuoted),
-        (State::Escape, _) => {
-            let escaped = match token.as_bytes()[0] {
-                b'f' => '\x0c',
-                b'n' => '\n',
-                b'r' => '\r',
-                b't' => '\t',
-                b'v' => '\x0b',
-                _ => return Err("an unexpected escape sequence"),
-            };
-            Ok((
-                format!("{escaped}{}", &token[1..]),
-                false,
-                State::DoubleQuoted,
-            ))
-        }
-        (State::Whitespace, _) if space => drop(State::Whitespace),
-        (State::Whitespace, _) => Err("unexpected whitespace"),
-        (State::Comment, _) => drop(State::Comment),
-    }
-}
-
-/// phpdotenv's lexer: runs of line breaks, runs of other whitespace, each of `\ ' " # $`
-/// alone, and runs of anything else.
-fn tokens(value: &str) -> Vec<&str> {
-    #[derive(PartialEq)]
-    enum Class {
-        Newline,
-        Space,
-        Single,
-        Other,
-    }
-    let class = |c: char| match c {
-        '\r' | '\n' => Class::Newline,
-        c if is_space(c) => Class::Space,
-        '\\' | '\'' | '"' | '#' | '$' => Class::Single,
-        _ => Class::Other,
-    };
-    let mut tokens = Vec::new();
-    let mut chars = value.char_indices().peekable();
-    while let Some((start, c)) = chars.next() {
-        let kind = class(c);
-        if kind != Class::Single {
-            while chars.peek().is_some_and(|&(_, next)| class(next) == kind) {
-                chars.next();
-            }
-        }
-        let end = chars.peek().map_or(value.len(), |&(next, _)| next);
-        tokens.push(&value[start..end]);
-    }
-    tokens
-}
-
-/// PCRE's `\s` and PHP's `ctype_space()`: ASCII whitespace, vertical tab included.
-fn is_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c')
 }
 
 /// PHP's `trim()`: spaces, tabs, line breaks, NUL and vertical tabs.

@@ -104,6 +104,9 @@ pub fn read_with_env(args: &crate::cli::FileArgs) -> Result<EchoServerFile, Conf
 /// The socket `start` would bind given the same directory, config file and SIDECAST_SOCKET
 /// (the option, the environment or `.env`), for `status` and `stop` to find its server.
 pub fn socket_of(target: &TargetArgs) -> Result<PathBuf, ConfigError> {
+    if let Some(socket) = &target.socket {
+        return Ok(socket.clone());
+    }
     let dir = target.file.dir();
     let dotenv =
         dotenv::read(&dir, &|name| std::env::var(name).ok()).map_err(ConfigError::Environment)?;
@@ -112,12 +115,10 @@ pub fn socket_of(target: &TargetArgs) -> Result<PathBuf, ConfigError> {
         Err(ConfigError::NotFound(_)) if !target.file.explicit() => None,
         Err(error) => return Err(error),
     };
-    let given = target.socket.clone().or_else(|| {
-        dotenv
-            .get("SIDECAST_SOCKET")
-            .filter(|value| !value.is_empty())
-            .map(PathBuf::from)
-    });
+    let given = dotenv
+        .get("SIDECAST_SOCKET")
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from);
     Ok(socket::path(given, from_file.as_deref(), &dir))
 }
 

@@ -51,6 +51,9 @@ final class BroadcastingRoutesTest extends TestCase
         $commented = str_replace("        health: '/up',\n", "        // channels: __DIR__.'/../routes/channels.php',\n        health: '/up',\n", self::LARAVEL_11_BOOTSTRAP);
         $this->assertStringContainsString("\n        channels: __DIR__.'/../routes/channels.php',\n        health:", BroadcastingRoutes::inBuilder($commented));
 
+        $both = str_replace("        health: '/up',\n", "        channels: __DIR__.'/../routes/channels.php',\n        // channels: __DIR__.'/../routes/old.php',\n        health: '/up',\n", self::LARAVEL_11_BOOTSTRAP);
+        $this->assertNull(BroadcastingRoutes::inBuilder($both), 'an active channels: is never doubled');
+
         $noCommands = str_replace("        commands: __DIR__.'/../routes/console.php',\n", '', self::LARAVEL_11_BOOTSTRAP);
         $this->assertStringContainsString("->withRouting(\n        channels: __DIR__.'/../routes/channels.php',\n        web:", BroadcastingRoutes::inBuilder($noCommands));
     }

@@ -33,6 +33,7 @@ final class EnvFileTest extends TestCase
         $this->assertSame('base64:abc=', $env->get('APP_KEY'));
         $this->assertSame('', $env->get('EMPTY'));
         $this->assertSame('log', $env->get('BROADCAST_DRIVER'), 'the commented line is not the key');
+        $this->assertSame('second', $this->file("A=first\nA=second\n")->get('A'), 'the last line, as phpdotenv reads it');
         $this->assertNull($env->get('MISSING'));
         $this->assertNull($env->get('APP'), 'a prefix of a key is not the key');
     }
@@ -49,12 +50,12 @@ final class EnvFileTest extends TestCase
 
     public function testAnExistingKeyIsReplacedInPlaceOnlyWhenAsked(): void
     {
-        $env = $this->file("A=1\nBROADCAST_DRIVER=pusher\nB=2\n");
+        $env = $this->file("A=1\nBROADCAST_DRIVER=log\nBROADCAST_DRIVER=pusher\nB=2\n");
         $this->assertFalse($env->set('BROADCAST_DRIVER', 'sidecast'));
         $this->assertTrue($env->set('BROADCAST_DRIVER', 'sidecast', replace: true));
         $this->assertFalse($env->set('BROADCAST_DRIVER', 'sidecast', replace: true), 'already so');
         $env->save();
-        $this->assertSame("A=1\nBROADCAST_DRIVER=sidecast\nB=2\n", file_get_contents($this->path));
+        $this->assertSame("A=1\nBROADCAST_DRIVER=log\nBROADCAST_DRIVER=sidecast\nB=2\n", file_get_contents($this->path));
     }
 
     public function testValuesAndKeysWithRegexAndReplacementCharactersAreTakenLiterally(): void
