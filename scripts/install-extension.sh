@@ -7,6 +7,7 @@
 #   scripts/install-extension.sh --php /usr/bin/php8.3
 #   scripts/install-extension.sh --extension-dir DIR --ini-dir DIR   # elsewhere (images, tests)
 #   scripts/install-extension.sh --no-ini            # only the .so (docker-php-ext-enable sidecast)
+#   scripts/install-extension.sh --prebuilt FILE     # install a sidecast .so built before, for this PHP
 #
 # Run it as yourself: it builds with your Rust (rustup), and asks sudo only to copy into
 # directories you may not write to. Needs the PHP headers (`php8.2-dev` on Debian, which brings
@@ -21,12 +22,14 @@ php=php
 extension_dir=
 ini_dir=
 write_ini=1
+prebuilt=
 while [ $# -gt 0 ]; do
     case "$1" in
         --php) php=$2; shift 2 ;;
         --extension-dir) extension_dir=$2; shift 2 ;;
         --ini-dir) ini_dir=$2; shift 2 ;;
         --no-ini) write_ini=0; shift ;;
+        --prebuilt) prebuilt=$2; shift 2 ;;
         -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -64,24 +67,34 @@ read -r version version_id zts < <("$php" -r 'echo PHP_MAJOR_VERSION.".".PHP_MIN
 if ldd --version 2>&1 | grep -qi musl; then
     fail "this system's C library is musl (Alpine); the extension is built and tested with glibc only. Use the plain-PHP transport, or a glibc-based image (php:8.x-fpm-bookworm)"
 fi
-command -v clang >/dev/null || fail "clang is missing (Debian: apt install clang libclang-dev)"
-command -v cargo >/dev/null || fail "cargo is missing: install Rust with rustup (https://rustup.rs)"
+if [ -z "$prebuilt" ]; then
+    command -v clang >/dev/null || fail "clang is missing (Debian: apt install clang libclang-dev)"
+    command -v cargo >/dev/null || fail "cargo is missing: install Rust with rustup (https://rustup.rs)"
+fi
 
 # Whether the PHP itself will find what is installed, so that loading it can be checked here.
 own_layout=0
 [ -z "$extension_dir" ] && [ -z "$ini_dir" ] && [ "$write_ini" = 1 ] && own_layout=1
 extension_dir=${extension_dir:-$("$php_config" --extension-dir)}
-echo "Building the sidecast extension for PHP $version (NTS) at $php ..."
-if [ "$php" = "$(command -v php)" ]; then
-    cargo build --release --locked -p sidecast-ext
+built=${prebuilt:-target/release/libsidecast.so}
+if [ -n "$prebuilt" ]; then
+    [ -f "$prebuilt" ] || fail "no file at $prebuilt"
+    # PHP itself refuses a module built for another API version; ask it before installing.
+    "$php" -n -d "extension=$(realpath "$prebuilt")" -m 2>&1 | grep -qx sidecast \
+        || fail "$prebuilt does not load in $php: build it for PHP $version"
 else
-    # ext-php-rs finds the PHP to build for through these; set only when asked, so that a
-    # plain `cargo build` afterwards does not rebuild the extension.
-    PHP=$php PHP_CONFIG=$php_config cargo build --release --locked -p sidecast-ext
+    echo "Building the sidecast extension for PHP $version (NTS) at $php ..."
+    if [ "$php" = "$(command -v php)" ]; then
+        cargo build --release --locked -p sidecast-ext
+    else
+        # ext-php-rs finds the PHP to build for through these; set only when asked, so that a
+        # plain `cargo build` afterwards does not rebuild the extension.
+        PHP=$php PHP_CONFIG=$php_config cargo build --release --locked -p sidecast-ext
+    fi
 fi
 
 into "$extension_dir" mkdir -p "$extension_dir"
-into "$extension_dir" install -m 0644 target/release/libsidecast.so "$extension_dir/sidecast.so"
+into "$extension_dir" install -m 0644 "$built" "$extension_dir/sidecast.so"
 echo "Installed $extension_dir/sidecast.so"
 
 if [ "$write_ini" = 1 ]; then

@@ -4,6 +4,7 @@
 #
 #   scripts/package-extension.sh 0.1.0                       # for the php on PATH
 #   scripts/package-extension.sh 0.1.0 --php /usr/bin/php8.3
+#   scripts/package-extension.sh 0.1.0 --prebuilt target/release/libsidecast.so
 #
 # writes target/pie/php_sidecast-<version>_php<X.Y>-<arch>-linux-glibc-nts.zip with sidecast.so
 # at its top level. <version> must be the release's tag, as PIE looks the asset up by it.
@@ -13,13 +14,15 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-[ $# -ge 1 ] && [[ $1 != -* ]] || { echo "usage: $0 VERSION [--php /path/to/php]" >&2; exit 2; }
+[ $# -ge 1 ] && [[ $1 != -* ]] || { echo "usage: $0 VERSION [--php /path/to/php] [--prebuilt FILE]" >&2; exit 2; }
 version=$1
 shift
 php=php
+prebuilt=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --php) php=$2; shift 2 ;;
+        --prebuilt) prebuilt=(--prebuilt "$2"); shift 2 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -29,7 +32,7 @@ done
 build=$(mktemp -d)
 trap 'rm -rf "$build"' EXIT
 # install-extension.sh checks the PHP (8.1 to 8.5, NTS, glibc) and builds for it.
-scripts/install-extension.sh --php "$php" --no-ini --extension-dir "$build" >&2
+scripts/install-extension.sh --php "$php" "${prebuilt[@]}" --no-ini --extension-dir "$build" >&2
 
 php_version=$("$php" -r 'echo PHP_MAJOR_VERSION.".".PHP_MINOR_VERSION;')
 case "$(uname -m)" in

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { VARIANTS, connectEcho, eventually, untilSubscribed } from './support/echo-clients.mjs';
-import { ROOT, SIDECAST_BIN, freePort, sleep, startPhp, startRedis, stopAll, tempDir } from './support/processes.mjs';
+import { ROOT, SIDECAST_BIN, SIDECAST_EXTENSION, freePort, sleep, startPhp, startRedis, stopAll, tempDir } from './support/processes.mjs';
 
 after(stopAll);
 
@@ -193,7 +193,9 @@ describe('scripts/install-extension.sh', () => {
         const scratch = tempDir();
         const extensions = join(scratch.dir, 'extensions');
         const confD = join(scratch.dir, 'conf.d');
-        const installed = await run(INSTALL, ['--extension-dir', extensions, '--ini-dir', confD]);
+        // The extension the test command built (building it again with other features would
+        // take minutes); the build itself is the same cargo command.
+        const installed = await run(INSTALL, ['--prebuilt', SIDECAST_EXTENSION, '--extension-dir', extensions, '--ini-dir', confD]);
         assert.equal(installed.code, 0, installed.stderr);
         assert.match(installed.stdout, /Installed .*extensions\/sidecast\.so/);
 
@@ -214,8 +216,19 @@ describe('scripts/install-extension.sh', () => {
         scratch.remove();
     });
 
+    test('a prebuilt file that this PHP cannot load is refused before anything is installed', async () => {
+        const scratch = tempDir();
+        const notAModule = join(scratch.dir, 'sidecast.so');
+        writeFileSync(notAModule, 'not a shared object');
+        const result = await run(INSTALL, ['--prebuilt', notAModule, '--extension-dir', join(scratch.dir, 'ext'), '--no-ini']);
+        assert.equal(result.code, 1);
+        assert.match(result.stderr, /sidecast\.so does not load in \/usr\/bin\/php: build it for PHP 8\.\d/);
+        assert.ok(!existsSync(join(scratch.dir, 'ext')), 'nothing installed');
+        scratch.remove();
+    });
+
     test('scripts/package-extension.sh packs sidecast.so as the release asset PIE looks for', async () => {
-        const packed = await run(join(ROOT, 'scripts/package-extension.sh'), ['0.1.0']);
+        const packed = await run(join(ROOT, 'scripts/package-extension.sh'), ['0.1.0', '--prebuilt', SIDECAST_EXTENSION]);
         assert.equal(packed.code, 0, packed.stderr);
         const asset = join(ROOT, packed.stdout.trim());
         const phpVersion = (await run('php', ['-r', 'echo PHP_MAJOR_VERSION.".".PHP_MINOR_VERSION;'])).stdout;
