@@ -64,7 +64,9 @@ read -r version version_id zts < <("$php" -r 'echo PHP_MAJOR_VERSION.".".PHP_MIN
 [ "$zts" = 0 ] \
     || fail "PHP $version here is thread-safe (ZTS); the extension supports non-thread-safe (NTS) builds only. Use the plain-PHP transport (it needs no extension) or an NTS PHP"
 [ "$(uname -s)" = Linux ] || fail "the extension is built and tested on Linux only"
-if ldd --version 2>&1 | grep -qi musl; then
+# musl's ldd exits 1 on --version: read its output, not its status.
+libc=$(ldd --version 2>&1 || true)
+if grep -qi musl <<<"$libc"; then
     fail "this system's C library is musl (Alpine); the extension is built and tested with glibc only. Use the plain-PHP transport, or a glibc-based image (php:8.x-fpm-bookworm)"
 fi
 if [ -z "$prebuilt" ]; then
@@ -80,8 +82,9 @@ built=${prebuilt:-target/release/libsidecast.so}
 if [ -n "$prebuilt" ]; then
     [ -f "$prebuilt" ] || fail "no file at $prebuilt"
     # PHP itself refuses a module built for another API version; ask it before installing.
-    "$php" -n -d "extension=$(realpath "$prebuilt")" -m 2>&1 | grep -qx sidecast \
-        || fail "$prebuilt does not load in $php: build it for PHP $version"
+    # (Its output is read whole: `grep -q` in a pipe could end PHP early, failing pipefail.)
+    modules=$("$php" -n -d "extension=$(realpath "$prebuilt")" -m 2>&1 || true)
+    grep -qx sidecast <<<"$modules" || fail "$prebuilt does not load in $php: build it for PHP $version"
 else
     echo "Building the sidecast extension for PHP $version (NTS) at $php ..."
     if [ "$php" = "$(command -v php)" ]; then
@@ -125,7 +128,8 @@ extension=$load"
 fi
 
 if [ "$own_layout" = 1 ]; then
-    "$php" -m | grep -qx sidecast || fail "installed, but $php does not load it; see $php --ini"
+    modules=$("$php" -m 2>&1 || true)
+    grep -qx sidecast <<<"$modules" || fail "installed, but $php does not load it; see $php --ini"
     "$php" --ri sidecast | sed -n '1,6p'
     echo "Restart php-fpm (or your web server) so that it loads the extension too."
 fi

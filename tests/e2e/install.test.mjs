@@ -3,9 +3,11 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
 
 import { VARIANTS, connectEcho, eventually, untilSubscribed } from './support/echo-clients.mjs';
 import { ROOT, SIDECAST_BIN, SIDECAST_EXTENSION, freePort, sleep, startPhp, startRedis, stopAll, tempDir } from './support/processes.mjs';
@@ -81,6 +83,8 @@ describe('an existing Laravel app adopts sidecast', () => {
         assert.match(readFileSync(join(app, '.env'), 'utf8'), /^BROADCAST_DRIVER=sidecast$/m);
         assert.match(readFileSync(join(app, 'config/app.php'), 'utf8'), /^\s+App\\Providers\\BroadcastServiceProvider::class,$/m);
         assert.match(install.stdout, /The sidecar is .*sidecast \(sidecast \d/);
+        assert.match(install.stdout, /Wrote resources\/js\/echo\.js/);
+        assert.match(readFileSync(join(app, 'resources/js/bootstrap.js'), 'utf8'), /\nimport '\.\/echo';\n$/);
         const again = await artisan('sidecast:install');
         assert.equal(again.code, 0);
         assert.doesNotMatch(again.stdout, /Set BROADCAST_DRIVER|Turned on/, 'a second run changes nothing');
@@ -113,6 +117,40 @@ describe('an existing Laravel app adopts sidecast', () => {
         assert.match(check.stdout, /✔ The app has its \/broadcasting\/auth route/);
         // Laravel exempts the route from CSRF checks, so a probe without a user gets 403.
         assert.match(check.stdout, /✔ http:\/\/127\.0\.0\.1:\d+\/broadcasting\/auth answers, and refuses this probe, which has no user/);
+    });
+
+    test('the Echo set-up sidecast:install wrote, built with Vite, receives an event in Chromium', async () => {
+        // The app's own node_modules, as `npm install --save-dev laravel-echo socket.io-client` makes them.
+        symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
+        const built = await run(join(ROOT, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], {
+            cwd: app, env: { VITE_SIDECAST_HOST: `127.0.0.1:${sidecarPort}` }, timeout: 120000,
+        });
+        assert.equal(built.code, 0, built.stdout + built.stderr);
+        const browser = await chromium.launch({
+            executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+            args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+        });
+        try {
+            const base = readFileSync(join(app, '.env'), 'utf8').match(/^APP_URL=(.*)$/m)[1];
+            const page = await browser.newPage();
+            const problems = [];
+            page.on('pageerror', (error) => problems.push(error.message));
+            await page.goto(`${base}/echo`);
+            await page.waitForFunction(() => window.Echo?.connector?.socket?.connected, null, { timeout: 10000 });
+            await page.evaluate(() => {
+                window.got = [];
+                window.Echo.channel('orders').listen('.App\\Events\\OrderShipped', (event) => window.got.push(event.order));
+            });
+            const arrived = async () => (await page.evaluate(() => window.got)).includes('V-1');
+            for (let attempt = 0; attempt < 20 && !(await arrived()); attempt++) {
+                assert.equal(await (await fetch(`${base}/ship/V-1`)).text(), 'shipped');
+                await sleep(250);
+            }
+            assert.ok(await arrived(), 'the page received the event');
+            assert.deepEqual(problems, []);
+        } finally {
+            await browser.close();
+        }
     });
 
     test('an event from a request, one from a queue worker and one from a worker without the socket reach an Echo client', async () => {
