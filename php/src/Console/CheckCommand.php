@@ -40,7 +40,8 @@ class CheckCommand extends Command
         $connection = (array) $config->get('broadcasting.connections.sidecast', []);
         $transport = (string) ($connection['transport'] ?? 'auto');
         if ($transport === 'http') {
-            $this->noted("Events go over HTTP to the sidecar at {$connection['url']} (the \"http\" transport).");
+            $url = (string) ($connection['url'] ?? '');
+            $this->noted("Events go over HTTP to the sidecar at {$url} (the \"http\" transport).");
             $this->checkSidecar($sidecast);
         } else {
             $this->checkExtension($transport);

@@ -48,8 +48,14 @@ class ServeCommand extends Command
         if ($this->option('dev')) {
             $arguments[] = '--dev';
         }
+        // serve.options: ['socket-group' => 'www-data'] becomes --socket-group www-data; a
+        // value without a key (['--dev']) is passed as it is.
         foreach ((array) ($serve['options'] ?? []) as $option => $value) {
-            is_int($option) ? $arguments[] = (string) $value : $add('--'.ltrim($option, '-'), $value);
+            if (is_int($option)) {
+                $arguments[] = (string) $value;
+            } else {
+                $add('--'.ltrim($option, '-'), $value);
+            }
         }
         array_push($arguments, ...array_map('strval', (array) $this->argument('options')));
 
