@@ -109,7 +109,7 @@ impl UnixIngest {
             socket_file::prepare_directory(dir, access)?;
         }
         socket_file::remove_stale_socket(&path, access)?;
-        let listener = StdUnixListener::bind(&path).map_err(|e| match e.kind() {
+        let listener = socket_file::bind_private(&path).map_err(|e| match e.kind() {
             ErrorKind::AddrInUse => BindError::InUse(path.clone()),
             _ => io_error("bind", e),
         })?;

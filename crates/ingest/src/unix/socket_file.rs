@@ -57,6 +57,17 @@ pub fn prepare_directory(dir: &Path, access: &SocketAccess) -> Result<(), BindEr
     check_directory(dir)
 }
 
+/// Binds the socket file readable and writable by its owner only, whatever the process's
+/// umask, so that nobody else can connect before `apply_access` gives it its mode. (The umask
+/// is process-wide; this runs at start-up, before anything else creates files.)
+pub fn bind_private(path: &Path) -> std::io::Result<std::os::unix::net::UnixListener> {
+    use nix::sys::stat::{Mode, umask};
+    let previous = umask(Mode::from_bits_truncate(0o177));
+    let bound = std::os::unix::net::UnixListener::bind(path);
+    umask(previous);
+    bound
+}
+
 /// Gives the bound socket file its owner, group and mode.
 pub fn apply_access(path: &Path, access: &SocketAccess) -> Result<(), BindError> {
     let io_error = |action, source| BindError::Io {
@@ -144,5 +155,28 @@ pub fn remove_stale_socket(path: &Path, access: &SocketAccess) -> Result<(), Bin
             path: path.to_owned(),
             source,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use nix::sys::stat::{Mode, umask};
+
+    #[test]
+    fn the_socket_is_born_private_even_under_an_open_umask() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sock");
+        let previous = umask(Mode::empty());
+        let bound = super::bind_private(&path);
+        let after = umask(previous);
+        let _listener = bound.unwrap();
+        assert_eq!(after, Mode::empty(), "the caller's umask is back");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode, 0o600,
+            "nobody else may connect before the mode is set"
+        );
     }
 }
