@@ -162,8 +162,9 @@ describe('the laravel-echo-server.json of an existing install, with Laravel\'s r
     test('`status` reports the running server and its figures', async () => {
         const result = await runSidecast(['status'], { cwd: scratch.dir });
         assert.equal(result.code, 0, result.stderr);
-        assert.match(result.stdout, new RegExp(`^running \\(pid ${sidecar.pid}\\)`));
-        assert.match(result.stdout, /"subscription_count":\d+/);
+        assert.match(result.stdout, new RegExp(`^running \\(pid ${sidecar.pid}, socket `));
+        assert.match(result.stdout, /\nconnections +\d+ \(socket\.io: /);
+        assert.match(result.stdout, /\nRedis +subscribed /);
     });
 
     test('a second start from the same config is refused', async () => {
@@ -203,11 +204,12 @@ describe('stop and --force', () => {
         // No Redis here: the subscriber retries in the background without stopping anything.
         const first = await startSidecastIn(scratch.dir, { env });
         const lock = join(scratch.dir, 'laravel-echo-server.lock');
-        assert.deepEqual(JSON.parse(readFileSync(lock, 'utf8')), { process: first.pid });
+        // laravel-echo-server's lock, which names the process, and the socket for `status`.
+        assert.deepEqual(JSON.parse(readFileSync(lock, 'utf8')), { process: first.pid, socket: env.SIDECAST_SOCKET });
 
         const second = await startSidecastIn(scratch.dir, { args: ['--force'], env });
         assert.deepEqual(await first.exited, { code: 0, signal: null }, 'the first one was stopped cleanly');
-        assert.deepEqual(JSON.parse(readFileSync(lock, 'utf8')), { process: second.pid });
+        assert.deepEqual(JSON.parse(readFileSync(lock, 'utf8')), { process: second.pid, socket: env.SIDECAST_SOCKET });
 
         const stopped = await runSidecast(['stop'], { cwd: scratch.dir });
         assert.equal(stopped.code, 0, stopped.stderr);

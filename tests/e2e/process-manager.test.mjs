@@ -65,7 +65,13 @@ describe('status and stop without a config file', () => {
         const status = await runSidecast(['status', '--socket', sidecar.socket], { cwd: scratch.dir });
         assert.equal(status.code, 0, status.stderr);
         assert.match(status.stdout, new RegExp(`^running \\(pid ${sidecar.pid}, socket ${sidecar.socket}\\)`));
-        assert.equal(JSON.parse(status.stdout.split('\n')[1]).publications, 1);
+        assert.match(status.stdout, /\nevents in +Unix socket 1, HTTP API 0, Redis 0, client events 0\n/);
+        const json = await runSidecast(['status', '--json', '--socket', sidecar.socket], { cwd: scratch.dir });
+        assert.equal(json.code, 0, json.stderr);
+        const figures = JSON.parse(json.stdout);
+        assert.equal(figures.pid, sidecar.pid);
+        assert.equal(figures.publications, 1);
+        assert.equal(figures.sidecar.events_in.unix_socket, 1);
 
         const stopped = await runSidecast(['stop'], { cwd: scratch.dir, env: { SIDECAST_SOCKET: sidecar.socket } });
         assert.equal(stopped.code, 0, stopped.stderr);

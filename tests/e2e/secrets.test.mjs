@@ -1,6 +1,7 @@
-// No secret reaches the sidecar's log, at any level: a sidecar started in dev mode with every
-// log line on (SIDECAST_LOG=trace) is given every kind of secret — a password in the auth host
-// and in both Redis URLs, the Pusher app's secret, an API key — and clients send the others —
+// No secret reaches the sidecar's log, at any level, as text or JSON: a sidecar started in dev
+// mode with every log line on (SIDECAST_LOG=trace) is given every kind of secret — a password in
+// the auth host and in both Redis URLs, the Pusher app's secret, an API key, the admin key — and
+// clients send the others —
 // bearer and CSRF tokens in socket.io's auth headers, whispers on both protocols, a sign-in,
 // API requests with the key — then its whole output is searched for each of them.
 
@@ -26,9 +27,10 @@ const SECRETS = {
     whisper: 'whisper-text-8e6c4a',
     pusherWhisper: 'pusher-whisper-3f5b7d',
     userInfo: 'user-info-6d4b2f',
+    adminKey: 'admin-key-5c7e9a1b3d5f',
 };
 
-test('no secret reaches the log, with every log line on', async () => {
+for (const format of ['text', 'json']) test(`no secret reaches the log, with every log line on, as ${format}`, async () => {
     const scratch = tempDir();
     const closed = await freePort();
     writeFileSync(join(scratch.dir, 'laravel-echo-server.json'), JSON.stringify({
@@ -40,7 +42,7 @@ test('no secret reaches the log, with every log line on', async () => {
     const sidecar = await startSidecar({
         dir: scratch.dir,
         args: ['--dir', scratch.dir, '--dev', '--cluster-redis', `redis://:${SECRETS.clusterPassword}@127.0.0.1:${closed}`],
-        env: { SIDECAST_LOG: 'trace' },
+        env: { SIDECAST_LOG: 'trace', SIDECAST_LOG_FORMAT: format, SIDECAST_ADMIN_KEY: SECRETS.adminKey },
     });
     try {
         for (const variant of VARIANTS) {
@@ -70,6 +72,8 @@ test('no secret reaches the log, with every log line on', async () => {
         await fetch(`${sidecar.url}/apps/api-app/channels`, { headers: { Authorization: `Bearer ${SECRETS.apiKey}` } });
         const rest = new PusherRest({ appId: 'app', key: 'app-key', secret: SECRETS.appSecret, host: '127.0.0.1', port: String(sidecar.port), useTLS: false });
         await rest.trigger('orders', 'Shipped', { id: 1 });
+        assert.equal((await fetch(`${sidecar.url}/metrics`, { headers: { Authorization: `Bearer ${SECRETS.adminKey}` } })).status, 200);
+        assert.equal((await fetch(`${sidecar.url}/status?key=${SECRETS.adminKey}`)).status, 200);
         // Long enough for the Redis subscriber and the cluster to fail to connect and say so.
         await sleep(1500);
     } finally {
@@ -77,6 +81,14 @@ test('no secret reaches the log, with every log line on', async () => {
         scratch.remove();
     }
     assert.match(sidecar.output, /DEBUG|TRACE/, 'the log is at its most verbose');
+    if (format === 'json') {
+        const lines = sidecar.output.split('\n').filter((line) => line.trim() !== '');
+        for (const line of lines) {
+            const parsed = JSON.parse(line);
+            assert.ok(parsed.timestamp && parsed.level && parsed.target && parsed.fields, line);
+        }
+        assert.ok(lines.some((line) => JSON.parse(line).level === 'TRACE' || JSON.parse(line).level === 'DEBUG'));
+    }
     // The ways a password could have shown: every connection that carries one was tried.
     assert.match(sidecar.output, /cannot subscribe to Redis/);
     assert.match(sidecar.output, /cannot reach the cluster's Redis/);

@@ -134,7 +134,7 @@ fn check_key(
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
@@ -143,7 +143,7 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Compares without returning early, so the time taken says nothing about where keys differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     let mut difference = a.len() ^ b.len();
     for (index, byte) in a.iter().enumerate() {
         difference |= usize::from(byte ^ b.get(index).copied().unwrap_or(0));

@@ -18,6 +18,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::future::join_all;
 use serde_json::{Map, Value, json};
+use sidecast_core::metrics::Counter;
 use sidecast_core::{Census, ChannelName, EventName, Origin, Payload, Publication, SocketId};
 
 use crate::Failure;
@@ -32,6 +33,9 @@ pub const MAX_CHANNELS: usize = 100;
 /// Events one batch may hold, as Pusher allows.
 pub const MAX_BATCH: usize = 10;
 
+/// Events published through the API since start-up, for the server's census.
+pub static PUBLISHED: Counter = Counter::new();
+
 pub(crate) async fn publish(
     Path(app_id): Path<String>,
     admitted: Admitted,
@@ -43,6 +47,7 @@ pub(crate) async fn publish(
         Caller::Pusher => info_asked(&body)?,
         Caller::EchoServer => None,
     };
+    PUBLISHED.inc();
     let report = admitted.target.hub.publish(&publication);
     tracing::debug!(%app_id, event = %publication.event, delivered = report.delivered, "event published over HTTP");
     Ok(match (admitted.caller, info) {
@@ -108,6 +113,7 @@ pub(crate) async fn publish_batch(
         })
         .collect::<Result<Vec<_>, Failure>>()?;
     for (publication, _) in &events {
+        PUBLISHED.inc();
         admitted.target.hub.publish(publication);
     }
     tracing::debug!(%app_id, events = events.len(), "batch published over HTTP");

@@ -19,6 +19,7 @@
 //! - [`answer`]: reading the app's answer (`true`, `{"channel_data": …}`) into an [`Access`].
 //! - [`signature`]: the Pusher protocol's channel signatures, verified.
 //! - `fairness`: requests in flight per client address, when bounded.
+//! - [`metrics`]: outcomes and the app's answer times, for the server's census.
 #![forbid(unsafe_code)]
 
 pub mod answer;
@@ -26,6 +27,7 @@ pub mod config;
 mod fairness;
 pub mod headers;
 pub mod host;
+pub mod metrics;
 pub mod signature;
 
 use std::sync::Arc;
@@ -83,13 +85,16 @@ impl Authorizer for LaravelAuthorizer {
         let inner = self.inner.clone();
         Box::pin(async move {
             let deadline = inner.config.timeout;
-            match tokio::time::timeout(deadline, inner.ask(&request)).await {
+            let started = std::time::Instant::now();
+            let result = match tokio::time::timeout(deadline, inner.ask(&request)).await {
                 Ok(result) => result,
                 Err(_) => Err(AuthDenied::Failed(format!(
                     "no answer from the app within {:.1} s",
                     deadline.as_secs_f64()
                 ))),
-            }
+            };
+            metrics::METRICS.asked(&result, started.elapsed());
+            result
         })
     }
 }

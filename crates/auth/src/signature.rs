@@ -49,6 +49,12 @@ impl SignatureAuthorizer {
 
     /// The access a signed subscription grants, if its signature is the app's.
     pub fn check(&self, request: &AuthRequest) -> Result<Access, AuthDenied> {
+        let result = self.decide(request);
+        crate::metrics::METRICS.signed(&result);
+        result
+    }
+
+    fn decide(&self, request: &AuthRequest) -> Result<Access, AuthDenied> {
         let Credentials::Signed { auth, channel_data } = &request.credentials else {
             return Err(AuthDenied::Failed(
                 "this subscription must be signed by the app (Pusher clients)".to_owned(),

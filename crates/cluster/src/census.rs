@@ -13,6 +13,20 @@ use sidecast_core::{
 use crate::Shared;
 use crate::envelope::{Answer, Question};
 
+/// How this node's part of the cluster is doing, for operators.
+pub(crate) async fn health(shared: &Shared) -> ClusterHealth {
+    let counters = &shared.counters;
+    ClusterHealth {
+        node: shared.id.clone(),
+        reachable: shared.link.is_up().await,
+        other_nodes: shared.surveys.others(),
+        applied: counters.applied.load(Ordering::Relaxed),
+        missed: counters.missed.load(Ordering::Relaxed),
+        skipped: counters.skipped.load(Ordering::Relaxed),
+        dropped: shared.outbox.dropped(),
+    }
+}
+
 /// Answers for the whole cluster.
 pub(crate) struct ClusterCensus(Arc<Parts>);
 
@@ -43,17 +57,7 @@ impl Parts {
     }
 
     async fn health(&self) -> ClusterHealth {
-        let shared = &self.shared;
-        let counters = &shared.counters;
-        ClusterHealth {
-            node: shared.id.clone(),
-            reachable: shared.link.is_up().await,
-            other_nodes: shared.surveys.others(),
-            applied: counters.applied.load(Ordering::Relaxed),
-            missed: counters.missed.load(Ordering::Relaxed),
-            skipped: counters.skipped.load(Ordering::Relaxed),
-            dropped: shared.outbox.dropped(),
-        }
+        health(&self.shared).await
     }
 
     /// Users present in each presence channel, from Redis; this node's mirror where Redis
@@ -202,14 +206,14 @@ impl Census for ClusterCensus {
                     totals.connections += connections;
                     unlisted += channel_count.saturating_sub(theirs.len());
                     channels.extend(theirs);
-                    totals.stats = add(
-                        totals.stats,
-                        StatsSnapshot {
-                            publications,
-                            deliveries,
-                            dropped,
-                        },
-                    );
+                    // Other nodes tell only these three; their other figures are on their own
+                    // /metrics.
+                    totals.stats.add(&StatsSnapshot {
+                        publications,
+                        deliveries,
+                        dropped,
+                        ..StatsSnapshot::default()
+                    });
                     totals.nodes += 1;
                 }
             }
@@ -220,13 +224,5 @@ impl Census for ClusterCensus {
                 missing_nodes: gathered.missing,
             }
         })
-    }
-}
-
-fn add(a: StatsSnapshot, b: StatsSnapshot) -> StatsSnapshot {
-    StatsSnapshot {
-        publications: a.publications + b.publications,
-        deliveries: a.deliveries + b.deliveries,
-        dropped: a.dropped + b.dropped,
     }
 }

@@ -148,6 +148,12 @@ impl Membership {
         })
     }
 
+    /// How this node's part of the cluster is doing: the store reachable, the other nodes
+    /// seen, what came in and what was lost. Asks no other node.
+    pub async fn health(&self) -> sidecast_core::ClusterHealth {
+        census::health(&self.shared).await
+    }
+
     /// Who answers questions about channels for the whole cluster.
     pub fn census(&self, hub: Arc<Hub>) -> Arc<dyn Census> {
         Arc::new(census::ClusterCensus::new(hub, self.shared.clone()))

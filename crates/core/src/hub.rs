@@ -38,13 +38,14 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::cluster::Cluster;
 use crate::log_limit::LogLimit;
+use crate::metrics::HistogramSnapshot;
 use crate::mirror::{Effect, Effects, Mirror};
 use crate::names::{ChannelName, SocketId};
 use crate::presence::{Member, Roster};
 use crate::stats::{Stats, StatsSnapshot};
 use crate::subscriber::{Notice, Subscriber, Undelivered};
 
-pub use census::ChannelInfo;
+pub use census::{ByKind, ChannelInfo, Occupancy};
 pub use delivery::{DeliveryReport, WhisperRefused};
 pub use joining::{MAX_CHANNELS_PER_CONNECTION, SubscribeError, Subscribed};
 pub use last_events::{CachedEvent, LAST_EVENT_TTL, MAX_CACHE_CHANNELS};
@@ -177,6 +178,11 @@ impl Hub {
         self.stats.snapshot()
     }
 
+    /// How long publications took to reach every subscriber's queue on this node.
+    pub fn fan_out_latency(&self) -> HistogramSnapshot {
+        self.stats.fan_out()
+    }
+
     /// Takes `id` out of `channel`, and forgets the channel with its last subscriber. On a
     /// single node, the others are told if its user is gone from a presence channel; in a
     /// cluster, the cluster records the leave and announces it when it is the user's last
@@ -240,7 +246,7 @@ impl Hub {
     /// Counts a notice that could not be queued.
     fn count(&self, result: Result<(), Undelivered>) {
         if let Err(reason) = result {
-            let total = Stats::add(&self.stats.dropped, 1);
+            let total = self.stats.drop_one(reason);
             if let Some(held_back) = self.undelivered_log.check() {
                 tracing::warn!(
                     ?reason,
@@ -276,6 +282,14 @@ impl Channel {
         self.presence.as_ref().map(|presence| match presence {
             Presence::Local(roster) => roster.members(),
             Presence::Mirror(mirror) => mirror.members(),
+        })
+    }
+
+    /// Users present, for a presence channel.
+    fn member_count(&self) -> Option<usize> {
+        self.presence.as_ref().map(|presence| match presence {
+            Presence::Local(roster) => roster.len(),
+            Presence::Mirror(mirror) => mirror.len(),
         })
     }
 

@@ -25,7 +25,8 @@
 //!   written once per interval.
 //! - [`census`]: questions about channels and members, answered by one node or gathered
 //!   across a cluster, and the [`Core`] of one app (its hub and census) the ways in are given;
-//!   [`stats`]: the counters the hub keeps.
+//!   [`stats`]: the counters the hub keeps, and [`metrics`]: the counters, gauges and
+//!   histograms every crate keeps, for the server's census.
 #![forbid(unsafe_code)]
 
 pub mod auth;
@@ -35,6 +36,7 @@ pub mod hub;
 pub mod limits;
 pub mod log_limit;
 pub mod message;
+pub mod metrics;
 mod mirror;
 pub mod names;
 pub mod origins;
@@ -46,8 +48,8 @@ pub use auth::{Access, AuthDenied, AuthRequest, Authorization, Authorizer, Crede
 pub use census::{Census, ClusterHealth, Core, Gathered, Gathering, Totals};
 pub use cluster::{Cluster, CountReport, Joining, RosterChange, RosterSnapshot, Stamp};
 pub use hub::{
-    Applied, CachedEvent, ChannelInfo, DeliveryReport, Hub, SubscribeError, Subscribed,
-    WhisperRefused,
+    Applied, ByKind, CachedEvent, ChannelInfo, DeliveryReport, Hub, Occupancy, SubscribeError,
+    Subscribed, WhisperRefused,
 };
 pub use limits::{ClientEventLimits, RateLimiter};
 pub use log_limit::LogLimit;
@@ -55,5 +57,5 @@ pub use message::{InvalidPayload, Message, Origin, Payload, Publication, SharedF
 pub use names::{ChannelKind, ChannelName, EventName, InvalidName, SocketId};
 pub use origins::AllowedOrigins;
 pub use presence::{InvalidMember, Member};
-pub use stats::StatsSnapshot;
+pub use stats::{DropCounts, StatsSnapshot};
 pub use subscriber::{Notice, Subscriber, Undelivered};

@@ -56,6 +56,10 @@ impl Mirror {
         self.users.get(user)
     }
 
+    pub(crate) fn len(&self) -> usize {
+        self.users.len()
+    }
+
     /// Whether a snapshot should be read: none was applied yet, a change is missing, or the
     /// roster was created anew.
     pub(crate) fn is_behind(&self) -> bool {

@@ -128,6 +128,10 @@ impl Roster {
     pub(crate) fn member(&self, user: &str) -> Option<&Member> {
         self.users.get(user).map(|present| &present.member)
     }
+
+    pub(crate) fn len(&self) -> usize {
+        self.users.len()
+    }
 }
 
 #[cfg(test)]

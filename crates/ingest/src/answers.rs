@@ -11,10 +11,13 @@ use serde_json::{Map, Value, json};
 use sidecast_core::{Census, ChannelKind, ChannelName, Gathered};
 use sidecast_wire::Question;
 
+use crate::Report;
+
 /// The answer as JSON, or the reason there is none. The question is read at once (it borrows
 /// the frame); the answer may come later.
 pub fn answer(
     census: Arc<dyn Census>,
+    report: Option<Report>,
     question: Question<'_>,
 ) -> impl Future<Output = Result<Value, String>> + Send + 'static {
     let asked = Asked::read(question);
@@ -75,6 +78,10 @@ pub fn answer(
                 if let Some(cluster) = totals.cluster {
                     answer["cluster"] = json!(cluster);
                 }
+                // The whole process's census: every app, every way in, this node only.
+                if let Some(report) = report {
+                    answer["sidecar"] = report().await;
+                }
                 Ok(with_missing(missing_nodes, answer))
             }
         }
@@ -125,7 +132,7 @@ mod tests {
     use super::*;
 
     async fn ask(question: Question<'_>) -> Result<Value, String> {
-        answer(Arc::new(Hub::new()), question).await
+        answer(Arc::new(Hub::new()), None, question).await
     }
 
     #[tokio::test]

@@ -14,10 +14,12 @@
 //! - `answers`: the JSON answers to PHP's questions about channels, from the census.
 //! - [`publication`]: turning a decoded `PUBLISH` frame into a core publication, refusing bad
 //!   names and non-JSON payloads one event at a time.
+//! - [`metrics`]: what came in and what was refused, for the server's census.
 //! - [`redis`]: Laravel's stock `redis` broadcaster, as laravel-echo-server subscribed to it.
 #![forbid(unsafe_code)]
 
 mod answers;
+pub mod metrics;
 pub mod publication;
 mod publisher;
 pub mod redis;
@@ -28,7 +30,15 @@ use std::time::Duration;
 
 use sidecast_wire::Limits;
 
-pub use unix::{BindError, OpenPublishers, SocketAccess, UnixIngest};
+pub use unix::{BindError, OpenPublishers, SocketAccess, SocketFile, UnixIngest};
+
+/// The whole sidecar's figures as JSON, which the server gives the ingest socket for the
+/// `stats` question (`sidecast status`, PHP's `Sidecast::stats()`).
+pub type Report = std::sync::Arc<
+    dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = serde_json::Value> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// What the Unix socket's publishers may hold of the sidecar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

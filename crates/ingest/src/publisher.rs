@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
+use sidecast_core::metrics::Held;
 use sidecast_core::{Core, Hub};
 use sidecast_wire::{Ack, DecodeError, Frame, Limits, QueryResult};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -17,8 +18,9 @@ use tokio::net::UnixStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::metrics::METRICS;
 use crate::replies::{MAX_WAITING, Replies};
-use crate::{IngestLimits, answers, publication};
+use crate::{IngestLimits, Report, answers, publication};
 
 /// How much the reader asks the kernel for at a time; frames larger than this simply take
 /// several reads.
@@ -41,15 +43,41 @@ enum Closing {
     WrongDirection(u8),
 }
 
+/// What a publisher's frames reach: the app's hub and census, and the sidecar's whole report
+/// for the `stats` question.
+#[derive(Clone)]
+pub(crate) struct Answering {
+    pub(crate) core: Core,
+    pub(crate) report: Option<Report>,
+}
+
+impl std::ops::Deref for Answering {
+    type Target = Core;
+
+    fn deref(&self) -> &Core {
+        &self.core
+    }
+}
+
+impl Closing {
+    fn decode_error(&self) -> Option<&DecodeError> {
+        match self {
+            Closing::Malformed(error) => Some(error),
+            Closing::WrongDirection(_) => None,
+        }
+    }
+}
+
 /// Serves one publisher until it disconnects, sends something malformed, or `stop` turns true.
 pub(crate) async fn serve(
     mut stream: UnixStream,
     connection: u64,
-    core: Core,
+    core: Answering,
     bounds: IngestLimits,
     mut stop: watch::Receiver<bool>,
 ) {
     let limits = bounds.frames;
+    let _open = Held::new(&METRICS.publishers_open);
     let peer_pid = stream.peer_cred().ok().and_then(|cred| cred.pid());
     tracing::debug!(connection, ?peer_pid, "publisher connected");
     let mut buffer = BytesMut::with_capacity(READ_CHUNK);
@@ -75,6 +103,7 @@ pub(crate) async fn serve(
             return;
         }
         if let Err(closing) = handled {
+            METRICS.frame_refused(closing.decode_error());
             tracing::warn!(connection, ?peer_pid, reason = %closing, "closing publisher connection");
             return;
         }
@@ -95,6 +124,7 @@ pub(crate) async fn serve(
             () = replies.next_known() => continue,
             _ = stop.wait_for(|stop| *stop) => None,
             () = frame_due, if replies.waiting() < MAX_WAITING => {
+                METRICS.frames_incomplete.inc();
                 tracing::warn!(connection, ?peer_pid, buffered = buffer.len(), timeout = ?bounds.frame_timeout, "closing publisher connection: it stopped in the middle of a frame");
                 return;
             }
@@ -115,6 +145,7 @@ pub(crate) async fn serve(
         match read {
             Ok(0) if buffer.is_empty() => break,
             Ok(0) => {
+                METRICS.frames_incomplete.inc();
                 tracing::warn!(
                     connection,
                     ?peer_pid,
@@ -140,7 +171,7 @@ async fn drain(
     stream: &mut UnixStream,
     buffer: &mut BytesMut,
     limits: &Limits,
-    core: &Core,
+    core: &Answering,
     replies: &mut Replies,
     connection: u64,
     peer_pid: Option<i32>,
@@ -186,7 +217,7 @@ async fn drain(
 fn handle(
     buffer: &mut BytesMut,
     limits: &Limits,
-    core: &Core,
+    core: &Answering,
     replies: &mut Replies,
     connection: u64,
     peer_pid: Option<i32>,
@@ -215,8 +246,10 @@ fn handle(
                 });
             }
             Frame::Query(query) => {
+                METRICS.questions.inc();
                 let request_id = query.request_id;
-                let answer = answers::answer(core.census.clone(), query.question);
+                let answer =
+                    answers::answer(core.census.clone(), core.report.clone(), query.question);
                 replies.push_later(async move { encode_result(request_id, answer.await) });
             }
             Frame::Ack(_) => return Err(Closing::WrongDirection(128)),
@@ -231,7 +264,10 @@ fn publish_event(
     hub: &Hub,
     publish: &sidecast_wire::Publish<'_>,
 ) -> Result<(), publication::Refused> {
-    hub.publish(&publication::from_frame(publish)?);
+    let publication =
+        publication::from_frame(publish).inspect_err(|_| METRICS.events_refused.inc())?;
+    METRICS.events.inc();
+    hub.publish(&publication);
     Ok(())
 }
 

@@ -20,6 +20,8 @@ use sidecast_core::{
     ChannelName, EventName, Hub, LogLimit, Origin, Payload, Publication, SocketId,
 };
 
+use crate::metrics::METRICS;
+
 /// Where Redis is and which channels are Laravel's.
 #[derive(Debug, Clone)]
 pub struct RedisSource {
@@ -47,18 +49,23 @@ pub async fn subscribe(source: RedisSource, hub: Arc<Hub>, shutdown: impl Future
             () = &mut shutdown => return,
             outcome = listen(&source, &hub) => outcome,
         };
+        METRICS.redis_connected.set(0);
         match outcome {
             Ok(()) => {
+                METRICS.redis_connection_losses.inc();
                 tracing::warn!(host = %source.host, port = source.port, "lost the connection to Redis; reconnecting");
                 backoff = Duration::from_millis(100);
             }
-            Err(error) => tracing::warn!(
-                host = %source.host,
-                port = source.port,
-                %error,
-                retry_in = ?backoff,
-                "cannot subscribe to Redis",
-            ),
+            Err(error) => {
+                METRICS.redis_failed_attempts.inc();
+                tracing::warn!(
+                    host = %source.host,
+                    port = source.port,
+                    %error,
+                    retry_in = ?backoff,
+                    "cannot subscribe to Redis",
+                );
+            }
         }
         tokio::select! {
             () = &mut shutdown => return,
@@ -88,6 +95,7 @@ async fn listen(source: &RedisSource, hub: &Hub) -> Result<(), String> {
         .psubscribe(&pattern)
         .await
         .map_err(|e| e.to_string())?;
+    METRICS.redis_connected.set(1);
     tracing::info!(host = %source.host, port = source.port, %pattern, "subscribed to Redis");
     let mut messages = pubsub.on_message();
     let skipped_log = LogLimit::default();
@@ -95,6 +103,7 @@ async fn listen(source: &RedisSource, hub: &Hub) -> Result<(), String> {
         let channel = message.get_channel_name();
         let payload = message.get_payload_bytes();
         if payload.len() > source.max_message_bytes {
+            METRICS.redis_too_large.inc();
             if let Some(held_back) = skipped_log.check() {
                 tracing::warn!(
                     redis_channel = channel,
@@ -108,9 +117,11 @@ async fn listen(source: &RedisSource, hub: &Hub) -> Result<(), String> {
         }
         match publication(&source.key_prefix, channel, payload) {
             Ok(publication) => {
+                METRICS.redis_events.inc();
                 hub.publish(&publication);
             }
             Err(reason) => {
+                METRICS.redis_malformed.inc();
                 tracing::warn!(redis_channel = channel, %reason, "Redis message skipped")
             }
         }

@@ -23,7 +23,8 @@ use tokio::net::UnixListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::{IngestLimits, publisher};
+use crate::metrics::METRICS;
+use crate::{IngestLimits, Report, publisher};
 pub use socket_file::{MAX_PATH_BYTES, SocketAccess};
 
 /// Why the socket could not be bound. Each message names the path and what to do.
@@ -62,13 +63,41 @@ pub enum BindError {
 }
 
 /// A bound ingest socket, ready to [`serve`](UnixIngest::serve).
-#[derive(Debug)]
 pub struct UnixIngest {
     listener: StdUnixListener,
     path: PathBuf,
     /// Device and inode of the file this process created, to recognise it at shutdown.
     identity: (u64, u64),
     open: OpenPublishers,
+    report: Option<Report>,
+}
+
+impl std::fmt::Debug for UnixIngest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnixIngest")
+            .field("path", &self.path)
+            .field("open", &self.open.get())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The socket file this sidecar created, to tell whether it is still in place: PHP finds a
+/// sidecar by its path, so a deleted or replaced file means no PHP reaches it any more.
+#[derive(Debug, Clone)]
+pub struct SocketFile {
+    path: PathBuf,
+    identity: (u64, u64),
+}
+
+impl SocketFile {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the file at the path is still the one this sidecar bound.
+    pub fn in_place(&self) -> bool {
+        std::fs::symlink_metadata(&self.path).is_ok_and(|m| (m.dev(), m.ino()) == self.identity)
+    }
 }
 
 /// How many publishers are connected to one ingest socket right now, readable while it serves.
@@ -126,6 +155,7 @@ impl UnixIngest {
             path,
             identity: (metadata.dev(), metadata.ino()),
             open: OpenPublishers::default(),
+            report: None,
         })
     }
 
@@ -138,6 +168,20 @@ impl UnixIngest {
         self.open.clone()
     }
 
+    /// Gives the `stats` question the whole sidecar's figures, beside the app's counts.
+    pub fn with_report(mut self, report: Report) -> Self {
+        self.report = Some(report);
+        self
+    }
+
+    /// The socket file, to check it is still in place while this serves.
+    pub fn file(&self) -> SocketFile {
+        SocketFile {
+            path: self.path.clone(),
+            identity: self.identity,
+        }
+    }
+
     /// Accepts publishers until `shutdown` completes, then stops accepting, ends every
     /// connection and removes the socket file.
     pub async fn serve(
@@ -147,6 +191,10 @@ impl UnixIngest {
         shutdown: impl Future<Output = ()>,
     ) -> io::Result<()> {
         let listener = UnixListener::from_std(self.listener.try_clone()?)?;
+        let answering = publisher::Answering {
+            core,
+            report: self.report.clone(),
+        };
         let mut connections = JoinSet::new();
         let (stop, stopped) = watch::channel(false);
         let mut next_id: u64 = 0;
@@ -159,14 +207,16 @@ impl UnixIngest {
                 Some(_) = connections.join_next(), if !connections.is_empty() => self.open.set(connections.len()),
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) if connections.len() >= limits.max_publishers => {
+                        METRICS.publishers_refused.inc();
                         if let Some(held_back) = over_cap.check() {
                             let peer_pid = stream.peer_cred().ok().and_then(|cred| cred.pid());
                             tracing::warn!(?peer_pid, limit = limits.max_publishers, like_this_since_last_line = held_back, "publisher connection refused: as many are open as may be (--max-publishers)");
                         }
                     }
                     Ok((stream, _)) => {
+                        METRICS.publishers_accepted.inc();
                         next_id += 1;
-                        connections.spawn(publisher::serve(stream, next_id, core.clone(), limits, stopped.clone()));
+                        connections.spawn(publisher::serve(stream, next_id, answering.clone(), limits, stopped.clone()));
                         self.open.set(connections.len());
                     }
                     Err(error) => {
@@ -193,9 +243,9 @@ impl UnixIngest {
 
 impl Drop for UnixIngest {
     fn drop(&mut self) {
-        let ours = std::fs::symlink_metadata(&self.path)
-            .is_ok_and(|m| (m.dev(), m.ino()) == self.identity);
-        if ours && let Err(error) = std::fs::remove_file(&self.path) {
+        if self.file().in_place()
+            && let Err(error) = std::fs::remove_file(&self.path)
+        {
             tracing::warn!(%error, path = %self.path.display(), "cannot remove the socket file");
         }
     }

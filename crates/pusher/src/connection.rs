@@ -20,6 +20,7 @@ use sidecast_websocket::{
 
 use crate::handshake::Refusal;
 use crate::message_limit::MessageWindow;
+use crate::metrics::METRICS;
 use crate::protocol;
 use crate::socket::Socket;
 
@@ -29,11 +30,13 @@ where
 {
     let (mut read, mut write) = tokio::io::split(io);
     let Some(socket) = register(&front_end) else {
+        METRICS.refused_over_quota.inc();
         if let Some(held_back) = front_end.refusals_log.check() {
             tracing::info!(app = %front_end.config.app.id, limit = ?front_end.config.max_connections, like_these_since_last_line = held_back, "Pusher connection refused: over the connection quota");
         }
         return send_refusal(&mut write, OVER_QUOTA).await;
     };
+    METRICS.connections.opened();
     socket.send(protocol::connection_established(
         socket.id.as_str(),
         front_end.config.activity_timeout.as_secs().max(1),
@@ -53,6 +56,7 @@ where
 
     front_end.sockets().remove(&socket.id);
     let left = front_end.hub.disconnect(&socket.id);
+    METRICS.connections.closed();
     tracing::debug!(socket = %socket.id, channels_left = left, "Pusher client disconnected");
 }
 

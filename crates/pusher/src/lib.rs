@@ -18,6 +18,7 @@
 //! - `socket`: one connection as the hub and the liveness check see it.
 //! - `liveness`: pings connections that went quiet, closes those that stay so.
 //! - `message_limit`: a connection's message budget, when the app sets one.
+//! - [`metrics`]: connections, for the server's census.
 //! - `counts`: tells subscribers how many connections their channels have, when asked to.
 //! - `protocol`: the messages, parsed and encoded (the WebSocket framing is
 //!   `sidecast-websocket`'s).
@@ -32,6 +33,7 @@ pub mod fuzzing;
 mod handshake;
 mod liveness;
 mod message_limit;
+pub mod metrics;
 mod protocol;
 mod socket;
 

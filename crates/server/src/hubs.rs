@@ -90,6 +90,12 @@ impl Hubs {
             .collect()
     }
 
+    /// How the first app's cluster membership is doing (every app's shares its Redis), when
+    /// scale-out is on.
+    pub async fn cluster_health(&self) -> Option<sidecast_core::ClusterHealth> {
+        Some(self.main.membership.as_ref()?.health().await)
+    }
+
     /// This node's id in the cluster, when scale-out is on.
     pub fn node_id(&self) -> Option<&str> {
         self.main.membership.as_ref().map(Membership::id)

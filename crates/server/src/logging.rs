@@ -1,19 +1,33 @@
-//! Logging: to stderr, filtered by `SIDECAST_LOG`, never with a client's secrets in it.
+//! Logging: to stderr, as text or one JSON object a line, filtered by `SIDECAST_LOG`, never
+//! with a client's secrets in it.
 
 use std::io::IsTerminal;
 
-/// Logs go to stderr; `SIDECAST_LOG` takes `RUST_LOG`-style directives. The default is `info`,
-/// or `debug` in development mode (`--dev`, `devMode`).
-pub(crate) fn init(dev_mode: bool) {
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// For people: time, level, where, message, fields.
+    #[default]
+    Text,
+    /// One JSON object a line, for log collectors: `timestamp`, `level`, `target`, `fields`
+    /// (with `message`).
+    Json,
+}
+
+/// Logs go to stderr; `asked` (`--log`, `SIDECAST_LOG`) takes `RUST_LOG`-style directives. The
+/// default is `info`, or `debug` in development mode (`--dev`, `devMode`).
+pub(crate) fn init(asked: Option<&str>, dev_mode: bool, format: LogFormat) {
     let default = if dev_mode { "debug" } else { "info" };
-    let asked = std::env::var("SIDECAST_LOG").unwrap_or_else(|_| default.to_owned());
-    let filter = tracing_subscriber::EnvFilter::try_new(only_ours_verbose(&asked))
+    let asked = asked.unwrap_or(default);
+    let filter = tracing_subscriber::EnvFilter::try_new(only_ours_verbose(asked))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().with_current_span(false).init(),
+    }
 }
 
 /// sidecast's own crates; their logs never carry secrets at any level.

@@ -2,6 +2,7 @@
 //! settings (`config`), binds every listener (`server`), serves until SIGTERM, SIGINT or
 //! SIGHUP, and exits with a code that says how it ended (see `docs/configuration.md`).
 
+mod admin;
 mod cli;
 mod commands;
 mod config;
@@ -13,6 +14,7 @@ mod server;
 mod shutdown;
 mod signal;
 mod tls;
+mod vitals;
 
 use std::process::ExitCode;
 
@@ -28,5 +30,6 @@ fn main() -> ExitCode {
         Command::ClientAdd(args) => commands::clients::add(args),
         Command::ClientRemove(args) => commands::clients::remove(args),
         Command::Status(args) => commands::status::run(args),
+        Command::Health(args) => commands::health::run(args),
     }
 }

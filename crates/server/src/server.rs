@@ -14,10 +14,15 @@ use thiserror::Error;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::admin::Admin;
 use crate::hubs::Hubs;
+use crate::vitals::Watch;
 
 /// How long connections get to close after a stop signal before the process exits anyway.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Connections the admin listener takes at once: a scraper, a health check, an operator.
+const MAX_ADMIN_CONNECTIONS: usize = 64;
 
 /// Everything `sidecast start` needs, already validated (see `config`).
 #[derive(Debug, Clone)]
@@ -47,6 +52,16 @@ pub struct Settings {
     pub cluster: Option<sidecast_cluster::Config>,
     /// HTTPS and WSS when set.
     pub tls: Option<TlsFiles>,
+    /// The operator's listener and key.
+    pub admin: AdminSettings,
+}
+
+/// Where `/metrics` is served, and the key it takes on the clients' port.
+#[derive(Debug, Clone, Default)]
+pub struct AdminSettings {
+    /// The admin listener's address, when it is on.
+    pub addr: Option<SocketAddr>,
+    pub key: Option<String>,
 }
 
 /// A Unix socket of its own for one Pusher app: what PHP writes to it reaches that app.
@@ -75,6 +90,8 @@ pub enum StartError {
     Ingest(#[from] BindError),
     #[error("cannot listen for Echo clients on {addr}: {source}")]
     Http { addr: SocketAddr, source: io::Error },
+    #[error("cannot listen for the admin routes on {addr}: {source}")]
+    Admin { addr: SocketAddr, source: io::Error },
     #[error("cannot use the TLS certificate: {0}")]
     Tls(String),
 }
@@ -87,6 +104,7 @@ pub struct Server {
     /// The app sockets, by app id.
     app_ingests: Vec<(String, UnixIngest)>,
     http: std::net::TcpListener,
+    admin: Option<std::net::TcpListener>,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
 }
 
@@ -115,12 +133,22 @@ impl Server {
         };
         let http = std::net::TcpListener::bind(settings.http_addr).map_err(http_error)?;
         http.set_nonblocking(true).map_err(http_error)?;
+        let admin = match settings.admin.addr {
+            Some(addr) => {
+                let admin_error = |source| StartError::Admin { addr, source };
+                let listener = std::net::TcpListener::bind(addr).map_err(admin_error)?;
+                listener.set_nonblocking(true).map_err(admin_error)?;
+                Some(listener)
+            }
+            None => None,
+        };
         Ok(Server {
             settings,
             authorizer,
             ingest,
             app_ingests,
             http,
+            admin,
             tls,
         })
     }
@@ -132,6 +160,18 @@ impl Server {
         let core = hubs.main().clone();
         let hub = core.hub.clone();
         let mut cluster_tasks = hubs.run_cluster();
+        let hubs = Arc::new(hubs);
+        let watch = Watch::new(hubs.clone(), self.settings.redis.is_some());
+        let sampler = tokio::spawn(watch.clone().sample_every_second());
+        let admin = Admin {
+            watch,
+            sockets: std::iter::once(&self.ingest)
+                .chain(self.app_ingests.iter().map(|(_, ingest)| ingest))
+                .map(UnixIngest::file)
+                .collect(),
+            stopping: Arc::default(),
+            key: self.settings.admin.key.as_deref().map(Arc::from),
+        };
         type Closer = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
         let (socketio, close_socketio) = sidecast_socketio::mount(
             hub.clone(),
@@ -147,7 +187,8 @@ impl Server {
         }
         let (routes, closers): (Vec<_>, Vec<_>) = front_ends.into_iter().unzip();
         let close_clients = || futures_util::future::join_all(closers);
-        let app = crate::http::router(routes, &self.settings, core.clone(), hubs.others());
+        let app = crate::http::router(routes, &self.settings, core.clone(), hubs.others())
+            .merge(admin.public_routes());
         if self.settings.socketio.origins.is_any() {
             tracing::info!("pages from any origin may connect; list yours with --allowed-origin");
         }
@@ -176,18 +217,32 @@ impl Server {
             .chain(self.app_ingests.iter().map(|(_, ingest)| ingest))
             .map(UnixIngest::open_publishers)
             .collect();
+        let report: sidecast_ingest::Report = {
+            let watch = admin.watch.clone();
+            Arc::new(move || {
+                let watch = watch.clone();
+                Box::pin(
+                    async move { serde_json::to_value(watch.vitals().await).unwrap_or_default() },
+                )
+            })
+        };
         let mut ingests = JoinSet::new();
-        ingests.spawn(
-            self.ingest
-                .serve(core, self.settings.ingest, when(sources_stopped.clone())),
-        );
+        ingests.spawn(self.ingest.with_report(report.clone()).serve(
+            core,
+            self.settings.ingest,
+            when(sources_stopped.clone()),
+        ));
         let app_cores = hubs.others();
         for (app_id, ingest) in self.app_ingests {
             let core = app_cores
                 .get(&app_id)
                 .expect("the config gives a socket only to an app of sidecast.pusher.apps")
                 .clone();
-            ingests.spawn(ingest.serve(core, self.settings.ingest, when(sources_stopped.clone())));
+            ingests.spawn(ingest.with_report(report.clone()).serve(
+                core,
+                self.settings.ingest,
+                when(sources_stopped.clone()),
+            ));
         }
         let mut redis = self.settings.redis.clone().map(|source| {
             tokio::spawn(sidecast_ingest::redis::subscribe(
@@ -201,8 +256,21 @@ impl Server {
             self.tls,
             app,
             self.settings.http_limits,
-            when(clients_stopped),
+            when(clients_stopped.clone()),
         )?;
+        let admin_server = match self.admin {
+            Some(listener) => Some(crate::http::serve_http(
+                listener,
+                None,
+                admin.private_routes(),
+                crate::connections::HttpLimits {
+                    max_connections: Some(MAX_ADMIN_CONNECTIONS),
+                    ..Default::default()
+                },
+                when(clients_stopped),
+            )?),
+            None => None,
+        };
 
         // Any of them ending on its own is a failure: without ingest or Redis no event gets
         // in, without HTTP no client does. Stop the others and report it.
@@ -223,6 +291,7 @@ impl Server {
         };
         let failure = tokio::select! {
             () = shutdown => {
+                admin.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
                 crate::shutdown::until_sources_quiet(&hubs, &publishers, self.settings.publisher_grace).await;
                 None
             }
@@ -273,7 +342,17 @@ impl Server {
         // Clients are gone: the other nodes are told this node's presence members left.
         hubs.leave().await;
         drop(cluster_tasks);
-        tracing::info!(stats = ?hub.stats(), "sidecast stopped");
+        sampler.abort();
+        if let Some(admin_server) = admin_server {
+            admin_server.abort();
+        }
+        let stats = hub.stats();
+        tracing::info!(
+            publications = stats.publications,
+            deliveries = stats.deliveries,
+            dropped = stats.dropped,
+            "sidecast stopped"
+        );
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::Value;
 
+use crate::metrics::METRICS;
 use crate::session::Session;
 use crate::{FrontEnd, channels, packet, whisper};
 
@@ -114,6 +115,7 @@ impl Drop for Worker<'_> {
 /// before that answer come after this job.
 fn join(front_end: &FrontEnd, session: &Arc<Session>) {
     if !session.handshake.origin_allowed {
+        METRICS.refused_origin.inc();
         front_end
             .refusals
             .record(session.socket_id.as_str(), "connect", &"origin not allowed");
@@ -137,6 +139,7 @@ fn join(front_end: &FrontEnd, session: &Arc<Session>) {
         return;
     }
     session.mark_registered();
+    METRICS.connections(session.version).opened();
     tracing::debug!(socket = %session.socket_id, version = ?session.version, "client connected");
     session.send(packet::connected(
         session.version,
@@ -147,6 +150,7 @@ fn join(front_end: &FrontEnd, session: &Arc<Session>) {
 fn leave(front_end: &FrontEnd, session: &Session) {
     if session.is_registered() {
         let left = front_end.hub.disconnect(&session.socket_id);
+        METRICS.connections(session.version).closed();
         tracing::debug!(socket = %session.socket_id, channels_left = left, "client disconnected");
     }
 }

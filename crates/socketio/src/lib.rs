@@ -27,6 +27,7 @@
 //!   order: joining, `channels` (subscribe and unsubscribe, with the Laravel app's
 //!   authorization), `whisper` (client events).
 //! - `liveness`: pings, and closes sessions that are silent or do not read.
+//! - [`metrics`]: connections by Engine.IO version and transport, for the server's census.
 //! - `flood`: what a client's floods and mistakes cost: counted, logged once in a while.
 #![forbid(unsafe_code)]
 
@@ -39,6 +40,7 @@ mod flood;
 pub mod fuzzing;
 mod inbox;
 mod liveness;
+pub mod metrics;
 mod packet;
 mod polling;
 mod receive;

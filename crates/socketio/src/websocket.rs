@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use sidecast_core::metrics::Held;
 use sidecast_websocket::frame::{self, Opcode};
 use sidecast_websocket::upgrade::Stream;
 use sidecast_websocket::{CLOSE_GRACE, Framing, Incoming, MessageReader, Refusal, serve};
@@ -16,6 +17,7 @@ use tokio::io::{AsyncWriteExt, ReadHalf, WriteHalf};
 use crate::FrontEnd;
 use crate::endpoint::new_session;
 use crate::engine::{self, Packet, Version};
+use crate::metrics::METRICS;
 use crate::receive;
 use crate::session::{Handshake, Session};
 
@@ -128,6 +130,7 @@ async fn carry(
     mut read: ReadHalf<Stream>,
     mut write: WriteHalf<Stream>,
 ) {
+    let _on_websocket = Held::new(&METRICS.websockets);
     serve(
         &session.outbox,
         &mut write,

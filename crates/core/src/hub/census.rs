@@ -1,9 +1,11 @@
 //! Questions about this node's channels, members and connections. In a cluster these are
 //! one node's part of an answer; the cluster gathers the others'.
 
+use serde::Serialize;
+
 use super::{Channel, Hub};
 use crate::census::{Census, Gathered, Gathering, Totals};
-use crate::names::ChannelName;
+use crate::names::{ChannelKind, ChannelName};
 use crate::presence::Member;
 
 /// What is known of one channel.
@@ -19,7 +21,7 @@ impl Channel {
     fn info(&self) -> ChannelInfo {
         ChannelInfo {
             subscription_count: self.subscribers.len(),
-            user_count: self.members().map(|members| members.len()),
+            user_count: self.member_count(),
         }
     }
 }
@@ -86,6 +88,86 @@ impl Hub {
             nodes: 1,
             cluster: None,
         }
+    }
+}
+
+/// How many connections, channels, subscriptions and presence members a hub holds now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Occupancy {
+    pub connections: usize,
+    /// Occupied channels, by kind.
+    pub channels: ByKind,
+    /// Subscriptions (a connection in a channel), by the channel's kind.
+    pub subscriptions: ByKind,
+    /// Users present, added up over the presence channels (a user in two counts twice).
+    pub presence_members: usize,
+}
+
+/// A count for each kind of channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct ByKind {
+    pub public: usize,
+    pub private: usize,
+    pub presence: usize,
+}
+
+impl ByKind {
+    fn of(&mut self, kind: ChannelKind) -> &mut usize {
+        match kind {
+            ChannelKind::Public => &mut self.public,
+            ChannelKind::Private => &mut self.private,
+            ChannelKind::Presence => &mut self.presence,
+        }
+    }
+
+    pub fn get(&self, kind: ChannelKind) -> usize {
+        match kind {
+            ChannelKind::Public => self.public,
+            ChannelKind::Private => self.private,
+            ChannelKind::Presence => self.presence,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.public + self.private + self.presence
+    }
+}
+
+impl Occupancy {
+    /// Adds another hub's figures to these.
+    pub fn add(&mut self, other: &Occupancy) {
+        self.connections += other.connections;
+        for kind in [
+            ChannelKind::Public,
+            ChannelKind::Private,
+            ChannelKind::Presence,
+        ] {
+            *self.channels.of(kind) += other.channels.get(kind);
+            *self.subscriptions.of(kind) += other.subscriptions.get(kind);
+        }
+        self.presence_members += other.presence_members;
+    }
+}
+
+impl Hub {
+    /// This node's connections, channels, subscriptions and members now: one pass over the
+    /// channels under the read lock, allocating nothing.
+    pub fn occupancy(&self) -> Occupancy {
+        let registry = self.read();
+        let mut occupancy = Occupancy {
+            connections: registry.connections.len(),
+            ..Occupancy::default()
+        };
+        for (name, channel) in &registry.channels {
+            if channel.subscribers.is_empty() {
+                continue;
+            }
+            let kind = name.kind();
+            *occupancy.channels.of(kind) += 1;
+            *occupancy.subscriptions.of(kind) += channel.subscribers.len();
+            occupancy.presence_members += channel.member_count().unwrap_or(0);
+        }
+        occupancy
     }
 }
 

@@ -3,6 +3,7 @@
 //! entered here.
 
 use std::collections::HashSet;
+use std::time::Instant;
 
 use thiserror::Error;
 
@@ -10,7 +11,7 @@ use super::{Channel, Hub};
 use crate::message::{Message, Origin, Publication, SharedFrame, Whisper};
 use crate::names::{ChannelKind, ChannelName, EventName, SocketId};
 use crate::presence::Member;
-use crate::stats::Stats;
+use crate::stats::DropCounts;
 use crate::subscriber::Undelivered;
 
 /// What one publication did on this node.
@@ -33,8 +34,14 @@ pub enum WhisperRefused {
     NotSubscribed(ChannelName),
 }
 
-/// The first subscriber that could not take a message, for the log line.
-type FirstFailure = Option<(SocketId, ChannelName, Undelivered)>;
+/// What a fan-out did: the report, the drops by reason, and the first subscriber that could
+/// not take the message, for the log line.
+#[derive(Default)]
+struct Tally {
+    report: DeliveryReport,
+    drops: DropCounts,
+    first_failure: Option<(SocketId, ChannelName, Undelivered)>,
+}
 
 impl Hub {
     /// Hands the publication to every subscriber of each of its channels on this node, except
@@ -42,8 +49,8 @@ impl Hub {
     /// connection in several of the channels receives it once per channel, with that
     /// channel's name, as Echo expects.
     pub fn publish(&self, publication: &Publication) -> DeliveryReport {
-        let mut report = DeliveryReport::default();
-        let mut first_failure = None;
+        let started = Instant::now();
+        let mut tally = Tally::default();
         {
             let registry = self.read();
             self.last_events.keep(publication);
@@ -64,21 +71,25 @@ impl Hub {
                     sender: None,
                     shared: &SharedFrame::default(),
                 };
-                fan_out(
-                    entry,
-                    message,
-                    publication.except.as_ref(),
-                    &mut report,
-                    &mut first_failure,
-                );
+                fan_out(entry, message, publication.except.as_ref(), &mut tally);
             }
         }
+        self.stats.fan_out.observe(started.elapsed());
         if publication.origin == Origin::ThisNode
             && let Some(cluster) = &self.cluster
         {
             cluster.publish(publication);
         }
-        self.record(&publication.event, report, first_failure);
+        let report = self.record(&publication.event, tally);
+        // Dev mode's line per event (`--dev`): names and counts, never the payload.
+        tracing::debug!(
+            event = %publication.event,
+            first_channel = %publication.channels.first().map_or("", |c| c.as_str()),
+            channels = publication.channels.len(),
+            delivered = report.delivered,
+            dropped = report.dropped,
+            "event published"
+        );
         report
     }
 
@@ -95,8 +106,7 @@ impl Hub {
         if !whisper.event.as_str().starts_with("client-") {
             return Err(WhisperRefused::NotAClientEvent(whisper.event.clone()));
         }
-        let mut report = DeliveryReport::default();
-        let mut first_failure = None;
+        let mut tally = Tally::default();
         {
             let registry = self.read();
             let entry = registry
@@ -115,20 +125,19 @@ impl Hub {
                 sender,
                 shared: &SharedFrame::default(),
             };
-            fan_out(entry, message, Some(from), &mut report, &mut first_failure);
+            fan_out(entry, message, Some(from), &mut tally);
             if let Some(cluster) = &self.cluster {
                 cluster.whisper(whisper, from, sender);
             }
         }
-        self.record(&whisper.event, report, first_failure);
-        Ok(report)
+        self.stats.client_events.inc();
+        Ok(self.record(&whisper.event, tally))
     }
 
     /// Hands a client event that a socket of another node sent to this node's subscribers of
     /// its channel. The sending node checked it.
     pub fn relay_whisper(&self, whisper: &Whisper, sender: Option<&Member>) -> DeliveryReport {
-        let mut report = DeliveryReport::default();
-        let mut first_failure = None;
+        let mut tally = Tally::default();
         {
             let registry = self.read();
             if let Some(entry) = registry.channels.get(&whisper.channel) {
@@ -139,18 +148,23 @@ impl Hub {
                     sender,
                     shared: &SharedFrame::default(),
                 };
-                fan_out(entry, message, None, &mut report, &mut first_failure);
+                fan_out(entry, message, None, &mut tally);
             }
         }
-        self.record(&whisper.event, report, first_failure);
-        report
+        self.stats.client_events.inc();
+        self.record(&whisper.event, tally)
     }
 
-    fn record(&self, event: &EventName, report: DeliveryReport, first_failure: FirstFailure) {
-        Stats::add(&self.stats.publications, 1);
-        Stats::add(&self.stats.deliveries, report.delivered);
+    fn record(&self, event: &EventName, tally: Tally) -> DeliveryReport {
+        let Tally {
+            report,
+            drops,
+            first_failure,
+        } = tally;
+        self.stats.publications.inc();
+        self.stats.deliveries.add(report.delivered);
         if let Some((socket, channel, reason)) = first_failure {
-            let total = Stats::add(&self.stats.dropped, report.dropped);
+            let total = self.stats.add_drops(&drops);
             if let Some(held_back) = self.dropped_log.check() {
                 tracing::warn!(
                     %event,
@@ -165,26 +179,24 @@ impl Hub {
                 );
             }
         }
+        report
     }
 }
 
 /// Hands `message` to every subscriber of `entry` but `except`.
-fn fan_out(
-    entry: &Channel,
-    message: Message<'_>,
-    except: Option<&SocketId>,
-    report: &mut DeliveryReport,
-    first_failure: &mut FirstFailure,
-) {
+fn fan_out(entry: &Channel, message: Message<'_>, except: Option<&SocketId>, tally: &mut Tally) {
     for (id, subscription) in &entry.subscribers {
         if except == Some(id) {
             continue;
         }
         match subscription.subscriber.deliver(message) {
-            Ok(()) => report.delivered += 1,
+            Ok(()) => tally.report.delivered += 1,
             Err(reason) => {
-                report.dropped += 1;
-                first_failure.get_or_insert((id.clone(), message.channel.clone(), reason));
+                tally.report.dropped += 1;
+                tally.drops.count(reason);
+                tally
+                    .first_failure
+                    .get_or_insert((id.clone(), message.channel.clone(), reason));
             }
         }
     }

@@ -48,8 +48,9 @@ pub enum Held {
 }
 
 impl Lock {
-    /// Takes the lock, writing this process's pid into the file.
-    pub fn acquire(path: PathBuf) -> Result<Self, Held> {
+    /// Takes the lock, writing this process's pid into the file, and the socket it listens at
+    /// (laravel-echo-server reads only the pid), for `status` and `health`.
+    pub fn acquire(path: PathBuf, socket: &Path) -> Result<Self, Held> {
         let cannot = |e: std::io::Error| {
             Held::Error(format!("cannot use the lock file {}: {e}", path.display()))
         };
@@ -82,7 +83,11 @@ impl Lock {
             Err((_, Errno::EWOULDBLOCK)) => return Err(Held::Running(running_pid(&path))),
             Err((_, errno)) => return Err(cannot(errno.into())),
         };
-        let body = format!("{{\n\t\"process\": {}\n}}", std::process::id());
+        let body = serde_json::to_string_pretty(&serde_json::json!({
+            "process": std::process::id(),
+            "socket": socket,
+        }))
+        .map_err(|error| cannot(error.into()))?;
         file.set_len(0)
             .and_then(|()| file.rewind())
             .and_then(|()| file.write_all(body.as_bytes()))
@@ -141,11 +146,21 @@ fn open_for_reading(lock: &Path) -> Option<File> {
 }
 
 fn pid_in(file: &mut File) -> Option<i32> {
+    i32::try_from(lock_json(file)?.get("process")?.as_i64()?).ok()
+}
+
+fn lock_json(file: &mut File) -> Option<serde_json::Value> {
     let mut text = String::new();
     file.rewind().ok()?;
     file.read_to_string(&mut text).ok()?;
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-    i32::try_from(value.get("process")?.as_i64()?).ok()
+    serde_json::from_str(&text).ok()
+}
+
+/// The socket the sidecar holding `lock` listens at, if it is running and wrote it.
+pub fn running_socket(lock: &Path) -> Option<PathBuf> {
+    running_pid(lock)?;
+    let socket = lock_json(&mut open_for_reading(lock)?)?;
+    Some(PathBuf::from(socket.get("socket")?.as_str()?))
 }
 
 /// laravel-echo-server's own lock: its pid, if that process is a live laravel-echo-server.
@@ -225,10 +240,14 @@ mod tests {
         std::fs::write(&lock, "not json").unwrap();
         assert_eq!(running_pid(&lock), None);
 
-        let held = Lock::acquire(lock.clone()).unwrap();
+        assert_eq!(running_socket(&lock), None);
+
+        let socket = Path::new("/run/app/sidecast.sock");
+        let held = Lock::acquire(lock.clone(), socket).unwrap();
         assert_eq!(running_pid(&lock), Some(std::process::id() as i32));
+        assert_eq!(running_socket(&lock).as_deref(), Some(socket));
         assert!(matches!(
-            Lock::acquire(lock.clone()),
+            Lock::acquire(lock.clone(), socket),
             Err(Held::Running(Some(_)))
         ));
         drop(held);
@@ -243,7 +262,7 @@ mod tests {
         std::fs::write(&target, "keep me").unwrap();
         let lock = dir.path().join("x.lock");
         std::os::unix::fs::symlink(&target, &lock).unwrap();
-        let Err(Held::Error(why)) = Lock::acquire(lock.clone()) else {
+        let Err(Held::Error(why)) = Lock::acquire(lock.clone(), Path::new("s.sock")) else {
             panic!("a symlinked lock was taken");
         };
         assert!(why.contains("symbolic link"), "{why}");
@@ -252,7 +271,7 @@ mod tests {
 
         let fifo = dir.path().join("fifo.lock");
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
-        let Err(Held::Error(why)) = Lock::acquire(fifo) else {
+        let Err(Held::Error(why)) = Lock::acquire(fifo, Path::new("s.sock")) else {
             panic!("a FIFO was taken for a lock file");
         };
         assert!(why.contains("not a regular file"), "{why}");

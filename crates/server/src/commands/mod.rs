@@ -1,12 +1,14 @@
 //! One module per command of the command line.
 
 pub mod clients;
+pub mod health;
 pub mod init;
 pub mod lock;
 pub mod probe;
 pub mod start;
 pub mod status;
 pub mod stop;
+mod summary;
 
 /// Exit codes, as `docs/configuration.md` lists them.
 pub mod exit {

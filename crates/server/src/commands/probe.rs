@@ -8,12 +8,14 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 use sidecast_wire::frame::{self, Frame, Limits};
 use sidecast_wire::{Query, Question};
+
+use crate::cli::TargetArgs;
 
 /// How long the sidecar has to answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(3);
@@ -32,6 +34,18 @@ pub enum NotFound {
     NotListening(String),
     /// Something listens but is not a sidecar that answers, or cannot be reached.
     Unknown(String),
+}
+
+/// The socket of the sidecar `target` means: `--socket` (or SIDECAST_SOCKET); else the one a
+/// sidecar running from the config file wrote into its lock; else where `start` would bind it.
+pub fn socket_for(target: &TargetArgs) -> Result<PathBuf, String> {
+    if target.socket.is_none()
+        && let Some(socket) =
+            super::lock::running_socket(&super::lock::path_for(&target.file.path()))
+    {
+        return Ok(socket);
+    }
+    crate::config::socket_of(target).map_err(|error| error.to_string())
 }
 
 /// Connects to `socket`, asks for the figures, and names the listening process.

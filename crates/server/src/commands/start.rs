@@ -1,5 +1,6 @@
 //! `sidecast start`: read the settings, take the lock, serve until a stop signal.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use super::exit;
@@ -15,7 +16,11 @@ pub fn run(args: StartArgs) -> ExitCode {
             return ExitCode::from(exit::FAILED);
         }
     };
-    crate::logging::init(loaded.dev_mode);
+    crate::logging::init(
+        args.log.as_deref(),
+        loaded.dev_mode,
+        args.log_format.unwrap_or_default(),
+    );
     if let Some(file) = &loaded.file {
         tracing::info!(config = %file.display(), "reading laravel-echo-server settings");
     }
@@ -25,7 +30,11 @@ pub fn run(args: StartArgs) -> ExitCode {
 
     // laravel-echo-server's lock: one server per config file.
     let _lock = match &loaded.file {
-        Some(file) => match take_lock(lock::path_for(file), args.force) {
+        Some(file) => match take_lock(
+            lock::path_for(file),
+            &loaded.settings.socket_path,
+            args.force,
+        ) {
             Ok(lock) => Some(lock),
             Err(message) => {
                 tracing::error!("{message}");
@@ -61,8 +70,8 @@ pub fn run(args: StartArgs) -> ExitCode {
 }
 
 /// Takes the config file's lock; with `force`, stops the server holding it first.
-fn take_lock(path: std::path::PathBuf, force: bool) -> Result<Lock, String> {
-    match Lock::acquire(path.clone()) {
+fn take_lock(path: std::path::PathBuf, socket: &Path, force: bool) -> Result<Lock, String> {
+    match Lock::acquire(path.clone(), socket) {
         Ok(lock) => Ok(lock),
         Err(Held::Error(message)) => Err(message),
         Err(Held::Running(pid)) if !force => Err(format!(
@@ -77,7 +86,7 @@ fn take_lock(path: std::path::PathBuf, force: bool) -> Result<Lock, String> {
         Err(Held::Running(Some(pid))) => {
             tracing::warn!(pid, "stopping the running server because of --force");
             lock::stop(pid, lock::STOP_GRACE)?;
-            Lock::acquire(path).map_err(|held| match held {
+            Lock::acquire(path, socket).map_err(|held| match held {
                 Held::Error(message) => message,
                 Held::Running(_) => {
                     "the server stopped with --force still holds the lock".to_owned()

@@ -1,43 +1,61 @@
 //! `sidecast status`: is a server running from this config file, or at the socket, and what
 //! does it say?
 
+use std::path::Path;
 use std::process::ExitCode;
 
-use super::probe::{self, NotFound};
-use super::{exit, lock};
-use crate::cli::TargetArgs;
+use super::probe::{self, Found, NotFound};
+use super::{exit, lock, summary};
+use crate::cli::{StatusArgs, TargetArgs};
 
-pub fn run(args: TargetArgs) -> ExitCode {
+pub fn run(StatusArgs { target: args, json }: StatusArgs) -> ExitCode {
     let config_path = args.file.path();
-    if let Some(pid) = lock::running_pid(&lock::path_for(&config_path)) {
-        println!("running (pid {pid})");
-        print_api_figures(&args);
-        return ExitCode::SUCCESS;
-    }
-    let socket = match crate::config::socket_of(&args) {
+    let socket = match probe::socket_for(&args) {
         Ok(socket) => socket,
         Err(error) => {
             eprintln!("Error: {error}");
             return ExitCode::from(exit::FAILED);
         }
     };
-    match probe::find(&socket) {
+    let not_found = match probe::find(&socket) {
         Ok(found) => {
-            println!("running (pid {}, socket {})", found.pid, socket.display());
-            println!("{}", found.figures);
-            ExitCode::SUCCESS
+            print_figures(&found, &socket, json);
+            return ExitCode::SUCCESS;
         }
-        Err(NotFound::NotListening(why)) => {
+        Err(not_found) => not_found,
+    };
+    // Running from this config file, but not answering at the socket: the HTTP API may.
+    if let Some(pid) = lock::running_pid(&lock::path_for(&config_path)) {
+        println!("running (pid {pid})");
+        let (NotFound::NotListening(why) | NotFound::Unknown(why)) = &not_found;
+        println!("its socket does not answer: {why}");
+        print_api_figures(&args);
+        return ExitCode::SUCCESS;
+    }
+    match not_found {
+        NotFound::NotListening(why) => {
             println!(
                 "not running (no live server holds the lock of {}, and {why})",
                 config_path.display()
             );
             ExitCode::from(exit::NOT_RUNNING)
         }
-        Err(NotFound::Unknown(why)) => {
+        NotFound::Unknown(why) => {
             eprintln!("Error: {why}");
             ExitCode::from(exit::FAILED)
         }
+    }
+}
+
+/// The running sidecar's answer: a summary, or the whole JSON for scripts.
+fn print_figures(found: &Found, socket: &Path, json: bool) {
+    let mut answer: serde_json::Value = serde_json::from_str(&found.figures).unwrap_or_default();
+    if json {
+        answer["pid"] = found.pid.into();
+        answer["socket"] = socket.display().to_string().into();
+        println!("{answer}");
+    } else {
+        println!("{}", summary::render(found.pid, socket, &answer));
     }
 }
 

@@ -32,7 +32,7 @@ use thiserror::Error;
 
 use crate::cli::{StartArgs, TargetArgs};
 use crate::connections::HttpLimits;
-use crate::server::{Settings, TlsFiles};
+use crate::server::{AdminSettings, Settings, TlsFiles};
 use sidecast_ingest::IngestLimits;
 
 #[derive(Debug, Error)]
@@ -260,6 +260,8 @@ pub fn load_with(
         None => Vec::new(),
     };
 
+    let admin = admin(&args.admin)?;
+
     Ok(Loaded {
         settings: Settings {
             http_addr,
@@ -283,6 +285,7 @@ pub fn load_with(
             api,
             cluster,
             tls,
+            admin,
         },
         file: used,
         notices: file.notices,
@@ -340,6 +343,35 @@ fn pick(flag: Option<u64>, file: Option<u64>, default: u64) -> u64 {
 
 fn setting(key: &'static str) -> impl Fn(String) -> ConfigError {
     move |problem| ConfigError::Setting(format!("{key}: {problem}"))
+}
+
+/// The admin listener and key, checked.
+fn admin(args: &crate::cli::AdminArgs) -> Result<AdminSettings, ConfigError> {
+    /// As short a key as the HTTP API's would be refused.
+    const SHORTEST_KEY: usize = 16;
+    let key = args.admin_key.clone().filter(|key| !key.is_empty());
+    if key
+        .as_ref()
+        .is_some_and(|key| key.chars().count() < SHORTEST_KEY)
+    {
+        return Err(ConfigError::Setting(format!(
+            "--admin-key (SIDECAST_ADMIN_KEY) must be {SHORTEST_KEY} characters at least; generate one with: openssl rand -hex 16"
+        )));
+    }
+    let addr = match args.admin_port {
+        Some(port) => Some(resolve(
+            args.admin_host.as_deref().unwrap_or("127.0.0.1"),
+            port,
+        )?),
+        None if args.admin_host.is_some() => {
+            return Err(ConfigError::Setting(
+                "--admin-host (SIDECAST_ADMIN_HOST) needs --admin-port (SIDECAST_ADMIN_PORT)"
+                    .to_owned(),
+            ));
+        }
+        None => None,
+    };
+    Ok(AdminSettings { addr, key })
 }
 
 fn resolve(host: &str, port: u16) -> Result<SocketAddr, ConfigError> {

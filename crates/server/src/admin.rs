@@ -1,0 +1,144 @@
+//! The operator's routes. `/up` and `/ready` are always served, on the clients' port and on
+//! the admin listener, for load balancers, Docker's `HEALTHCHECK` and orchestrators.
+//! `/metrics` (Prometheus) is served on the admin listener, which binds to loopback unless told
+//! otherwise, and on the clients' port only when an admin key is set and presented.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Router;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::json;
+use sidecast_ingest::SocketFile;
+
+use crate::vitals::{Watch, prometheus};
+
+/// What the routes read: the census, the socket files, and whether the sidecar is stopping.
+#[derive(Clone)]
+pub struct Admin {
+    pub watch: Arc<Watch>,
+    pub sockets: Vec<SocketFile>,
+    /// Set once a stop signal came: a stopping sidecar is alive but no longer ready.
+    pub stopping: Arc<AtomicBool>,
+    /// Asked of `/metrics` on the clients' port; `None` keeps it off there.
+    pub key: Option<Arc<str>>,
+}
+
+impl Admin {
+    /// `/up` and `/ready`, for the clients' port.
+    pub fn health_routes(&self) -> Router {
+        Router::new()
+            .route("/up", get(up))
+            .route("/ready", get(ready))
+            .with_state(self.clone())
+    }
+
+    /// The clients' port: health, and the figures behind the key when one is set.
+    pub fn public_routes(&self) -> Router {
+        let routes = self.health_routes();
+        match self.key {
+            Some(_) => routes.merge(
+                self.figure_routes()
+                    .route_layer(axum::middleware::from_fn_with_state(self.clone(), with_key)),
+            ),
+            None => routes,
+        }
+    }
+
+    /// The admin listener: health and the figures, which its address keeps private.
+    pub fn private_routes(&self) -> Router {
+        self.health_routes().merge(self.figure_routes())
+    }
+
+    /// `/metrics` for Prometheus; `/status`, the same census as JSON with the last minute's
+    /// history.
+    fn figure_routes(&self) -> Router {
+        Router::new()
+            .route("/metrics", get(metrics))
+            .route("/status", get(status))
+            .with_state(self.clone())
+    }
+
+    /// Why the sidecar is not ready, or `None`; with the state of each check.
+    async fn readiness(&self) -> (Vec<&'static str>, serde_json::Value) {
+        let mut failing = Vec::new();
+        let mut checks = serde_json::Map::new();
+        let mut check = |name: &'static str, ok: bool| {
+            checks.insert(name.to_owned(), json!(ok));
+            if !ok {
+                failing.push(name);
+            }
+        };
+        check("accepting", !self.stopping.load(Ordering::Relaxed));
+        check("unix_socket", self.sockets.iter().all(SocketFile::in_place));
+        let vitals = self.watch.vitals().await;
+        if let Some(redis) = &vitals.redis {
+            check("redis", redis.connected);
+        }
+        if let Some(cluster) = &vitals.cluster {
+            check("cluster_redis", cluster.reachable);
+        }
+        (failing, serde_json::Value::Object(checks))
+    }
+}
+
+async fn up() -> Response {
+    axum::Json(json!({ "status": "up" })).into_response()
+}
+
+async fn ready(State(admin): State<Admin>) -> Response {
+    let (failing, checks) = admin.readiness().await;
+    let status = if failing.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({ "ready": failing.is_empty(), "failing": failing, "checks": checks });
+    (status, axum::Json(body)).into_response()
+}
+
+async fn metrics(State(admin): State<Admin>) -> Response {
+    let text = prometheus::render(admin.watch.vitals().await);
+    ([(header::CONTENT_TYPE, prometheus::CONTENT_TYPE)], text).into_response()
+}
+
+async fn status(State(admin): State<Admin>) -> Response {
+    let vitals = admin.watch.vitals().await;
+    axum::Json(json!({ "vitals": vitals, "history": admin.watch.recent() })).into_response()
+}
+
+#[derive(Deserialize)]
+struct KeyQuery {
+    key: Option<String>,
+}
+
+/// Lets a request through only with the admin key.
+async fn with_key(
+    State(admin): State<Admin>,
+    headers: HeaderMap,
+    Query(query): Query<KeyQuery>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let offered = sidecast_api::access::bearer(&headers).or(query.key);
+    let allowed = match (&admin.key, offered) {
+        (Some(key), Some(offered)) => {
+            sidecast_api::access::constant_time_eq(key.as_bytes(), offered.as_bytes())
+        }
+        _ => false,
+    };
+    if !allowed {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "the admin key is needed: Authorization: Bearer <key>, or ?key=<key>\n",
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
