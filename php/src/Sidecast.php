@@ -86,9 +86,11 @@ class Sidecast
     }
 
     /**
-     * This process's counters (client) and the sidecar's (server).
+     * This process's counters (client) and the sidecar's (server): the app's connections,
+     * channels and deliveries, and under `server.sidecar` the sidecar's whole census — the same
+     * figures as its /metrics and `sidecast status` (docs/monitoring.md).
      *
-     * @return array{client: array<string, int|bool>, server: array<string, int>}
+     * @return array{client: array<string, int|bool>, server: array<string, mixed>}
      */
     public function stats(): array
     {

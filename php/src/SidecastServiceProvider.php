@@ -33,6 +33,8 @@ class SidecastServiceProvider extends ServiceProvider
             return new SidecastBroadcaster(TransportFactory::make($config, $report), PusherSigner::fromConfig($config));
         });
 
+        $this->registerPulseCard();
+
         if ($this->app->runningInConsole()) {
             $this->publishes([self::CONFIG => $this->app->configPath('sidecast.php')], 'sidecast-config');
             $this->commands([
@@ -41,6 +43,21 @@ class SidecastServiceProvider extends ServiceProvider
                 Console\CheckCommand::class,
             ]);
         }
+    }
+
+    /**
+     * With Laravel Pulse installed, its dashboard may show the `sidecast.pulse` card (figures
+     * recorded by Pulse\SidecastRecorder). Without Pulse nothing of it is loaded.
+     */
+    private function registerPulseCard(): void
+    {
+        if (! class_exists(\Laravel\Pulse\Pulse::class) || ! class_exists(\Livewire\LivewireManager::class)) {
+            return;
+        }
+        $this->loadViewsFrom(__DIR__.'/../resources/views', 'sidecast');
+        $this->callAfterResolving('livewire', function ($livewire) {
+            $livewire->component('sidecast.pulse', Pulse\SidecastCard::class);
+        });
     }
 
     /**

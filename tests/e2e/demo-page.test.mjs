@@ -4,8 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
+import { launchChromium } from './support/browser.mjs';
 import { artisan, startLaravel, startSidecar, stopAll, tempDir } from './support/processes.mjs';
 import { APP, APP_ARGS } from './support/pusher-clients.mjs';
 
@@ -20,11 +19,7 @@ let browser;
 before(async () => {
     sidecar = await startSidecar({ dir: scratch.dir, args: APP_ARGS });
     laravel = await startLaravel({ sidecar, extension: true, env: { SIDECAST_APP_ID: APP.id, SIDECAST_APP_KEY: APP.key, SIDECAST_APP_SECRET: APP.secret } });
-    browser = await chromium.launch({
-        executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-            '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
 });
 
 after(async () => {

@@ -8,8 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
+import { launchChromium } from './support/browser.mjs';
 import { VARIANTS, connectEcho, eventually, untilSubscribed } from './support/echo-clients.mjs';
 import { DEMO_APP, ROOT, SIDECAST_BIN, SIDECAST_EXTENSION, appEnv, freePort, sleep, startProcess, startSidecar, stopAll, tempDir } from './support/processes.mjs';
 import { APP, APP_ARGS } from './support/pusher-clients.mjs';
@@ -143,10 +142,7 @@ describe('deploy/nginx/sidecast.conf', () => {
             `include ${scratch.dir}/site.conf;`, '}', '',
         ].join('\n'));
         const nginx = startProcess('nginx', ['-p', scratch.dir, '-c', conf]);
-        const browser = await chromium.launch({
-            executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-            args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-        });
+        const browser = await launchChromium();
         try {
             await untilExists(join(scratch.dir, 'php-fpm.sock'), 'php-fpm\'s socket');
             await eventually(async () => (await fetch(`${origin}/`).catch(() => ({ ok: false }))).ok, 'the app through nginx');

@@ -7,8 +7,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, wr
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
+import { launchChromium } from './support/browser.mjs';
 import { VARIANTS, connectEcho, eventually, untilSubscribed } from './support/echo-clients.mjs';
 import { ROOT, SIDECAST_BIN, SIDECAST_EXTENSION, freePort, sleep, startPhp, startRedis, stopAll, tempDir } from './support/processes.mjs';
 
@@ -126,10 +125,7 @@ describe('an existing Laravel app adopts sidecast', () => {
             cwd: app, env: { VITE_SIDECAST_HOST: `127.0.0.1:${sidecarPort}` }, timeout: 120000,
         });
         assert.equal(built.code, 0, built.stdout + built.stderr);
-        const browser = await chromium.launch({
-            executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-            args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-        });
+        const browser = await launchChromium();
         try {
             const base = readFileSync(join(app, '.env'), 'utf8').match(/^APP_URL=(.*)$/m)[1];
             const page = await browser.newPage();
@@ -221,7 +217,7 @@ describe('the package as Composer downloads it', () => {
         for (const wanted of ['composer.json', 'LICENSE', 'README.md', 'php/config/sidecast.php', 'php/src/SidecastServiceProvider.php', 'stubs/sidecast.stubs.php']) {
             assert.ok(files.includes(wanted), `${wanted} is shipped`);
         }
-        const unexpected = files.filter((f) => !/^(php\/src\/|php\/config\/|stubs\/|composer\.json$|LICENSE$|README\.md$|CHANGELOG\.md$)/.test(f));
+        const unexpected = files.filter((f) => !/^(php\/src\/|php\/config\/|php\/resources\/|stubs\/|composer\.json$|LICENSE$|README\.md$|CHANGELOG\.md$)/.test(f));
         assert.deepEqual(unexpected, []);
     });
 });

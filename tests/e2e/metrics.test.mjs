@@ -7,13 +7,13 @@
 // admin key.
 
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
 import WebSocket from 'ws';
 
+import { startAuthApp } from './support/auth-app.mjs';
 import { VARIANTS, connectEcho, eventually, openEcho, untilSubscribed } from './support/echo-clients.mjs';
 import { moved, scrape } from './support/metrics.mjs';
 import { freePort, redisCli, runSidecast, startRedis, startSidecar, stopAll, tempDir } from './support/processes.mjs';
@@ -23,22 +23,6 @@ after(stopAll);
 
 const API = { appId: 'metrics-app', key: 'metrics-api-key-0123' };
 const ADMIN_KEY = 'admin-key-0123456789abcdef';
-
-/** An app whose auth endpoint refuses `private-denied` (403) and allows every other channel. */
-async function startAuthApp() {
-    const app = http.createServer((request, response) => {
-        let body = '';
-        request.on('data', (chunk) => { body += chunk; });
-        request.on('end', () => {
-            const denied = new URLSearchParams(body).get('channel_name') === 'private-denied';
-            response.writeHead(denied ? 403 : 200, { 'content-type': 'application/json' });
-            response.end(denied ? '{"message":"This action is unauthorized."}' : 'true');
-        });
-    });
-    const port = await freePort();
-    await new Promise((ok) => app.listen(port, '127.0.0.1', ok));
-    return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
-}
 
 /** A socket.io client (Engine.IO 4, WebSocket) subscribed to `channel` that can stop reading. */
 async function rawClient(port, channel) {

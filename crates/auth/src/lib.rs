@@ -85,7 +85,7 @@ impl Authorizer for LaravelAuthorizer {
         let inner = self.inner.clone();
         Box::pin(async move {
             let deadline = inner.config.timeout;
-            let started = std::time::Instant::now();
+            let started = sidecast_core::metrics::Stopwatch::start();
             let result = match tokio::time::timeout(deadline, inner.ask(&request)).await {
                 Ok(result) => result,
                 Err(_) => Err(AuthDenied::Failed(format!(
@@ -93,7 +93,7 @@ impl Authorizer for LaravelAuthorizer {
                     deadline.as_secs_f64()
                 ))),
             };
-            metrics::METRICS.asked(&result, started.elapsed());
+            metrics::METRICS.asked(&result, started);
             result
         })
     }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use sidecast_core::AuthDenied;
-use sidecast_core::metrics::{Counter, Histogram, HistogramSnapshot};
+use sidecast_core::metrics::{Counter, Histogram, HistogramSnapshot, Stopwatch};
 
 /// This process's authorization figures.
 pub static METRICS: AuthMetrics = AuthMetrics::new();
@@ -66,9 +66,9 @@ impl AuthMetrics {
         }
     }
 
-    pub(crate) fn asked<T>(&self, result: &Result<T, AuthDenied>, took: std::time::Duration) {
+    pub(crate) fn asked<T>(&self, result: &Result<T, AuthDenied>, started: Stopwatch) {
         self.asked.count(result);
-        self.latency.observe(took);
+        self.latency.observe_since(started);
     }
 
     pub(crate) fn signed<T>(&self, result: &Result<T, AuthDenied>) {

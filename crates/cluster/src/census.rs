@@ -20,6 +20,7 @@ pub(crate) async fn health(shared: &Shared) -> ClusterHealth {
         node: shared.id.clone(),
         reachable: shared.link.is_up().await,
         other_nodes: shared.surveys.others(),
+        sent: shared.outbox.sent(),
         applied: counters.applied.load(Ordering::Relaxed),
         missed: counters.missed.load(Ordering::Relaxed),
         skipped: counters.skipped.load(Ordering::Relaxed),

@@ -101,6 +101,8 @@ pub struct ClusterHealth {
     pub reachable: bool,
     /// Other nodes alive at the last heartbeat.
     pub other_nodes: usize,
+    /// Messages this node sent to all the others (numbered, so gaps show at theirs).
+    pub sent: u64,
     /// Messages from other nodes applied.
     pub applied: u64,
     /// Messages from other nodes that were sent but never arrived (by their numbers).

@@ -22,6 +22,7 @@
 //! - `counts`: subscription counts announced to subscribers; `node_counts`: those of the other
 //!   nodes of a cluster, added in.
 //! - `sign_ins`: closing the connections signed in as a user.
+//! - `recent`: the last events, kept while the operator's dashboard watches.
 
 mod census;
 mod counts;
@@ -30,6 +31,7 @@ mod joining;
 mod last_events;
 mod node_counts;
 mod peers;
+mod recent;
 mod sign_ins;
 
 use std::collections::{HashMap, HashSet};
@@ -50,6 +52,7 @@ pub use delivery::{DeliveryReport, WhisperRefused};
 pub use joining::{MAX_CHANNELS_PER_CONNECTION, SubscribeError, Subscribed};
 pub use last_events::{CachedEvent, LAST_EVENT_TTL, MAX_CACHE_CHANNELS};
 pub use peers::Applied;
+pub use recent::{KEPT as RECENT_KEPT, RecentEvent};
 
 /// Shared by every ingest path and front end; clone the `Arc` it lives in.
 #[derive(Default)]
@@ -64,6 +67,7 @@ pub struct Hub {
     /// slow subscriber would repeat.
     dropped_log: LogLimit,
     undelivered_log: LogLimit,
+    recent: recent::Recent,
 }
 
 #[derive(Default)]

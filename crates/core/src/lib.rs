@@ -48,8 +48,8 @@ pub use auth::{Access, AuthDenied, AuthRequest, Authorization, Authorizer, Crede
 pub use census::{Census, ClusterHealth, Core, Gathered, Gathering, Totals};
 pub use cluster::{Cluster, CountReport, Joining, RosterChange, RosterSnapshot, Stamp};
 pub use hub::{
-    Applied, ByKind, CachedEvent, ChannelInfo, DeliveryReport, Hub, Occupancy, SubscribeError,
-    Subscribed, WhisperRefused,
+    Applied, ByKind, CachedEvent, ChannelInfo, DeliveryReport, Hub, Occupancy, RecentEvent,
+    SubscribeError, Subscribed, WhisperRefused,
 };
 pub use limits::{ClientEventLimits, RateLimiter};
 pub use log_limit::LogLimit;

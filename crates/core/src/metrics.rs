@@ -5,12 +5,16 @@
 //!
 //! Relaxed atomics: counting costs one uncontended add on the hot path, and a reader may see a
 //! figure a moment old, never a torn one. Figures are read for reports, never used to decide.
+//! Without the `census` feature every primitive here counts nothing (a benchmark compares).
 
 mod histogram;
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
-pub use histogram::{BUCKET_BOUNDS_SECONDS, Histogram, HistogramSnapshot};
+pub use histogram::{BUCKET_BOUNDS_SECONDS, Histogram, HistogramSnapshot, Stopwatch};
+
+/// Whether this build counts (the `census` feature).
+pub const COUNTING: bool = cfg!(feature = "census");
 
 /// A count that only goes up (events, refusals, reconnects).
 #[derive(Debug, Default)]
@@ -27,6 +31,9 @@ impl Counter {
 
     /// Adds `n` and returns the new total, for the log lines that quote it.
     pub fn add(&self, n: u64) -> u64 {
+        if !COUNTING {
+            return 0;
+        }
         self.0.fetch_add(n, Ordering::Relaxed).wrapping_add(n)
     }
 
@@ -45,15 +52,21 @@ impl Gauge {
     }
 
     pub fn inc(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
+        if COUNTING {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     pub fn dec(&self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        if COUNTING {
+            self.0.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     pub fn set(&self, value: i64) {
-        self.0.store(value, Ordering::Relaxed);
+        if COUNTING {
+            self.0.store(value, Ordering::Relaxed);
+        }
     }
 
     /// The level; never below zero, even if a reader sees a decrement before its increment.
@@ -124,7 +137,7 @@ pub struct ConnectionFigures {
     pub closed: u64,
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "census"))]
 mod tests {
     use super::*;
 

@@ -1,6 +1,8 @@
 //! Counters kept by the hub: what came in, what was handed to subscribers, what could not be
 //! and why, and how long handing it over took.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use serde::Serialize;
 
 use crate::metrics::{Counter, Histogram, HistogramSnapshot};
@@ -8,7 +10,9 @@ use crate::subscriber::Undelivered;
 
 #[derive(Debug, Default)]
 pub(crate) struct Stats {
-    pub(crate) publications: Counter,
+    /// Counted in every build, whatever the `census` feature: the server's shutdown waits for
+    /// it to stop moving (`--publisher-grace`).
+    publications: AtomicU64,
     pub(crate) client_events: Counter,
     pub(crate) deliveries: Counter,
     queue_full: Counter,
@@ -19,6 +23,10 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
+    pub(crate) fn published(&self) {
+        self.publications.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Counts a message or notice a subscriber could not take; returns the drops so far.
     pub(crate) fn drop_one(&self, reason: Undelivered) -> u64 {
         self.add_drops(&DropCounts::one(reason))
@@ -37,7 +45,7 @@ impl Stats {
             encoding: self.encoding.get(),
         };
         StatsSnapshot {
-            publications: self.publications.get(),
+            publications: self.publications.load(Ordering::Relaxed),
             client_events: self.client_events.get(),
             deliveries: self.deliveries.get(),
             dropped: dropped_by.total(),

@@ -1,7 +1,8 @@
 //! The operator's routes. `/up` and `/ready` are always served, on the clients' port and on
 //! the admin listener, for load balancers, Docker's `HEALTHCHECK` and orchestrators.
-//! `/metrics` (Prometheus) is served on the admin listener, which binds to loopback unless told
-//! otherwise, and on the clients' port only when an admin key is set and presented.
+//! `/metrics` (Prometheus) and `/status` (the same census as JSON) are served on the admin
+//! listener, which binds to loopback unless told otherwise, and on the clients' port only when
+//! an admin key is set and presented. The dashboard (`dashboard`) takes the key everywhere.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,6 +19,11 @@ use sidecast_ingest::SocketFile;
 
 use crate::vitals::{Watch, prometheus};
 
+mod dashboard;
+
+/// How the dashboard names the first app's hub (every other app's is named by its id).
+pub const MAIN_APP: &str = "main";
+
 /// What the routes read: the census, the socket files, and whether the sidecar is stopping.
 #[derive(Clone)]
 pub struct Admin {
@@ -25,8 +31,11 @@ pub struct Admin {
     pub sockets: Vec<SocketFile>,
     /// Set once a stop signal came: a stopping sidecar is alive but no longer ready.
     pub stopping: Arc<AtomicBool>,
-    /// Asked of `/metrics` on the clients' port; `None` keeps it off there.
+    /// Asked of `/metrics` on the clients' port and of the dashboard everywhere; `None` keeps
+    /// both off there.
     pub key: Option<Arc<str>>,
+    /// Development mode: the dashboard shows payloads.
+    pub dev_mode: bool,
 }
 
 impl Admin {
@@ -38,21 +47,27 @@ impl Admin {
             .with_state(self.clone())
     }
 
-    /// The clients' port: health, and the figures behind the key when one is set.
+    /// The clients' port: health, and the figures and the dashboard behind the key when one
+    /// is set.
     pub fn public_routes(&self) -> Router {
         let routes = self.health_routes();
         match self.key {
-            Some(_) => routes.merge(
-                self.figure_routes()
-                    .route_layer(axum::middleware::from_fn_with_state(self.clone(), with_key)),
-            ),
+            Some(_) => routes
+                .merge(
+                    self.figure_routes()
+                        .route_layer(axum::middleware::from_fn_with_state(self.clone(), with_key)),
+                )
+                .merge(dashboard::routes(self)),
             None => routes,
         }
     }
 
-    /// The admin listener: health and the figures, which its address keeps private.
+    /// The admin listener: health and the figures, which its address keeps private, and the
+    /// dashboard, which takes the key even here.
     pub fn private_routes(&self) -> Router {
-        self.health_routes().merge(self.figure_routes())
+        self.health_routes()
+            .merge(self.figure_routes())
+            .merge(dashboard::routes(self))
     }
 
     /// `/metrics` for Prometheus; `/status`, the same census as JSON with the last minute's
@@ -126,12 +141,16 @@ async fn with_key(
     next: Next,
 ) -> Response {
     let offered = sidecast_api::access::bearer(&headers).or(query.key);
-    let allowed = match (&admin.key, offered) {
-        (Some(key), Some(offered)) => {
-            sidecast_api::access::constant_time_eq(key.as_bytes(), offered.as_bytes())
-        }
-        _ => false,
+    let Some(key) = &admin.key else {
+        return (
+            StatusCode::FORBIDDEN,
+            "the dashboard needs an admin key: start the sidecar with --admin-key (SIDECAST_ADMIN_KEY)\n",
+        )
+            .into_response();
     };
+    let allowed = offered.is_some_and(|offered| {
+        sidecast_api::access::constant_time_eq(key.as_bytes(), offered.as_bytes())
+    });
     if !allowed {
         return (
             StatusCode::UNAUTHORIZED,

@@ -77,6 +77,21 @@ impl Hubs {
             .map(|app| app.core.hub.clone())
     }
 
+    /// Every app's hub with the name the dashboard gives it: the first app's is `main`, the
+    /// others' their ids.
+    pub fn apps(&self) -> Vec<(String, Arc<Hub>)> {
+        std::iter::once((
+            crate::admin::MAIN_APP.to_owned(),
+            self.main.core.hub.clone(),
+        ))
+        .chain(
+            self.others
+                .iter()
+                .map(|(id, app)| (id.clone(), app.core.hub.clone())),
+        )
+        .collect()
+    }
+
     /// Events published so far into every app's hub, from any source.
     pub fn publications(&self) -> u64 {
         self.pusher_hubs().map(|hub| hub.stats().publications).sum()

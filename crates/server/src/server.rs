@@ -62,6 +62,8 @@ pub struct AdminSettings {
     /// The admin listener's address, when it is on.
     pub addr: Option<SocketAddr>,
     pub key: Option<String>,
+    /// Development mode (`--dev`): the dashboard shows payloads.
+    pub dev_mode: bool,
 }
 
 /// A Unix socket of its own for one Pusher app: what PHP writes to it reaches that app.
@@ -171,6 +173,7 @@ impl Server {
                 .collect(),
             stopping: Arc::default(),
             key: self.settings.admin.key.as_deref().map(Arc::from),
+            dev_mode: self.settings.admin.dev_mode,
         };
         type Closer = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
         let (socketio, close_socketio) = sidecast_socketio::mount(

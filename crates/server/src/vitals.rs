@@ -92,6 +92,11 @@ impl Watch {
         })
     }
 
+    /// Every app's hub.
+    pub fn hubs(&self) -> &Hubs {
+        &self.hubs
+    }
+
     /// Every figure now.
     pub async fn vitals(&self) -> Vitals {
         let counted = self.counted();

@@ -89,6 +89,11 @@ impl Outbox {
         self.push(&mut queue, keys.inbox(node), bytes);
     }
 
+    /// Messages numbered for every node since start-up (sent, or queued to be).
+    pub(crate) fn sent(&self) -> u64 {
+        self.next_seq.load(Ordering::Relaxed) - 1
+    }
+
     /// Messages dropped since start-up: the buffer was full, or they waited too long.
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)

@@ -3,12 +3,12 @@
 //! entered here.
 
 use std::collections::HashSet;
-use std::time::Instant;
 
 use thiserror::Error;
 
 use super::{Channel, Hub};
 use crate::message::{Message, Origin, Publication, SharedFrame, Whisper};
+use crate::metrics::Stopwatch;
 use crate::names::{ChannelKind, ChannelName, EventName, SocketId};
 use crate::presence::Member;
 use crate::stats::DropCounts;
@@ -49,7 +49,7 @@ impl Hub {
     /// connection in several of the channels receives it once per channel, with that
     /// channel's name, as Echo expects.
     pub fn publish(&self, publication: &Publication) -> DeliveryReport {
-        let started = Instant::now();
+        let started = Stopwatch::start();
         let mut tally = Tally::default();
         {
             let registry = self.read();
@@ -74,7 +74,13 @@ impl Hub {
                 fan_out(entry, message, publication.except.as_ref(), &mut tally);
             }
         }
-        self.stats.fan_out.observe(started.elapsed());
+        self.stats.fan_out.observe_since(started);
+        self.recent.record(
+            &publication.channels,
+            &publication.event,
+            &publication.payload,
+            false,
+        );
         if publication.origin == Origin::ThisNode
             && let Some(cluster) = &self.cluster
         {
@@ -131,6 +137,12 @@ impl Hub {
             }
         }
         self.stats.client_events.inc();
+        self.recent.record(
+            std::slice::from_ref(&whisper.channel),
+            &whisper.event,
+            &whisper.payload,
+            true,
+        );
         Ok(self.record(&whisper.event, tally))
     }
 
@@ -161,7 +173,7 @@ impl Hub {
             drops,
             first_failure,
         } = tally;
-        self.stats.publications.inc();
+        self.stats.published();
         self.stats.deliveries.add(report.delivered);
         if let Some((socket, channel, reason)) = first_failure {
             let total = self.stats.add_drops(&drops);

@@ -260,7 +260,11 @@ pub fn load_with(
         None => Vec::new(),
     };
 
-    let admin = admin(&args.admin)?;
+    let dev_mode = args.dev || file.dev_mode == Some(true);
+    let admin = AdminSettings {
+        dev_mode,
+        ..admin(&args.admin)?
+    };
 
     Ok(Loaded {
         settings: Settings {
@@ -289,7 +293,7 @@ pub fn load_with(
         },
         file: used,
         notices: file.notices,
-        dev_mode: args.dev || file.dev_mode == Some(true),
+        dev_mode,
     })
 }
 
@@ -371,7 +375,11 @@ fn admin(args: &crate::cli::AdminArgs) -> Result<AdminSettings, ConfigError> {
         }
         None => None,
     };
-    Ok(AdminSettings { addr, key })
+    Ok(AdminSettings {
+        addr,
+        key,
+        dev_mode: false,
+    })
 }
 
 fn resolve(host: &str, port: u16) -> Result<SocketAddr, ConfigError> {

@@ -53,7 +53,11 @@ final class SidecarTest extends TestCase
         // Per call, too, on a transport that does not wait by default.
         $this->transport($kind)->publish(['orders'], 'Shipped', '{}', null, true);
 
-        $this->assertSame($before + 101, $transport->stats()['server']['publications']);
+        $server = $transport->stats()['server'];
+        $this->assertSame($before + 101, $server['publications']);
+        // The sidecar's own census, as /metrics and `sidecast status` show it.
+        $this->assertSame($server['publications'], $server['sidecar']['events_in']['unix_socket']);
+        $this->assertGreaterThanOrEqual(1, $server['sidecar']['unix_socket']['publishers_open']);
     }
 
     /** @dataProvider transports */
@@ -94,8 +98,13 @@ final class SidecarTest extends TestCase
         $this->assertSame([], $transport->members('presence-room.1'));
 
         $stats = $transport->stats();
-        $this->assertSame(['connections', 'channels', 'publications', 'deliveries', 'dropped', 'nodes'], array_keys($stats['server']));
+        $this->assertSame(['connections', 'channels', 'publications', 'deliveries', 'dropped', 'nodes', 'sidecar'], array_keys($stats['server']));
         $this->assertSame(0, $stats['server']['connections']);
+        $census = $stats['server']['sidecar'];
+        $this->assertSame(['version', 'uptime_seconds', 'occupancy', 'events_in', 'delivery', 'fan_out', 'socketio', 'pusher', 'auth', 'unix_socket', 'redis', 'cluster', 'process', 'rates'], array_keys($census));
+        $this->assertSame(0, $census['occupancy']['connections']);
+        $this->assertNull($census['redis'], 'no Redis configured');
+        $this->assertGreaterThan(0, $census['process']['resident_memory_bytes']);
         foreach (['sent', 'acknowledged', 'refused', 'dropped', 'reconnects', 'buffered', 'buffered_bytes', 'connected'] as $counter) {
             $this->assertArrayHasKey($counter, $stats['client']);
         }

@@ -245,6 +245,11 @@ pub(super) fn cluster(out: &mut Out, v: &Vitals) -> Written {
         &[(&[], cluster.other_nodes as u64)],
     )?;
     out.counter(
+        "sidecast_cluster_messages_sent",
+        "Messages this node sent to every other node.",
+        &[(&[], cluster.sent)],
+    )?;
+    out.counter(
         "sidecast_cluster_messages_applied",
         "Messages from other nodes applied.",
         &[(&[], cluster.applied)],
