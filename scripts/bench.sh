@@ -20,26 +20,32 @@
 # - soak: one sidecar kept busy for 30 minutes, 5,000 clients at a time with churn and a steady
 #   event rate, its memory, open files, threads and latency over time (bench/soak/run.sh), and
 #   the "soak" section (bench/soak/report.mjs).
+# - metrics: what the census (the sidecar's counters, gauges and histograms) costs. sidecast built
+#   twice into target/bench-census/, with its default feature `census` and without it
+#   (--no-default-features: every count a no-op), the two builds taking turns for several rounds
+#   of 1,000 socket.io clients at 100 events/s, each against a fresh sidecar; the server's CPU per
+#   delivery of each round, the medians, their ratio and the spread of each build's own rounds
+#   (bench/metrics/run.sh), and the "metrics-overhead" section (bench/metrics/report.mjs).
 #
-# Usage: scripts/bench.sh [--quick] [--only php|servers|cluster|soak]
+# Usage: scripts/bench.sh [--quick] [--only php|servers|cluster|soak|metrics]
 #   --quick  a short trial of every part (a few minutes in all)
 #   --only   run one part
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 [--quick] [--only php|servers|cluster|soak]" >&2
+    echo "usage: $0 [--quick] [--only php|servers|cluster|soak|metrics]" >&2
     exit 2
 }
 
 quick=false
-parts=(php servers cluster soak)
+parts=(php servers cluster soak metrics)
 command_line='./scripts/bench.sh'
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=true; command_line+=' --quick'; shift ;;
         --only)
             case "${2:-}" in
-                php | servers | cluster | soak) parts=("$2"); command_line+=" --only $2"; shift 2 ;;
+                php | servers | cluster | soak | metrics) parts=("$2"); command_line+=" --only $2"; shift 2 ;;
                 *) usage ;;
             esac
             ;;
@@ -60,8 +66,10 @@ redis_pid=''
 servers_pid=''
 cluster_pid=''
 soak_pid=''
+metrics_pid=''
 
 cleanup() {
+    stop "$metrics_pid"
     stop "$soak_pid"
     stop "$cluster_pid"
     stop "$servers_pid"
@@ -257,6 +265,52 @@ bench_soak() {
     export BENCH_LOAD_AFTER BENCH_SOAK_MINUTES
     step "Writing the soak section of docs/benchmarks.md"
     node bench/soak/report.mjs "$tmp/soak/results" docs/benchmarks.md
+}
+
+# The sidecar with the census on and off, each built alone (-p sidecast) with the same profile
+# into target/bench-census/, so that the two binaries differ in the census feature only: the
+# suite's target/release/sidecast comes from a workspace build, whose dependencies' features are
+# unified with the other members' (the PHP extension, the load generator). The two builds share
+# the dependencies' artifacts, so only the sidecast crates are compiled twice, and only the first
+# time. Copies go to $tmp/metrics/, so that the run measures these builds whatever happens to
+# the target directory meanwhile.
+build_census_pair() {
+    local target="$ROOT/target/bench-census"
+    step "Building sidecast with the census on and off (cargo build --release -p sidecast [--no-default-features], into target/bench-census/)"
+    CARGO_TARGET_DIR="$target" cargo build --release --locked --quiet -p sidecast
+    cp "$target/release/sidecast" "$tmp/metrics/sidecast-census-on"
+    CARGO_TARGET_DIR="$target" cargo build --release --locked --quiet -p sidecast --no-default-features
+    cp "$target/release/sidecast" "$tmp/metrics/sidecast-census-off"
+}
+
+bench_metrics() {
+    local preset=full started
+    if [ "$quick" = true ]; then
+        preset=quick
+    fi
+    mkdir "$tmp/metrics" "$tmp/metrics/results"
+    build_census_pair
+    # The minutes reported are the measuring's: the first build takes longer than all of it.
+    started="$SECONDS"
+    cp "$ROOT/target/release/sidecast-loadgen" "$tmp/metrics/sidecast-loadgen"
+    BENCH_PRESET="$preset"
+    BENCH_SIDECAST_VERSION="$("$tmp/metrics/sidecast-census-on" --version)"
+    BENCH_LOADGEN_VERSION="$("$tmp/metrics/sidecast-loadgen" --version)"
+    BENCH_LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+    export BENCH_PRESET BENCH_SIDECAST_VERSION BENCH_LOADGEN_VERSION BENCH_LOAD_BEFORE
+
+    # In the background, so that an interrupt reaches it (and its sidecar) at once.
+    CENSUS_ON_BIN="$tmp/metrics/sidecast-census-on" CENSUS_OFF_BIN="$tmp/metrics/sidecast-census-off" \
+        LOADGEN_BIN="$tmp/metrics/sidecast-loadgen" "$ROOT/bench/metrics/run.sh" "$preset" "$tmp/metrics/results" &
+    metrics_pid=$!
+    wait "$metrics_pid"
+    metrics_pid=''
+
+    BENCH_LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
+    BENCH_METRICS_MINUTES="$(awk -v s=$((SECONDS - started)) 'BEGIN { printf "%.1f", s / 60 }')"
+    export BENCH_LOAD_AFTER BENCH_METRICS_MINUTES
+    step "Writing the metrics-overhead section of docs/benchmarks.md"
+    node bench/metrics/report.mjs "$tmp/metrics/results" docs/benchmarks.md
 }
 
 for part in "${parts[@]}"; do

@@ -23,6 +23,7 @@ const SECRETS = {
     appSecret: 'app-secret-4e8f0a1b',
     apiKey: 'api-key-0d9c8b7a6f5e4d3c',
     bearer: 'bearer-token-2b4d6f',
+    cookie: 'session-cookie-4c6e8a',
     csrf: 'csrf-token-1a3c5e',
     whisper: 'whisper-text-8e6c4a',
     pusherWhisper: 'pusher-whisper-3f5b7d',
@@ -49,6 +50,7 @@ for (const format of ['text', 'json']) test(`no secret reaches the log, with eve
             const client = await openEcho(variant, {
                 url: sidecar.url,
                 auth: { headers: { Authorization: `Bearer ${SECRETS.bearer}`, 'X-CSRF-TOKEN': SECRETS.csrf } },
+                extraHeaders: { Cookie: `laravel_session=${SECRETS.cookie}` },
                 setup: (echo) => {
                     const channel = echo.private('orders');
                     setTimeout(() => channel.whisper('typing', { text: SECRETS.whisper }), 200);

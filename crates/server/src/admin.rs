@@ -17,6 +17,9 @@ use serde::Deserialize;
 use serde_json::json;
 use sidecast_ingest::SocketFile;
 
+use crate::connections::HttpLimits;
+use crate::hubs::Hubs;
+use crate::server::Settings;
 use crate::vitals::{Watch, prometheus};
 
 mod dashboard;
@@ -38,7 +41,52 @@ pub struct Admin {
     pub dev_mode: bool,
 }
 
+/// Connections the admin listener takes at once: a scraper, a health check, an operator.
+const MAX_ADMIN_CONNECTIONS: usize = 64;
+
 impl Admin {
+    /// The census of `hubs` and the routes that show it; and the task that samples the census
+    /// every second for rates, to be stopped with the server.
+    pub fn start(
+        hubs: Arc<Hubs>,
+        settings: &Settings,
+        sockets: Vec<SocketFile>,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let watch = Watch::new(hubs, settings.redis.is_some());
+        let sampler = tokio::spawn(watch.clone().sample_every_second());
+        let admin = Admin {
+            watch,
+            sockets,
+            stopping: Arc::default(),
+            key: settings.admin.key.as_deref().map(Arc::from),
+            dev_mode: settings.admin.dev_mode,
+        };
+        (admin, sampler)
+    }
+
+    /// The census as JSON, for the `stats` question on the Unix socket (`sidecast status`,
+    /// PHP's `Sidecast::stats()`).
+    pub fn report(&self) -> sidecast_ingest::Report {
+        let watch = self.watch.clone();
+        Arc::new(move || {
+            let watch = watch.clone();
+            Box::pin(async move { serde_json::to_value(watch.vitals().await).unwrap_or_default() })
+        })
+    }
+
+    /// Serves the admin listener until `stopped` completes.
+    pub fn serve(
+        &self,
+        listener: std::net::TcpListener,
+        stopped: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<tokio::task::JoinHandle<std::io::Result<()>>> {
+        let limits = HttpLimits {
+            max_connections: Some(MAX_ADMIN_CONNECTIONS),
+            ..HttpLimits::default()
+        };
+        crate::http::serve_http(listener, None, self.private_routes(), limits, stopped)
+    }
+
     /// `/up` and `/ready`, for the clients' port.
     pub fn health_routes(&self) -> Router {
         Router::new()

@@ -16,13 +16,9 @@ use tokio::task::JoinSet;
 
 use crate::admin::Admin;
 use crate::hubs::Hubs;
-use crate::vitals::Watch;
 
 /// How long connections get to close after a stop signal before the process exits anyway.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
-
-/// Connections the admin listener takes at once: a scraper, a health check, an operator.
-const MAX_ADMIN_CONNECTIONS: usize = 64;
 
 /// Everything `sidecast start` needs, already validated (see `config`).
 #[derive(Debug, Clone)]
@@ -163,18 +159,11 @@ impl Server {
         let hub = core.hub.clone();
         let mut cluster_tasks = hubs.run_cluster();
         let hubs = Arc::new(hubs);
-        let watch = Watch::new(hubs.clone(), self.settings.redis.is_some());
-        let sampler = tokio::spawn(watch.clone().sample_every_second());
-        let admin = Admin {
-            watch,
-            sockets: std::iter::once(&self.ingest)
-                .chain(self.app_ingests.iter().map(|(_, ingest)| ingest))
-                .map(UnixIngest::file)
-                .collect(),
-            stopping: Arc::default(),
-            key: self.settings.admin.key.as_deref().map(Arc::from),
-            dev_mode: self.settings.admin.dev_mode,
-        };
+        let sockets = std::iter::once(&self.ingest)
+            .chain(self.app_ingests.iter().map(|(_, ingest)| ingest))
+            .map(UnixIngest::file)
+            .collect();
+        let (admin, sampler) = Admin::start(hubs.clone(), &self.settings, sockets);
         type Closer = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
         let (socketio, close_socketio) = sidecast_socketio::mount(
             hub.clone(),
@@ -220,15 +209,7 @@ impl Server {
             .chain(self.app_ingests.iter().map(|(_, ingest)| ingest))
             .map(UnixIngest::open_publishers)
             .collect();
-        let report: sidecast_ingest::Report = {
-            let watch = admin.watch.clone();
-            Arc::new(move || {
-                let watch = watch.clone();
-                Box::pin(
-                    async move { serde_json::to_value(watch.vitals().await).unwrap_or_default() },
-                )
-            })
-        };
+        let report = admin.report();
         let mut ingests = JoinSet::new();
         ingests.spawn(self.ingest.with_report(report.clone()).serve(
             core,
@@ -262,16 +243,7 @@ impl Server {
             when(clients_stopped.clone()),
         )?;
         let admin_server = match self.admin {
-            Some(listener) => Some(crate::http::serve_http(
-                listener,
-                None,
-                admin.private_routes(),
-                crate::connections::HttpLimits {
-                    max_connections: Some(MAX_ADMIN_CONNECTIONS),
-                    ..Default::default()
-                },
-                when(clients_stopped),
-            )?),
+            Some(listener) => Some(admin.serve(listener, when(clients_stopped))?),
             None => None,
         };
 
