@@ -113,7 +113,8 @@ const lines = [
     'Every counter, gauge and histogram of the sidecar (`/metrics`, `/status`, the dashboard) is a relaxed atomic, counted ' +
         'when the `sidecast` crate\'s default feature `census` is on. Two release builds of the same source, each with ' +
         '`cargo build --release -p sidecast` into `target/bench-census/`, one of them with `--no-default-features` (census ' +
-        'off: every count a no-op), take turns, which of them goes first alternating from pair to pair. ' +
+        'off: every count a no-op, the hub\'s delivery and drop counts from before `/metrics` included; only its count of ' +
+        'publications stays, as shutdown waits on it), take turns, which of them goes first alternating from pair to pair. ' +
         `Each round starts a fresh sidecar; [\`sidecast-loadgen\`](loadgen.md) connects ${number(settings.clients)} socket.io clients ` +
         `(Engine.IO ${settings.eio}, WebSocket) to ${settings.channels === 1 ? 'one channel' : `${settings.channels} channels`}, publishes ${settings.rate} events/s to it through the ` +
         `sidecar's Unix socket for ${settings.window_seconds} s, checks every delivery, and reads the sidecar's CPU time (user + system, ` +

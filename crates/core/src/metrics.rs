@@ -120,12 +120,28 @@ impl Connections {
         self.open.dec();
     }
 
+    /// Counts a connection opened now and closed when the guard drops, however it ends.
+    pub fn open(&self) -> OpenConnection<'_> {
+        self.opened();
+        OpenConnection(self)
+    }
+
     pub fn snapshot(&self) -> ConnectionFigures {
         ConnectionFigures {
             open: self.open.get(),
             opened: self.opened.get(),
             closed: self.closed.get(),
         }
+    }
+}
+
+/// One connection counted open by [`Connections::open`], until dropped.
+#[derive(Debug)]
+pub struct OpenConnection<'a>(&'a Connections);
+
+impl Drop for OpenConnection<'_> {
+    fn drop(&mut self) {
+        self.0.closed();
     }
 }
 

@@ -64,7 +64,7 @@ pub struct StatsSnapshot {
     /// Events published (one per publication, whatever its number of channels), client
     /// events included.
     pub publications: u64,
-    /// Client events (whispers) relayed, from this node's clients and other nodes'.
+    /// Client events (whispers) this node's clients sent and were relayed.
     pub client_events: u64,
     /// Messages handed to subscribers.
     pub deliveries: u64,

@@ -2,6 +2,8 @@
 //! census: events taken and refused, frames refused by reason, publisher connections, and the
 //! state of the Redis subscription.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde::Serialize;
 use sidecast_core::metrics::{Counter, Gauge};
 use sidecast_wire::DecodeError;
@@ -21,7 +23,8 @@ pub struct IngestMetrics {
     frames_malformed: Counter,
     frames_wrong_direction: Counter,
     pub(crate) frames_incomplete: Counter,
-    pub(crate) redis_connected: Gauge,
+    /// Kept in every build, whatever the `census` feature: readiness decides on it.
+    redis_connected: AtomicBool,
     pub(crate) redis_connection_losses: Counter,
     pub(crate) redis_failed_attempts: Counter,
     pub(crate) redis_events: Counter,
@@ -42,13 +45,22 @@ impl IngestMetrics {
             frames_malformed: Counter::new(),
             frames_wrong_direction: Counter::new(),
             frames_incomplete: Counter::new(),
-            redis_connected: Gauge::new(),
+            redis_connected: AtomicBool::new(false),
             redis_connection_losses: Counter::new(),
             redis_failed_attempts: Counter::new(),
             redis_events: Counter::new(),
             redis_too_large: Counter::new(),
             redis_malformed: Counter::new(),
         }
+    }
+
+    pub(crate) fn redis_subscribed(&self, subscribed: bool) {
+        self.redis_connected.store(subscribed, Ordering::Relaxed);
+    }
+
+    /// Whether Laravel's Redis broadcaster is subscribed to now.
+    pub fn redis_is_subscribed(&self) -> bool {
+        self.redis_connected.load(Ordering::Relaxed)
     }
 
     /// Counts a frame that closed its connection.
@@ -77,7 +89,7 @@ impl IngestMetrics {
                 },
             },
             redis: RedisFigures {
-                connected: self.redis_connected.get() > 0,
+                connected: self.redis_is_subscribed(),
                 connection_losses: self.redis_connection_losses.get(),
                 failed_attempts: self.redis_failed_attempts.get(),
                 events: self.redis_events.get(),

@@ -49,7 +49,7 @@ pub async fn subscribe(source: RedisSource, hub: Arc<Hub>, shutdown: impl Future
             () = &mut shutdown => return,
             outcome = listen(&source, &hub) => outcome,
         };
-        METRICS.redis_connected.set(0);
+        METRICS.redis_subscribed(false);
         match outcome {
             Ok(()) => {
                 METRICS.redis_connection_losses.inc();
@@ -95,7 +95,7 @@ async fn listen(source: &RedisSource, hub: &Hub) -> Result<(), String> {
         .psubscribe(&pattern)
         .await
         .map_err(|e| e.to_string())?;
-    METRICS.redis_connected.set(1);
+    METRICS.redis_subscribed(true);
     tracing::info!(host = %source.host, port = source.port, %pattern, "subscribed to Redis");
     let mut messages = pubsub.on_message();
     let skipped_log = LogLimit::default();

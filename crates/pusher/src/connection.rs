@@ -36,7 +36,7 @@ where
         }
         return send_refusal(&mut write, OVER_QUOTA).await;
     };
-    METRICS.connections.opened();
+    let _counted = METRICS.connections.open();
     socket.send(protocol::connection_established(
         socket.id.as_str(),
         front_end.config.activity_timeout.as_secs().max(1),
@@ -56,7 +56,6 @@ where
 
     front_end.sockets().remove(&socket.id);
     let left = front_end.hub.disconnect(&socket.id);
-    METRICS.connections.closed();
     tracing::debug!(socket = %socket.id, channels_left = left, "Pusher client disconnected");
 }
 
@@ -67,6 +66,7 @@ const OVER_QUOTA: Refusal = Refusal {
 
 /// Refuses a connection refused as it opened (see `handshake`).
 pub async fn refuse<Io: AsyncWrite + Unpin>(mut io: Io, refusal: Refusal) {
+    METRICS.refused(refusal.code);
     send_refusal(&mut io, refusal).await;
 }
 

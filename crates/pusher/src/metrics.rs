@@ -10,6 +10,9 @@ pub static METRICS: PusherMetrics = PusherMetrics::new();
 pub struct PusherMetrics {
     pub(crate) connections: Connections,
     pub(crate) refused_over_quota: Counter,
+    refused_origin: Counter,
+    refused_unknown_app: Counter,
+    refused_protocol: Counter,
 }
 
 impl PusherMetrics {
@@ -17,6 +20,18 @@ impl PusherMetrics {
         PusherMetrics {
             connections: Connections::new(),
             refused_over_quota: Counter::new(),
+            refused_origin: Counter::new(),
+            refused_unknown_app: Counter::new(),
+            refused_protocol: Counter::new(),
+        }
+    }
+
+    /// Counts a connection refused as it opened, by its close code.
+    pub(crate) fn refused(&self, code: u16) {
+        match code {
+            4009 => self.refused_origin.inc(),
+            4001 => self.refused_unknown_app.inc(),
+            _ => self.refused_protocol.inc(),
         }
     }
 
@@ -24,6 +39,9 @@ impl PusherMetrics {
         PusherFigures {
             connections: self.connections.snapshot(),
             refused_over_quota: self.refused_over_quota.get(),
+            refused_origin: self.refused_origin.get(),
+            refused_unknown_app: self.refused_unknown_app.get(),
+            refused_protocol: self.refused_protocol.get(),
         }
     }
 }
@@ -34,4 +52,10 @@ pub struct PusherFigures {
     pub connections: ConnectionFigures,
     /// Refused with 4004: the app had `max_connections` open.
     pub refused_over_quota: u64,
+    /// Refused with 4009: the page's origin is not allowed.
+    pub refused_origin: u64,
+    /// Refused with 4001: no app has the key in the path.
+    pub refused_unknown_app: u64,
+    /// Refused with 4006 or 4007: a protocol version this server does not speak.
+    pub refused_protocol: u64,
 }

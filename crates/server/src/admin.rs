@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sidecast_ingest::SocketFile;
 
@@ -24,14 +24,13 @@ use crate::vitals::{Watch, prometheus};
 
 mod dashboard;
 
-/// How the dashboard names the first app's hub (every other app's is named by its id).
-pub const MAIN_APP: &str = "main";
-
 /// What the routes read: the census, the socket files, and whether the sidecar is stopping.
 #[derive(Clone)]
 pub struct Admin {
     pub watch: Arc<Watch>,
     pub sockets: Vec<SocketFile>,
+    /// Whether Laravel's Redis broadcaster is to be subscribed to.
+    pub redis: bool,
     /// Set once a stop signal came: a stopping sidecar is alive but no longer ready.
     pub stopping: Arc<AtomicBool>,
     /// Asked of `/metrics` on the clients' port and of the dashboard everywhere; `None` keeps
@@ -57,6 +56,7 @@ impl Admin {
         let admin = Admin {
             watch,
             sockets,
+            redis: settings.redis.is_some(),
             stopping: Arc::default(),
             key: settings.admin.key.as_deref().map(Arc::from),
             dev_mode: settings.admin.dev_mode,
@@ -64,13 +64,18 @@ impl Admin {
         (admin, sampler)
     }
 
-    /// The census as JSON, for the `stats` question on the Unix socket (`sidecast status`,
-    /// PHP's `Sidecast::stats()`).
+    /// The census as JSON, with the readiness `/ready` answers, for the `stats` question on
+    /// the Unix socket (`sidecast status`, `sidecast health`, PHP's `Sidecast::stats()`).
     pub fn report(&self) -> sidecast_ingest::Report {
-        let watch = self.watch.clone();
+        let admin = self.clone();
         Arc::new(move || {
-            let watch = watch.clone();
-            Box::pin(async move { serde_json::to_value(watch.vitals().await).unwrap_or_default() })
+            let admin = admin.clone();
+            Box::pin(async move {
+                let mut report =
+                    serde_json::to_value(admin.watch.vitals().await).unwrap_or_default();
+                report["readiness"] = json!(admin.readiness().await);
+                report
+            })
         })
     }
 
@@ -127,26 +132,46 @@ impl Admin {
             .with_state(self.clone())
     }
 
-    /// Why the sidecar is not ready, or `None`; with the state of each check.
-    async fn readiness(&self) -> (Vec<&'static str>, serde_json::Value) {
-        let mut failing = Vec::new();
-        let mut checks = serde_json::Map::new();
-        let mut check = |name: &'static str, ok: bool| {
-            checks.insert(name.to_owned(), json!(ok));
-            if !ok {
-                failing.push(name);
-            }
-        };
-        check("accepting", !self.stopping.load(Ordering::Relaxed));
-        check("unix_socket", self.sockets.iter().all(SocketFile::in_place));
-        let vitals = self.watch.vitals().await;
-        if let Some(redis) = &vitals.redis {
-            check("redis", redis.connected);
+    /// Whether the sidecar is ready, and each check: cheap enough for a probe every second
+    /// from anyone (it reads flags, the socket files' inodes and the cluster link's state,
+    /// never the whole census).
+    async fn readiness(&self) -> Readiness {
+        let mut readiness = Readiness::default();
+        readiness.check("accepting", !self.stopping.load(Ordering::Relaxed));
+        readiness.check("unix_socket", self.sockets.iter().all(SocketFile::in_place));
+        if self.redis {
+            let subscribed = sidecast_ingest::metrics::METRICS.redis_is_subscribed();
+            readiness.check("redis", subscribed);
         }
-        if let Some(cluster) = &vitals.cluster {
-            check("cluster_redis", cluster.reachable);
+        let cluster = tokio::time::timeout(
+            crate::vitals::CLUSTER_HEALTH_WITHIN,
+            self.watch.hubs().cluster_health(),
+        )
+        .await;
+        match cluster {
+            Ok(None) => {}
+            Ok(Some(health)) => readiness.check("cluster_redis", health.reachable),
+            Err(_) => readiness.check("cluster_redis", false),
         }
-        (failing, serde_json::Value::Object(checks))
+        readiness
+    }
+}
+
+/// What `/ready` answers, and `sidecast health` reads in the `stats` answer.
+#[derive(Debug, Default, Serialize)]
+struct Readiness {
+    ready: bool,
+    failing: Vec<&'static str>,
+    checks: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Readiness {
+    fn check(&mut self, name: &'static str, ok: bool) {
+        self.checks.insert(name.to_owned(), json!(ok));
+        if !ok {
+            self.failing.push(name);
+        }
+        self.ready = self.failing.is_empty();
     }
 }
 
@@ -155,14 +180,13 @@ async fn up() -> Response {
 }
 
 async fn ready(State(admin): State<Admin>) -> Response {
-    let (failing, checks) = admin.readiness().await;
-    let status = if failing.is_empty() {
+    let readiness = admin.readiness().await;
+    let status = if readiness.ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let body = json!({ "ready": failing.is_empty(), "failing": failing, "checks": checks });
-    (status, axum::Json(body)).into_response()
+    (status, axum::Json(readiness)).into_response()
 }
 
 async fn metrics(State(admin): State<Admin>) -> Response {

@@ -14,6 +14,10 @@ use tokio::task::JoinSet;
 
 use crate::server::Settings;
 
+/// How the dashboard and the census name the first app's hub (every other app's is named by
+/// its id).
+pub const MAIN_APP: &str = "main";
+
 pub struct Hubs {
     main: AppHub,
     /// Every other Pusher app's, with its id, in the config's order.
@@ -80,16 +84,13 @@ impl Hubs {
     /// Every app's hub with the name the dashboard gives it: the first app's is `main`, the
     /// others' their ids.
     pub fn apps(&self) -> Vec<(String, Arc<Hub>)> {
-        std::iter::once((
-            crate::admin::MAIN_APP.to_owned(),
-            self.main.core.hub.clone(),
-        ))
-        .chain(
-            self.others
-                .iter()
-                .map(|(id, app)| (id.clone(), app.core.hub.clone())),
-        )
-        .collect()
+        std::iter::once((MAIN_APP.to_owned(), self.main.core.hub.clone()))
+            .chain(
+                self.others
+                    .iter()
+                    .map(|(id, app)| (id.clone(), app.core.hub.clone())),
+            )
+            .collect()
     }
 
     /// Events published so far into every app's hub, from any source.
@@ -105,10 +106,23 @@ impl Hubs {
             .collect()
     }
 
-    /// How the first app's cluster membership is doing (every app's shares its Redis), when
-    /// scale-out is on.
+    /// How this node's part of the cluster is doing, every app's membership added up (each
+    /// has its own connections and bus): reachable only if every one is. `None` on a single
+    /// node.
     pub async fn cluster_health(&self) -> Option<sidecast_core::ClusterHealth> {
-        Some(self.main.membership.as_ref()?.health().await)
+        let mut health = self.main.membership.as_ref()?.health().await;
+        for (_, app) in &self.others {
+            if let Some(membership) = &app.membership {
+                let other = membership.health().await;
+                health.reachable &= other.reachable;
+                health.sent += other.sent;
+                health.applied += other.applied;
+                health.missed += other.missed;
+                health.skipped += other.skipped;
+                health.dropped += other.dropped;
+            }
+        }
+        Some(health)
     }
 
     /// This node's id in the cluster, when scale-out is on.

@@ -53,13 +53,24 @@ pub struct Settings {
 }
 
 /// Where `/metrics` is served, and the key it takes on the clients' port.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdminSettings {
     /// The admin listener's address, when it is on.
     pub addr: Option<SocketAddr>,
     pub key: Option<String>,
     /// Development mode (`--dev`): the dashboard shows payloads.
     pub dev_mode: bool,
+}
+
+/// Without the key: settings are logged at debug level.
+impl std::fmt::Debug for AdminSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminSettings")
+            .field("addr", &self.addr)
+            .field("key", &self.key.as_ref().map(|_| "***"))
+            .field("dev_mode", &self.dev_mode)
+            .finish()
+    }
 }
 
 /// A Unix socket of its own for one Pusher app: what PHP writes to it reaches that app.

@@ -33,7 +33,7 @@ use crate::hubs::Hubs;
 
 /// How long the census waits for the cluster's link to say whether Redis is up; a link busy
 /// reconnecting reads as unreachable rather than holding up a scrape.
-const CLUSTER_HEALTH_WITHIN: Duration = Duration::from_millis(500);
+pub const CLUSTER_HEALTH_WITHIN: Duration = Duration::from_millis(500);
 
 /// Every figure, at one moment.
 #[derive(Debug, Clone, Serialize)]
@@ -70,7 +70,7 @@ pub struct EventsIn {
     pub http_api: u64,
     /// Laravel's `redis` broadcaster.
     pub redis: u64,
-    /// Client events (whispers), from this node's clients and other nodes'.
+    /// Client events (whispers) from this node's clients.
     pub client_events: u64,
 }
 

@@ -163,7 +163,7 @@ impl Hub {
                 fan_out(entry, message, None, &mut tally);
             }
         }
-        self.stats.client_events.inc();
+        // Counted as a client event by the node its sender is on only.
         self.record(&whisper.event, tally)
     }
 

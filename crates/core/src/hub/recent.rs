@@ -65,8 +65,16 @@ impl Recent {
         }
         let now = now_ms();
         if now > until {
-            self.watched_until_ms.store(0, Ordering::Relaxed);
-            self.lock().clear();
+            // Only if no watcher renewed it meanwhile.
+            let expired = self.watched_until_ms.compare_exchange(
+                until,
+                0,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+            if expired.is_ok() {
+                self.lock().clear();
+            }
             return;
         }
         let text = payload.as_str();

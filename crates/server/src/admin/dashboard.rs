@@ -111,7 +111,7 @@ async fn members(State(admin): State<Admin>, Query(query): Query<MembersQuery>) 
     let Ok(channel) = ChannelName::new(&query.channel) else {
         return (StatusCode::BAD_REQUEST, "not a channel name\n").into_response();
     };
-    let app = query.app.as_deref().unwrap_or(super::MAIN_APP);
+    let app = query.app.as_deref().unwrap_or(crate::hubs::MAIN_APP);
     let Some(hub) = app_hub(&admin, app) else {
         return (StatusCode::NOT_FOUND, "no such app\n").into_response();
     };

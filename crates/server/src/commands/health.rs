@@ -1,6 +1,7 @@
 //! `sidecast health`: exit 0 when the sidecar at the socket is ready, 1 when it is not — for
-//! Docker's `HEALTHCHECK` and images without curl. Ready is what `/ready` says: it answers on
-//! its Unix socket (so PHP reaches it), and the Redis it was told to use answers it.
+//! Docker's `HEALTHCHECK` and images without curl. Ready is what `/ready` says (the sidecar
+//! sends the same checks with its figures): not stopping, its socket file in place, and the
+//! Redis it was told to use answering it. `--alive` asks only that it answers.
 
 use std::process::ExitCode;
 
@@ -38,16 +39,21 @@ pub fn run(args: HealthArgs) -> ExitCode {
     }
 }
 
-/// What keeps the sidecar from being ready, by its census.
+/// What keeps the sidecar from being ready, by the readiness it sent with its figures.
 fn problems(sidecar: &serde_json::Value) -> Vec<&'static str> {
-    let mut problems = Vec::new();
-    if sidecar["redis"].is_object() && sidecar["redis"]["connected"] != true {
-        problems.push("not subscribed to Laravel's Redis");
-    }
-    if sidecar["cluster"].is_object() && sidecar["cluster"]["reachable"] != true {
-        problems.push("the cluster's Redis does not answer");
-    }
-    problems
+    let Some(failing) = sidecar["readiness"]["failing"].as_array() else {
+        return vec!["it sent no readiness (an older sidecar?)"];
+    };
+    failing
+        .iter()
+        .map(|check| match check.as_str() {
+            Some("accepting") => "it is stopping",
+            Some("unix_socket") => "its socket file was removed or replaced",
+            Some("redis") => "not subscribed to Laravel's Redis",
+            Some("cluster_redis") => "the cluster's Redis does not answer",
+            _ => "a check failed",
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -57,20 +63,22 @@ mod tests {
     use super::problems;
 
     #[test]
-    fn only_what_is_configured_and_down_is_a_problem() {
-        assert!(problems(&json!({ "redis": null, "cluster": null })).is_empty());
-        assert!(
-            problems(&json!({ "redis": { "connected": true }, "cluster": { "reachable": true } }))
-                .is_empty()
-        );
+    fn each_failing_check_is_named_plainly() {
+        let ready = json!({ "readiness": { "ready": true, "failing": [] } });
+        assert!(problems(&ready).is_empty());
+        let failing =
+            json!({ "readiness": { "failing": ["accepting", "redis", "cluster_redis"] } });
         assert_eq!(
-            problems(
-                &json!({ "redis": { "connected": false }, "cluster": { "reachable": false } })
-            ),
+            problems(&failing),
             [
+                "it is stopping",
                 "not subscribed to Laravel's Redis",
                 "the cluster's Redis does not answer"
             ]
+        );
+        assert_eq!(
+            problems(&json!({})),
+            ["it sent no readiness (an older sidecar?)"]
         );
     }
 }

@@ -8,6 +8,11 @@ pub fn render(pid: i32, socket: &std::path::Path, answer: &Value) -> String {
     let v = &answer["sidecar"];
     let n = |path: &str| -> u64 { v.pointer(path).and_then(Value::as_u64).unwrap_or(0) };
     let f = |path: &str| -> Option<f64> { v.pointer(path).and_then(Value::as_f64) };
+    // A latency above the last bucket comes as "+Inf" (JSON has no infinity).
+    let bound = |path: &str| match v.pointer(path) {
+        Some(Value::String(text)) if text == "+Inf" => Some(f64::INFINITY),
+        other => other.and_then(Value::as_f64),
+    };
     let mut lines = vec![format!(
         "running (pid {pid}, socket {}): sidecast {}, up {}",
         socket.display(),
@@ -68,8 +73,8 @@ pub fn render(pid: i32, socket: &std::path::Path, answer: &Value) -> String {
                 f("/rates/events_in_per_second").unwrap_or(0.0),
                 f("/rates/deliveries_per_second").unwrap_or(0.0),
                 n("/rates/dropped"),
-                at_most(f("/rates/fan_out_p50_seconds")),
-                at_most(f("/rates/fan_out_p99_seconds")),
+                at_most(bound("/rates/fan_out_p50_seconds")),
+                at_most(bound("/rates/fan_out_p99_seconds")),
             ),
             _ => "(not a second of history yet)".to_owned(),
         },
@@ -77,10 +82,11 @@ pub fn render(pid: i32, socket: &std::path::Path, answer: &Value) -> String {
     line(
         "authorizations",
         format!(
-            "asking the app: {} allowed, {} refused, {} failed; by signature: {} allowed, {} refused",
+            "asking the app: {} allowed, {} refused, {} failed, {} unusable; by signature: {} allowed, {} bad",
             n("/auth/asked_app/allowed"),
             n("/auth/asked_app/refused"),
-            n("/auth/asked_app/failed") + n("/auth/asked_app/unusable"),
+            n("/auth/asked_app/failed"),
+            n("/auth/asked_app/unusable"),
             n("/auth/signature/allowed"),
             n("/auth/signature/bad_signature") + n("/auth/signature/failed"),
         ),
@@ -188,7 +194,7 @@ mod tests {
                            "subscriptions": { "public": 2, "private": 0, "presence": 1 }, "presence_members": 1 },
             "socketio": { "eio3": { "open": 1 }, "eio4": { "open": 2 }, "websockets": 3 },
             "rates": { "window_seconds": 60.0, "events_in_per_second": 2.0, "deliveries_per_second": 4.0,
-                       "dropped": 0, "fan_out_p50_seconds": 0.0001, "fan_out_p99_seconds": null },
+                       "dropped": 0, "fan_out_p50_seconds": 0.0001, "fan_out_p99_seconds": "+Inf" },
             "redis": { "connected": false, "connection_losses": 2, "failed_attempts": 5 },
             "cluster": null,
         }});
@@ -209,7 +215,7 @@ mod tests {
         );
         assert!(
             text.contains(
-                "2.0 events/s in, 4.0 deliveries/s, 0 dropped; fan-out p50 ≤ 100 µs, p99 -"
+                "2.0 events/s in, 4.0 deliveries/s, 0 dropped; fan-out p50 ≤ 100 µs, p99 > 10 s"
             ),
             "{text}"
         );

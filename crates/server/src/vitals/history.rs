@@ -35,8 +35,10 @@ pub struct Rates {
     pub deliveries_per_second: f64,
     /// Messages not delivered in the window (not per second: any is worth a look).
     pub dropped: u64,
-    /// Fan-out times in the window, as bucket bounds in seconds.
+    /// Fan-out times in the window, as bucket bounds in seconds (`"+Inf"` above the last).
+    #[serde(serialize_with = "bound")]
     pub fan_out_p50_seconds: Option<f64>,
+    #[serde(serialize_with = "bound")]
     pub fan_out_p99_seconds: Option<f64>,
 }
 
@@ -49,7 +51,18 @@ pub struct Point {
     pub events_in_per_second: f64,
     pub deliveries_per_second: f64,
     pub dropped: u64,
+    #[serde(serialize_with = "bound")]
     pub fan_out_p99_seconds: Option<f64>,
+}
+
+/// A bucket bound as JSON: a number, `"+Inf"` above the last one (JSON has no infinity), or
+/// `null` without observations.
+fn bound<S: serde::Serializer>(bound: &Option<f64>, out: S) -> Result<S::Ok, S::Error> {
+    match bound {
+        Some(seconds) if seconds.is_infinite() => out.serialize_str("+Inf"),
+        Some(seconds) => out.serialize_f64(*seconds),
+        None => out.serialize_none(),
+    }
 }
 
 impl History {
@@ -126,6 +139,19 @@ mod tests {
         counted.delivery.deliveries = deliveries;
         counted.delivery.dropped = dropped;
         counted
+    }
+
+    #[test]
+    fn a_latency_above_every_bucket_is_written_as_inf() {
+        let rates = Rates {
+            fan_out_p50_seconds: Some(0.001),
+            fan_out_p99_seconds: Some(f64::INFINITY),
+            ..Rates::default()
+        };
+        let json = serde_json::to_value(rates).unwrap();
+        assert_eq!(json["fan_out_p50_seconds"], 0.001);
+        assert_eq!(json["fan_out_p99_seconds"], "+Inf");
+        assert!(serde_json::to_value(Rates::default()).unwrap()["fan_out_p99_seconds"].is_null());
     }
 
     #[test]

@@ -6,29 +6,31 @@
     />
 
     <x-pulse::scroll :expand="$expand" wire:poll.5s="">
-        @if (empty($figures['connections']))
+        @if (empty($servers))
             <x-pulse::no-results />
         @else
-            <div class="grid grid-cols-2 gap-3 text-sm text-gray-700 dark:text-gray-300">
-                @foreach ($figures['connections'] as $protocol => $peak)
-                    <div wire:key="sidecast-connections-{{ $protocol }}">
-                        <div class="text-xs text-gray-500 dark:text-gray-400">Peak {{ $protocol }} connections</div>
-                        <div class="text-xl font-bold">{{ number_format($peak) }}</div>
-                    </div>
-                @endforeach
-                <div>
-                    <div class="text-xs text-gray-500 dark:text-gray-400">Events in</div>
-                    <div class="text-xl font-bold">{{ number_format($figures['messages']['events']) }}</div>
-                </div>
-                <div>
-                    <div class="text-xs text-gray-500 dark:text-gray-400">Deliveries</div>
-                    <div class="text-xl font-bold">{{ number_format($figures['messages']['deliveries']) }}</div>
-                </div>
-                <div>
-                    <div class="text-xs text-gray-500 dark:text-gray-400">Dropped</div>
-                    <div @class(['text-xl font-bold', 'text-red-600' => $figures['messages']['dropped'] > 0])>{{ number_format($figures['messages']['dropped']) }}</div>
-                </div>
-            </div>
+            <x-pulse::table>
+                <x-pulse::thead>
+                    <tr>
+                        <x-pulse::th>Server</x-pulse::th>
+                        <x-pulse::th class="text-right">Peak connections</x-pulse::th>
+                        <x-pulse::th class="text-right">Events in</x-pulse::th>
+                        <x-pulse::th class="text-right">Deliveries</x-pulse::th>
+                        <x-pulse::th class="text-right">Dropped</x-pulse::th>
+                    </tr>
+                </x-pulse::thead>
+                <tbody>
+                    @foreach ($servers as $server => $figures)
+                        <tr wire:key="sidecast-{{ $server }}">
+                            <x-pulse::td>{{ $server }}</x-pulse::td>
+                            <x-pulse::td numeric>{{ number_format($figures['connections']) }}</x-pulse::td>
+                            <x-pulse::td numeric>{{ number_format($figures['events']) }}</x-pulse::td>
+                            <x-pulse::td numeric>{{ number_format($figures['deliveries']) }}</x-pulse::td>
+                            <x-pulse::td numeric @class(['text-red-600' => $figures['dropped'] > 0])>{{ number_format($figures['dropped']) }}</x-pulse::td>
+                        </tr>
+                    @endforeach
+                </tbody>
+            </x-pulse::table>
         @endif
     </x-pulse::scroll>
 </x-pulse::card>

@@ -58,7 +58,7 @@ namespace Laravel\Pulse {
 }
 
 namespace Laravel\Pulse\Events {
-    class IsolatedBeat
+    class SharedBeat
     {
         public function __construct(public \Carbon\CarbonImmutable $time)
         {

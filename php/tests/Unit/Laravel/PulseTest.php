@@ -6,7 +6,7 @@ use Carbon\CarbonImmutable;
 use Illuminate\Broadcasting\BroadcastException;
 use Illuminate\Config\Repository;
 use Illuminate\Foundation\Application;
-use Laravel\Pulse\Events\IsolatedBeat;
+use Laravel\Pulse\Events\SharedBeat;
 use Laravel\Pulse\Pulse;
 use Livewire\LivewireManager;
 use PHPUnit\Framework\TestCase;
@@ -33,8 +33,7 @@ final class PulseTest extends TestCase
     {
         return ['server' => ['sidecar' => [
             'uptime_seconds' => $uptime,
-            'socketio' => ['eio3' => ['open' => 1], 'eio4' => ['open' => $socketio - 1]],
-            'pusher' => ['connections' => ['open' => $pusher]],
+            'occupancy' => ['connections' => $socketio + $pusher],
             'events_in' => ['unix_socket' => $events - 1, 'http_api' => 0, 'redis' => 1, 'client_events' => 0],
             'delivery' => ['deliveries' => $deliveries, 'dropped' => $dropped],
         ]]];
@@ -60,68 +59,76 @@ final class PulseTest extends TestCase
         };
     }
 
-    public function test_each_beat_records_connections_and_the_counters_moved_since_the_previous_one(): void
+    public function test_every_fifteen_seconds_it_records_connections_and_the_counters_moved_since_the_last_reading(): void
     {
         $pulse = new Pulse();
+        $config = new Repository(['pulse' => ['recorders' => [SidecastRecorder::class => ['server_name' => 'web-1']]]]);
         $recorder = new SidecastRecorder($pulse, self::sidecast([
             self::census(10.0, 5, 2, 100, 400, 0),
-            self::census(15.0, 7, 2, 130, 520, 3),
+            self::census(25.0, 7, 2, 130, 520, 3),
             new BroadcastException('Sidecast: no sidecar listens at /run/sidecast/sidecast.sock'),
-            self::census(20.0, 7, 2, 150, 600, 3),
+            self::census(55.0, 7, 2, 150, 600, 3),
             self::census(2.0, 1, 0, 4, 4, 0),
-            self::census(7.0, 1, 0, 6, 9, 0),
-        ]));
-        $beat = fn (int $at) => new IsolatedBeat(CarbonImmutable::createFromTimestamp($at));
+            self::census(17.0, 1, 0, 6, 9, 0),
+        ]), $config);
+        $beat = fn (int $at) => new SharedBeat(CarbonImmutable::createFromTimestamp($at));
 
-        $recorder->record($beat(1000));
+        $recorder->record($beat(1207));
+        $this->assertSame([], self::recorded($pulse), 'between readings, nothing is asked or recorded');
+
+        $recorder->record($beat(1215));
         $this->assertSame(
-            [['sidecast_connections', 'socket.io', 5, 1000, ['avg', 'max']], ['sidecast_connections', 'pusher', 2, 1000, ['avg', 'max']]],
+            [['sidecast_connections', 'web-1', 7, 1215, ['avg', 'max']]],
             self::recorded($pulse),
-            'the first beat has no earlier counters to subtract: connections only',
+            'the first reading has no earlier counters to subtract: connections only',
         );
-
-        $pulse->entries = [];
-        $recorder->record($beat(1005));
-        $this->assertSame([
-            ['sidecast_connections', 'socket.io', 7, 1005, ['avg', 'max']],
-            ['sidecast_connections', 'pusher', 2, 1005, ['avg', 'max']],
-            ['sidecast_messages', 'events', 30, 1005, ['sum']],
-            ['sidecast_messages', 'deliveries', 120, 1005, ['sum']],
-            ['sidecast_messages', 'dropped', 3, 1005, ['sum']],
-        ], self::recorded($pulse));
         $this->assertTrue($pulse->entries[0]->onlyBuckets);
 
         $pulse->entries = [];
-        $recorder->record($beat(1010));
-        $this->assertSame([], self::recorded($pulse), 'a sidecar that cannot be asked records nothing');
-        $recorder->record($beat(1015));
-        $this->assertCount(2, $pulse->entries, 'after a gap the counters start again from the next beat');
+        $recorder->record($beat(1230));
+        $this->assertSame([
+            ['sidecast_connections', 'web-1', 9, 1230, ['avg', 'max']],
+            ['sidecast_events', 'web-1', 30, 1230, ['sum']],
+            ['sidecast_deliveries', 'web-1', 120, 1230, ['sum']],
+            ['sidecast_dropped', 'web-1', 3, 1230, ['sum']],
+        ], self::recorded($pulse));
 
         $pulse->entries = [];
-        $recorder->record($beat(1020));
-        $this->assertCount(2, $pulse->entries, 'a restarted sidecar (lower uptime) is not subtracted from the old one');
+        $recorder->record($beat(1245));
+        $this->assertSame([], self::recorded($pulse), 'a sidecar that cannot be asked records nothing');
+        $recorder->record($beat(1260));
+        $this->assertCount(1, $pulse->entries, 'after a gap the counters start again from the next reading');
+
         $pulse->entries = [];
-        $recorder->record($beat(1025));
-        $this->assertSame(['events' => 2, 'deliveries' => 5, 'dropped' => 0], array_column(array_map(
-            fn ($entry) => ['key' => $entry->key, 'value' => $entry->value],
-            array_slice($pulse->entries, 2),
-        ), 'value', 'key'));
+        $recorder->record($beat(1275));
+        $this->assertCount(1, $pulse->entries, 'a restarted sidecar (lower uptime) is not subtracted from the old one');
+        $pulse->entries = [];
+        $recorder->record($beat(1290));
+        $this->assertSame([['sidecast_events', 2], ['sidecast_deliveries', 5], ['sidecast_dropped', 0]], array_map(
+            fn ($entry) => [$entry->type, $entry->value],
+            array_slice($pulse->entries, 1),
+        ));
     }
 
-    public function test_the_card_shows_peaks_and_totals_of_the_period(): void
+    public function test_the_card_shows_each_servers_peak_and_totals_of_the_period(): void
     {
         $figures = SidecastCard::figures(
             collect([
-                'socket.io' => collect(['sidecast_connections' => collect(['2026-12-05 12:00:00' => 4, '2026-12-05 12:01:00' => 9, '2026-12-05 12:02:00' => null])]),
-                'pusher' => collect(['sidecast_connections' => collect(['2026-12-05 12:00:00' => 1])]),
+                'web-2' => collect(['sidecast_connections' => collect(['2026-12-05 12:00:00' => 1])]),
+                'web-1' => collect(['sidecast_connections' => collect(['2026-12-05 12:00:00' => 4, '2026-12-05 12:01:00' => 9, '2026-12-05 12:02:00' => null])]),
             ]),
             collect([
-                'events' => collect(['sidecast_messages' => collect(['2026-12-05 12:00:00' => 30, '2026-12-05 12:01:00' => 12])]),
-                'deliveries' => collect(['sidecast_messages' => collect(['2026-12-05 12:00:00' => 120])]),
+                'web-1' => collect([
+                    'sidecast_events' => collect(['2026-12-05 12:00:00' => 30, '2026-12-05 12:01:00' => 12]),
+                    'sidecast_deliveries' => collect(['2026-12-05 12:00:00' => 120]),
+                ]),
             ]),
         );
 
-        $this->assertSame(['connections' => ['pusher' => 1, 'socket.io' => 9], 'messages' => ['events' => 42, 'deliveries' => 120, 'dropped' => 0]], $figures);
+        $this->assertSame([
+            'web-1' => ['connections' => 9, 'events' => 42, 'deliveries' => 120, 'dropped' => 0],
+            'web-2' => ['connections' => 1, 'events' => 0, 'deliveries' => 0, 'dropped' => 0],
+        ], $figures);
     }
 
     public function test_the_provider_registers_the_card_once_livewire_is_resolved_and_its_view(): void

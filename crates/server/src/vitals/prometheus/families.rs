@@ -54,12 +54,31 @@ pub(super) fn clients(out: &mut Out, v: &Vitals) -> Written {
         "socket.io connections on a WebSocket now (the others poll).",
         &[(&[], v.socketio.websockets)],
     )?;
+    let pusher = &v.pusher;
     out.counter(
         "sidecast_connections_refused",
-        "Client connections refused, by reason.",
+        "Client connections refused as they opened, by front end and reason.",
         &[
-            (&[("reason", "origin")], v.socketio.refused_origin),
-            (&[("reason", "over_quota")], v.pusher.refused_over_quota),
+            (
+                &[("front_end", "socketio"), ("reason", "origin")],
+                v.socketio.refused_origin,
+            ),
+            (
+                &[("front_end", "pusher"), ("reason", "origin")],
+                pusher.refused_origin,
+            ),
+            (
+                &[("front_end", "pusher"), ("reason", "unknown_app")],
+                pusher.refused_unknown_app,
+            ),
+            (
+                &[("front_end", "pusher"), ("reason", "protocol")],
+                pusher.refused_protocol,
+            ),
+            (
+                &[("front_end", "pusher"), ("reason", "over_quota")],
+                pusher.refused_over_quota,
+            ),
         ],
     )?;
     let occupancy = &v.occupancy;
