@@ -37,7 +37,7 @@ use sidecast_core::{Access, AuthDenied, AuthRequest, Authorization, Authorizer, 
 use tokio::sync::Semaphore;
 
 pub use config::{Config, ConfigError};
-pub use signature::{NotHex, SignatureAuthorizer, signature_matches};
+pub use signature::{NotHex, SignatureAuthorizer, signature, signature_matches};
 
 /// Asks the Laravel app's auth endpoint.
 #[derive(Debug, Clone)]

@@ -39,6 +39,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::cluster::Cluster;
+use crate::lifecycle::{Observer, Transition};
 use crate::log_limit::LogLimit;
 use crate::metrics::HistogramSnapshot;
 use crate::mirror::{Effect, Effects, Mirror};
@@ -68,6 +69,8 @@ pub struct Hub {
     dropped_log: LogLimit,
     undelivered_log: LogLimit,
     recent: recent::Recent,
+    /// Told of channels occupied and vacated, members added and removed, client events.
+    observer: Option<Arc<dyn Observer>>,
 }
 
 #[derive(Default)]
@@ -137,6 +140,18 @@ impl Hub {
         }
     }
 
+    /// This hub, telling `observer` of every transition (see [`crate::lifecycle`]).
+    pub fn observed_by(mut self, observer: Arc<dyn Observer>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    fn tell(&self, transition: impl FnOnce() -> Transition) {
+        if let Some(observer) = &self.observer {
+            observer.observe(transition());
+        }
+    }
+
     /// Registers a new connection. Returns `false`, changing nothing, if `id` is taken.
     pub fn connect(&self, id: SocketId, subscriber: Arc<dyn Subscriber>) -> bool {
         let mut registry = self.write();
@@ -201,6 +216,10 @@ impl Hub {
         match (&mut entry.presence, &subscription.user) {
             (Some(Presence::Local(roster)), Some(user)) => {
                 if let Some(gone) = roster.leave(id, user) {
+                    self.tell(|| Transition::MemberRemoved {
+                        channel: channel.clone(),
+                        user_id: gone.user_id_text(),
+                    });
                     self.tell_effects(channel, entry, &vec![Effect::Left(gone)]);
                 }
             }
@@ -210,6 +229,11 @@ impl Hub {
                 }
             }
             _ => {}
+        }
+        if entry.subscribers.is_empty() {
+            self.tell(|| Transition::ChannelVacated {
+                channel: channel.clone(),
+            });
         }
         if entry.is_unused() {
             registry.channels.remove(channel);

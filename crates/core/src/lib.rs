@@ -20,6 +20,8 @@
 //!   changes and whispers, and what other nodes of a cluster send in.
 //! - [`cluster`]: the seam to the other nodes of a cluster (`sidecast-cluster`), and `mirror`:
 //!   a presence roster whose truth lives in the cluster, kept in version order (per epoch).
+//! - [`lifecycle`]: the transitions the app may want to hear of (channels occupied and
+//!   vacated, members added and removed, client events), told to an [`Observer`].
 //! - [`limits`]: the limits and rate limiter front ends apply to what clients send, and
 //!   [`origins`]: the pages allowed to connect; [`log_limit`]: log lines a flood could repeat,
 //!   written once per interval.
@@ -33,6 +35,7 @@ pub mod auth;
 pub mod census;
 pub mod cluster;
 pub mod hub;
+pub mod lifecycle;
 pub mod limits;
 pub mod log_limit;
 pub mod message;
@@ -51,6 +54,7 @@ pub use hub::{
     Applied, ByKind, CachedEvent, ChannelInfo, DeliveryReport, Hub, Occupancy, RecentEvent,
     SubscribeError, Subscribed, WhisperRefused,
 };
+pub use lifecycle::{Observer, Transition};
 pub use limits::{ClientEventLimits, RateLimiter};
 pub use log_limit::LogLimit;
 pub use message::{InvalidPayload, Message, Origin, Payload, Publication, SharedFrame, Whisper};

@@ -64,6 +64,15 @@ impl Member {
         &self.user_info
     }
 
+    /// The user id as text, as Pusher's webhooks give it: a string id as it is, another id as
+    /// JSON (`7`).
+    pub fn user_id_text(&self) -> String {
+        match &self.user_id {
+            Value::String(id) => id.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// Who the member is, as one string: `user_id` as compact JSON. Two members with the same
     /// key are the same user, however many sockets they join from.
     pub fn key(&self) -> &str {

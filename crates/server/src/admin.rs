@@ -51,7 +51,11 @@ impl Admin {
         settings: &Settings,
         sockets: Vec<SocketFile>,
     ) -> (Self, tokio::task::JoinHandle<()>) {
-        let watch = Watch::new(hubs, settings.redis.is_some());
+        let configured = crate::vitals::Configured {
+            redis: settings.redis.is_some(),
+            webhooks: settings.webhooks.is_some(),
+        };
+        let watch = Watch::new(hubs, configured);
         let sampler = tokio::spawn(watch.clone().sample_every_second());
         let admin = Admin {
             watch,

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod groups;
 
-pub use groups::{AdminArgs, ClusterArgs, PusherArgs};
+pub use groups::{AdminArgs, ClusterArgs, PusherArgs, WebhookArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -258,6 +258,9 @@ pub struct StartArgs {
 
     #[command(flatten)]
     pub admin: AdminArgs,
+
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
 }
 
 #[derive(Debug, Args)]
@@ -369,13 +372,18 @@ pub fn origin(text: &str) -> Result<String, String> {
 
 /// A grace period: 0 (none) to 10 seconds.
 fn grace_seconds(text: &str) -> Result<f64, String> {
+    seconds_up_to(text, 10.0)
+}
+
+/// 0 (none) to `most` seconds.
+fn seconds_up_to(text: &str, most: f64) -> Result<f64, String> {
     let value: f64 = text
         .parse()
         .map_err(|_| format!("\"{text}\" is not a number of seconds"))?;
-    if (0.0..=10.0).contains(&value) {
+    if (0.0..=most).contains(&value) {
         Ok(value)
     } else {
-        Err(format!("{value} is not between 0 and 10 seconds"))
+        Err(format!("{value} is not between 0 and {most} seconds"))
     }
 }
 

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use sidecast_cluster::Membership;
-use sidecast_core::{Core, Hub};
+use sidecast_core::{Core, Hub, Observer};
 use tokio::task::JoinSet;
 
 use crate::server::Settings;
@@ -31,10 +31,17 @@ struct AppHub {
 }
 
 impl AppHub {
-    fn new(cluster: Option<&sidecast_cluster::Config>) -> Self {
+    fn new(
+        cluster: Option<&sidecast_cluster::Config>,
+        observer: Option<Arc<dyn Observer>>,
+    ) -> Self {
         let Some(config) = cluster else {
+            let hub = match observer {
+                Some(observer) => Hub::new().observed_by(observer),
+                None => Hub::new(),
+            };
             return AppHub {
-                core: Core::single(Arc::new(Hub::new())),
+                core: Core::single(Arc::new(hub)),
                 membership: None,
             };
         };
@@ -51,19 +58,20 @@ impl AppHub {
 }
 
 impl Hubs {
-    pub fn new(settings: &Settings) -> Self {
+    /// `observer` is told the first app's transitions (webhooks); a single node only.
+    pub fn new(settings: &Settings, observer: Option<Arc<dyn Observer>>) -> Self {
         let cluster = settings.cluster.as_ref();
         let other_apps = settings
             .pusher
             .iter()
             .flat_map(|pusher| pusher.apps.iter().skip(1));
         Hubs {
-            main: AppHub::new(cluster),
+            main: AppHub::new(cluster, observer),
             others: other_apps
                 .map(|app| {
                     let id = app.app.id.clone();
                     let cluster = cluster.map(|config| config.for_app(&id));
-                    (id, AppHub::new(cluster.as_ref()))
+                    (id, AppHub::new(cluster.as_ref(), None))
                 })
                 .collect(),
         }

@@ -31,13 +31,14 @@ pub(crate) fn init(asked: Option<&str>, dev_mode: bool, format: LogFormat) {
 }
 
 /// sidecast's own crates; their logs never carry secrets at any level.
-const OUR_CRATES: [&str; 10] = [
+const OUR_CRATES: [&str; 11] = [
     "sidecast",
     "sidecast_api",
     "sidecast_auth",
     "sidecast_cluster",
     "sidecast_core",
     "sidecast_ingest",
+    "sidecast_lifecycle",
     "sidecast_pusher",
     "sidecast_socketio",
     "sidecast_websocket",

@@ -50,6 +50,8 @@ pub struct Settings {
     pub tls: Option<TlsFiles>,
     /// The operator's listener and key.
     pub admin: AdminSettings,
+    /// Lifecycle events sent to the app as Pusher's webhooks, when set.
+    pub webhooks: Option<sidecast_lifecycle::Config>,
 }
 
 /// Where `/metrics` is served, and the key it takes on the clients' port.
@@ -165,7 +167,18 @@ impl Server {
     /// Serves until `shutdown` completes, then stops accepting, closes every client and
     /// removes the socket file.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
-        let mut hubs = Hubs::new(&self.settings);
+        // Webhooks: the first app's hub tells the lifecycle; its tasks end when this returns.
+        let (observer, _lifecycle_tasks) = match self.settings.webhooks.clone() {
+            Some(config) => {
+                let (lifecycle, tasks) = sidecast_lifecycle::Lifecycle::start(config);
+                (
+                    Some(lifecycle as Arc<dyn sidecast_core::Observer>),
+                    Some(tasks),
+                )
+            }
+            None => (None, None),
+        };
+        let mut hubs = Hubs::new(&self.settings, observer);
         let core = hubs.main().clone();
         let hub = core.hub.clone();
         let mut cluster_tasks = hubs.run_cluster();

@@ -22,6 +22,7 @@ use sidecast_auth::metrics::AuthFigures;
 use sidecast_core::metrics::HistogramSnapshot;
 use sidecast_core::{ClusterHealth, Occupancy, StatsSnapshot};
 use sidecast_ingest::metrics::{RedisFigures, UnixFigures};
+use sidecast_lifecycle::metrics::WebhookFigures;
 use sidecast_pusher::metrics::PusherFigures;
 use sidecast_socketio::metrics::SocketioFigures;
 
@@ -56,6 +57,8 @@ pub struct Vitals {
     pub redis: Option<RedisFigures>,
     /// This node's part of the cluster, when scale-out is on.
     pub cluster: Option<ClusterHealth>,
+    /// Lifecycle events sent to the app, when webhooks are on.
+    pub webhooks: Option<WebhookFigures>,
     pub process: ProcessFigures,
     /// Over the last minute.
     pub rates: Rates,
@@ -78,16 +81,24 @@ pub struct EventsIn {
 pub struct Watch {
     hubs: Arc<Hubs>,
     started: Instant,
-    redis_configured: bool,
+    configured: Configured,
     history: History,
 }
 
+/// The parts that are on, whose figures the census shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Configured {
+    /// Laravel's `redis` broadcaster is subscribed to.
+    pub redis: bool,
+    pub webhooks: bool,
+}
+
 impl Watch {
-    pub fn new(hubs: Arc<Hubs>, redis_configured: bool) -> Arc<Self> {
+    pub fn new(hubs: Arc<Hubs>, configured: Configured) -> Arc<Self> {
         Arc::new(Watch {
             hubs,
             started: Instant::now(),
-            redis_configured,
+            configured,
             history: History::default(),
         })
     }
@@ -120,8 +131,12 @@ impl Watch {
             pusher: sidecast_pusher::metrics::METRICS.snapshot(),
             auth: sidecast_auth::metrics::METRICS.snapshot(),
             unix_socket: ingest.unix,
-            redis: self.redis_configured.then_some(ingest.redis),
+            redis: self.configured.redis.then_some(ingest.redis),
             cluster,
+            webhooks: self
+                .configured
+                .webhooks
+                .then(|| sidecast_lifecycle::metrics::METRICS.snapshot()),
             process: ProcessFigures::read(),
             rates: self.history.rates(),
         }

@@ -149,3 +149,17 @@ fn a_sign_in_is_checked_over_the_exact_user_data() {
             .is_err()
     );
 }
+
+#[test]
+fn a_signature_made_here_is_one_that_matches() {
+    // Pusher's documented example: HMAC-SHA256 of the string with the secret, in hex.
+    let made = super::signature("7ad3773142a6692b25b8", "1234.1234:private-foobar");
+    assert_eq!(
+        made,
+        "58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4"
+    );
+    assert_eq!(
+        super::signature_matches("7ad3773142a6692b25b8", "1234.1234:private-foobar", &made),
+        Ok(true)
+    );
+}

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use thiserror::Error;
 
 use super::{Channel, Hub};
+use crate::lifecycle::Transition;
 use crate::message::{Message, Origin, Publication, SharedFrame, Whisper};
 use crate::metrics::Stopwatch;
 use crate::names::{ChannelKind, ChannelName, EventName, SocketId};
@@ -135,6 +136,13 @@ impl Hub {
             if let Some(cluster) = &self.cluster {
                 cluster.whisper(whisper, from, sender);
             }
+            self.tell(|| Transition::ClientEvent {
+                channel: whisper.channel.clone(),
+                event: whisper.event.clone(),
+                payload: whisper.payload.clone(),
+                socket_id: from.clone(),
+                user_id: sender.map(Member::user_id_text),
+            });
         }
         self.stats.client_events.inc();
         self.recent.record(

@@ -10,6 +10,7 @@ use thiserror::Error;
 use super::{Channel, Hub, Presence, Registry, Subscription};
 use crate::auth::Access;
 use crate::cluster::Cluster;
+use crate::lifecycle::Transition;
 use crate::mirror::{Effect, Effects, Mirror};
 use crate::names::{ChannelKind, ChannelName, SocketId};
 use crate::presence::{Member, Roster};
@@ -101,6 +102,7 @@ impl Hub {
             self.tell_subscribed(&*subscriber, &channel, entry);
             return Ok(Subscribed::AlreadyMember);
         }
+        self.occupy(entry, &channel);
         let user = member.as_ref().map(|m| m.key().to_owned());
         if let Some(member) = member {
             let presence = entry
@@ -109,6 +111,10 @@ impl Hub {
             if let Presence::Local(roster) = presence
                 && let Some(joined) = roster.join(id.clone(), member)
             {
+                self.tell(|| Transition::MemberAdded {
+                    channel: channel.clone(),
+                    user_id: joined.user_id_text(),
+                });
                 let effects = vec![Effect::Joined(joined.clone())];
                 self.tell_effects(&channel, entry, &effects);
             }
@@ -178,6 +184,7 @@ impl Hub {
             self.tell_subscribed(&*subscriber, &channel, entry);
             return Ok(Subscribed::AlreadyMember);
         }
+        self.occupy(entry, &channel);
         let effects = match &mut entry.presence {
             Some(Presence::Mirror(mirror)) => match snapshot {
                 Some(snapshot) => mirror.sync(snapshot),
@@ -197,6 +204,16 @@ impl Hub {
             Some(member.key().to_owned()),
         );
         Ok(Subscribed::Joined)
+    }
+
+    /// Tells the observer the channel is occupied, if this join is its first subscriber: before
+    /// the join's member is added, as the channel holds the member.
+    fn occupy(&self, entry: &Channel, channel: &ChannelName) {
+        if entry.subscribers.is_empty() {
+            self.tell(|| Transition::ChannelOccupied {
+                channel: channel.clone(),
+            });
+        }
     }
 
     /// Adds a subscription to `channel` and tells the socket: the last step of a join, once

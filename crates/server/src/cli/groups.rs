@@ -1,5 +1,5 @@
-//! The option groups `start` flattens in: the Pusher protocol, scale-out, and the operator's
-//! admin listener.
+//! The option groups `start` flattens in: the Pusher protocol, scale-out, the operator's
+//! admin listener, and webhooks.
 
 use clap::Args;
 
@@ -136,4 +136,54 @@ pub struct ClusterArgs {
     /// …for at most this many seconds [default: 5].
     #[arg(long = "cluster-buffer-max-age", env = "SIDECAST_CLUSTER_BUFFER_MAX_AGE", value_parser = seconds)]
     pub buffer_max_age: Option<f64>,
+}
+
+/// Pusher-compatible webhooks (docs/lifecycle-events.md): channels occupied and vacated,
+/// members added and removed, client events, POSTed to the app, signed with the Pusher app's
+/// secret (--app-secret).
+#[derive(Debug, Clone, Default, Args)]
+pub struct WebhookArgs {
+    /// URL the webhooks are POSTed to; repeat it or separate with commas [default: none, off].
+    #[arg(
+        long = "webhook-url",
+        env = "SIDECAST_WEBHOOK_URLS",
+        value_delimiter = ','
+    )]
+    pub urls: Vec<String>,
+
+    /// Which of channel_occupied, channel_vacated, member_added, member_removed are sent,
+    /// separated with commas [default: all four].
+    #[arg(
+        long = "webhook-events",
+        env = "SIDECAST_WEBHOOK_EVENTS",
+        value_delimiter = ','
+    )]
+    pub events: Vec<String>,
+
+    /// Channel prefixes whose client events (whispers) are sent too, such as private-chat.;
+    /// separated with commas [default: none].
+    #[arg(
+        long = "webhook-client-events",
+        env = "SIDECAST_WEBHOOK_CLIENT_EVENTS",
+        value_delimiter = ','
+    )]
+    pub client_events: Vec<String>,
+
+    /// Only channels starting with one of these prefixes, separated with commas [default: all].
+    #[arg(
+        long = "webhook-channel-prefix",
+        env = "SIDECAST_WEBHOOK_CHANNEL_PREFIXES",
+        value_delimiter = ','
+    )]
+    pub channel_prefixes: Vec<String>,
+
+    /// Seconds member_removed and channel_vacated wait, and are not sent if the user or the
+    /// channel came back meanwhile (a page reload) [default: 3].
+    #[arg(long = "webhook-grace", env = "SIDECAST_WEBHOOK_GRACE", value_parser = webhook_grace)]
+    pub grace: Option<f64>,
+}
+
+/// A webhook grace period: 0 to 60 seconds.
+fn webhook_grace(text: &str) -> Result<f64, String> {
+    super::seconds_up_to(text, 60.0)
 }

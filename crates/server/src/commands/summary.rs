@@ -135,6 +135,18 @@ pub fn render(pid: i32, socket: &std::path::Path, answer: &Value) -> String {
             ),
         );
     }
+    if v["webhooks"].is_object() {
+        line(
+            "webhooks",
+            format!(
+                "{} events sent, {} absorbed by the grace period, {} dropped, {} requests failed",
+                n("/webhooks/events_sent"),
+                n("/webhooks/events_absorbed"),
+                n("/webhooks/events_dropped"),
+                n("/webhooks/failed_requests"),
+            ),
+        );
+    }
     line(
         "process",
         format!(

@@ -22,6 +22,7 @@ mod pusher_apps;
 mod sidecast_section;
 mod socket;
 mod sources;
+mod webhooks;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -260,6 +261,7 @@ pub fn load_with(
         None => Vec::new(),
     };
 
+    let webhooks = webhooks::webhooks(&args.webhooks, pusher.as_ref(), cluster.is_some())?;
     let dev_mode = args.dev || file.dev_mode == Some(true);
     let admin = AdminSettings {
         dev_mode,
@@ -290,6 +292,7 @@ pub fn load_with(
             cluster,
             tls,
             admin,
+            webhooks,
         },
         file: used,
         notices: file.notices,

@@ -37,6 +37,7 @@ impl prometheus_client::collector::Collector for Census {
         families::unix_socket(&mut out, &self.0)?;
         families::redis(&mut out, &self.0)?;
         families::cluster(&mut out, &self.0)?;
+        families::webhooks(&mut out, &self.0)?;
         families::process(&mut out, &self.0)
     }
 }

@@ -2,6 +2,7 @@
 
 mod cluster;
 mod counts;
+mod lifecycle;
 mod sign_ins;
 mod single_node;
 mod support;

@@ -290,6 +290,33 @@ pub(super) fn cluster(out: &mut Out, v: &Vitals) -> Written {
     )
 }
 
+/// Lifecycle events sent as webhooks, when they are on.
+pub(super) fn webhooks(out: &mut Out, v: &Vitals) -> Written {
+    let Some(webhooks) = &v.webhooks else {
+        return Ok(());
+    };
+    out.counter(
+        "sidecast_webhook_events_sent",
+        "Lifecycle events an endpoint took (2xx), counted once per endpoint.",
+        &[(&[], webhooks.events_sent)],
+    )?;
+    out.counter(
+        "sidecast_webhook_events_absorbed",
+        "Leaves and returns within the grace period, which cancel each other and are not sent.",
+        &[(&[], webhooks.events_absorbed)],
+    )?;
+    out.counter(
+        "sidecast_webhook_events_dropped",
+        "Lifecycle events lost: a queue full, or an endpoint that kept failing.",
+        &[(&[], webhooks.events_dropped)],
+    )?;
+    out.counter(
+        "sidecast_webhook_failed_requests",
+        "Webhook requests that failed, each retry counted.",
+        &[(&[], webhooks.failed_requests)],
+    )
+}
+
 /// The process, under the names every Prometheus client library gives them.
 pub(super) fn process(out: &mut Out, v: &Vitals) -> Written {
     let process = &v.process;

@@ -1,0 +1,171 @@
+//! Pusher's webhooks: a POST of `{"time_ms": …, "events": [...]}` to each configured URL, with
+//! `X-Pusher-Key` and `X-Pusher-Signature` (the hex HMAC-SHA256 of the body with the app's
+//! secret), so that receivers written for Pusher, Soketi or Sockudo work unchanged. A failed
+//! request is retried with backoff; a batch that still fails is dropped and counted. Each URL
+//! has a queue and a task of its own: an endpoint that is down, slow or failing holds up only
+//! its own batches, never delivery to clients nor the other URLs.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use sidecast_core::Transition;
+use tokio::sync::mpsc;
+
+use crate::metrics::METRICS;
+
+/// Attempts per batch: the first and four retries, 0.5 s, 1 s, 2 s and 4 s apart.
+const ATTEMPTS: u32 = 5;
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+/// How long one request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where webhooks go and how they are signed.
+#[derive(Clone)]
+pub struct Endpoint {
+    pub url: String,
+    pub key: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("url", &sidecast_auth::host::redacted(&self.url))
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One transition as Pusher writes it in a webhook.
+pub fn event(transition: &Transition) -> Value {
+    match transition {
+        Transition::ChannelOccupied { channel } => {
+            json!({ "name": "channel_occupied", "channel": channel.as_str() })
+        }
+        Transition::ChannelVacated { channel } => {
+            json!({ "name": "channel_vacated", "channel": channel.as_str() })
+        }
+        Transition::MemberAdded { channel, user_id } => {
+            json!({ "name": "member_added", "channel": channel.as_str(), "user_id": user_id })
+        }
+        Transition::MemberRemoved { channel, user_id } => {
+            json!({ "name": "member_removed", "channel": channel.as_str(), "user_id": user_id })
+        }
+        Transition::ClientEvent {
+            channel,
+            event,
+            payload,
+            socket_id,
+            user_id,
+        } => {
+            // Pusher sends the client's data as the string it was sent as.
+            let mut value = json!({
+                "name": "client_event",
+                "channel": channel.as_str(),
+                "event": event.as_str(),
+                "data": payload.as_str(),
+                "socket_id": socket_id.as_str(),
+            });
+            if let Some(user_id) = user_id {
+                value["user_id"] = json!(user_id);
+            }
+            value
+        }
+    }
+}
+
+/// The body of one webhook request.
+pub fn body(events: &[Value]) -> String {
+    let time_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as u64);
+    json!({ "time_ms": time_ms, "events": events }).to_string()
+}
+
+/// Sends the batches `queued` to `endpoint` until the queue closes.
+pub async fn deliver(endpoint: Endpoint, mut queued: mpsc::Receiver<Vec<Value>>) {
+    let client = match reqwest::Client::builder()
+        .no_proxy()
+        .timeout(REQUEST_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+    {
+        Ok(client) => client,
+        Err(error) => {
+            tracing::error!(%error, "cannot make the webhook client; no webhook will be sent");
+            return;
+        }
+    };
+    let url = sidecast_auth::host::redacted(&endpoint.url);
+    while let Some(events) = queued.recv().await {
+        let body = body(&events);
+        let signature = sidecast_auth::signature(&endpoint.secret, &body);
+        let mut wait = FIRST_RETRY;
+        let mut attempt = 1;
+        loop {
+            let sent = client
+                .post(&endpoint.url)
+                .header("Content-Type", "application/json")
+                .header("X-Pusher-Key", &endpoint.key)
+                .header("X-Pusher-Signature", &signature)
+                .body(body.clone())
+                .send()
+                .await;
+            let failure = match sent {
+                Ok(response) if response.status().is_success() => None,
+                Ok(response) => Some(format!("it answered {}", response.status())),
+                Err(error) => Some(error.without_url().to_string()),
+            };
+            let Some(failure) = failure else {
+                METRICS.sent(events.len());
+                break;
+            };
+            METRICS.failed_attempt();
+            if attempt == ATTEMPTS {
+                METRICS.given_up(events.len());
+                tracing::warn!(%url, events = events.len(), %failure, attempts = ATTEMPTS, "webhook dropped: the endpoint kept failing");
+                break;
+            }
+            tracing::info!(%url, %failure, retry_in = ?wait, "webhook failed; retrying");
+            tokio::time::sleep(wait).await;
+            wait *= 2;
+            attempt += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sidecast_core::{ChannelName, EventName, Payload, SocketId};
+
+    use super::*;
+
+    #[test]
+    fn events_are_written_as_pushers_webhooks_write_them() {
+        let channel = || ChannelName::new("presence-room").unwrap();
+        assert_eq!(
+            event(&Transition::MemberAdded {
+                channel: channel(),
+                user_id: "7".into()
+            }),
+            json!({ "name": "member_added", "channel": "presence-room", "user_id": "7" })
+        );
+        let whisper = Transition::ClientEvent {
+            channel: channel(),
+            event: EventName::new("client-typing").unwrap(),
+            payload: Payload::from_json(br#"{"typing":true}"#).unwrap(),
+            socket_id: SocketId::new("123.456").unwrap(),
+            user_id: Some("7".into()),
+        };
+        assert_eq!(
+            event(&whisper),
+            json!({
+                "name": "client_event", "channel": "presence-room", "event": "client-typing",
+                "data": "{\"typing\":true}", "socket_id": "123.456", "user_id": "7"
+            })
+        );
+        let sent: Value = serde_json::from_str(&body(&[event(&whisper)])).unwrap();
+        assert!(sent["time_ms"].as_u64().unwrap() > 1_700_000_000_000);
+        assert_eq!(sent["events"][0]["name"], "client_event");
+    }
+}

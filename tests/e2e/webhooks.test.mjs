@@ -1,0 +1,175 @@
+// Lifecycle events as Pusher's webhooks (docs/lifecycle-events.md), to a receiver this test
+// runs: Echo clients join and leave public and presence channels and whisper, and the
+// receiver gets exactly the expected events, in order, signed with the app's secret — nothing
+// for a page reload within the grace period, member_removed and channel_vacated only after it;
+// events of one moment come in one request; a receiver that answers 500 gets them again once
+// it recovers.
+
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import { after, test } from 'node:test';
+
+import { startAuthApp } from './support/auth-app.mjs';
+import { VARIANTS, eventually, openEcho } from './support/echo-clients.mjs';
+import { scrape } from './support/metrics.mjs';
+import { freePort, sleep, startSidecar, stopAll, tempDir } from './support/processes.mjs';
+import { APP, APP_ARGS } from './support/pusher-clients.mjs';
+
+after(stopAll);
+
+const GRACE_MS = 1000;
+
+/** Records every request; answers `failing` of them with 500 first. */
+async function startReceiver() {
+    const receiver = { requests: [], failing: 0 };
+    const server = http.createServer((request, response) => {
+        let body = '';
+        request.on('data', (chunk) => { body += chunk; });
+        request.on('end', () => {
+            const status = receiver.failing > 0 ? 500 : 200;
+            if (status === 500) receiver.failing -= 1;
+            receiver.requests.push({ headers: request.headers, body, at: Date.now(), status });
+            response.writeHead(status);
+            response.end();
+        });
+    });
+    const port = await freePort();
+    await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
+    return Object.assign(receiver, {
+        url: `http://127.0.0.1:${port}/pusher/webhooks`,
+        close: () => server.close(),
+        /** Every event of the requests answered 200, in order. */
+        delivered() {
+            return this.requests.filter((r) => r.status === 200).flatMap((r) => JSON.parse(r.body).events);
+        },
+    });
+}
+
+/** A connected Echo 2 client as `user`, joined to presence `room` (and `more` channels). */
+function join(url, user, room, setup = () => ({})) {
+    return openEcho(VARIANTS[1], {
+        url,
+        auth: { headers: { 'X-User': user } },
+        setup: (echo) => ({ presence: echo.join(room), ...setup(echo) }),
+    });
+}
+
+const names = (events) => events.map((e) => [e.name, e.channel, e.user_id].filter(Boolean).join(' '));
+
+test('presence, reloads, leaves and client events reach the receiver, signed and batched', async () => {
+    const scratch = tempDir();
+    const app = await startAuthApp();
+    const receiver = await startReceiver();
+    const adminPort = await freePort();
+    const sidecar = await startSidecar({
+        dir: scratch.dir,
+        args: [...APP_ARGS, '--auth-host', app.url, '--webhook-url', receiver.url,
+            '--webhook-grace', String(GRACE_MS / 1000), '--webhook-client-events', 'presence-', '--admin-port', String(adminPort)],
+    });
+    try {
+        // Two tabs of user 7, then user 9: the room is occupied once, each user added once.
+        const tab1 = await join(sidecar.url, '7', 'lobby');
+        const tab2 = await join(sidecar.url, '7', 'lobby');
+        const other = await join(sidecar.url, '9', 'lobby');
+        await eventually(() => names(receiver.delivered()).length === 3, 'three events');
+        assert.deepEqual(names(receiver.delivered()), ['channel_occupied presence-lobby', 'member_added presence-lobby 7', 'member_added presence-lobby 9']);
+
+        // Every request is Pusher's: key and signature of the body with the app's secret.
+        for (const request of receiver.requests) {
+            assert.equal(request.headers['x-pusher-key'], APP.key);
+            assert.equal(request.headers['x-pusher-signature'], createHmac('sha256', APP.secret).update(request.body).digest('hex'));
+            assert.equal(request.headers['content-type'], 'application/json');
+            assert.ok(Number.isInteger(JSON.parse(request.body).time_ms));
+        }
+        assert.ok(receiver.requests.some((r) => JSON.parse(r.body).events.length > 1), 'events of one moment share a request');
+
+        // A client event on the presence channel, with its sender's socket and user.
+        other.presence.whisper('typing', { typing: true });
+        await eventually(() => receiver.delivered().some((e) => e.name === 'client_event'), 'the client event');
+        const whisper = receiver.delivered().find((e) => e.name === 'client_event');
+        assert.deepEqual(whisper, {
+            name: 'client_event', channel: 'presence-lobby', event: 'client-typing',
+            data: '{"typing":true}', socket_id: other.socket.id, user_id: '9',
+        });
+
+        // Both of user 7's tabs reload within the grace period: nothing for the app.
+        const before = receiver.delivered().length;
+        tab1.close();
+        tab2.close();
+        const back1 = await join(sidecar.url, '7', 'lobby');
+        const back2 = await join(sidecar.url, '7', 'lobby');
+        await sleep(GRACE_MS * 2);
+        assert.deepEqual(receiver.delivered().slice(before), [], 'a reload is not a leave');
+
+        // User 9 leaves for good: removed after the grace period, not before.
+        const left = Date.now();
+        other.close();
+        await eventually(() => receiver.delivered().length > before, 'member_removed', GRACE_MS * 5);
+        const removed = receiver.requests.at(-1);
+        assert.ok(removed.at - left >= GRACE_MS - 50, `member_removed after the grace period (${removed.at - left} ms)`);
+        assert.deepEqual(names(receiver.delivered().slice(before)), ['member_removed presence-lobby 9']);
+
+        // The receiver fails twice, then recovers: the same request arrives a third time.
+        receiver.failing = 2;
+        back1.close();
+        back2.close();
+        await eventually(() => names(receiver.delivered()).includes('channel_vacated presence-lobby'), 'the room vacated, retried', 15000);
+        const last = receiver.requests.slice(-3);
+        assert.deepEqual(last.map((r) => r.status), [500, 500, 200]);
+        assert.equal(new Set(last.map((r) => r.body)).size, 1, 'the same request, retried');
+        assert.deepEqual(names(JSON.parse(last[2].body).events), ['member_removed presence-lobby 7', 'channel_vacated presence-lobby']);
+
+        const metrics = await scrape(`http://127.0.0.1:${adminPort}/metrics`);
+        assert.equal(metrics['sidecast_webhook_failed_requests_total'], 2);
+        assert.equal(metrics['sidecast_webhook_events_absorbed_total'], 2, "user 7's reload: a leave and a return");
+        assert.equal(metrics['sidecast_webhook_events_dropped_total'], 0);
+        assert.equal(metrics['sidecast_webhook_events_sent_total'], receiver.delivered().length);
+    } finally {
+        assert.deepEqual(await sidecar.stop(), { code: 0, signal: null });
+        receiver.close();
+        app.close();
+        scratch.remove();
+    }
+});
+
+test('an endpoint that is down is retried, then dropped and counted; its password and the payloads never reach the log', async () => {
+    const scratch = tempDir();
+    const app = await startAuthApp();
+    const closed = await freePort();
+    const adminPort = await freePort();
+    const password = 'hook-password-7d9f1b';
+    const whispered = 'whispered-text-3a5c7e';
+    const sidecar = await startSidecar({
+        dir: scratch.dir,
+        args: [...APP_ARGS, '--auth-host', app.url, '--webhook-url', `http://hook:${password}@127.0.0.1:${closed}/hooks`,
+            '--webhook-client-events', 'private-', '--admin-port', String(adminPort)],
+        env: { SIDECAST_LOG: 'trace' },
+    });
+    try {
+        const sender = await openEcho(VARIANTS[1], { url: sidecar.url, setup: (echo) => ({ chat: echo.private('chat') }) });
+        const peer = await openEcho(VARIANTS[1], { url: sidecar.url, setup: (echo) => ({ chat: echo.private('chat') }) });
+        const heard = [];
+        peer.chat.listenForWhisper('typing', (data) => heard.push(data));
+        await eventually(() => {
+            sender.chat.whisper('typing', { text: whispered });
+            return heard.length > 0;
+        }, 'the whisper delivered while the endpoint is down');
+        // Five attempts, 0.5 + 1 + 2 + 4 s apart, then the batch is dropped.
+        await eventually(async () => (await scrape(`http://127.0.0.1:${adminPort}/metrics`))['sidecast_webhook_events_dropped_total'] > 0, 'the batch dropped', 15000);
+        const metrics = await scrape(`http://127.0.0.1:${adminPort}/metrics`);
+        assert.ok(metrics['sidecast_webhook_failed_requests_total'] >= 5);
+        assert.equal(metrics['sidecast_webhook_events_sent_total'], 0);
+        assert.match(sidecar.output, /webhook dropped: the endpoint kept failing/);
+        sender.close();
+        peer.close();
+    } finally {
+        assert.deepEqual(await sidecar.stop(), { code: 0, signal: null });
+        app.close();
+        scratch.remove();
+    }
+    assert.match(sidecar.output, /TRACE|DEBUG/);
+    for (const secret of [password, whispered, APP.secret]) {
+        assert.deepEqual(sidecar.output.split('\n').filter((line) => line.includes(secret)), [], `${secret} in the log`);
+    }
+});
