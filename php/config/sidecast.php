@@ -69,6 +69,16 @@ return [
     'encryption_master_key_base64' => env('SIDECAST_ENCRYPTION_MASTER_KEY_BASE64'),
 
     /*
+    | The sidecar's webhooks (`sidecast start --webhook-url`), received at this
+    | path and dispatched as Laravel events (Sidecast\Laravel\Events\*), checked
+    | against the key and secret above. Null: no route. The route has no
+    | middleware (no session, no CSRF): the signature is its authentication.
+    */
+    'webhooks' => [
+        'route' => env('SIDECAST_WEBHOOK_ROUTE'),
+    ],
+
+    /*
     | `php artisan sidecast:serve`: the sidecar binary, where Echo clients
     | connect, the app that authorizes private and presence channels (its
     | /broadcasting/auth), the pages allowed to connect, and any other

@@ -34,6 +34,7 @@ class SidecastServiceProvider extends ServiceProvider
         });
 
         $this->registerPulseCard();
+        $this->registerWebhookRoute();
 
         if ($this->app->runningInConsole()) {
             $this->publishes([self::CONFIG => $this->app->configPath('sidecast.php')], 'sidecast-config');
@@ -43,6 +44,18 @@ class SidecastServiceProvider extends ServiceProvider
                 Console\CheckCommand::class,
             ]);
         }
+    }
+
+    /**
+     * The sidecar's webhooks at config('sidecast.webhooks.route'), when set (docs/lifecycle-events.md).
+     */
+    private function registerWebhookRoute(): void
+    {
+        $route = $this->app->make('config')->get('sidecast.webhooks.route');
+        if (! is_string($route) || $route === '' || $this->app->routesAreCached()) {
+            return;
+        }
+        $this->app->make('router')->post($route, Http\WebhookController::class)->name('sidecast.webhooks');
     }
 
     /**
@@ -73,7 +86,7 @@ class SidecastServiceProvider extends ServiceProvider
 
         $config = $this->app->make('config');
         $connection = $config->get('sidecast', []);
-        unset($connection['serve']);
+        unset($connection['serve'], $connection['webhooks']);
         $config->set('broadcasting.connections.sidecast', array_merge(
             $connection,
             ['driver' => 'sidecast'],

@@ -1,5 +1,5 @@
 // Lifecycle events as Pusher's webhooks (docs/lifecycle-events.md), to a receiver this test
-// runs: Echo clients join and leave public and presence channels and whisper, and the
+// runs and to the package's own webhook route (which turns them into Laravel events): Echo clients join and leave public and presence channels and whisper, and the
 // receiver gets exactly the expected events, in order, signed with the app's secret — nothing
 // for a page reload within the grace period, member_removed and channel_vacated only after it;
 // events of one moment come in one request; a receiver that answers 500 gets them again once
@@ -7,13 +7,15 @@
 
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 
 import { startAuthApp } from './support/auth-app.mjs';
 import { VARIANTS, eventually, openEcho } from './support/echo-clients.mjs';
 import { scrape } from './support/metrics.mjs';
-import { freePort, sleep, startSidecar, stopAll, tempDir } from './support/processes.mjs';
+import { ROOT, freePort, sleep, startProcess, startSidecar, stopAll, tempDir } from './support/processes.mjs';
 import { APP, APP_ARGS } from './support/pusher-clients.mjs';
 
 after(stopAll);
@@ -46,12 +48,26 @@ async function startReceiver() {
     });
 }
 
-/** A connected Echo 2 client as `user`, joined to presence `room` (and `more` channels). */
-function join(url, user, room, setup = () => ({})) {
+/** A connected Echo 2 client as `user`, joined to presence `room`. */
+function joinAs(url, user, room) {
     return openEcho(VARIANTS[1], {
         url,
         auth: { headers: { 'X-User': user } },
-        setup: (echo) => ({ presence: echo.join(room), ...setup(echo) }),
+        setup: (echo) => ({ presence: echo.join(room) }),
+    });
+}
+
+/** The package's own webhook route (WebhookController) under `php -S`, logging what it dispatches. */
+async function startLaravelReceiver(dir) {
+    const port = await freePort();
+    const log = join(dir, 'dispatched.jsonl');
+    const server = startProcess('php', ['-S', `127.0.0.1:${port}`, join(ROOT, 'tests/e2e/fixtures/webhook-receiver.php')], {
+        env: { SIDECAST_APP_KEY: APP.key, SIDECAST_APP_SECRET: APP.secret, RECEIVED_LOG: log },
+    });
+    await server.waitForOutput('Development Server');
+    return Object.assign(server, {
+        url: `http://127.0.0.1:${port}/sidecast/webhooks`,
+        dispatched: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line)) : []),
     });
 }
 
@@ -61,17 +77,18 @@ test('presence, reloads, leaves and client events reach the receiver, signed and
     const scratch = tempDir();
     const app = await startAuthApp();
     const receiver = await startReceiver();
+    const laravel = await startLaravelReceiver(scratch.dir);
     const adminPort = await freePort();
     const sidecar = await startSidecar({
         dir: scratch.dir,
-        args: [...APP_ARGS, '--auth-host', app.url, '--webhook-url', receiver.url,
+        args: [...APP_ARGS, '--auth-host', app.url, '--webhook-url', `${receiver.url},${laravel.url}`,
             '--webhook-grace', String(GRACE_MS / 1000), '--webhook-client-events', 'presence-', '--admin-port', String(adminPort)],
     });
     try {
         // Two tabs of user 7, then user 9: the room is occupied once, each user added once.
-        const tab1 = await join(sidecar.url, '7', 'lobby');
-        const tab2 = await join(sidecar.url, '7', 'lobby');
-        const other = await join(sidecar.url, '9', 'lobby');
+        const tab1 = await joinAs(sidecar.url, '7', 'lobby');
+        const tab2 = await joinAs(sidecar.url, '7', 'lobby');
+        const other = await joinAs(sidecar.url, '9', 'lobby');
         await eventually(() => names(receiver.delivered()).length === 3, 'three events');
         assert.deepEqual(names(receiver.delivered()), ['channel_occupied presence-lobby', 'member_added presence-lobby 7', 'member_added presence-lobby 9']);
 
@@ -97,8 +114,8 @@ test('presence, reloads, leaves and client events reach the receiver, signed and
         const before = receiver.delivered().length;
         tab1.close();
         tab2.close();
-        const back1 = await join(sidecar.url, '7', 'lobby');
-        const back2 = await join(sidecar.url, '7', 'lobby');
+        const back1 = await joinAs(sidecar.url, '7', 'lobby');
+        const back2 = await joinAs(sidecar.url, '7', 'lobby');
         await sleep(GRACE_MS * 2);
         assert.deepEqual(receiver.delivered().slice(before), [], 'a reload is not a leave');
 
@@ -124,10 +141,21 @@ test('presence, reloads, leaves and client events reach the receiver, signed and
         assert.equal(metrics['sidecast_webhook_failed_requests_total'], 2);
         assert.equal(metrics['sidecast_webhook_events_absorbed_total'], 2, "user 7's reload: a leave and a return");
         assert.equal(metrics['sidecast_webhook_events_dropped_total'], 0);
-        assert.equal(metrics['sidecast_webhook_events_sent_total'], receiver.delivered().length);
+        assert.equal(metrics['sidecast_webhook_events_sent_total'], 2 * receiver.delivered().length, 'each event once per endpoint');
+
+        // The package's route believed every request and dispatched the same events as Laravel events.
+        await eventually(() => laravel.dispatched().length === receiver.delivered().length, 'the Laravel events');
+        assert.deepEqual(laravel.dispatched().map((e) => e.event), receiver.delivered().map((e) => ({
+            channel_occupied: 'ChannelOccupied', channel_vacated: 'ChannelVacated', member_added: 'MemberAdded',
+            member_removed: 'MemberRemoved', client_event: 'ClientEventReceived',
+        })[e.name]));
+        assert.deepEqual(laravel.dispatched().find((e) => e.event === 'ClientEventReceived').properties, {
+            channel: 'presence-lobby', event: 'client-typing', data: { typing: true }, socketId: whisper.socket_id, userId: '9',
+        });
     } finally {
         assert.deepEqual(await sidecar.stop(), { code: 0, signal: null });
         receiver.close();
+        await laravel.stop();
         app.close();
         scratch.remove();
     }

@@ -1,0 +1,44 @@
+<?php
+
+namespace Sidecast\Laravel\Events;
+
+use InvalidArgumentException;
+
+/**
+ * The Laravel event of one lifecycle event as the sidecar (or Pusher) writes it in a webhook:
+ * `{"name": "member_added", "channel": "presence-lobby", "user_id": "7"}`.
+ */
+final class LifecycleEvents
+{
+    /**
+     * @throws InvalidArgumentException when $event is not one the sidecar sends
+     */
+    public static function fromWebhook(mixed $event): object
+    {
+        if (! is_array($event) || ! is_string($event['name'] ?? null) || ! is_string($event['channel'] ?? null)) {
+            throw new InvalidArgumentException('a webhook event needs a "name" and a "channel"');
+        }
+        $text = static function (string $field) use ($event): string {
+            if (! is_string($event[$field] ?? null)) {
+                throw new InvalidArgumentException("a {$event['name']} event needs a \"{$field}\" string");
+            }
+
+            return $event[$field];
+        };
+
+        return match ($event['name']) {
+            'channel_occupied' => new ChannelOccupied($event['channel']),
+            'channel_vacated' => new ChannelVacated($event['channel']),
+            'member_added' => new MemberAdded($event['channel'], $text('user_id')),
+            'member_removed' => new MemberRemoved($event['channel'], $text('user_id')),
+            'client_event' => new ClientEventReceived(
+                $event['channel'],
+                $text('event'),
+                json_decode($text('data'), true),
+                $text('socket_id'),
+                is_string($event['user_id'] ?? null) ? $event['user_id'] : null,
+            ),
+            default => throw new InvalidArgumentException("unknown webhook event \"{$event['name']}\""),
+        };
+    }
+}
