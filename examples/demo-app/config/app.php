@@ -34,6 +34,7 @@ return [
         Illuminate\Foundation\Providers\ConsoleSupportServiceProvider::class,
         App\Providers\AuthServiceProvider::class,
         App\Providers\BroadcastServiceProvider::class,
+        App\Providers\EventServiceProvider::class,
         App\Providers\RouteServiceProvider::class,
         // Sidecast\Laravel\SidecastServiceProvider is discovered from the package's composer.json.
     ],

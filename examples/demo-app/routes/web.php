@@ -69,3 +69,11 @@ Route::get('/notify/{id}', function (Request $request, $id) {
 
     return response()->json(['notified' => $user->id]);
 });
+
+// The lifecycle events the app heard (App\Listeners\RecordLifecycle), one per line, oldest first.
+Route::get('/lifecycle', function () {
+    $journal = App\Listeners\RecordLifecycle::journal();
+    $lines = is_file($journal) ? file($journal, FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) : [];
+
+    return response()->json(array_map(fn ($line) => json_decode($line, true), $lines));
+});
