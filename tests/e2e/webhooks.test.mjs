@@ -3,7 +3,7 @@
 // receiver gets exactly the expected events, in order, signed with the app's secret — nothing
 // for a page reload within the grace period, member_removed and channel_vacated only after it;
 // events of one moment come in one request; a receiver that answers 500 gets them again once
-// it recovers.
+// it recovers; a sidecar that stops tells who was still there.
 
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -143,6 +143,12 @@ test('presence, reloads, leaves and client events reach the receiver, signed and
         assert.equal(metrics['sidecast_webhook_events_dropped_total'], 0);
         assert.equal(metrics['sidecast_webhook_events_sent_total'], 2 * receiver.delivered().length, 'each event once per endpoint');
 
+        // Stopping the sidecar: who is still there leaves at once, told before it exits.
+        await joinAs(sidecar.url, '5', 'lobby');
+        await eventually(() => names(receiver.delivered()).includes('member_added presence-lobby 5'), 'user 5 added');
+        assert.deepEqual(await sidecar.stop(), { code: 0, signal: null });
+        assert.deepEqual(names(receiver.delivered()).slice(-2), ['member_removed presence-lobby 5', 'channel_vacated presence-lobby']);
+
         // The package's route believed every request and dispatched the same events as Laravel events.
         await eventually(() => laravel.dispatched().length === receiver.delivered().length, 'the Laravel events');
         assert.deepEqual(laravel.dispatched().map((e) => e.event), receiver.delivered().map((e) => ({
@@ -152,6 +158,7 @@ test('presence, reloads, leaves and client events reach the receiver, signed and
         assert.deepEqual(laravel.dispatched().find((e) => e.event === 'ClientEventReceived').properties, {
             channel: 'presence-lobby', event: 'client-typing', data: { typing: true }, socketId: whisper.socket_id, userId: '9',
         });
+
     } finally {
         assert.deepEqual(await sidecar.stop(), { code: 0, signal: null });
         receiver.close();

@@ -5,8 +5,9 @@
 //! delivering (webhooks, Laravel's listener) happen elsewhere (`sidecast-lifecycle`).
 //!
 //! On a single node these are exact: each transition is told once, in order. A node of a
-//! cluster tells what it sees of its own sockets only; the cluster-wide transitions are not
-//! decided here.
+//! cluster would tell channels occupied and vacated by its own sockets only, and no member
+//! transitions (the cluster's roster decides those): the sidecar observes a single node's hub
+//! only, until the cluster decides each transition once.
 
 use crate::message::Payload;
 use crate::names::{ChannelName, EventName, SocketId};

@@ -21,10 +21,21 @@ enum Subject {
 pub(crate) struct Grace {
     period: Duration,
     held: VecDeque<Held>,
-    /// The generation of each subject's latest leave; a held leave whose generation is no
-    /// longer its subject's was cancelled by a return.
-    latest: HashMap<Subject, u64>,
+    /// The generation and due time of each subject's pending leave; a held leave whose
+    /// generation is no longer its subject's was cancelled by a return.
+    latest: HashMap<Subject, (u64, Instant)>,
     generation: u64,
+}
+
+/// What became of a transition taken.
+#[derive(Debug)]
+pub(crate) enum Taken {
+    /// It is told now.
+    Passed(Transition),
+    /// A leave, held for the grace period.
+    Held,
+    /// A return within the grace period: it and the leave it cancelled are not told.
+    Absorbed,
 }
 
 #[derive(Debug)]
@@ -45,10 +56,10 @@ impl Grace {
         }
     }
 
-    /// Takes a transition that happened `now`: returns it if it passes at once, `None` if it
-    /// is held (a leave) or absorbed (a return within the grace period cancels its leave and
-    /// is itself not told: for the app, nobody left).
-    pub(crate) fn take(&mut self, transition: Transition, now: Instant) -> Option<Transition> {
+    /// Takes a transition that happened `now`: passed on at once, held (a leave), or absorbed
+    /// (a return within the grace period cancels its leave and is itself not told: for the app,
+    /// nobody left).
+    pub(crate) fn take(&mut self, transition: Transition, now: Instant) -> Taken {
         let (subject, leaving) = match &transition {
             Transition::MemberRemoved { channel, user_id } => {
                 (Subject::Member(channel.clone(), user_id.clone()), true)
@@ -58,26 +69,31 @@ impl Grace {
             }
             Transition::ChannelVacated { channel } => (Subject::Channel(channel.clone()), true),
             Transition::ChannelOccupied { channel } => (Subject::Channel(channel.clone()), false),
-            Transition::ClientEvent { .. } => return Some(transition),
+            Transition::ClientEvent { .. } => return Taken::Passed(transition),
         };
         if self.period.is_zero() {
-            return Some(transition);
+            return Taken::Passed(transition);
         }
         if leaving {
             self.generation += 1;
-            self.latest.insert(subject.clone(), self.generation);
+            let due = now + self.period;
+            self.latest.insert(subject.clone(), (self.generation, due));
             self.held.push_back(Held {
-                due: now + self.period,
+                due,
                 generation: self.generation,
                 subject,
                 transition,
             });
-            return None;
+            return Taken::Held;
         }
-        // A return: cancels the pending leave of the same subject, if there is one.
-        match self.latest.remove(&subject) {
-            Some(_) => None,
-            None => Some(transition),
+        // A return: cancels the pending leave of the same subject, unless that leave was due
+        // already (it is told, and so is the return).
+        match self.latest.get(&subject) {
+            Some(&(_, due)) if due > now => {
+                self.latest.remove(&subject);
+                Taken::Absorbed
+            }
+            _ => Taken::Passed(transition),
         }
     }
 
@@ -94,7 +110,7 @@ impl Grace {
                 break;
             }
             let held = self.held.pop_front().expect("looked at just now");
-            if self.latest.get(&held.subject) == Some(&held.generation) {
+            if self.is_pending(&held) {
                 self.latest.remove(&held.subject);
                 due.push(held.transition);
             }
@@ -102,9 +118,23 @@ impl Grace {
         due
     }
 
-    /// Leaves still waiting, for a count at shutdown.
-    pub(crate) fn waiting(&self) -> usize {
-        self.latest.len()
+    /// Every leave still waiting, at once: at shutdown, when nobody can come back to this
+    /// process any more.
+    pub(crate) fn release_all(&mut self) -> Vec<Transition> {
+        let held = std::mem::take(&mut self.held);
+        let released = held
+            .into_iter()
+            .filter(|held| self.is_pending(held))
+            .map(|held| held.transition)
+            .collect();
+        self.latest.clear();
+        released
+    }
+
+    fn is_pending(&self, held: &Held) -> bool {
+        self.latest
+            .get(&held.subject)
+            .is_some_and(|&(generation, _)| generation == held.generation)
     }
 }
 
@@ -134,33 +164,28 @@ mod tests {
         transitions.iter().map(|t| format!("{t:?}")).collect()
     }
 
+    fn at(start: Instant, millis: u64) -> Instant {
+        start + Duration::from_millis(millis)
+    }
+
     #[test]
     fn a_leave_waits_the_period_and_a_return_within_it_cancels_both() {
         let start = Instant::now();
-        let period = Duration::from_secs(3);
-        let mut grace = Grace::new(period);
-        assert!(
-            grace.take(added("7"), start).is_some(),
-            "a join passes at once"
-        );
-        assert!(grace.take(removed("7"), start).is_none(), "a leave is held");
-        assert_eq!(grace.next_due(), Some(start + period));
+        let mut grace = Grace::new(Duration::from_secs(3));
+        assert!(matches!(grace.take(added("7"), start), Taken::Passed(_)));
+        assert!(matches!(grace.take(removed("7"), start), Taken::Held));
+        assert_eq!(grace.next_due(), Some(at(start, 3000)));
         // The reload: back after one second.
-        assert!(
-            grace
-                .take(added("7"), start + Duration::from_secs(1))
-                .is_none()
-        );
-        assert!(grace.due(start + Duration::from_secs(10)).is_empty());
-        assert_eq!(grace.waiting(), 0);
+        assert!(matches!(
+            grace.take(added("7"), at(start, 1000)),
+            Taken::Absorbed
+        ));
+        assert!(grace.due(at(start, 10_000)).is_empty());
 
-        // A real leave.
-        assert!(grace.take(removed("9"), start).is_none());
-        assert!(
-            grace.due(start + Duration::from_secs(2)).is_empty(),
-            "not yet"
-        );
-        assert_eq!(names(&grace.due(start + period)), names(&[removed("9")]));
+        // A real leave: told once due, not before.
+        assert!(matches!(grace.take(removed("9"), start), Taken::Held));
+        assert!(grace.due(at(start, 2000)).is_empty());
+        assert_eq!(names(&grace.due(at(start, 3000))), names(&[removed("9")]));
     }
 
     #[test]
@@ -168,20 +193,17 @@ mod tests {
         let start = Instant::now();
         let mut grace = Grace::new(Duration::from_secs(3));
         grace.take(removed("7"), start);
-        grace.take(added("7"), start + Duration::from_millis(500));
-        grace.take(removed("7"), start + Duration::from_secs(1));
+        grace.take(added("7"), at(start, 500));
+        grace.take(removed("7"), at(start, 1000));
         assert!(
-            grace.due(start + Duration::from_secs(3)).is_empty(),
+            grace.due(at(start, 3000)).is_empty(),
             "the first was cancelled"
         );
-        assert_eq!(
-            names(&grace.due(start + Duration::from_secs(4))),
-            names(&[removed("7")])
-        );
+        assert_eq!(names(&grace.due(at(start, 4000))), names(&[removed("7")]));
     }
 
     #[test]
-    fn channels_are_held_like_members_and_client_events_pass() {
+    fn channels_are_held_like_members_and_no_period_holds_nothing() {
         let start = Instant::now();
         let mut grace = Grace::new(Duration::from_secs(3));
         let vacated = Transition::ChannelVacated {
@@ -190,22 +212,35 @@ mod tests {
         let occupied = Transition::ChannelOccupied {
             channel: channel("orders"),
         };
-        assert!(grace.take(vacated, start).is_none());
-        assert!(
-            grace
-                .take(occupied.clone(), start + Duration::from_secs(1))
-                .is_none()
-        );
-        assert!(
-            grace
-                .take(occupied, start + Duration::from_secs(2))
-                .is_some(),
-            "a new occupation"
-        );
-        let zero = &mut Grace::new(Duration::ZERO);
-        assert!(
-            zero.take(removed("7"), start).is_some(),
-            "no period, no wait"
-        );
+        assert!(matches!(grace.take(vacated, start), Taken::Held));
+        assert!(matches!(
+            grace.take(occupied.clone(), at(start, 1000)),
+            Taken::Absorbed
+        ));
+        assert!(matches!(
+            grace.take(occupied, at(start, 2000)),
+            Taken::Passed(_)
+        ));
+        let mut zero = Grace::new(Duration::ZERO);
+        assert!(matches!(zero.take(removed("7"), start), Taken::Passed(_)));
+    }
+
+    #[test]
+    fn a_return_after_the_leave_fell_due_cancels_nothing_and_shutdown_releases_the_rest() {
+        let start = Instant::now();
+        let mut grace = Grace::new(Duration::from_secs(3));
+        grace.take(removed("7"), start);
+        // Taken late (the task was busy): the leave is due, so both are told.
+        assert!(matches!(
+            grace.take(added("7"), at(start, 4000)),
+            Taken::Passed(_)
+        ));
+        assert_eq!(names(&grace.due(at(start, 4000))), names(&[removed("7")]));
+
+        grace.take(removed("9"), at(start, 5000));
+        grace.take(removed("8"), at(start, 5000));
+        grace.take(added("8"), at(start, 6000));
+        assert_eq!(names(&grace.release_all()), names(&[removed("9")]));
+        assert_eq!(grace.next_due(), None);
     }
 }

@@ -8,7 +8,7 @@
 //! which signs, posts and retries. Nothing here can slow delivery to clients.
 //!
 //! # Layout
-//! - this file: the settings, the observer and the task between them.
+//! - this file: the settings, the observer, the task between them, and finishing at shutdown.
 //! - `grace`: leaves held back, and returns that cancel them.
 //! - [`webhook`]: the request Pusher's receivers expect, and its delivery.
 //! - [`metrics`]: sent, absorbed, dropped, failed, for the server's census.
@@ -18,22 +18,26 @@ pub mod metrics;
 pub mod webhook;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use serde_json::Value;
 use sidecast_core::{Observer, Transition};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::grace::Grace;
+use crate::grace::{Grace, Taken};
 use crate::metrics::METRICS;
 pub use crate::webhook::Endpoint;
+use crate::webhook::{Batch as Request, Queue};
 
 /// Transitions waiting for the lifecycle task: a burst of joins after a deploy fits many times.
 pub const QUEUE: usize = 10_000;
-/// Batches waiting for one endpoint; past that a batch is dropped and counted.
-pub const BATCHES_QUEUED: usize = 1_000;
+/// Requests waiting for one endpoint, and their bytes: past either, a request is dropped and
+/// counted rather than held in memory for an endpoint that is down.
+pub const REQUESTS_QUEUED: usize = 1_000;
+pub const BYTES_QUEUED: usize = 8 * 1024 * 1024;
 /// Events in one request at most, and how long the first of a batch waits for others.
 const BATCH_MOST: usize = 50;
 const BATCH_WAIT: Duration = Duration::from_millis(50);
@@ -62,11 +66,21 @@ pub const EVENT_NAMES: [&str; 4] = [
     "member_removed",
 ];
 
-/// The hub's observer: filters and queues, never waits.
+/// The hub's observer: filters by channel and queues, never waits. Which kinds are sent is
+/// decided after the grace period: a leave must meet its return there even when only one of
+/// them is sent.
 #[derive(Debug)]
 pub struct Lifecycle {
     queue: mpsc::Sender<(Instant, Transition)>,
-    config: Config,
+    client_event_channels: Vec<String>,
+    channel_prefixes: Vec<String>,
+}
+
+/// The lifecycle's tasks, to be finished when the sidecar stops.
+#[derive(Debug)]
+pub struct Running {
+    stop: oneshot::Sender<()>,
+    tasks: JoinSet<()>,
 }
 
 impl Observer for Lifecycle {
@@ -81,81 +95,105 @@ impl Observer for Lifecycle {
 }
 
 impl Lifecycle {
-    /// The observer to give the hub, and the tasks that deliver (stopped by dropping the set).
-    pub fn start(config: Config) -> (Arc<Self>, JoinSet<()>) {
+    /// The observer to give the hub, and its tasks.
+    pub fn start(config: Config) -> (Arc<Self>, Running) {
         let (queue, queued) = mpsc::channel(QUEUE);
+        let (stop, stopped) = oneshot::channel();
         let mut tasks = JoinSet::new();
-        let senders = config
+        let queues = config
             .endpoints
             .iter()
             .map(|endpoint| {
-                let (sender, batches) = mpsc::channel(BATCHES_QUEUED);
-                tasks.spawn(webhook::deliver(endpoint.clone(), batches));
-                sender
+                let (sender, requests) = mpsc::channel(REQUESTS_QUEUED);
+                let bytes = Arc::new(AtomicUsize::new(0));
+                tasks.spawn(webhook::deliver(endpoint.clone(), requests, bytes.clone()));
+                Queue { sender, bytes }
             })
             .collect();
-        tasks.spawn(run(queued, Grace::new(config.grace), senders));
-        (Arc::new(Lifecycle { queue, config }), tasks)
+        let batches = Batches {
+            queues,
+            events: config.events.clone(),
+            pending: Vec::new(),
+            due: None,
+        };
+        tasks.spawn(run(queued, stopped, Grace::new(config.grace), batches));
+        let lifecycle = Lifecycle {
+            queue,
+            client_event_channels: config.client_event_channels,
+            channel_prefixes: config.channel_prefixes,
+        };
+        (Arc::new(lifecycle), Running { stop, tasks })
     }
 
     fn wanted(&self, transition: &Transition) -> bool {
         let channel = transition.channel().as_str();
-        let prefixes = &self.config.channel_prefixes;
-        if !prefixes.is_empty() && !prefixes.iter().any(|p| channel.starts_with(p.as_str())) {
+        let starts = |prefixes: &[String]| prefixes.iter().any(|p| channel.starts_with(p.as_str()));
+        if !self.channel_prefixes.is_empty() && !starts(&self.channel_prefixes) {
             return false;
         }
-        let name = match transition {
-            Transition::ClientEvent { .. } => {
-                return self
-                    .config
-                    .client_event_channels
-                    .iter()
-                    .any(|p| channel.starts_with(p.as_str()));
-            }
-            Transition::ChannelOccupied { .. } => "channel_occupied",
-            Transition::ChannelVacated { .. } => "channel_vacated",
-            Transition::MemberAdded { .. } => "member_added",
-            Transition::MemberRemoved { .. } => "member_removed",
-        };
-        self.config.events.iter().any(|wanted| wanted == name)
+        match transition {
+            Transition::ClientEvent { .. } => starts(&self.client_event_channels),
+            _ => true,
+        }
+    }
+}
+
+impl Running {
+    /// At shutdown, once every client is gone: the leaves still held are sent at once (nobody
+    /// can come back to this process), and the senders get `within` to deliver what is queued.
+    pub async fn finish(mut self, within: Duration) {
+        let _ = self.stop.send(());
+        let finished = tokio::time::timeout(within, async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if finished.is_err() {
+            tracing::warn!(?within, "webhooks still unsent at shutdown were dropped");
+        }
     }
 }
 
 /// Between the hub and the senders: the grace period, then batches.
 async fn run(
     mut queued: mpsc::Receiver<(Instant, Transition)>,
+    mut stopped: oneshot::Receiver<()>,
     mut grace: Grace,
-    senders: Vec<mpsc::Sender<Vec<Value>>>,
+    mut batches: Batches,
 ) {
-    let mut batch = Batch::default();
     loop {
         let held_due = grace.next_due();
-        let batch_due = batch.due;
+        let batch_due = batches.due;
         tokio::select! {
             received = queued.recv() => match received {
-                Some((at, transition)) => {
-                    let was_waiting = grace.waiting();
-                    match grace.take(transition, at) {
-                        Some(passed) => batch.push(&passed),
-                        // A return that cancelled a leave: neither is told.
-                        None if grace.waiting() < was_waiting => METRICS.absorbed(),
-                        None => {}
-                    }
-                }
+                Some((at, transition)) => match grace.take(transition, at) {
+                    Taken::Passed(transition) => batches.push(&transition),
+                    Taken::Held => {}
+                    Taken::Absorbed => METRICS.absorbed(),
+                },
                 None => break,
             },
             () = sleep_until(held_due), if held_due.is_some() => {
                 for transition in grace.due(Instant::now()) {
-                    batch.push(&transition);
+                    batches.push(&transition);
                 }
             }
-            () = sleep_until(batch_due), if batch_due.is_some() => batch.flush(&senders),
-        }
-        if batch.events.len() >= BATCH_MOST {
-            batch.flush(&senders);
+            () = sleep_until(batch_due), if batch_due.is_some() => batches.flush(),
+            _ = &mut stopped => {
+                // Transitions already queued are taken first, then whatever is still held.
+                while let Ok((at, transition)) = queued.try_recv() {
+                    if let Taken::Passed(transition) = grace.take(transition, at) {
+                        batches.push(&transition);
+                    }
+                }
+                for transition in grace.release_all() {
+                    batches.push(&transition);
+                }
+                break;
+            }
         }
     }
-    batch.flush(&senders);
+    batches.flush();
+    // Dropping the queues ends each sender once it has sent what they hold.
 }
 
 async fn sleep_until(due: Option<Instant>) {
@@ -165,30 +203,78 @@ async fn sleep_until(due: Option<Instant>) {
     }
 }
 
-/// Events waiting to be sent together.
-#[derive(Default)]
-struct Batch {
-    events: Vec<Value>,
+/// Events waiting to be sent together, and the endpoints' queues.
+struct Batches {
+    queues: Vec<Queue>,
+    /// The kinds sent (client events were chosen by channel already).
+    events: Vec<String>,
+    pending: Vec<Value>,
     /// When the batch goes, whatever it holds: its first event's arrival and [`BATCH_WAIT`].
     due: Option<Instant>,
 }
 
-impl Batch {
+impl Batches {
     fn push(&mut self, transition: &Transition) {
-        self.events.push(webhook::event(transition));
-        self.due.get_or_insert_with(|| Instant::now() + BATCH_WAIT);
-    }
-
-    fn flush(&mut self, senders: &[mpsc::Sender<Vec<Value>>]) {
-        self.due = None;
-        if self.events.is_empty() {
+        let event = webhook::event(transition);
+        let kind = event["name"].as_str().unwrap_or_default();
+        if kind != "client_event" && !self.events.iter().any(|wanted| wanted == kind) {
             return;
         }
-        let events = std::mem::take(&mut self.events);
-        for sender in senders {
-            if sender.try_send(events.clone()).is_err() {
-                METRICS.given_up(events.len());
-            }
+        self.pending.push(event);
+        self.due.get_or_insert_with(|| Instant::now() + BATCH_WAIT);
+        if self.pending.len() >= BATCH_MOST {
+            self.flush();
         }
+    }
+
+    fn flush(&mut self) {
+        self.due = None;
+        if self.pending.is_empty() {
+            return;
+        }
+        let request = Request::new(std::mem::take(&mut self.pending));
+        for queue in &self.queues {
+            queue.offer(request.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sidecast_core::ChannelName;
+
+    use super::*;
+
+    fn member(user: usize, left: bool) -> Transition {
+        let channel = ChannelName::new("presence-room").unwrap();
+        let user_id = user.to_string();
+        match left {
+            true => Transition::MemberRemoved { channel, user_id },
+            false => Transition::MemberAdded { channel, user_id },
+        }
+    }
+
+    #[test]
+    fn a_request_holds_fifty_events_at_most_and_only_the_kinds_sent() {
+        let (sender, mut requests) = mpsc::channel(10);
+        let mut batches = Batches {
+            queues: vec![Queue {
+                sender,
+                bytes: Arc::new(AtomicUsize::new(0)),
+            }],
+            events: vec!["member_removed".to_owned()],
+            pending: Vec::new(),
+            due: None,
+        };
+        // A mass leave, the joins around it not asked for.
+        for user in 0..120 {
+            batches.push(&member(user, false));
+            batches.push(&member(user, true));
+        }
+        batches.flush();
+        let sizes: Vec<usize> = std::iter::from_fn(|| requests.try_recv().ok())
+            .map(|request| request.events)
+            .collect();
+        assert_eq!(sizes, [50, 50, 20]);
     }
 }

@@ -1,10 +1,14 @@
 //! Pusher's webhooks: a POST of `{"time_ms": …, "events": [...]}` to each configured URL, with
 //! `X-Pusher-Key` and `X-Pusher-Signature` (the hex HMAC-SHA256 of the body with the app's
 //! secret), so that receivers written for Pusher, Soketi or Sockudo work unchanged. A failed
-//! request is retried with backoff; a batch that still fails is dropped and counted. Each URL
-//! has a queue and a task of its own: an endpoint that is down, slow or failing holds up only
-//! its own batches, never delivery to clients nor the other URLs.
+//! request is retried with backoff (not after a 4xx other than 408 and 429: the receiver
+//! refuses it); one that still fails is dropped and counted. Each URL has a queue and a task of
+//! its own: an endpoint that is down, slow or failing holds up only its own requests, never
+//! delivery to clients nor the other URLs. A request keeps its `X-Sidecast-Webhook-Id` across
+//! retries, so a receiver that answered too slowly can tell a repeat.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
@@ -76,14 +80,67 @@ pub fn event(transition: &Transition) -> Value {
 
 /// The body of one webhook request.
 pub fn body(events: &[Value]) -> String {
-    let time_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_millis() as u64);
-    json!({ "time_ms": time_ms, "events": events }).to_string()
+    json!({ "time_ms": now_ms(), "events": events }).to_string()
 }
 
-/// Sends the batches `queued` to `endpoint` until the queue closes.
-pub async fn deliver(endpoint: Endpoint, mut queued: mpsc::Receiver<Vec<Value>>) {
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as u64)
+}
+
+/// One request's worth of events, ready to send to every endpoint.
+#[derive(Debug, Clone)]
+pub(crate) struct Batch {
+    id: Arc<str>,
+    body: Arc<str>,
+    pub(crate) events: usize,
+}
+
+impl Batch {
+    pub(crate) fn new(events: Vec<Value>) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let body = body(&events);
+        Batch {
+            // Unique in this process, and the time tells processes apart.
+            id: format!("{}-{}", now_ms(), NEXT.fetch_add(1, Ordering::Relaxed)).into(),
+            body: body.into(),
+            events: events.len(),
+        }
+    }
+}
+
+/// One endpoint's queue, bounded in requests (the channel) and in bytes.
+#[derive(Debug)]
+pub(crate) struct Queue {
+    pub(crate) sender: mpsc::Sender<Batch>,
+    pub(crate) bytes: Arc<AtomicUsize>,
+}
+
+impl Queue {
+    /// Queues `batch`, or drops and counts it when the endpoint is that far behind.
+    pub(crate) fn offer(&self, batch: Batch) {
+        let size = batch.body.len();
+        if self.bytes.load(Ordering::Relaxed) + size > crate::BYTES_QUEUED {
+            METRICS.given_up(batch.events);
+            return;
+        }
+        let events = batch.events;
+        self.bytes.fetch_add(size, Ordering::Relaxed);
+        if self.sender.try_send(batch).is_err() {
+            self.bytes.fetch_sub(size, Ordering::Relaxed);
+            METRICS.given_up(events);
+        }
+    }
+}
+
+/// Sends the requests `queued` to `endpoint` until the queue closes; `bytes` counts what it
+/// holds.
+pub(crate) async fn deliver(
+    endpoint: Endpoint,
+    mut queued: mpsc::Receiver<Batch>,
+    bytes: Arc<AtomicUsize>,
+) {
     let client = match reqwest::Client::builder()
         .no_proxy()
         .timeout(REQUEST_TIMEOUT)
@@ -97,40 +154,47 @@ pub async fn deliver(endpoint: Endpoint, mut queued: mpsc::Receiver<Vec<Value>>)
         }
     };
     let url = sidecast_auth::host::redacted(&endpoint.url);
-    while let Some(events) = queued.recv().await {
-        let body = body(&events);
-        let signature = sidecast_auth::signature(&endpoint.secret, &body);
-        let mut wait = FIRST_RETRY;
-        let mut attempt = 1;
-        loop {
-            let sent = client
-                .post(&endpoint.url)
-                .header("Content-Type", "application/json")
-                .header("X-Pusher-Key", &endpoint.key)
-                .header("X-Pusher-Signature", &signature)
-                .body(body.clone())
-                .send()
-                .await;
-            let failure = match sent {
-                Ok(response) if response.status().is_success() => None,
-                Ok(response) => Some(format!("it answered {}", response.status())),
-                Err(error) => Some(error.without_url().to_string()),
-            };
-            let Some(failure) = failure else {
-                METRICS.sent(events.len());
-                break;
-            };
-            METRICS.failed_attempt();
-            if attempt == ATTEMPTS {
-                METRICS.given_up(events.len());
-                tracing::warn!(%url, events = events.len(), %failure, attempts = ATTEMPTS, "webhook dropped: the endpoint kept failing");
-                break;
+    while let Some(batch) = queued.recv().await {
+        send(&client, &endpoint, &url, &batch).await;
+        bytes.fetch_sub(batch.body.len(), Ordering::Relaxed);
+    }
+}
+
+/// One request, retried with backoff.
+async fn send(client: &reqwest::Client, endpoint: &Endpoint, url: &str, batch: &Batch) {
+    let signature = sidecast_auth::signature(&endpoint.secret, &batch.body);
+    let mut wait = FIRST_RETRY;
+    for attempt in 1..=ATTEMPTS {
+        let sent = client
+            .post(&endpoint.url)
+            .header("Content-Type", "application/json")
+            .header("X-Pusher-Key", &endpoint.key)
+            .header("X-Pusher-Signature", &signature)
+            .header("X-Sidecast-Webhook-Id", &*batch.id)
+            .body(batch.body.to_string())
+            .send()
+            .await;
+        let (failure, retry) = match sent {
+            Ok(response) if response.status().is_success() => {
+                METRICS.sent(batch.events);
+                return;
             }
-            tracing::info!(%url, %failure, retry_in = ?wait, "webhook failed; retrying");
-            tokio::time::sleep(wait).await;
-            wait *= 2;
-            attempt += 1;
+            Ok(response) => {
+                let status = response.status();
+                let refused = status.is_client_error() && !matches!(status.as_u16(), 408 | 429);
+                (format!("it answered {status}"), !refused)
+            }
+            Err(error) => (error.without_url().to_string(), true),
+        };
+        METRICS.failed_attempt();
+        if !retry || attempt == ATTEMPTS {
+            METRICS.given_up(batch.events);
+            tracing::warn!(%url, events = batch.events, %failure, attempts = attempt, "webhook dropped: the endpoint kept failing or refused it");
+            return;
         }
+        tracing::info!(%url, %failure, retry_in = ?wait, "webhook failed; retrying");
+        tokio::time::sleep(wait).await;
+        wait *= 2;
     }
 }
 

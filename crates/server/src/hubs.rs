@@ -35,6 +35,8 @@ impl AppHub {
         cluster: Option<&sidecast_cluster::Config>,
         observer: Option<Arc<dyn Observer>>,
     ) -> Self {
+        // Lifecycle events are a single node's (the config refuses webhooks with scale-out).
+        debug_assert!(cluster.is_none() || observer.is_none());
         let Some(config) = cluster else {
             let hub = match observer {
                 Some(observer) => Hub::new().observed_by(observer),

@@ -167,8 +167,8 @@ impl Server {
     /// Serves until `shutdown` completes, then stops accepting, closes every client and
     /// removes the socket file.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
-        // Webhooks: the first app's hub tells the lifecycle; its tasks end when this returns.
-        let (observer, _lifecycle_tasks) = match self.settings.webhooks.clone() {
+        // Webhooks: the first app's hub tells the lifecycle, which is finished after the clients.
+        let (observer, lifecycle) = match self.settings.webhooks.clone() {
             Some(config) => {
                 let (lifecycle, tasks) = sidecast_lifecycle::Lifecycle::start(config);
                 (
@@ -338,8 +338,12 @@ impl Server {
                 tracing::warn!(grace = ?SHUTDOWN_GRACE, "connections still open after the grace period; exiting anyway")
             }
         }
-        // Clients are gone: the other nodes are told this node's presence members left.
+        // Clients are gone: the other nodes are told this node's presence members left, and
+        // the app is told who left (webhooks), without the grace period.
         hubs.leave().await;
+        if let Some(lifecycle) = lifecycle {
+            lifecycle.finish(SHUTDOWN_GRACE).await;
+        }
         drop(cluster_tasks);
         sampler.abort();
         if let Some(admin_server) = admin_server {

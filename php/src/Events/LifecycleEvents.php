@@ -6,14 +6,15 @@ use InvalidArgumentException;
 
 /**
  * The Laravel event of one lifecycle event as the sidecar (or Pusher) writes it in a webhook:
- * `{"name": "member_added", "channel": "presence-lobby", "user_id": "7"}`.
+ * `{"name": "member_added", "channel": "presence-lobby", "user_id": "7"}`. An event of a name
+ * this package does not know (one a newer sidecar sends, or Pusher's `cache_miss`) has none.
  */
 final class LifecycleEvents
 {
     /**
-     * @throws InvalidArgumentException when $event is not one the sidecar sends
+     * @throws InvalidArgumentException when $event is malformed
      */
-    public static function fromWebhook(mixed $event): object
+    public static function fromWebhook(mixed $event): ?object
     {
         if (! is_array($event) || ! is_string($event['name'] ?? null) || ! is_string($event['channel'] ?? null)) {
             throw new InvalidArgumentException('a webhook event needs a "name" and a "channel"');
@@ -38,7 +39,7 @@ final class LifecycleEvents
                 $text('socket_id'),
                 is_string($event['user_id'] ?? null) ? $event['user_id'] : null,
             ),
-            default => throw new InvalidArgumentException("unknown webhook event \"{$event['name']}\""),
+            default => null,
         };
     }
 }
