@@ -18,7 +18,7 @@ pub mod metrics;
 pub mod webhook;
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -34,6 +34,9 @@ use crate::webhook::{Batch as Request, Queue};
 
 /// Transitions waiting for the lifecycle task: a burst of joins after a deploy fits many times.
 pub const QUEUE: usize = 10_000;
+/// …and the client events' data it holds, in bytes: 10,000 client events of 16 KB would be
+/// 160 MB.
+pub const QUEUE_BYTES: usize = 8 * 1024 * 1024;
 /// Requests waiting for one endpoint, and their bytes: past either, a request is dropped and
 /// counted rather than held in memory for an endpoint that is down.
 pub const REQUESTS_QUEUED: usize = 1_000;
@@ -72,6 +75,8 @@ pub const EVENT_NAMES: [&str; 4] = [
 #[derive(Debug)]
 pub struct Lifecycle {
     queue: mpsc::Sender<(Instant, Transition)>,
+    /// Bytes of client events' data in `queue`.
+    queued_bytes: Arc<AtomicUsize>,
     client_event_channels: Vec<String>,
     channel_prefixes: Vec<String>,
 }
@@ -88,7 +93,14 @@ impl Observer for Lifecycle {
         if !self.wanted(&transition) {
             return;
         }
+        let size = data_bytes(&transition);
+        if self.queued_bytes.load(Ordering::Relaxed) + size > QUEUE_BYTES {
+            METRICS.queue_full();
+            return;
+        }
+        self.queued_bytes.fetch_add(size, Ordering::Relaxed);
         if self.queue.try_send((Instant::now(), transition)).is_err() {
+            self.queued_bytes.fetch_sub(size, Ordering::Relaxed);
             METRICS.queue_full();
         }
     }
@@ -98,6 +110,7 @@ impl Lifecycle {
     /// The observer to give the hub, and its tasks.
     pub fn start(config: Config) -> (Arc<Self>, Running) {
         let (queue, queued) = mpsc::channel(QUEUE);
+        let queued_bytes = Arc::new(AtomicUsize::new(0));
         let (stop, stopped) = oneshot::channel();
         let mut tasks = JoinSet::new();
         let queues = config
@@ -116,9 +129,14 @@ impl Lifecycle {
             pending: Vec::new(),
             due: None,
         };
-        tasks.spawn(run(queued, stopped, Grace::new(config.grace), batches));
+        let incoming = Incoming {
+            queued,
+            bytes: queued_bytes.clone(),
+        };
+        tasks.spawn(run(incoming, stopped, Grace::new(config.grace), batches));
         let lifecycle = Lifecycle {
             queue,
+            queued_bytes,
             client_event_channels: config.client_event_channels,
             channel_prefixes: config.channel_prefixes,
         };
@@ -153,9 +171,44 @@ impl Running {
     }
 }
 
+/// The size a transition counts for in the queue's byte bound: its client event's data.
+fn data_bytes(transition: &Transition) -> usize {
+    match transition {
+        Transition::ClientEvent { payload, .. } => payload.as_str().len(),
+        _ => 0,
+    }
+}
+
+/// The queue's receiving end, which gives back the bytes it takes out.
+struct Incoming {
+    queued: mpsc::Receiver<(Instant, Transition)>,
+    bytes: Arc<AtomicUsize>,
+}
+
+impl Incoming {
+    async fn recv(&mut self) -> Option<(Instant, Transition)> {
+        let received = self.queued.recv().await;
+        self.release(received.as_ref());
+        received
+    }
+
+    fn try_recv(&mut self) -> Option<(Instant, Transition)> {
+        let received = self.queued.try_recv().ok();
+        self.release(received.as_ref());
+        received
+    }
+
+    fn release(&self, received: Option<&(Instant, Transition)>) {
+        if let Some((_, transition)) = received {
+            self.bytes
+                .fetch_sub(data_bytes(transition), Ordering::Relaxed);
+        }
+    }
+}
+
 /// Between the hub and the senders: the grace period, then batches.
 async fn run(
-    mut queued: mpsc::Receiver<(Instant, Transition)>,
+    mut queued: Incoming,
     mut stopped: oneshot::Receiver<()>,
     mut grace: Grace,
     mut batches: Batches,
@@ -180,7 +233,7 @@ async fn run(
             () = sleep_until(batch_due), if batch_due.is_some() => batches.flush(),
             _ = &mut stopped => {
                 // Transitions already queued are taken first, then whatever is still held.
-                while let Ok((at, transition)) = queued.try_recv() {
+                while let Some((at, transition)) = queued.try_recv() {
                     if let Taken::Passed(transition) = grace.take(transition, at) {
                         batches.push(&transition);
                     }
@@ -241,9 +294,49 @@ impl Batches {
 
 #[cfg(test)]
 mod tests {
-    use sidecast_core::ChannelName;
+    use sidecast_core::{ChannelName, EventName, Payload, SocketId};
 
     use super::*;
+
+    #[test]
+    fn the_queue_holds_a_bounded_number_of_bytes_of_client_events() {
+        let (queue, queued) = mpsc::channel(QUEUE);
+        let queued_bytes = Arc::new(AtomicUsize::new(0));
+        let lifecycle = Lifecycle {
+            queue,
+            queued_bytes: queued_bytes.clone(),
+            client_event_channels: vec!["private-".to_owned()],
+            channel_prefixes: Vec::new(),
+        };
+        let data = format!("\"{}\"", "x".repeat(1024 * 1024 - 2));
+        let whisper = || Transition::ClientEvent {
+            channel: ChannelName::new("private-chat").unwrap(),
+            event: EventName::new("client-big").unwrap(),
+            payload: Payload::from_json(data.as_bytes()).unwrap(),
+            socket_id: SocketId::new("1.2").unwrap(),
+            user_id: None,
+        };
+        for _ in 0..10 {
+            lifecycle.observe(whisper());
+        }
+        assert_eq!(
+            queued.len(),
+            QUEUE_BYTES / data.len(),
+            "8 of 1 MiB each, the rest dropped"
+        );
+        let mut incoming = Incoming {
+            queued,
+            bytes: queued_bytes.clone(),
+        };
+        while incoming.try_recv().is_some() {}
+        assert_eq!(
+            queued_bytes.load(Ordering::Relaxed),
+            0,
+            "taking them out gives the bytes back"
+        );
+        lifecycle.observe(whisper());
+        assert_eq!(incoming.queued.len(), 1, "room again");
+    }
 
     fn member(user: usize, left: bool) -> Transition {
         let channel = ChannelName::new("presence-room").unwrap();
