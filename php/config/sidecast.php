@@ -91,6 +91,8 @@ return [
         'port' => (int) env('SIDECAST_PORT', 6001),
         'auth_host' => env('SIDECAST_AUTH_HOST', env('APP_URL', 'http://localhost')),
         'allowed_origins' => env('SIDECAST_ALLOWED_ORIGINS', env('APP_URL')),
+        // Keep lifecycle events for `php artisan sidecast:listen` (--listener).
+        'listener' => (bool) env('SIDECAST_LISTENER', false),
         'options' => [],
     ],
 

@@ -42,6 +42,7 @@ class SidecastServiceProvider extends ServiceProvider
                 Console\InstallCommand::class,
                 Console\ServeCommand::class,
                 Console\CheckCommand::class,
+                Console\ListenCommand::class,
             ]);
         }
     }

@@ -103,6 +103,9 @@ describe('an existing Laravel app adopts sidecast', () => {
         assert.equal(printed.stdout.trim(), [SIDECAST_BIN, 'start', '--dir', app, '--socket', join(app, 'storage/sidecast/sidecast.sock'),
             '--host', '127.0.0.1', '--port', String(sidecarPort), '--auth-host', url, '--allowed-origin', url, '--socket-group=www-data']
             .map((arg) => `'${arg}'`).join(' '));
+        const listening = await run('php', ['artisan', 'sidecast:serve', '--print'], { cwd: app, env: { ...env, SIDECAST_LISTENER: 'true' }, timeout: 60000 });
+        assert.equal(listening.code, 0, listening.stderr);
+        assert.match(listening.stdout, / '--listener'$/m, 'SIDECAST_LISTENER=true keeps lifecycle events for sidecast:listen');
     });
 
     test('sidecast:serve starts the sidecar on the app\'s socket, and sidecast:check passes', async () => {

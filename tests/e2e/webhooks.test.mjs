@@ -82,7 +82,7 @@ test('presence, reloads, leaves and client events reach the receiver, signed and
     const sidecar = await startSidecar({
         dir: scratch.dir,
         args: [...APP_ARGS, '--auth-host', app.url, '--webhook-url', `${receiver.url},${laravel.url}`,
-            '--webhook-grace', String(GRACE_MS / 1000), '--webhook-client-events', 'presence-', '--admin-port', String(adminPort)],
+            '--lifecycle-grace', String(GRACE_MS / 1000), '--lifecycle-client-events', 'presence-', '--admin-port', String(adminPort)],
     });
     try {
         // Two tabs of user 7, then user 9: the room is occupied once, each user added once.
@@ -178,7 +178,7 @@ test('an endpoint that is down is retried, then dropped and counted; its passwor
     const sidecar = await startSidecar({
         dir: scratch.dir,
         args: [...APP_ARGS, '--auth-host', app.url, '--webhook-url', `http://hook:${password}@127.0.0.1:${closed}/hooks`,
-            '--webhook-client-events', 'private-', '--admin-port', String(adminPort)],
+            '--lifecycle-client-events', 'private-', '--admin-port', String(adminPort)],
         env: { SIDECAST_LOG: 'trace' },
     });
     try {

@@ -12,6 +12,8 @@
 //! - `publisher`: one publisher's connection: frames in, events to the hub, acknowledgements
 //!   and query answers back (in order, `replies`), drained at shutdown.
 //! - `answers`: the JSON answers to PHP's questions about channels, from the census.
+//! - [`Handover`]: a connection that asked to `LISTEN` for lifecycle events, given to whoever
+//!   serves listeners (`sidecast-lifecycle`, wired in by the server).
 //! - [`publication`]: turning a decoded `PUBLISH` frame into a core publication, refusing bad
 //!   names and non-JSON payloads one event at a time.
 //! - [`metrics`]: what came in and what was refused, for the server's census.
@@ -39,6 +41,20 @@ pub type Report = std::sync::Arc<
         + Send
         + Sync,
 >;
+
+/// A connection that asked to `LISTEN` (`php artisan sidecast:listen`), with what it sent
+/// after that frame. Whoever takes it answers the request and owns the connection from then
+/// on; it no longer counts as a publisher.
+#[derive(Debug)]
+pub struct Handover {
+    pub stream: tokio::net::UnixStream,
+    pub buffered: bytes::BytesMut,
+    pub request_id: u32,
+}
+
+/// Takes listening connections; the server gives one when lifecycle events are kept for a
+/// listener (`--listener`). It must not wait: it spawns what serves the listener.
+pub type Listeners = std::sync::Arc<dyn Fn(Handover) + Send + Sync>;
 
 /// What the Unix socket's publishers may hold of the sidecar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

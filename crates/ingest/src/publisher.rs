@@ -5,14 +5,15 @@
 //! waits for the other nodes of a cluster does not hold up the events sent after it. A
 //! malformed frame closes this connection only. When the sidecar stops, what the publisher has already sent is still read, handled and
 //! acknowledged before the connection closes (for a bounded time), so a client that resends
-//! what was not acknowledged neither loses nor duplicates an event across a restart.
+//! what was not acknowledged neither loses nor duplicates an event across a restart. A
+//! connection that asks to `LISTEN` is answered what it asked before, then handed over.
 
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
 use sidecast_core::metrics::Held;
 use sidecast_core::{Core, Hub};
-use sidecast_wire::{Ack, DecodeError, Frame, Limits, QueryResult};
+use sidecast_wire::{Ack, DecodeError, Frame, Kind, Limits, QueryResult};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 use tokio::sync::watch;
@@ -20,7 +21,7 @@ use tokio::time::Instant;
 
 use crate::metrics::METRICS;
 use crate::replies::{MAX_WAITING, Replies};
-use crate::{IngestLimits, Report, answers, publication};
+use crate::{Handover, IngestLimits, Listeners, Report, answers, publication};
 
 /// How much the reader asks the kernel for at a time; frames larger than this simply take
 /// several reads.
@@ -39,9 +40,14 @@ const DRAIN_AT_MOST: Duration = Duration::from_millis(200);
 enum Closing {
     #[error("malformed frame: {0}")]
     Malformed(#[from] DecodeError),
-    #[error("a publisher sent an answer frame (kind {0}); answers only go from the sidecar to PHP")]
-    WrongDirection(u8),
+    #[error("a publisher sent an answer frame ({0:?}); answers only go from the sidecar to PHP")]
+    WrongDirection(Kind),
+    #[error("a CONFIRM on a connection that is not listening (send LISTEN first)")]
+    NotListening,
 }
+
+/// Why a connection that asks to `LISTEN` is refused when no listener is served.
+const NO_LISTENER: &str = "lifecycle events are not kept for a listener: start the sidecar with --listener (docs/lifecycle-events.md)";
 
 /// What a publisher's frames reach: the app's hub and census, and the sidecar's whole report
 /// for the `stats` question.
@@ -49,6 +55,7 @@ enum Closing {
 pub(crate) struct Answering {
     pub(crate) core: Core,
     pub(crate) report: Option<Report>,
+    pub(crate) listeners: Option<Listeners>,
 }
 
 impl std::ops::Deref for Answering {
@@ -63,7 +70,7 @@ impl Closing {
     fn decode_error(&self) -> Option<&DecodeError> {
         match self {
             Closing::Malformed(error) => Some(error),
-            Closing::WrongDirection(_) => None,
+            Closing::WrongDirection(_) | Closing::NotListening => None,
         }
     }
 }
@@ -102,9 +109,23 @@ pub(crate) async fn serve(
             tracing::warn!(connection, ?peer_pid, %error, "cannot answer the publisher");
             return;
         }
-        if let Err(closing) = handled {
-            METRICS.frame_refused(closing.decode_error());
-            tracing::warn!(connection, ?peer_pid, reason = %closing, "closing publisher connection");
+        let listen = match handled {
+            Ok(listen) => listen,
+            Err(closing) => {
+                METRICS.frame_refused(closing.decode_error());
+                tracing::warn!(connection, ?peer_pid, reason = %closing, "closing publisher connection");
+                return;
+            }
+        };
+        if let (Some(request_id), Some(listeners)) = (listen, &core.listeners) {
+            if answer_all(&mut stream, &mut replies).await.is_ok() {
+                tracing::debug!(connection, ?peer_pid, "publisher turned listener");
+                listeners(Handover {
+                    stream,
+                    buffered: buffer,
+                    request_id,
+                });
+            }
             return;
         }
         partial_since = match (buffer.is_empty(), partial_since) {
@@ -164,6 +185,16 @@ pub(crate) async fn serve(
     tracing::debug!(connection, ?peer_pid, "publisher disconnected");
 }
 
+/// Writes every answer owed, waiting for those not known yet.
+async fn answer_all(stream: &mut UnixStream, replies: &mut Replies) -> std::io::Result<()> {
+    while replies.waiting() > 0 {
+        replies.next_known().await;
+        replies.collect();
+        stream.write_all(&replies.take_ready()).await?;
+    }
+    Ok(())
+}
+
 /// At shutdown: reads what is already there (for at most `DRAIN_AT_MOST`), handles and
 /// answers it as it comes, then closes. Frames that arrive later stay unacknowledged; answers
 /// not known by the deadline are not given.
@@ -186,9 +217,15 @@ async fn drain(
             Ok(Ok(read)) if read > 0 => {}
             _ => break,
         }
-        handled = handle(buffer, limits, core, replies, connection, peer_pid);
+        let outcome = handle(buffer, limits, core, replies, connection, peer_pid);
+        // Too late to listen: refused, and nothing after it is read.
+        let listen = outcome.as_ref().ok().copied().flatten();
+        if let Some(request_id) = listen {
+            refuse_listener(replies, request_id, "the sidecar is stopping");
+        }
+        handled = outcome.map(|_| ());
         replies.collect();
-        if stream.write_all(&replies.take_ready()).await.is_err() {
+        if stream.write_all(&replies.take_ready()).await.is_err() || listen.is_some() {
             break;
         }
     }
@@ -213,7 +250,8 @@ async fn drain(
     );
 }
 
-/// Handles every complete frame in `buffer`, adding their answers to `replies`.
+/// Handles every complete frame in `buffer`, adding their answers to `replies`. Stops after
+/// a `LISTEN` it can serve and returns its request id: what follows is the listener's.
 fn handle(
     buffer: &mut BytesMut,
     limits: &Limits,
@@ -221,7 +259,7 @@ fn handle(
     replies: &mut Replies,
     connection: u64,
     peer_pid: Option<i32>,
-) -> Result<(), Closing> {
+) -> Result<Option<u32>, Closing> {
     while let Some(size) = sidecast_wire::check(buffer, limits)? {
         match sidecast_wire::parse(&buffer[..size])? {
             Frame::Publish(publish) => {
@@ -252,12 +290,29 @@ fn handle(
                     answers::answer(core.census.clone(), core.report.clone(), query.question);
                 replies.push_later(async move { encode_result(request_id, answer.await) });
             }
-            Frame::Ack(_) => return Err(Closing::WrongDirection(128)),
-            Frame::Result(_) => return Err(Closing::WrongDirection(129)),
+            Frame::Listen(listen) if core.listeners.is_some() => {
+                buffer.advance(size);
+                return Ok(Some(listen.request_id));
+            }
+            Frame::Listen(listen) => refuse_listener(replies, listen.request_id, NO_LISTENER),
+            Frame::Confirm(_) => return Err(Closing::NotListening),
+            answer @ (Frame::Ack(_) | Frame::Result(_) | Frame::Event(_)) => {
+                return Err(Closing::WrongDirection(answer.kind()));
+            }
         }
         buffer.advance(size);
     }
-    Ok(())
+    Ok(None)
+}
+
+fn refuse_listener(replies: &mut Replies, request_id: u32, reason: &str) {
+    replies.push(|out| {
+        Ack {
+            request_id,
+            refused: Some(reason),
+        }
+        .encode(out)
+    });
 }
 
 fn publish_event(

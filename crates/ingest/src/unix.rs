@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::metrics::METRICS;
-use crate::{IngestLimits, Report, publisher};
+use crate::{IngestLimits, Listeners, Report, publisher};
 pub use socket_file::{MAX_PATH_BYTES, SocketAccess};
 
 /// Why the socket could not be bound. Each message names the path and what to do.
@@ -70,6 +70,7 @@ pub struct UnixIngest {
     identity: (u64, u64),
     open: OpenPublishers,
     report: Option<Report>,
+    listeners: Option<Listeners>,
 }
 
 impl std::fmt::Debug for UnixIngest {
@@ -156,6 +157,7 @@ impl UnixIngest {
             identity: (metadata.dev(), metadata.ino()),
             open: OpenPublishers::default(),
             report: None,
+            listeners: None,
         })
     }
 
@@ -171,6 +173,13 @@ impl UnixIngest {
     /// Gives the `stats` question the whole sidecar's figures, beside the app's counts.
     pub fn with_report(mut self, report: Report) -> Self {
         self.report = Some(report);
+        self
+    }
+
+    /// Hands the connections that ask to `LISTEN` for lifecycle events to `listeners`; without
+    /// it they are refused.
+    pub fn with_listeners(mut self, listeners: Listeners) -> Self {
+        self.listeners = Some(listeners);
         self
     }
 
@@ -194,6 +203,7 @@ impl UnixIngest {
         let answering = publisher::Answering {
             core,
             report: self.report.clone(),
+            listeners: self.listeners.clone(),
         };
         let mut connections = JoinSet::new();
         let (stop, stopped) = watch::channel(false);

@@ -1,19 +1,25 @@
-//! What happens on the channels, told to the app as Pusher's webhooks: channels occupied and
-//! vacated, members added and removed, and the client events of the channels chosen.
+//! What happens on the channels, told to the app: channels occupied and vacated, members
+//! added and removed, and the client events of the channels chosen, as Pusher's webhooks and
+//! to `php artisan sidecast:listen` over the Unix socket.
 //!
 //! On the data path this sits beside the front ends: the hub tells a [`Lifecycle`] (its
 //! [`Observer`]) of each transition under its lock; the lifecycle only queues it (bounded;
 //! a full queue drops and counts), and a task of its own waits out the grace period (`grace`),
-//! batches what passes for 50 ms, and hands the batches to one sender per URL (`webhook`),
-//! which signs, posts and retries. Nothing here can slow delivery to clients.
+//! then batches what passes for 50 ms for one sender per URL (`webhook`), which signs, posts
+//! and retries, and keeps it in the journal the listener reads (`journal`, `listener`).
+//! Nothing here can slow delivery to clients.
 //!
 //! # Layout
 //! - this file: the settings, the observer, the task between them, and finishing at shutdown.
 //! - `grace`: leaves held back, and returns that cancel them.
 //! - [`webhook`]: the request Pusher's receivers expect, and its delivery.
+//! - [`journal`]: the events kept for the listener until it confirms them, bounded.
+//! - [`listener`]: the listener's connection, handed over by the Unix socket's reader.
 //! - [`metrics`]: sent, absorbed, dropped, failed, for the server's census.
 
 mod grace;
+pub mod journal;
+pub mod listener;
 pub mod metrics;
 pub mod webhook;
 
@@ -28,6 +34,8 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::grace::{Grace, Taken};
+pub use crate::journal::Buffer;
+use crate::journal::Journal;
 use crate::metrics::METRICS;
 pub use crate::webhook::Endpoint;
 use crate::webhook::{Batch as Request, Queue};
@@ -45,10 +53,13 @@ pub const BYTES_QUEUED: usize = 8 * 1024 * 1024;
 const BATCH_MOST: usize = 50;
 const BATCH_WAIT: Duration = Duration::from_millis(50);
 
-/// Which transitions are sent, and where.
+/// Which transitions are told, and where.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Where webhooks go; none for no webhooks.
     pub endpoints: Vec<Endpoint>,
+    /// What is kept for `php artisan sidecast:listen`, when it is on.
+    pub listener: Option<Buffer>,
     /// How long `member_removed` and `channel_vacated` wait for a return (Pusher: a few
     /// seconds).
     pub grace: Duration,
@@ -86,6 +97,7 @@ pub struct Lifecycle {
 pub struct Running {
     stop: oneshot::Sender<()>,
     tasks: JoinSet<()>,
+    journal: Option<Arc<Journal>>,
 }
 
 impl Observer for Lifecycle {
@@ -123,24 +135,33 @@ impl Lifecycle {
                 Queue { sender, bytes }
             })
             .collect();
-        let batches = Batches {
-            queues,
-            events: config.events.clone(),
-            pending: Vec::new(),
-            due: None,
+        let journal = config.listener.map(|buffer| Arc::new(Journal::new(buffer)));
+        let told = Told {
+            kinds: config.events.clone(),
+            batches: Batches {
+                queues,
+                pending: Vec::new(),
+                due: None,
+            },
+            journal: journal.clone(),
         };
         let incoming = Incoming {
             queued,
             bytes: queued_bytes.clone(),
         };
-        tasks.spawn(run(incoming, stopped, Grace::new(config.grace), batches));
+        tasks.spawn(run(incoming, stopped, Grace::new(config.grace), told));
         let lifecycle = Lifecycle {
             queue,
             queued_bytes,
             client_event_channels: config.client_event_channels,
             channel_prefixes: config.channel_prefixes,
         };
-        (Arc::new(lifecycle), Running { stop, tasks })
+        let running = Running {
+            stop,
+            tasks,
+            journal,
+        };
+        (Arc::new(lifecycle), running)
     }
 
     fn wanted(&self, transition: &Transition) -> bool {
@@ -157,16 +178,30 @@ impl Lifecycle {
 }
 
 impl Running {
-    /// At shutdown, once every client is gone: the leaves still held are sent at once (nobody
-    /// can come back to this process), and the senders get `within` to deliver what is queued.
+    /// The journal `php artisan sidecast:listen` reads, when the listener is on.
+    pub fn journal(&self) -> Option<Arc<Journal>> {
+        self.journal.clone()
+    }
+
+    /// At shutdown, once every client is gone: the leaves still held are told at once (nobody
+    /// can come back to this process), and the senders and the listener get `within` to
+    /// deliver what is queued.
     pub async fn finish(mut self, within: Duration) {
         let _ = self.stop.send(());
         let finished = tokio::time::timeout(within, async {
             while self.tasks.join_next().await.is_some() {}
+            if let Some(journal) = &self.journal {
+                journal.detached().await;
+            }
         })
         .await;
         if finished.is_err() {
-            tracing::warn!(?within, "webhooks still unsent at shutdown were dropped");
+            let unconfirmed = self.journal.as_ref().map_or(0, |journal| journal.len());
+            tracing::warn!(
+                ?within,
+                unconfirmed,
+                "lifecycle events still unsent at shutdown were dropped"
+            );
         }
     }
 }
@@ -206,20 +241,21 @@ impl Incoming {
     }
 }
 
-/// Between the hub and the senders: the grace period, then batches.
+/// Between the hub and the app: the grace period, then webhooks and the listener's journal.
 async fn run(
     mut queued: Incoming,
     mut stopped: oneshot::Receiver<()>,
     mut grace: Grace,
-    mut batches: Batches,
+    mut told: Told,
 ) {
     loop {
         let held_due = grace.next_due();
-        let batch_due = batches.due;
+        let batch_due = told.batches.due;
+        let expiry_due = told.expire();
         tokio::select! {
             received = queued.recv() => match received {
                 Some((at, transition)) => match grace.take(transition, at) {
-                    Taken::Passed(transition) => batches.push(&transition),
+                    Taken::Passed(transition) => told.push(&transition),
                     Taken::Held => {}
                     Taken::Absorbed => METRICS.absorbed(),
                 },
@@ -227,25 +263,29 @@ async fn run(
             },
             () = sleep_until(held_due), if held_due.is_some() => {
                 for transition in grace.due(Instant::now()) {
-                    batches.push(&transition);
+                    told.push(&transition);
                 }
             }
-            () = sleep_until(batch_due), if batch_due.is_some() => batches.flush(),
+            () = sleep_until(batch_due), if batch_due.is_some() => told.batches.flush(),
+            () = sleep_until(expiry_due), if expiry_due.is_some() => {}
             _ = &mut stopped => {
                 // Transitions already queued are taken first, then whatever is still held.
                 while let Some((at, transition)) = queued.try_recv() {
                     if let Taken::Passed(transition) = grace.take(transition, at) {
-                        batches.push(&transition);
+                        told.push(&transition);
                     }
                 }
                 for transition in grace.release_all() {
-                    batches.push(&transition);
+                    told.push(&transition);
                 }
                 break;
             }
         }
     }
-    batches.flush();
+    told.batches.flush();
+    if let Some(journal) = &told.journal {
+        journal.close();
+    }
     // Dropping the queues ends each sender once it has sent what they hold.
 }
 
@@ -256,23 +296,45 @@ async fn sleep_until(due: Option<Instant>) {
     }
 }
 
+/// Where the transitions that passed the grace period go.
+struct Told {
+    /// The kinds told (client events were chosen by channel already).
+    kinds: Vec<String>,
+    batches: Batches,
+    journal: Option<Arc<Journal>>,
+}
+
+impl Told {
+    fn push(&mut self, transition: &Transition) {
+        let event = webhook::event(transition);
+        let kind = event["name"].as_str().unwrap_or_default();
+        if kind != "client_event" && !self.kinds.iter().any(|wanted| wanted == kind) {
+            return;
+        }
+        if let Some(journal) = &self.journal {
+            journal.record(event.to_string().into_bytes(), webhook::now_ms());
+        }
+        if !self.batches.queues.is_empty() {
+            self.batches.push(event);
+        }
+    }
+
+    /// Drops the journal's events that are too old; when the next one is due.
+    fn expire(&self) -> Option<Instant> {
+        self.journal.as_ref()?.expire(Instant::now())
+    }
+}
+
 /// Events waiting to be sent together, and the endpoints' queues.
 struct Batches {
     queues: Vec<Queue>,
-    /// The kinds sent (client events were chosen by channel already).
-    events: Vec<String>,
     pending: Vec<Value>,
     /// When the batch goes, whatever it holds: its first event's arrival and [`BATCH_WAIT`].
     due: Option<Instant>,
 }
 
 impl Batches {
-    fn push(&mut self, transition: &Transition) {
-        let event = webhook::event(transition);
-        let kind = event["name"].as_str().unwrap_or_default();
-        if kind != "client_event" && !self.events.iter().any(|wanted| wanted == kind) {
-            return;
-        }
+    fn push(&mut self, event: Value) {
         self.pending.push(event);
         self.due.get_or_insert_with(|| Instant::now() + BATCH_WAIT);
         if self.pending.len() >= BATCH_MOST {
@@ -350,21 +412,24 @@ mod tests {
     #[test]
     fn a_request_holds_fifty_events_at_most_and_only_the_kinds_sent() {
         let (sender, mut requests) = mpsc::channel(10);
-        let mut batches = Batches {
-            queues: vec![Queue {
-                sender,
-                bytes: Arc::new(AtomicUsize::new(0)),
-            }],
-            events: vec!["member_removed".to_owned()],
-            pending: Vec::new(),
-            due: None,
+        let mut told = Told {
+            kinds: vec!["member_removed".to_owned()],
+            batches: Batches {
+                queues: vec![Queue {
+                    sender,
+                    bytes: Arc::new(AtomicUsize::new(0)),
+                }],
+                pending: Vec::new(),
+                due: None,
+            },
+            journal: None,
         };
         // A mass leave, the joins around it not asked for.
         for user in 0..120 {
-            batches.push(&member(user, false));
-            batches.push(&member(user, true));
+            told.push(&member(user, false));
+            told.push(&member(user, true));
         }
-        batches.flush();
+        told.batches.flush();
         let sizes: Vec<usize> = std::iter::from_fn(|| requests.try_recv().ok())
             .map(|request| request.events)
             .collect();

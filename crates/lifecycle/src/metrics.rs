@@ -1,7 +1,7 @@
 //! What the lifecycle events did, for the server's census.
 
 use serde::Serialize;
-use sidecast_core::metrics::Counter;
+use sidecast_core::metrics::{Counter, Gauge};
 
 /// This process's lifecycle figures.
 pub static METRICS: LifecycleMetrics = LifecycleMetrics::new();
@@ -13,6 +13,10 @@ pub struct LifecycleMetrics {
     sent: Counter,
     failed_attempts: Counter,
     given_up: Counter,
+    listener_connected: Gauge,
+    listener_kept: Counter,
+    listener_confirmed: Counter,
+    listener_dropped: Counter,
 }
 
 impl LifecycleMetrics {
@@ -23,6 +27,10 @@ impl LifecycleMetrics {
             sent: Counter::new(),
             failed_attempts: Counter::new(),
             given_up: Counter::new(),
+            listener_connected: Gauge::new(),
+            listener_kept: Counter::new(),
+            listener_confirmed: Counter::new(),
+            listener_dropped: Counter::new(),
         }
     }
 
@@ -46,6 +54,33 @@ impl LifecycleMetrics {
         self.given_up.add(events as u64);
     }
 
+    pub(crate) fn listener_attached(&self, attached: bool) {
+        self.listener_connected.set(i64::from(attached));
+    }
+
+    pub(crate) fn listener_kept(&self) {
+        self.listener_kept.inc();
+    }
+
+    pub(crate) fn listener_confirmed(&self, events: u64) {
+        self.listener_confirmed.add(events);
+    }
+
+    pub(crate) fn listener_dropped(&self) {
+        self.listener_dropped.inc();
+    }
+
+    /// The listener's figures; `buffered` is what the journal holds now.
+    pub fn listener(&self, buffered: usize) -> ListenerFigures {
+        ListenerFigures {
+            connected: self.listener_connected.get() > 0,
+            events_kept: self.listener_kept.get(),
+            events_confirmed: self.listener_confirmed.get(),
+            events_dropped: self.listener_dropped.get(),
+            events_buffered: buffered as u64,
+        }
+    }
+
     pub fn snapshot(&self) -> WebhookFigures {
         WebhookFigures {
             events_sent: self.sent.get(),
@@ -67,4 +102,19 @@ pub struct WebhookFigures {
     pub events_dropped: u64,
     /// Requests that failed (each retry counts).
     pub failed_requests: u64,
+}
+
+/// The events kept for `php artisan sidecast:listen`, since start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct ListenerFigures {
+    /// Whether a listener is connected now.
+    pub connected: bool,
+    /// Events kept for the listener.
+    pub events_kept: u64,
+    /// Events the listener confirmed it handled.
+    pub events_confirmed: u64,
+    /// Events dropped before any listener confirmed them: too old or too many.
+    pub events_dropped: u64,
+    /// Events waiting for the listener now.
+    pub events_buffered: u64,
 }

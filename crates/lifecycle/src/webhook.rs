@@ -83,7 +83,7 @@ pub fn body(events: &[Value]) -> String {
     json!({ "time_ms": now_ms(), "events": events }).to_string()
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_millis() as u64)

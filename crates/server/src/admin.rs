@@ -16,6 +16,7 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sidecast_ingest::SocketFile;
+use sidecast_lifecycle::journal::Journal;
 
 use crate::connections::HttpLimits;
 use crate::hubs::Hubs;
@@ -50,10 +51,15 @@ impl Admin {
         hubs: Arc<Hubs>,
         settings: &Settings,
         sockets: Vec<SocketFile>,
+        listener: Option<Arc<Journal>>,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let configured = crate::vitals::Configured {
             redis: settings.redis.is_some(),
-            webhooks: settings.webhooks.is_some(),
+            webhooks: settings
+                .lifecycle
+                .as_ref()
+                .is_some_and(|lifecycle| !lifecycle.endpoints.is_empty()),
+            listener,
         };
         let watch = Watch::new(hubs, configured);
         let sampler = tokio::spawn(watch.clone().sample_every_second());

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod groups;
 
-pub use groups::{AdminArgs, ClusterArgs, PusherArgs, WebhookArgs};
+pub use groups::{AdminArgs, ClusterArgs, LifecycleArgs, PusherArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -260,7 +260,7 @@ pub struct StartArgs {
     pub admin: AdminArgs,
 
     #[command(flatten)]
-    pub webhooks: WebhookArgs,
+    pub lifecycle: LifecycleArgs,
 }
 
 #[derive(Debug, Args)]

@@ -50,8 +50,8 @@ pub struct Settings {
     pub tls: Option<TlsFiles>,
     /// The operator's listener and key.
     pub admin: AdminSettings,
-    /// Lifecycle events sent to the app as Pusher's webhooks, when set.
-    pub webhooks: Option<sidecast_lifecycle::Config>,
+    /// Lifecycle events told to the app (webhooks, `sidecast:listen`), when set.
+    pub lifecycle: Option<sidecast_lifecycle::Config>,
 }
 
 /// Where `/metrics` is served, and the key it takes on the clients' port.
@@ -167,8 +167,9 @@ impl Server {
     /// Serves until `shutdown` completes, then stops accepting, closes every client and
     /// removes the socket file.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
-        // Webhooks: the first app's hub tells the lifecycle, which is finished after the clients.
-        let (observer, lifecycle) = match self.settings.webhooks.clone() {
+        // Lifecycle events: the first app's hub tells the lifecycle, which is finished after the
+        // clients.
+        let (observer, lifecycle) = match self.settings.lifecycle.clone() {
             Some(config) => {
                 let (lifecycle, tasks) = sidecast_lifecycle::Lifecycle::start(config);
                 (
@@ -187,7 +188,10 @@ impl Server {
             .chain(self.app_ingests.iter().map(|(_, ingest)| ingest))
             .map(UnixIngest::file)
             .collect();
-        let (admin, sampler) = Admin::start(hubs.clone(), &self.settings, sockets);
+        let journal = lifecycle
+            .as_ref()
+            .and_then(sidecast_lifecycle::Running::journal);
+        let (admin, sampler) = Admin::start(hubs.clone(), &self.settings, sockets, journal.clone());
         type Closer = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
         let (socketio, close_socketio) = sidecast_socketio::mount(
             hub.clone(),
@@ -235,11 +239,11 @@ impl Server {
             .collect();
         let report = admin.report();
         let mut ingests = JoinSet::new();
-        ingests.spawn(self.ingest.with_report(report.clone()).serve(
-            core,
-            self.settings.ingest,
-            when(sources_stopped.clone()),
-        ));
+        let mut main_ingest = self.ingest.with_report(report.clone());
+        if let Some(journal) = journal {
+            main_ingest = main_ingest.with_listeners(serve_listeners(journal));
+        }
+        ingests.spawn(main_ingest.serve(core, self.settings.ingest, when(sources_stopped.clone())));
         let app_cores = hubs.others();
         for (app_id, ingest) in self.app_ingests {
             let core = app_cores
@@ -358,4 +362,19 @@ impl Server {
         );
         Ok(())
     }
+}
+
+/// Serves the connections that ask to `LISTEN` (`php artisan sidecast:listen`) from the
+/// lifecycle's journal, each in a task of its own: the Unix socket's reader does not wait.
+fn serve_listeners(
+    journal: Arc<sidecast_lifecycle::journal::Journal>,
+) -> sidecast_ingest::Listeners {
+    Arc::new(move |handover: sidecast_ingest::Handover| {
+        tokio::spawn(sidecast_lifecycle::listener::serve(
+            journal.clone(),
+            handover.stream,
+            handover.buffered,
+            handover.request_id,
+        ));
+    })
 }

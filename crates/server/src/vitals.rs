@@ -22,7 +22,8 @@ use sidecast_auth::metrics::AuthFigures;
 use sidecast_core::metrics::HistogramSnapshot;
 use sidecast_core::{ClusterHealth, Occupancy, StatsSnapshot};
 use sidecast_ingest::metrics::{RedisFigures, UnixFigures};
-use sidecast_lifecycle::metrics::WebhookFigures;
+use sidecast_lifecycle::journal::Journal;
+use sidecast_lifecycle::metrics::{ListenerFigures, WebhookFigures};
 use sidecast_pusher::metrics::PusherFigures;
 use sidecast_socketio::metrics::SocketioFigures;
 
@@ -59,6 +60,8 @@ pub struct Vitals {
     pub cluster: Option<ClusterHealth>,
     /// Lifecycle events sent to the app, when webhooks are on.
     pub webhooks: Option<WebhookFigures>,
+    /// Lifecycle events kept for `php artisan sidecast:listen`, when it is on.
+    pub listener: Option<ListenerFigures>,
     pub process: ProcessFigures,
     /// Over the last minute.
     pub rates: Rates,
@@ -86,11 +89,13 @@ pub struct Watch {
 }
 
 /// The parts that are on, whose figures the census shows.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Configured {
     /// Laravel's `redis` broadcaster is subscribed to.
     pub redis: bool,
     pub webhooks: bool,
+    /// The events kept for `php artisan sidecast:listen`.
+    pub listener: Option<Arc<Journal>>,
 }
 
 impl Watch {
@@ -137,6 +142,11 @@ impl Watch {
                 .configured
                 .webhooks
                 .then(|| sidecast_lifecycle::metrics::METRICS.snapshot()),
+            listener: self
+                .configured
+                .listener
+                .as_ref()
+                .map(|journal| sidecast_lifecycle::metrics::METRICS.listener(journal.len())),
             process: ProcessFigures::read(),
             rates: self.history.rates(),
         }

@@ -14,6 +14,7 @@
 //! frame from exactly those bytes.
 
 use crate::error::DecodeError;
+use crate::listen::{Confirm, LifecycleEvent, Listen};
 use crate::publish::Publish;
 use crate::query::Query;
 use crate::reader::Reader;
@@ -40,10 +41,17 @@ pub enum Kind {
     PublishAcked = 2,
     /// A question about channels, answered with a [`Result`](Kind::Result).
     Query = 3,
+    /// Turns the connection to listening for lifecycle events, answered with an
+    /// [`Ack`](Kind::Ack), then [`Event`](Kind::Event)s.
+    Listen = 4,
+    /// The listener has handled the events up to a sequence number; not answered.
+    Confirm = 5,
     /// The sidecar took or refused an acknowledged event.
     Ack = 128,
     /// The answer to a query.
     Result = 129,
+    /// A lifecycle event, to a listening connection.
+    Event = 130,
 }
 
 impl TryFrom<u8> for Kind {
@@ -54,8 +62,11 @@ impl TryFrom<u8> for Kind {
             1 => Ok(Kind::Publish),
             2 => Ok(Kind::PublishAcked),
             3 => Ok(Kind::Query),
+            4 => Ok(Kind::Listen),
+            5 => Ok(Kind::Confirm),
             128 => Ok(Kind::Ack),
             129 => Ok(Kind::Result),
+            130 => Ok(Kind::Event),
             other => Err(DecodeError::UnknownKind(other)),
         }
     }
@@ -87,8 +98,27 @@ pub enum Frame<'a> {
         publish: Publish<'a>,
     },
     Query(Query<'a>),
+    Listen(Listen),
+    Confirm(Confirm),
     Ack(Ack<'a>),
     Result(QueryResult<'a>),
+    Event(LifecycleEvent<'a>),
+}
+
+impl Frame<'_> {
+    /// The kind this frame is sent as.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Frame::Publish(_) => Kind::Publish,
+            Frame::PublishAcked { .. } => Kind::PublishAcked,
+            Frame::Query(_) => Kind::Query,
+            Frame::Listen(_) => Kind::Listen,
+            Frame::Confirm(_) => Kind::Confirm,
+            Frame::Ack(_) => Kind::Ack,
+            Frame::Result(_) => Kind::Result,
+            Frame::Event(_) => Kind::Event,
+        }
+    }
 }
 
 /// Phase one: is a whole, acceptable frame at the start of `buf`?
@@ -153,8 +183,11 @@ pub fn parse(frame: &[u8]) -> Result<Frame<'_>, DecodeError> {
             }
         }
         Kind::Query => Frame::Query(Query::read(reader)?),
+        Kind::Listen => Frame::Listen(Listen::read(reader)?),
+        Kind::Confirm => Frame::Confirm(Confirm::read(reader)?),
         Kind::Ack => Frame::Ack(Ack::read(reader)?),
         Kind::Result => Frame::Result(QueryResult::read(reader)?),
+        Kind::Event => Frame::Event(LifecycleEvent::read(reader)?),
     })
 }
 

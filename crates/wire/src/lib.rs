@@ -14,6 +14,8 @@
 //!   a `PUBLISH_ACKED` frame, which the sidecar answers.
 //! - [`query`]: `QUERY` frames, questions about channels.
 //! - [`response`]: the sidecar's answers, `ACK` and `RESULT`.
+//! - [`listen`]: `LISTEN`, which turns a connection to receiving lifecycle events (`EVENT`)
+//!   for `php artisan sidecast:listen`, and the listener's `CONFIRM`.
 //! - [`error`]: why a frame was refused, in words fit for a log line.
 //!
 //! # Example
@@ -42,6 +44,7 @@ pub const DEFAULT_SOCKET_PATH: &str = "/run/sidecast/sidecast.sock";
 
 pub mod error;
 pub mod frame;
+pub mod listen;
 pub mod publish;
 pub mod query;
 mod reader;
@@ -49,6 +52,7 @@ pub mod response;
 
 pub use error::{DecodeError, EncodeError};
 pub use frame::{Frame, Kind, Limits, check, decode, parse};
+pub use listen::{Confirm, LifecycleEvent, Listen};
 pub use publish::{MAX_CHANNEL_NAME_BYTES, MAX_EVENT_NAME_BYTES, MAX_SOCKET_ID_BYTES, Publish};
 pub use query::{Query, Question};
 pub use response::{Ack, QueryResult};

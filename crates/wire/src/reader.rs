@@ -32,6 +32,11 @@ impl<'a> Reader<'a> {
         Ok(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
     }
 
+    pub(crate) fn u64(&mut self, field: &'static str) -> Result<u64, DecodeError> {
+        let bytes = self.take(8, field)?;
+        Ok(u64::from_be_bytes(bytes.try_into().expect("eight bytes")))
+    }
+
     pub(crate) fn str(&mut self, field: &'static str) -> Result<&'a str, DecodeError> {
         let len = self.u16(field)?;
         let bytes = self.take(usize::from(len), field)?;

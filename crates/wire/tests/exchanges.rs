@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 use sidecast_wire::{
-    Ack, DecodeError, Frame, Limits, Publish, Query, QueryResult, Question, decode, parse,
+    Ack, Confirm, DecodeError, Frame, LifecycleEvent, Limits, Listen, Publish, Query, QueryResult,
+    Question, decode, parse,
 };
 
 #[derive(Deserialize)]
@@ -32,6 +33,12 @@ struct Exchange {
     ok: bool,
     #[serde(default)]
     json: String,
+    #[serde(default)]
+    seq: u64,
+    #[serde(default)]
+    time_ms: u64,
+    #[serde(default)]
+    missed: u32,
 }
 
 impl Exchange {
@@ -74,6 +81,16 @@ impl Exchange {
                     Err(self.json.as_bytes())
                 },
             }),
+            "listen" => Frame::Listen(Listen {
+                request_id: self.request_id,
+            }),
+            "confirm" => Frame::Confirm(Confirm { seq: self.seq }),
+            "event" => Frame::Event(LifecycleEvent {
+                seq: self.seq,
+                time_ms: self.time_ms,
+                missed: self.missed,
+                json: self.json.as_bytes(),
+            }),
             other => panic!("unknown kind {other}"),
         }
     }
@@ -90,6 +107,9 @@ fn encode(frame: &Frame<'_>) -> Vec<u8> {
         Frame::Ack(ack) => ack.encode(&mut out),
         Frame::Result(result) => result.encode(&mut out).unwrap(),
         Frame::Publish(publish) => publish.encode(&mut out).unwrap(),
+        Frame::Listen(listen) => listen.encode(&mut out),
+        Frame::Confirm(confirm) => confirm.encode(&mut out),
+        Frame::Event(event) => event.encode(&mut out).unwrap(),
     }
     out
 }
@@ -170,6 +190,30 @@ fn malformed_requests_and_answers_are_refused_with_the_reason() {
     let mut short_result = vec![0, 0, 0, 0, 1, 129, 0, 0, 0, 1, 0, 0, 0, 0, 9, b'{'];
     fix_length(&mut short_result);
     assert_eq!(parse(&short_result), Err(DecodeError::Truncated("result")));
+
+    let mut short_confirm = vec![0, 0, 0, 0, 1, 5, 0, 0, 0, 1];
+    fix_length(&mut short_confirm);
+    assert_eq!(
+        parse(&short_confirm),
+        Err(DecodeError::Truncated("sequence number"))
+    );
+
+    let mut listen_with_more = vec![0, 0, 0, 0, 1, 4, 0, 0, 0, 1, 0];
+    fix_length(&mut listen_with_more);
+    assert_eq!(parse(&listen_with_more), Err(DecodeError::TrailingBytes(1)));
+
+    let mut event_overrunning = encode(&Frame::Event(LifecycleEvent {
+        seq: 1,
+        time_ms: 2,
+        missed: 0,
+        json: b"{}",
+    }));
+    event_overrunning.pop();
+    fix_length(&mut event_overrunning);
+    assert_eq!(
+        parse(&event_overrunning),
+        Err(DecodeError::Truncated("event"))
+    );
 
     let mut acked_without_event = vec![0, 0, 0, 0, 1, 2, 0, 0, 0, 1];
     fix_length(&mut acked_without_event);

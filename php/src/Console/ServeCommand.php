@@ -48,6 +48,9 @@ class ServeCommand extends Command
         if ($this->option('dev')) {
             $arguments[] = '--dev';
         }
+        if ($serve['listener'] ?? false) {
+            $arguments[] = '--listener';
+        }
         // serve.options: ['socket-group' => 'www-data'] becomes --socket-group www-data; a
         // value without a key (['--dev']) is passed as it is.
         foreach ((array) ($serve['options'] ?? []) as $option => $value) {

@@ -4,7 +4,7 @@ namespace Sidecast\Laravel\Events;
 
 /**
  * A client sent a client event (Echo's whisper) on a channel whose client events the sidecar
- * forwards (--webhook-client-events). $data is what the client sent, decoded; $userId is the
+ * forwards (--lifecycle-client-events). $data is what the client sent, decoded; $userId is the
  * sender's user on a presence channel. The client chose the data: validate it before acting.
  */
 class ClientEventReceived

@@ -251,7 +251,7 @@ final class SocketTransport implements Transport
             STREAM_CLIENT_CONNECT | STREAM_CLIENT_PERSISTENT,
         );
         if ($stream === false) {
-            return new SendFailure($this->describeConnectFailure($errno, $errstr));
+            return new SendFailure(self::connectFailure($this->socket, $errno, $errstr));
         }
         $this->stream = $stream;
         $this->unread = '';
@@ -268,10 +268,9 @@ final class SocketTransport implements Transport
         $this->unread = '';
     }
 
-    private function describeConnectFailure(int $errno, string $errstr): string
+    /** Why connecting to the sidecar at $path failed, and what to do. */
+    public static function connectFailure(string $path, int $errno, string $errstr): string
     {
-        $path = $this->socket;
-
         return match (true) {
             $errno === 2 || ! file_exists($path) => "sidecast is not listening at {$path} (no such socket file): start it with `sidecast start`, or point SIDECAST_SOCKET at the socket it listens on",
             $errno === 111 => "sidecast is not listening at {$path} (the socket file is left from a sidecar that stopped): start it with `sidecast start`",

@@ -20,9 +20,18 @@ final class Frame
 
     public const KIND_QUERY = 3;
 
+    /** Turns the connection to receiving lifecycle events (`sidecast:listen`); answered by an ACK. */
+    public const KIND_LISTEN = 4;
+
+    /** The listener has handled every event up to a sequence number; not answered. */
+    public const KIND_CONFIRM = 5;
+
     public const KIND_ACK = 128;
 
     public const KIND_RESULT = 129;
+
+    /** A lifecycle event, to a listening connection. */
+    public const KIND_EVENT = 130;
 
     /** The questions a QUERY asks, by name, and their codes on the wire. */
     public const QUESTIONS = ['channels' => 1, 'channel' => 2, 'members' => 3, 'stats' => 4];
@@ -84,10 +93,35 @@ final class Frame
     }
 
     /**
-     * Reads the first answer in $buffer: null while it is incomplete, else the number of bytes
-     * it took and the answer, one of
-     * ['kind' => 'ack', 'request_id' => int, 'refused' => ?string] and
-     * ['kind' => 'result', 'request_id' => int, 'ok' => bool, 'json' => string].
+     * A LISTEN frame: from its ACK on, the sidecar sends lifecycle events on this connection.
+     *
+     * @throws InvalidArgumentException for a request id that is not 32-bit.
+     */
+    public static function listen(int $requestId): string
+    {
+        return self::frame(self::KIND_LISTEN, self::requestId($requestId));
+    }
+
+    /**
+     * A CONFIRM frame: every lifecycle event up to $seq is handled.
+     *
+     * @throws InvalidArgumentException for a negative sequence number.
+     */
+    public static function confirm(int $seq): string
+    {
+        if ($seq < 0) {
+            throw new InvalidArgumentException("a sequence number is not negative, {$seq} given");
+        }
+
+        return self::frame(self::KIND_CONFIRM, pack('J', $seq));
+    }
+
+    /**
+     * Reads the first frame the sidecar sent in $buffer: null while it is incomplete, else the
+     * number of bytes it took and the frame, one of
+     * ['kind' => 'ack', 'request_id' => int, 'refused' => ?string],
+     * ['kind' => 'result', 'request_id' => int, 'ok' => bool, 'json' => string] and
+     * ['kind' => 'event', 'seq' => int, 'time_ms' => int, 'missed' => int, 'json' => string].
      *
      * @return array{0: int, 1: array<string, mixed>}|null
      *
@@ -114,6 +148,7 @@ final class Frame
         $answer = match ($kind) {
             self::KIND_ACK => self::ack($body),
             self::KIND_RESULT => self::result($body),
+            self::KIND_EVENT => self::event($body),
             default => throw new UnexpectedValueException("a frame of kind {$kind} is not an answer"),
         };
 
@@ -146,6 +181,20 @@ final class Frame
         }
 
         return ['kind' => 'result', 'request_id' => $id, 'ok' => $status === 0, 'json' => substr($body, 9)];
+    }
+
+    /** @return array{kind: string, seq: int, time_ms: int, missed: int, json: string} */
+    private static function event(string $body): array
+    {
+        if (strlen($body) < 24) {
+            throw new UnexpectedValueException('the EVENT is truncated');
+        }
+        ['seq' => $seq, 'time' => $time, 'missed' => $missed, 'length' => $length] = unpack('Jseq/Jtime/Nmissed/Nlength', $body);
+        if (strlen($body) !== 24 + $length) {
+            throw new UnexpectedValueException('the EVENT is malformed');
+        }
+
+        return ['kind' => 'event', 'seq' => $seq, 'time_ms' => $time, 'missed' => $missed, 'json' => substr($body, 24)];
     }
 
     /** @param  list<string>  $channels */

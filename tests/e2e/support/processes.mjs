@@ -274,6 +274,11 @@ export function artisan(args, { sidecar, extension, env = {} }) {
     });
 }
 
+/** Starts a long-running `php artisan ...args` in the demo app (`sidecast:listen`) as a kept child. */
+export function startArtisan(args, { sidecar, extension, env = {} }) {
+    return new Child('php', [...phpArgs(extension), 'artisan', ...args], { cwd: DEMO_APP, env: appEnv(sidecar, env) });
+}
+
 /**
  * Starts `php [extension] script ...args` with `env` added; the child's output is kept and
  * `exited` resolves with its exit status.

@@ -1,5 +1,5 @@
 //! The option groups `start` flattens in: the Pusher protocol, scale-out, the operator's
-//! admin listener, and webhooks.
+//! admin listener, and lifecycle events.
 
 use clap::Args;
 
@@ -138,11 +138,11 @@ pub struct ClusterArgs {
     pub buffer_max_age: Option<f64>,
 }
 
-/// Pusher-compatible webhooks (docs/lifecycle-events.md): channels occupied and vacated,
-/// members added and removed, client events, POSTed to the app, signed with the Pusher app's
-/// secret (--app-secret).
+/// Lifecycle events (docs/lifecycle-events.md): channels occupied and vacated, members added
+/// and removed, client events, told to the app as Pusher-compatible webhooks (signed with the
+/// Pusher app's secret, --app-secret) and to `php artisan sidecast:listen`.
 #[derive(Debug, Clone, Default, Args)]
-pub struct WebhookArgs {
+pub struct LifecycleArgs {
     /// URL the webhooks are POSTed to; repeat it or separate with commas [default: none, off].
     #[arg(
         long = "webhook-url",
@@ -151,39 +151,64 @@ pub struct WebhookArgs {
     )]
     pub urls: Vec<String>,
 
-    /// Which of channel_occupied, channel_vacated, member_added, member_removed are sent,
+    /// Keep the events for `php artisan sidecast:listen`, which dispatches them as Laravel
+    /// events over the Unix socket [default: false].
+    #[arg(long = "listener", env = "SIDECAST_LISTENER", num_args = 0..=1,
+          default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub listener: Option<bool>,
+
+    /// Seconds an event waits for the listener to confirm it, then is dropped and counted
+    /// [default: 300].
+    #[arg(long = "listener-buffer", env = "SIDECAST_LISTENER_BUFFER", value_parser = listener_buffer)]
+    pub listener_buffer: Option<f64>,
+
+    /// Events kept for the listener at most; past it the oldest is dropped and counted
+    /// [default: 10000].
+    #[arg(long = "listener-buffer-events", env = "SIDECAST_LISTENER_BUFFER_EVENTS",
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub listener_buffer_events: Option<u32>,
+
+    /// Which of channel_occupied, channel_vacated, member_added, member_removed are told,
     /// separated with commas [default: all four].
     #[arg(
-        long = "webhook-events",
-        env = "SIDECAST_WEBHOOK_EVENTS",
+        long = "lifecycle-events",
+        env = "SIDECAST_LIFECYCLE_EVENTS",
         value_delimiter = ','
     )]
     pub events: Vec<String>,
 
-    /// Channel prefixes whose client events (whispers) are sent too, such as private-chat.;
+    /// Channel prefixes whose client events (whispers) are told too, such as private-chat.;
     /// separated with commas [default: none].
     #[arg(
-        long = "webhook-client-events",
-        env = "SIDECAST_WEBHOOK_CLIENT_EVENTS",
+        long = "lifecycle-client-events",
+        env = "SIDECAST_LIFECYCLE_CLIENT_EVENTS",
         value_delimiter = ','
     )]
     pub client_events: Vec<String>,
 
     /// Only channels starting with one of these prefixes, separated with commas [default: all].
     #[arg(
-        long = "webhook-channel-prefix",
-        env = "SIDECAST_WEBHOOK_CHANNEL_PREFIXES",
+        long = "lifecycle-channel-prefix",
+        env = "SIDECAST_LIFECYCLE_CHANNEL_PREFIXES",
         value_delimiter = ','
     )]
     pub channel_prefixes: Vec<String>,
 
-    /// Seconds member_removed and channel_vacated wait, and are not sent if the user or the
+    /// Seconds member_removed and channel_vacated wait, and are not told if the user or the
     /// channel came back meanwhile (a page reload) [default: 3].
-    #[arg(long = "webhook-grace", env = "SIDECAST_WEBHOOK_GRACE", value_parser = webhook_grace)]
+    #[arg(long = "lifecycle-grace", env = "SIDECAST_LIFECYCLE_GRACE", value_parser = lifecycle_grace)]
     pub grace: Option<f64>,
 }
 
-/// A webhook grace period: 0 to 60 seconds.
-fn webhook_grace(text: &str) -> Result<f64, String> {
+/// A grace period: 0 to 60 seconds.
+fn lifecycle_grace(text: &str) -> Result<f64, String> {
     super::seconds_up_to(text, 60.0)
+}
+
+/// How long the listener's events wait: up to a day.
+fn listener_buffer(text: &str) -> Result<f64, String> {
+    match super::seconds_up_to(text, 86_400.0)? {
+        0.0 => Err("the listener's buffer must keep events for more than 0 seconds".to_owned()),
+        seconds => Ok(seconds),
+    }
 }

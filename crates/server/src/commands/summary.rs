@@ -147,6 +147,23 @@ pub fn render(pid: i32, socket: &std::path::Path, answer: &Value) -> String {
             ),
         );
     }
+    if v["listener"].is_object() {
+        line(
+            "listener",
+            format!(
+                "{}; {} events kept, {} confirmed, {} waiting, {} dropped",
+                if v["listener"]["connected"] == true {
+                    "connected"
+                } else {
+                    "NOT CONNECTED (php artisan sidecast:listen)"
+                },
+                n("/listener/events_kept"),
+                n("/listener/events_confirmed"),
+                n("/listener/events_buffered"),
+                n("/listener/events_dropped"),
+            ),
+        );
+    }
     line(
         "process",
         format!(

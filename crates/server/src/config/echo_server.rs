@@ -161,7 +161,7 @@ impl EchoServerFile {
             if database.bool("publishPresence")? == Some(true) {
                 return Err(KeyError {
                     key: "databaseConfig.publishPresence".into(),
-                    problem: "publishing presence changes to Redis is not supported; the app hears members join and leave through webhooks instead (--webhook-url, docs/lifecycle-events.md); remove it or set it to false".into(),
+                    problem: "publishing presence changes to Redis is not supported; the app hears members join and leave as Laravel events instead (--listener with php artisan sidecast:listen, or --webhook-url; docs/lifecycle-events.md); remove it or set it to false".into(),
                 });
             }
             database.finish()?;

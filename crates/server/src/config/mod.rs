@@ -16,13 +16,13 @@ mod dotenv;
 mod echo_server;
 mod fields;
 mod front_ends;
+mod lifecycle;
 mod message_limit;
 mod pusher;
 mod pusher_apps;
 mod sidecast_section;
 mod socket;
 mod sources;
-mod webhooks;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -261,7 +261,7 @@ pub fn load_with(
         None => Vec::new(),
     };
 
-    let webhooks = webhooks::webhooks(&args.webhooks, pusher.as_ref(), cluster.is_some())?;
+    let lifecycle = lifecycle::lifecycle(&args.lifecycle, pusher.as_ref(), cluster.is_some())?;
     let dev_mode = args.dev || file.dev_mode == Some(true);
     let admin = AdminSettings {
         dev_mode,
@@ -292,7 +292,7 @@ pub fn load_with(
             cluster,
             tls,
             admin,
-            webhooks,
+            lifecycle,
         },
         file: used,
         notices: file.notices,

@@ -673,4 +673,4 @@ fn a_message_limit_from_options_the_file_or_reverbs_rate_limiting() {
 
 mod apps;
 mod hostile;
-mod webhooks;
+mod lifecycle;

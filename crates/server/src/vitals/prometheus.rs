@@ -38,6 +38,7 @@ impl prometheus_client::collector::Collector for Census {
         families::redis(&mut out, &self.0)?;
         families::cluster(&mut out, &self.0)?;
         families::webhooks(&mut out, &self.0)?;
+        families::listener(&mut out, &self.0)?;
         families::process(&mut out, &self.0)
     }
 }

@@ -101,7 +101,7 @@ final class SidecarTest extends TestCase
         $this->assertSame(['connections', 'channels', 'publications', 'deliveries', 'dropped', 'nodes', 'sidecar'], array_keys($stats['server']));
         $this->assertSame(0, $stats['server']['connections']);
         $census = $stats['server']['sidecar'];
-        $this->assertSame(['version', 'uptime_seconds', 'occupancy', 'events_in', 'delivery', 'fan_out', 'socketio', 'pusher', 'auth', 'unix_socket', 'redis', 'cluster', 'webhooks', 'process', 'rates', 'readiness'], array_keys($census));
+        $this->assertSame(['version', 'uptime_seconds', 'occupancy', 'events_in', 'delivery', 'fan_out', 'socketio', 'pusher', 'auth', 'unix_socket', 'redis', 'cluster', 'webhooks', 'listener', 'process', 'rates', 'readiness'], array_keys($census));
         $this->assertSame(0, $census['occupancy']['connections']);
         $this->assertNull($census['redis'], 'no Redis configured');
         $this->assertSame(['ready' => true, 'failing' => [], 'checks' => ['accepting' => true, 'unix_socket' => true]], $census['readiness']);

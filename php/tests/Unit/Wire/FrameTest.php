@@ -45,13 +45,22 @@ final class FrameTest extends TestCase
                 case 'result':
                     $this->assertSame([strlen($golden), ['kind' => 'result', 'request_id' => $case['request_id'], 'ok' => $case['ok'], 'json' => $case['json']]], Frame::parseAnswer($golden), $case['file']);
                     break;
+                case 'listen':
+                    $this->assertSame(bin2hex($golden), bin2hex(Frame::listen($case['request_id'])), $case['file']);
+                    break;
+                case 'confirm':
+                    $this->assertSame(bin2hex($golden), bin2hex(Frame::confirm($case['seq'])), $case['file']);
+                    break;
+                case 'event':
+                    $this->assertSame([strlen($golden), ['kind' => 'event', 'seq' => $case['seq'], 'time_ms' => $case['time_ms'], 'missed' => $case['missed'], 'json' => $case['json']]], Frame::parseAnswer($golden), $case['file']);
+                    break;
                 default:
                     $this->fail("unknown kind {$case['kind']} in {$case['file']}");
             }
         }
         $kinds = array_values(array_unique($kinds));
         sort($kinds);
-        $this->assertSame(['ack', 'publish_acked', 'query', 'result'], $kinds, 'every kind of exchange is covered');
+        $this->assertSame(['ack', 'confirm', 'event', 'listen', 'publish_acked', 'query', 'result'], $kinds, 'every kind of exchange is covered');
     }
 
     public function test_an_answer_is_read_only_once_it_is_complete_and_the_rest_is_left(): void
@@ -90,6 +99,9 @@ final class FrameTest extends TestCase
             'ack status 7' => [pack('NCCNCn', 9, 1, 128, 1, 7, 0), 'the ACK is malformed'],
             'truncated result' => [pack('NCC', 4, 1, 129).'ab', 'the RESULT is truncated'],
             'result json length past the end' => [pack('NCCNCN', 11, 1, 129, 1, 0, 99), 'the RESULT is malformed'],
+            'truncated event' => [pack('NCCJ', 10, 1, 130, 1), 'the EVENT is truncated'],
+            'event json length past the end' => [pack('NCCJJNN', 26, 1, 130, 1, 2, 0, 99), 'the EVENT is malformed'],
+            'a confirm, which goes the other way' => [pack('NCCJ', 10, 1, 5, 1), 'a frame of kind 5 is not an answer'],
         ];
     }
 
@@ -101,6 +113,8 @@ final class FrameTest extends TestCase
             fn () => Frame::query(1, 'channels', str_repeat('x', 0x10000)),
             fn () => Frame::query(-1, 'stats'),
             fn () => Frame::publishAcked(0x100000000, ['c'], 'E', '{}'),
+            fn () => Frame::listen(-1),
+            fn () => Frame::confirm(-1),
         ] as $i => $build) {
             try {
                 $build();

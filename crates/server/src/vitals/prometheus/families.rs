@@ -317,6 +317,38 @@ pub(super) fn webhooks(out: &mut Out, v: &Vitals) -> Written {
     )
 }
 
+/// Lifecycle events kept for `php artisan sidecast:listen`, when it is on.
+pub(super) fn listener(out: &mut Out, v: &Vitals) -> Written {
+    let Some(listener) = &v.listener else {
+        return Ok(());
+    };
+    out.gauge(
+        "sidecast_listener_connected",
+        "Whether php artisan sidecast:listen is connected (1) or not (0).",
+        &[(&[], u64::from(listener.connected))],
+    )?;
+    out.gauge(
+        "sidecast_listener_events_buffered",
+        "Lifecycle events waiting for the listener to confirm them.",
+        &[(&[], listener.events_buffered)],
+    )?;
+    out.counter(
+        "sidecast_listener_events_kept",
+        "Lifecycle events kept for the listener.",
+        &[(&[], listener.events_kept)],
+    )?;
+    out.counter(
+        "sidecast_listener_events_confirmed",
+        "Lifecycle events the listener confirmed it handled.",
+        &[(&[], listener.events_confirmed)],
+    )?;
+    out.counter(
+        "sidecast_listener_events_dropped",
+        "Lifecycle events dropped before a listener confirmed them: too old or too many.",
+        &[(&[], listener.events_dropped)],
+    )
+}
+
 /// The process, under the names every Prometheus client library gives them.
 pub(super) fn process(out: &mut Out, v: &Vitals) -> Written {
     let process = &v.process;

@@ -1,5 +1,6 @@
-//! `--webhook-*`: off unless a URL is given, signed with the Pusher app's secret, refused
-//! where they could not work as promised.
+//! `--webhook-url`, `--listener`, `--lifecycle-*`: off unless a URL or the listener is asked
+//! for, webhooks signed with the Pusher app's secret, refused where they could not work as
+//! promised.
 
 use super::{dir_with, load_in};
 
@@ -25,7 +26,7 @@ fn webhooks_are_off_without_a_url_and_take_the_apps_key_and_secret() {
         load_in(dir.path(), &APP)
             .unwrap()
             .settings
-            .webhooks
+            .lifecycle
             .is_none()
     );
 
@@ -37,7 +38,7 @@ fn webhooks_are_off_without_a_url_and_take_the_apps_key_and_secret() {
         ]),
     )
     .unwrap();
-    let webhooks = loaded.settings.webhooks.unwrap();
+    let webhooks = loaded.settings.lifecycle.unwrap();
     assert_eq!(webhooks.endpoints.len(), 2);
     assert_eq!(webhooks.endpoints[0].url, "https://app.test/hooks");
     assert_eq!(
@@ -59,17 +60,17 @@ fn webhooks_are_off_without_a_url_and_take_the_apps_key_and_secret() {
         &with_app(&[
             "--webhook-url",
             "https://app.test/hooks",
-            "--webhook-events",
+            "--lifecycle-events",
             "member_added,member_removed",
-            "--webhook-client-events",
+            "--lifecycle-client-events",
             "presence-game.",
-            "--webhook-grace",
+            "--lifecycle-grace",
             "0",
         ]),
     )
     .unwrap()
     .settings
-    .webhooks
+    .lifecycle
     .unwrap();
     assert_eq!(chosen.events, ["member_added", "member_removed"]);
     assert_eq!(chosen.client_event_channels, ["presence-game."]);
@@ -91,7 +92,7 @@ fn webhooks_without_an_app_a_bad_url_or_event_or_with_a_cluster_are_refused() {
         refused(&with_app(&[
             "--webhook-url",
             "https://app.test",
-            "--webhook-events",
+            "--lifecycle-events",
             "member_left"
         ]))
         .contains("\"member_left\" is not one of")
@@ -104,5 +105,68 @@ fn webhooks_without_an_app_a_bad_url_or_event_or_with_a_cluster_are_refused() {
             "redis://127.0.0.1:6379"
         ]))
         .contains("scale-out")
+    );
+}
+
+#[test]
+fn the_listener_needs_no_app_and_keeps_five_minutes_or_ten_thousand_events_by_default() {
+    let dir = dir_with(None, None);
+    let lifecycle = load_in(dir.path(), &["--listener"])
+        .unwrap()
+        .settings
+        .lifecycle
+        .unwrap();
+    assert!(lifecycle.endpoints.is_empty(), "no webhooks");
+    let buffer = lifecycle.listener.unwrap();
+    assert_eq!(buffer.max_age, std::time::Duration::from_secs(300));
+    assert_eq!(buffer.max_events, 10_000);
+    assert_eq!(lifecycle.events.len(), 4);
+
+    let chosen = load_in(
+        dir.path(),
+        &[
+            "--listener",
+            "--listener-buffer",
+            "1.5",
+            "--listener-buffer-events",
+            "20",
+            "--lifecycle-channel-prefix",
+            "presence-",
+        ],
+    )
+    .unwrap()
+    .settings
+    .lifecycle
+    .unwrap();
+    let buffer = chosen.listener.unwrap();
+    assert_eq!(buffer.max_age, std::time::Duration::from_millis(1500));
+    assert_eq!(buffer.max_events, 20);
+    assert_eq!(chosen.channel_prefixes, ["presence-"]);
+
+    let off = load_in(dir.path(), &["--listener=false"]).unwrap();
+    assert!(off.settings.lifecycle.is_none());
+}
+
+#[test]
+fn a_listener_buffer_of_nothing_or_with_a_cluster_is_refused() {
+    use clap::Parser;
+    let parse_error = |arguments: &[&str]| {
+        crate::cli::Cli::try_parse_from(["sidecast", "start"].iter().chain(arguments))
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(parse_error(&["--listener", "--listener-buffer", "0"]).contains("more than 0 seconds"));
+    assert!(parse_error(&["--listener", "--listener-buffer-events", "0"]).contains("0 is not in"));
+
+    let dir = dir_with(None, None);
+    let clustered = load_in(
+        dir.path(),
+        &["--listener", "--cluster-redis", "redis://127.0.0.1:6379"],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        clustered.contains("--listener") && clustered.contains("scale-out"),
+        "{clustered}"
     );
 }

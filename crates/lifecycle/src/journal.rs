@@ -1,0 +1,255 @@
+//! The events kept for `php artisan sidecast:listen`: numbered, held until the listener
+//! confirms it has handled them, and bounded in count, bytes and age. An event dropped before
+//! any listener confirmed it is counted, and the next event kept says how many went before it,
+//! so the listener can tell the app what it missed.
+//!
+//! One listener at a time holds the journal ([`Journal::attach`]); a listener that reconnects
+//! gets again every event it has not confirmed, from the oldest. Another that connects
+//! meanwhile is refused, and takes over when the first one goes.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::metrics::METRICS;
+
+/// How much the journal keeps while no listener confirms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Buffer {
+    /// An event older than this is dropped.
+    pub max_age: Duration,
+    /// Events kept at most; past it the oldest is dropped.
+    pub max_events: usize,
+}
+
+/// The events' bytes kept at most, whatever the count: 10,000 client events of 16 KB would be
+/// 160 MB.
+pub const MAX_BYTES: usize = 8 * 1024 * 1024;
+
+/// One event, as the listener receives it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub seq: u64,
+    pub time_ms: u64,
+    /// Events dropped unconfirmed right before this one.
+    pub missed: u32,
+    pub json: Arc<[u8]>,
+    at: Instant,
+}
+
+#[derive(Debug)]
+pub struct Journal {
+    limits: Buffer,
+    state: Mutex<State>,
+    /// Woken when an event is kept or the journal closes.
+    changed: Notify,
+    /// Whether a listener holds the journal.
+    attached: AtomicBool,
+    /// Woken when the listener lets go.
+    detached: Notify,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Unconfirmed events, oldest first.
+    entries: VecDeque<Entry>,
+    bytes: usize,
+    last_seq: u64,
+    /// Dropped events not yet told: carried by the next event kept.
+    missed: u32,
+    /// No more events: the sidecar is stopping.
+    closed: bool,
+}
+
+impl Journal {
+    pub fn new(limits: Buffer) -> Self {
+        Journal {
+            limits,
+            state: Mutex::default(),
+            changed: Notify::new(),
+            attached: AtomicBool::new(false),
+            detached: Notify::new(),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Keeps one event (its webhook JSON) that happened at `time_ms`.
+    pub fn record(&self, json: Vec<u8>, time_ms: u64) {
+        let mut state = self.state();
+        if state.closed {
+            return;
+        }
+        state.last_seq += 1;
+        let entry = Entry {
+            seq: state.last_seq,
+            time_ms,
+            missed: std::mem::take(&mut state.missed),
+            json: json.into(),
+            at: Instant::now(),
+        };
+        state.bytes += entry.json.len();
+        state.entries.push_back(entry);
+        METRICS.listener_kept();
+        while state.entries.len() > self.limits.max_events || state.bytes > MAX_BYTES {
+            state.drop_oldest();
+        }
+        drop(state);
+        self.changed.notify_one();
+    }
+
+    /// Drops the events older than the buffer's age; when the next one falls due, if any.
+    pub fn expire(&self, now: Instant) -> Option<Instant> {
+        let mut state = self.state();
+        while let Some(oldest) = state.entries.front() {
+            if oldest.at + self.limits.max_age > now {
+                return Some(oldest.at + self.limits.max_age);
+            }
+            state.drop_oldest();
+        }
+        None
+    }
+
+    /// Events kept now, unconfirmed.
+    pub fn len(&self) -> usize {
+        self.state().entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Takes the journal for one listener, unless another holds it.
+    pub fn attach(self: &Arc<Self>) -> Result<Listening, &'static str> {
+        if self.state().closed {
+            return Err("the sidecar is stopping");
+        }
+        if self.attached.swap(true, Ordering::AcqRel) {
+            return Err(
+                "another listener is connected (php artisan sidecast:listen); this one takes over when it stops",
+            );
+        }
+        METRICS.listener_attached(true);
+        Ok(Listening {
+            journal: self.clone(),
+            sent: 0,
+        })
+    }
+
+    /// No more events will be kept; the listener is sent what is left.
+    pub fn close(&self) {
+        self.state().closed = true;
+        self.changed.notify_one();
+    }
+
+    /// Waits until no listener holds the journal.
+    pub async fn detached(&self) {
+        loop {
+            let notified = self.detached.notified();
+            if !self.attached.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl State {
+    fn drop_oldest(&mut self) {
+        let Some(dropped) = self.entries.pop_front() else {
+            return;
+        };
+        self.bytes -= dropped.json.len();
+        METRICS.listener_dropped();
+        let carried = dropped.missed.saturating_add(1);
+        match self.entries.front_mut() {
+            Some(next) => next.missed = next.missed.saturating_add(carried),
+            None => self.missed = self.missed.saturating_add(carried),
+        }
+    }
+}
+
+/// The journal, held by one listener.
+#[derive(Debug)]
+pub struct Listening {
+    journal: Arc<Journal>,
+    /// The last sequence number sent to this listener.
+    sent: u64,
+}
+
+/// What the listener is to do next.
+#[derive(Debug)]
+pub enum Next {
+    /// Send these.
+    Send(Vec<Entry>),
+    /// Everything is sent; wait for more.
+    Wait,
+    /// The journal is closed and every event confirmed.
+    Done,
+}
+
+impl Listening {
+    /// Up to `most` events not sent yet, leaving at most `window` unconfirmed on the way.
+    pub fn next(&mut self, most: usize, window: usize) -> Next {
+        let state = self.journal.state();
+        let unconfirmed_sent = state
+            .entries
+            .iter()
+            .take_while(|entry| entry.seq <= self.sent)
+            .count();
+        let room = window.saturating_sub(unconfirmed_sent).min(most);
+        let batch: Vec<Entry> = state
+            .entries
+            .iter()
+            .skip(unconfirmed_sent)
+            .take(room)
+            .cloned()
+            .collect();
+        match batch.last() {
+            Some(last) => {
+                self.sent = last.seq;
+                Next::Send(batch)
+            }
+            None if state.closed && state.entries.is_empty() => Next::Done,
+            None => Next::Wait,
+        }
+    }
+
+    /// The listener has handled every event up to `seq` (never more than it was sent).
+    pub fn confirm(&mut self, seq: u64) {
+        let upto = seq.min(self.sent);
+        let mut state = self.journal.state();
+        let mut confirmed = 0;
+        while state.entries.front().is_some_and(|entry| entry.seq <= upto) {
+            if let Some(entry) = state.entries.pop_front() {
+                state.bytes -= entry.json.len();
+                confirmed += 1;
+            }
+        }
+        METRICS.listener_confirmed(confirmed);
+    }
+
+    /// Waits until an event is kept or the journal closes.
+    pub async fn changed(&self) {
+        self.journal.changed.notified().await;
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        self.journal.attached.store(false, Ordering::Release);
+        METRICS.listener_attached(false);
+        self.journal.detached.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests;
