@@ -16,7 +16,7 @@ import { startAuthApp } from './support/auth-app.mjs';
 import { VARIANTS, eventually, openEcho } from './support/echo-clients.mjs';
 import { scrape } from './support/metrics.mjs';
 import { ROOT, freePort, sleep, startProcess, startSidecar, stopAll, tempDir } from './support/processes.mjs';
-import { APP, APP_ARGS } from './support/pusher-clients.mjs';
+import { APP, APP_ARGS, openPusher, subscribed } from './support/pusher-clients.mjs';
 
 after(stopAll);
 
@@ -206,5 +206,41 @@ test('an endpoint that is down is retried, then dropped and counted; its passwor
     assert.match(sidecar.output, /TRACE|DEBUG/);
     for (const secret of [password, whispered, APP.secret]) {
         assert.deepEqual(sidecar.output.split('\n').filter((line) => line.includes(secret)), [], `${secret} in the log`);
+    }
+});
+
+test('a signed-in Pusher user is told connected with its first connection and disconnected after its last; subscription counts are told as they settle', async () => {
+    const receiver = await startReceiver();
+    const scratch = tempDir();
+    const sidecar = await startSidecar({
+        dir: scratch.dir,
+        args: [...APP_ARGS, '--webhook-url', receiver.url, '--lifecycle-grace', String(GRACE_MS / 1000),
+            '--lifecycle-events', 'subscription_count,user_connected,user_disconnected'],
+    });
+    try {
+        const tabs = [];
+        for (let i = 0; i < 2; i++) {
+            const tab = await openPusher(sidecar.port, { user: { id: '7', name: 'Ann' } });
+            tab.pusher.signin();
+            await tab.pusher.user.signinDonePromise;
+            assert.equal((await subscribed(tab, 'orders')).subscribed, true);
+            tabs.push(tab);
+        }
+        const line = (e) => [e.name, e.channel, e.user_id, e.subscription_count].filter((v) => v !== undefined).join(' ');
+        await eventually(() => receiver.delivered().map(line).includes('subscription_count orders 2'), 'two subscriptions counted');
+        // A server-to-user channel is a channel too; only `orders` is asserted here.
+        const told = () => receiver.delivered().map(line).filter((l) => !l.includes('#server-to-user'));
+        assert.equal(told().filter((l) => l === 'user_connected 7').length, 1, 'one user, two connections');
+        assert.ok(!told().includes('channel_occupied orders'), 'not chosen');
+
+        tabs[0].close();
+        await eventually(() => told().at(-1) === 'subscription_count orders 1', 'one left');
+        tabs[1].close();
+        await eventually(() => told().includes('user_disconnected 7'), 'the user gone, after the grace period', GRACE_MS * 5);
+        assert.equal(told().at(-2), 'subscription_count orders 0');
+    } finally {
+        assert.deepEqual(await sidecar.stop(), { code: 0, signal: null });
+        receiver.close();
+        scratch.remove();
     }
 });

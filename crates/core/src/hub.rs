@@ -79,11 +79,15 @@ struct Registry {
     channels: HashMap<ChannelName, Channel>,
     /// Connection → the channels it is in, so a disconnect leaves them all.
     connections: HashMap<SocketId, Connection>,
+    /// Signed-in user → how many of its connections are open, for the observer.
+    users: HashMap<String, usize>,
 }
 
 struct Connection {
     subscriber: Arc<dyn Subscriber>,
     channels: HashSet<ChannelName>,
+    /// The user it signed in as (`pusher:signin`), once the front end said so.
+    user: Option<String>,
 }
 
 #[derive(Default)]
@@ -163,6 +167,7 @@ impl Hub {
             Connection {
                 subscriber,
                 channels: HashSet::new(),
+                user: None,
             },
         );
         true
@@ -190,6 +195,9 @@ impl Hub {
         for channel in &connection.channels {
             self.leave(&mut registry, channel, id);
         }
+        if let Some(user) = connection.user {
+            self.signed_out(&mut registry, user);
+        }
         connection.channels.len()
     }
 
@@ -213,6 +221,10 @@ impl Hub {
         let Some(subscription) = entry.subscribers.remove(id) else {
             return;
         };
+        self.tell(|| Transition::SubscriptionCount {
+            channel: channel.clone(),
+            count: entry.subscribers.len(),
+        });
         match (&mut entry.presence, &subscription.user) {
             (Some(Presence::Local(roster)), Some(user)) => {
                 if let Some(gone) = roster.leave(id, user) {

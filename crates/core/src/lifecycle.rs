@@ -1,6 +1,7 @@
 //! What happens on the channels, as the app may want to hear it (Pusher's webhook events):
-//! a channel occupied or vacated, a user added to or removed from a presence channel, a client
-//! event sent. The hub tells its [`Observer`] at the moment of each transition, under its
+//! a channel occupied or vacated, its subscription count changed, a user added to or removed
+//! from a presence channel, a client event sent; and a signed-in user's first connection opened
+//! and last one closed. The hub tells its [`Observer`] at the moment of each transition, under its
 //! registry lock, so the observer only queues; waiting out a grace period, batching and
 //! delivering (webhooks, Laravel's listener) happen elsewhere (`sidecast-lifecycle`).
 //!
@@ -38,16 +39,25 @@ pub enum Transition {
         socket_id: SocketId,
         user_id: Option<String>,
     },
+    /// A socket subscribed to the channel or left it: how many are subscribed now.
+    SubscriptionCount { channel: ChannelName, count: usize },
+    /// A user's first connection signed in (Pusher's user authentication, Echo's `signin()`).
+    UserConnected { user_id: String },
+    /// The last connection signed in as the user closed.
+    UserDisconnected { user_id: String },
 }
 
 impl Transition {
-    pub fn channel(&self) -> &ChannelName {
+    /// The channel it happened on; none for a user's connections.
+    pub fn channel(&self) -> Option<&ChannelName> {
         match self {
             Transition::ChannelOccupied { channel }
             | Transition::ChannelVacated { channel }
             | Transition::MemberAdded { channel, .. }
             | Transition::MemberRemoved { channel, .. }
-            | Transition::ClientEvent { channel, .. } => channel,
+            | Transition::ClientEvent { channel, .. }
+            | Transition::SubscriptionCount { channel, .. } => Some(channel),
+            Transition::UserConnected { .. } | Transition::UserDisconnected { .. } => None,
         }
     }
 }

@@ -1,6 +1,7 @@
-//! Pusher's rule for leaving: `member_removed` and `channel_vacated` wait a grace period and
-//! are not sent if the user or the channel came back meanwhile, so that a page reload (leave,
-//! then join a moment later) tells the app nothing. Joins and client events pass at once.
+//! Pusher's rule for leaving: `member_removed` and `channel_vacated` (and a signed-in user's
+//! `user_disconnected`) wait a grace period and are not sent if the user or the channel came
+//! back meanwhile, so that a page reload (leave, then join a moment later) tells the app
+//! nothing. Joins, counts and client events pass at once.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -13,6 +14,7 @@ use tokio::time::Instant;
 enum Subject {
     Member(ChannelName, String),
     Channel(ChannelName),
+    User(String),
 }
 
 /// Leaves held back, in the order they happened (every one waits the same time, so that is
@@ -69,7 +71,11 @@ impl Grace {
             }
             Transition::ChannelVacated { channel } => (Subject::Channel(channel.clone()), true),
             Transition::ChannelOccupied { channel } => (Subject::Channel(channel.clone()), false),
-            Transition::ClientEvent { .. } => return Taken::Passed(transition),
+            Transition::UserDisconnected { user_id } => (Subject::User(user_id.clone()), true),
+            Transition::UserConnected { user_id } => (Subject::User(user_id.clone()), false),
+            Transition::ClientEvent { .. } | Transition::SubscriptionCount { .. } => {
+                return Taken::Passed(transition);
+            }
         };
         if self.period.is_zero() {
             return Taken::Passed(transition);
@@ -242,5 +248,25 @@ mod tests {
         grace.take(added("8"), at(start, 6000));
         assert_eq!(names(&grace.release_all()), names(&[removed("9")]));
         assert_eq!(grace.next_due(), None);
+    }
+
+    #[test]
+    fn a_signed_in_user_who_reconnects_within_the_grace_period_is_not_told() {
+        let mut grace = Grace::new(Duration::from_secs(3));
+        let start = Instant::now();
+        let user = |connected: bool| match connected {
+            true => Transition::UserConnected {
+                user_id: "7".into(),
+            },
+            false => Transition::UserDisconnected {
+                user_id: "7".into(),
+            },
+        };
+        assert!(matches!(grace.take(user(false), start), Taken::Held));
+        assert!(matches!(
+            grace.take(user(true), start + Duration::from_secs(1)),
+            Taken::Absorbed
+        ));
+        assert!(grace.due(start + Duration::from_secs(5)).is_empty());
     }
 }

@@ -1,14 +1,15 @@
 //! The events kept for `php artisan sidecast:listen`: numbered, held until the listener
 //! confirms it has handled them, and bounded in count, bytes and age. An event dropped before
-//! any listener confirmed it is counted, and the next event kept says how many went before it,
-//! so the listener can tell the app what it missed.
+//! it was sent to a listener is counted, and the next event kept says how many went before it,
+//! so the listener can say what was missed.
 //!
 //! One listener at a time holds the journal ([`Journal::attach`]); a listener that reconnects
 //! gets again every event it has not confirmed, from the oldest. Another that connects
-//! meanwhile is refused, and takes over when the first one goes.
+//! meanwhile is refused, and takes over when the first one goes. Events sent to the listener
+//! and not confirmed yet are in its hands: they do not expire while it holds them, and if the
+//! count or bytes bound pushes them out they are not counted as dropped (it has them).
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -30,6 +31,10 @@ pub struct Buffer {
 /// 160 MB.
 pub const MAX_BYTES: usize = 8 * 1024 * 1024;
 
+/// While the oldest events are in a listener's hands (they do not expire), how often expiry
+/// looks again.
+const EXPIRY_RECHECK: Duration = Duration::from_secs(1);
+
 /// One event, as the listener receives it.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -47,8 +52,6 @@ pub struct Journal {
     state: Mutex<State>,
     /// Woken when an event is kept or the journal closes.
     changed: Notify,
-    /// Whether a listener holds the journal.
-    attached: AtomicBool,
     /// Woken when the listener lets go.
     detached: Notify,
 }
@@ -63,6 +66,17 @@ struct State {
     missed: u32,
     /// No more events: the sidecar is stopping.
     closed: bool,
+    /// The attached listener's progress, when one is attached.
+    listener: Option<Progress>,
+}
+
+/// How far the attached listener got.
+#[derive(Debug, Default, Clone, Copy)]
+struct Progress {
+    /// The last sequence number sent to it.
+    sent: u64,
+    /// The last one it confirmed.
+    confirmed: u64,
 }
 
 impl Journal {
@@ -71,7 +85,6 @@ impl Journal {
             limits,
             state: Mutex::default(),
             changed: Notify::new(),
-            attached: AtomicBool::new(false),
             detached: Notify::new(),
         }
     }
@@ -106,10 +119,14 @@ impl Journal {
         self.changed.notify_one();
     }
 
-    /// Drops the events older than the buffer's age; when the next one falls due, if any.
+    /// Drops the events older than the buffer's age, but those in a listener's hands; when to
+    /// look again, if anything is kept.
     pub fn expire(&self, now: Instant) -> Option<Instant> {
         let mut state = self.state();
         while let Some(oldest) = state.entries.front() {
+            if state.in_flight(oldest.seq) {
+                return Some(now + EXPIRY_RECHECK);
+            }
             if oldest.at + self.limits.max_age > now {
                 return Some(oldest.at + self.limits.max_age);
             }
@@ -127,20 +144,29 @@ impl Journal {
         self.len() == 0
     }
 
-    /// Takes the journal for one listener, unless another holds it.
+    /// Takes the journal for one listener, unless another holds it or the sidecar stops.
     pub fn attach(self: &Arc<Self>) -> Result<Listening, &'static str> {
-        if self.state().closed {
+        let mut state = self.state();
+        if state.closed {
             return Err("the sidecar is stopping");
         }
-        if self.attached.swap(true, Ordering::AcqRel) {
+        if state.listener.is_some() {
             return Err(
                 "another listener is connected (php artisan sidecast:listen); this one takes over when it stops",
             );
         }
+        // Whatever is kept was never confirmed: it is all to send, from the oldest.
+        let before = state
+            .entries
+            .front()
+            .map_or(state.last_seq, |oldest| oldest.seq - 1);
+        state.listener = Some(Progress {
+            sent: before,
+            confirmed: before,
+        });
         METRICS.listener_attached(true);
         Ok(Listening {
             journal: self.clone(),
-            sent: 0,
         })
     }
 
@@ -154,7 +180,7 @@ impl Journal {
     pub async fn detached(&self) {
         loop {
             let notified = self.detached.notified();
-            if !self.attached.load(Ordering::Acquire) {
+            if self.state().listener.is_none() {
                 return;
             }
             notified.await;
@@ -163,11 +189,20 @@ impl Journal {
 }
 
 impl State {
+    /// Whether the event numbered `seq` was sent to the attached listener.
+    fn in_flight(&self, seq: u64) -> bool {
+        self.listener.is_some_and(|progress| seq <= progress.sent)
+    }
+
     fn drop_oldest(&mut self) {
         let Some(dropped) = self.entries.pop_front() else {
             return;
         };
         self.bytes -= dropped.json.len();
+        if self.in_flight(dropped.seq) {
+            // The listener has it; it just cannot be sent again.
+            return;
+        }
         METRICS.listener_dropped();
         let carried = dropped.missed.saturating_add(1);
         match self.entries.front_mut() {
@@ -181,8 +216,6 @@ impl State {
 #[derive(Debug)]
 pub struct Listening {
     journal: Arc<Journal>,
-    /// The last sequence number sent to this listener.
-    sent: u64,
 }
 
 /// What the listener is to do next.
@@ -190,7 +223,7 @@ pub struct Listening {
 pub enum Next {
     /// Send these.
     Send(Vec<Entry>),
-    /// Everything is sent; wait for more.
+    /// Everything is sent, or as much as may be ahead of the confirmations; wait.
     Wait,
     /// The journal is closed and every event confirmed.
     Done,
@@ -199,23 +232,22 @@ pub enum Next {
 impl Listening {
     /// Up to `most` events not sent yet, leaving at most `window` unconfirmed on the way.
     pub fn next(&mut self, most: usize, window: usize) -> Next {
-        let state = self.journal.state();
-        let unconfirmed_sent = state
-            .entries
-            .iter()
-            .take_while(|entry| entry.seq <= self.sent)
-            .count();
-        let room = window.saturating_sub(unconfirmed_sent).min(most);
+        let mut state = self.journal.state();
+        let progress = state.listener.unwrap_or_default();
+        let in_flight = usize::try_from(progress.sent - progress.confirmed).unwrap_or(usize::MAX);
+        let room = window.saturating_sub(in_flight).min(most);
         let batch: Vec<Entry> = state
             .entries
             .iter()
-            .skip(unconfirmed_sent)
+            .skip_while(|entry| entry.seq <= progress.sent)
             .take(room)
             .cloned()
             .collect();
         match batch.last() {
             Some(last) => {
-                self.sent = last.seq;
+                if let Some(progress) = &mut state.listener {
+                    progress.sent = last.seq;
+                }
                 Next::Send(batch)
             }
             None if state.closed && state.entries.is_empty() => Next::Done,
@@ -225,8 +257,12 @@ impl Listening {
 
     /// The listener has handled every event up to `seq` (never more than it was sent).
     pub fn confirm(&mut self, seq: u64) {
-        let upto = seq.min(self.sent);
         let mut state = self.journal.state();
+        let Some(progress) = &mut state.listener else {
+            return;
+        };
+        let upto = seq.min(progress.sent);
+        progress.confirmed = progress.confirmed.max(upto);
         let mut confirmed = 0;
         while state.entries.front().is_some_and(|entry| entry.seq <= upto) {
             if let Some(entry) = state.entries.pop_front() {
@@ -245,7 +281,7 @@ impl Listening {
 
 impl Drop for Listening {
     fn drop(&mut self) {
-        self.journal.attached.store(false, Ordering::Release);
+        self.journal.state().listener = None;
         METRICS.listener_attached(false);
         self.journal.detached.notify_waiters();
     }

@@ -23,12 +23,13 @@ pub mod listener;
 pub mod metrics;
 pub mod webhook;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
-use sidecast_core::{Observer, Transition};
+use sidecast_core::{ChannelName, Observer, Transition};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -72,8 +73,20 @@ pub struct Config {
     pub channel_prefixes: Vec<String>,
 }
 
-/// The names `Config::events` takes.
-pub const EVENT_NAMES: [&str; 4] = [
+/// The names `Config::events` takes: Pusher's four, then the subscription count (every change,
+/// the last of each 50 ms) and a signed-in user's first connection and last.
+pub const EVENT_NAMES: [&str; 7] = [
+    "channel_occupied",
+    "channel_vacated",
+    "member_added",
+    "member_removed",
+    "subscription_count",
+    "user_connected",
+    "user_disconnected",
+];
+
+/// What is told when no choice is made: Pusher's four.
+pub const DEFAULT_EVENTS: [&str; 4] = [
     "channel_occupied",
     "channel_vacated",
     "member_added",
@@ -90,6 +103,9 @@ pub struct Lifecycle {
     queued_bytes: Arc<AtomicUsize>,
     client_event_channels: Vec<String>,
     channel_prefixes: Vec<String>,
+    /// Whether subscription counts are told: the only kind chosen before the grace period, as
+    /// nothing cancels them and each join and leave makes one.
+    counts: bool,
 }
 
 /// The lifecycle's tasks, to be finished when the sidecar stops.
@@ -144,6 +160,8 @@ impl Lifecycle {
                 due: None,
             },
             journal: journal.clone(),
+            counts: BTreeMap::new(),
+            counts_due: None,
         };
         let incoming = Incoming {
             queued,
@@ -155,6 +173,10 @@ impl Lifecycle {
             queued_bytes,
             client_event_channels: config.client_event_channels,
             channel_prefixes: config.channel_prefixes,
+            counts: config
+                .events
+                .iter()
+                .any(|kind| kind == "subscription_count"),
         };
         let running = Running {
             stop,
@@ -165,13 +187,17 @@ impl Lifecycle {
     }
 
     fn wanted(&self, transition: &Transition) -> bool {
-        let channel = transition.channel().as_str();
+        let channel = transition.channel().map_or("", |channel| channel.as_str());
         let starts = |prefixes: &[String]| prefixes.iter().any(|p| channel.starts_with(p.as_str()));
-        if !self.channel_prefixes.is_empty() && !starts(&self.channel_prefixes) {
+        if transition.channel().is_some()
+            && !self.channel_prefixes.is_empty()
+            && !starts(&self.channel_prefixes)
+        {
             return false;
         }
         match transition {
             Transition::ClientEvent { .. } => starts(&self.client_event_channels),
+            Transition::SubscriptionCount { .. } => self.counts,
             _ => true,
         }
     }
@@ -250,7 +276,7 @@ async fn run(
 ) {
     loop {
         let held_due = grace.next_due();
-        let batch_due = told.batches.due;
+        let batch_due = told.due();
         let expiry_due = told.expire();
         tokio::select! {
             received = queued.recv() => match received {
@@ -266,7 +292,7 @@ async fn run(
                     told.push(&transition);
                 }
             }
-            () = sleep_until(batch_due), if batch_due.is_some() => told.batches.flush(),
+            () = sleep_until(batch_due), if batch_due.is_some() => told.flush(),
             () = sleep_until(expiry_due), if expiry_due.is_some() => {}
             _ = &mut stopped => {
                 // Transitions already queued are taken first, then whatever is still held.
@@ -282,7 +308,7 @@ async fn run(
             }
         }
     }
-    told.batches.flush();
+    told.flush();
     if let Some(journal) = &told.journal {
         journal.close();
     }
@@ -302,11 +328,24 @@ struct Told {
     kinds: Vec<String>,
     batches: Batches,
     journal: Option<Arc<Journal>>,
+    /// Channels whose subscription count changed, and their latest count: a burst of joins
+    /// tells where it ended, not each step.
+    counts: BTreeMap<ChannelName, usize>,
+    counts_due: Option<Instant>,
 }
 
 impl Told {
     fn push(&mut self, transition: &Transition) {
-        let event = webhook::event(transition);
+        if let Transition::SubscriptionCount { channel, count } = transition {
+            self.counts.insert(channel.clone(), *count);
+            self.counts_due
+                .get_or_insert_with(|| Instant::now() + BATCH_WAIT);
+            return;
+        }
+        self.tell(webhook::event(transition));
+    }
+
+    fn tell(&mut self, event: Value) {
         let kind = event["name"].as_str().unwrap_or_default();
         if kind != "client_event" && !self.kinds.iter().any(|wanted| wanted == kind) {
             return;
@@ -317,6 +356,26 @@ impl Told {
         if !self.batches.queues.is_empty() {
             self.batches.push(event);
         }
+    }
+
+    /// When the pending counts and batch go.
+    fn due(&self) -> Option<Instant> {
+        match (self.batches.due, self.counts_due) {
+            (Some(batch), Some(counts)) => Some(batch.min(counts)),
+            (batch, counts) => batch.or(counts),
+        }
+    }
+
+    /// Tells the pending counts, and sends the batch.
+    fn flush(&mut self) {
+        self.counts_due = None;
+        for (channel, count) in std::mem::take(&mut self.counts) {
+            self.tell(webhook::event(&Transition::SubscriptionCount {
+                channel,
+                count,
+            }));
+        }
+        self.batches.flush();
     }
 
     /// Drops the journal's events that are too old; when the next one is due.
@@ -356,7 +415,7 @@ impl Batches {
 
 #[cfg(test)]
 mod tests {
-    use sidecast_core::{ChannelName, EventName, Payload, SocketId};
+    use sidecast_core::{EventName, Payload, SocketId};
 
     use super::*;
 
@@ -369,6 +428,7 @@ mod tests {
             queued_bytes: queued_bytes.clone(),
             client_event_channels: vec!["private-".to_owned()],
             channel_prefixes: Vec::new(),
+            counts: false,
         };
         let data = format!("\"{}\"", "x".repeat(1024 * 1024 - 2));
         let whisper = || Transition::ClientEvent {
@@ -409,11 +469,11 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_request_holds_fifty_events_at_most_and_only_the_kinds_sent() {
-        let (sender, mut requests) = mpsc::channel(10);
-        let mut told = Told {
-            kinds: vec!["member_removed".to_owned()],
+    /// Telling `kind` to one endpoint, whose requests come out of the receiver.
+    fn told_to_one_endpoint(kind: &str) -> (Told, mpsc::Receiver<Request>) {
+        let (sender, requests) = mpsc::channel(10);
+        let told = Told {
+            kinds: vec![kind.to_owned()],
             batches: Batches {
                 queues: vec![Queue {
                     sender,
@@ -423,7 +483,15 @@ mod tests {
                 due: None,
             },
             journal: None,
+            counts: BTreeMap::new(),
+            counts_due: None,
         };
+        (told, requests)
+    }
+
+    #[test]
+    fn a_request_holds_fifty_events_at_most_and_only_the_kinds_sent() {
+        let (mut told, mut requests) = told_to_one_endpoint("member_removed");
         // A mass leave, the joins around it not asked for.
         for user in 0..120 {
             told.push(&member(user, false));
@@ -434,5 +502,37 @@ mod tests {
             .map(|request| request.events)
             .collect();
         assert_eq!(sizes, [50, 50, 20]);
+    }
+
+    #[test]
+    fn subscription_counts_tell_each_channels_latest_once_a_batch() {
+        let (mut told, mut requests) = told_to_one_endpoint("subscription_count");
+        let count = |name: &str, count| Transition::SubscriptionCount {
+            channel: ChannelName::new(name).unwrap(),
+            count,
+        };
+        for n in 1..=500 {
+            told.push(&count("orders", n));
+        }
+        told.push(&count("chat", 3));
+        told.push(&count("orders", 499));
+        assert!(told.due().is_some(), "a flush is due");
+        told.flush();
+        let request = requests.try_recv().unwrap();
+        assert_eq!(request.events, 2, "one count a channel");
+        let sent: Value = serde_json::from_str(&request.body).unwrap();
+        let counts: Vec<(String, u64)> = sent["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|event| {
+                (
+                    event["channel"].as_str().unwrap().to_owned(),
+                    event["subscription_count"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(counts, [("chat".to_owned(), 3), ("orders".to_owned(), 499)]);
+        assert!(told.due().is_none());
     }
 }

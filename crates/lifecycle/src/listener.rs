@@ -1,8 +1,8 @@
 //! One `php artisan sidecast:listen` connection, handed over by the Unix socket's reader once
 //! it asked to `LISTEN`: the journal's events out as `EVENT` frames, the listener's `CONFIRM`
-//! frames in. A few events are sent ahead of the confirmations (`WINDOW`), so a listener
-//! working through a backlog is never idle waiting for the next event, yet neither side's
-//! socket buffer fills.
+//! frames in, read while events are written. Some events are sent ahead of the confirmations
+//! (`WINDOW`), so a listener working through a backlog is never idle waiting for the next
+//! event.
 
 use std::sync::Arc;
 
@@ -47,47 +47,61 @@ pub async fn serve(
     }
     .encode(&mut out);
     tracing::info!(?peer_pid, waiting = journal.len(), "listener connected");
+    let (mut reader, mut writer) = stream.into_split();
+    // Bytes of `out` already written: confirmations are read while events are written, so
+    // neither side can wait on the other with both socket buffers full.
+    let mut written = 0;
     let ended = loop {
         if let Err(reason) = take_confirmations(&mut buffered, &mut listening) {
             break reason;
         }
-        match listening.next(SENT_AT_ONCE, WINDOW) {
-            Next::Send(entries) => {
-                for entry in &entries {
-                    let event = LifecycleEvent {
-                        seq: entry.seq,
-                        time_ms: entry.time_ms,
-                        missed: entry.missed,
-                        json: &entry.json,
-                    };
-                    if let Err(error) = event.encode(&mut out) {
-                        // Cannot happen below the journal's byte bound; said rather than hidden.
-                        tracing::error!(seq = entry.seq, %error, "lifecycle event not sent");
-                    }
-                }
-            }
-            Next::Done => break "the sidecar stopped".to_owned(),
-            Next::Wait => {}
-        }
-        if !out.is_empty() {
-            if let Err(error) = stream.write_all(&out).await {
-                break format!("cannot write to it: {error}");
-            }
+        if written == out.len() {
             out.clear();
-            continue;
+            written = 0;
+            match listening.next(SENT_AT_ONCE, WINDOW) {
+                Next::Send(entries) => encode(&entries, &mut out),
+                Next::Done => break "the sidecar stopped".to_owned(),
+                Next::Wait => {}
+            }
         }
         buffered.reserve(4096);
         tokio::select! {
-            read = stream.read_buf(&mut buffered) => match read {
+            wrote = writer.write(&out[written..]), if written < out.len() => match wrote {
+                Ok(0) => break "it stopped reading".to_owned(),
+                Ok(n) => written += n,
+                Err(error) => {
+                    // Confirmations it sent before going are still applied.
+                    while let Ok(n) = reader.try_read_buf(&mut buffered) && n > 0 {}
+                    let _ = take_confirmations(&mut buffered, &mut listening);
+                    break format!("cannot write to it: {error}");
+                }
+            },
+            read = reader.read_buf(&mut buffered) => match read {
                 Ok(0) => break "it disconnected".to_owned(),
                 Ok(_) => {}
                 Err(error) => break format!("cannot read from it: {error}"),
             },
-            () = listening.changed() => {}
+            () = listening.changed(), if written == out.len() => {}
         }
     };
-    let _ = stream.shutdown().await;
+    let _ = take_confirmations(&mut buffered, &mut listening);
+    let _ = writer.shutdown().await;
     tracing::info!(?peer_pid, reason = %ended, unconfirmed = journal.len(), "listener gone");
+}
+
+fn encode(entries: &[crate::journal::Entry], out: &mut Vec<u8>) {
+    for entry in entries {
+        let event = LifecycleEvent {
+            seq: entry.seq,
+            time_ms: entry.time_ms,
+            missed: entry.missed,
+            json: &entry.json,
+        };
+        if let Err(error) = event.encode(out) {
+            // Cannot happen below the journal's byte bound; said rather than hidden.
+            tracing::error!(seq = entry.seq, %error, "lifecycle event not sent");
+        }
+    }
 }
 
 /// Applies every `CONFIRM` in `buffered`; anything else ends the connection.

@@ -75,6 +75,17 @@ pub fn event(transition: &Transition) -> Value {
             }
             value
         }
+        Transition::SubscriptionCount { channel, count } => json!({
+            "name": "subscription_count",
+            "channel": channel.as_str(),
+            "subscription_count": count,
+        }),
+        Transition::UserConnected { user_id } => {
+            json!({ "name": "user_connected", "user_id": user_id })
+        }
+        Transition::UserDisconnected { user_id } => {
+            json!({ "name": "user_disconnected", "user_id": user_id })
+        }
     }
 }
 
@@ -93,7 +104,7 @@ pub(crate) fn now_ms() -> u64 {
 #[derive(Debug, Clone)]
 pub(crate) struct Batch {
     id: Arc<str>,
-    body: Arc<str>,
+    pub(crate) body: Arc<str>,
     pub(crate) events: usize,
 }
 
@@ -227,6 +238,19 @@ mod tests {
                 "name": "client_event", "channel": "presence-room", "event": "client-typing",
                 "data": "{\"typing\":true}", "socket_id": "123.456", "user_id": "7"
             })
+        );
+        assert_eq!(
+            event(&Transition::SubscriptionCount {
+                channel: channel(),
+                count: 2
+            }),
+            json!({ "name": "subscription_count", "channel": "presence-room", "subscription_count": 2 })
+        );
+        assert_eq!(
+            event(&Transition::UserDisconnected {
+                user_id: "7".into()
+            }),
+            json!({ "name": "user_disconnected", "user_id": "7" })
         );
         let sent: Value = serde_json::from_str(&body(&[event(&whisper)])).unwrap();
         assert!(sent["time_ms"].as_u64().unwrap() > 1_700_000_000_000);

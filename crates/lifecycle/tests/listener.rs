@@ -35,7 +35,9 @@ fn connect(journal: &Arc<Journal>, request_id: u32) -> UnixStream {
 async fn read(php: &mut UnixStream, buffer: &mut Vec<u8>, count: usize) -> Vec<String> {
     let mut seen = Vec::new();
     loop {
-        while let Some(size) = sidecast_wire::check(buffer, &Limits::default()).unwrap() {
+        while seen.len() < count
+            && let Some(size) = sidecast_wire::check(buffer, &Limits::default()).unwrap()
+        {
             let frame: Vec<u8> = buffer.drain(..size).collect();
             seen.push(match sidecast_wire::parse(&frame).unwrap() {
                 Frame::Ack(Ack { refused: None, .. }) => "accepted".to_owned(),
@@ -137,4 +139,39 @@ async fn a_listener_sending_anything_but_confirm_is_disconnected() {
     tokio::time::timeout(Duration::from_secs(5), journal.detached())
         .await
         .expect("the journal let go");
+}
+
+#[tokio::test]
+async fn a_backlog_confirmed_one_event_at_a_time_never_stalls_either_side() {
+    // PHP writes a confirmation after each event and reads nothing meanwhile: were the
+    // sidecar not reading while it writes, both socket buffers would fill and both wait.
+    let journal = Arc::new(Journal::new(Buffer {
+        max_age: Duration::from_secs(60),
+        max_events: 10_000,
+    }));
+    let padding = "x".repeat(400);
+    const EVENTS: u64 = 3_000;
+    for n in 1..=EVENTS {
+        journal.record(format!(r#"{{"n":{n},"pad":"{padding}"}}"#).into_bytes(), n);
+    }
+    let mut php = connect(&journal, 1);
+    let mut buffer = Vec::new();
+    assert_eq!(read(&mut php, &mut buffer, 1).await, ["accepted"]);
+    let mut last = 0;
+    let drained = tokio::time::timeout(Duration::from_secs(30), async {
+        while last < EVENTS {
+            let line = read(&mut php, &mut buffer, 1).await.remove(0);
+            last = line.split(' ').next().unwrap().parse().unwrap();
+            confirm(&mut php, last).await;
+        }
+    })
+    .await;
+    assert!(drained.is_ok(), "stalled after event {last}");
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while !journal.is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("every confirmation applied");
 }

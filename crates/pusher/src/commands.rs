@@ -159,6 +159,7 @@ fn sign_in(front_end: &FrontEnd, socket: &Socket, request: &SigninData) {
     if !socket.sign_in(user.id.clone()) {
         return refused("this connection is signed in as another user".to_owned());
     }
+    front_end.hub.sign_in(&socket.id, &user.id);
     tracing::debug!(socket = %socket.id, user = %user.id, "signed in");
     socket.send(protocol::signin_success(&request.user_data));
 }

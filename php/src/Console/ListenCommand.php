@@ -54,6 +54,9 @@ class ListenCommand extends Command
             try {
                 $connection = Connection::open($socket, 5.0);
             } catch (Unavailable $e) {
+                if ($this->stopping) {
+                    break;
+                }
                 if ($e->getMessage() !== $lastProblem) {
                     $this->warn("Cannot listen yet: {$e->getMessage()}. Trying again every {$retry} s.");
                     $lastProblem = $e->getMessage();

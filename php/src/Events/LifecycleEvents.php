@@ -16,7 +16,22 @@ final class LifecycleEvents
      */
     public static function fromWebhook(mixed $event): ?object
     {
-        if (! is_array($event) || ! is_string($event['name'] ?? null) || ! is_string($event['channel'] ?? null)) {
+        if (! is_array($event) || ! is_string($event['name'] ?? null)) {
+            throw new InvalidArgumentException('a webhook event needs a "name" and a "channel"');
+        }
+        $user = match ($event['name']) {
+            'user_connected' => UserConnected::class,
+            'user_disconnected' => UserDisconnected::class,
+            default => null,
+        };
+        if ($user !== null) {
+            if (! is_string($event['user_id'] ?? null)) {
+                throw new InvalidArgumentException("a {$event['name']} event needs a \"user_id\" string");
+            }
+
+            return new $user($event['user_id']);
+        }
+        if (! is_string($event['channel'] ?? null)) {
             throw new InvalidArgumentException('a webhook event needs a "name" and a "channel"');
         }
         $text = static function (string $field) use ($event): string {
@@ -38,6 +53,12 @@ final class LifecycleEvents
                 json_decode($text('data'), true),
                 $text('socket_id'),
                 is_string($event['user_id'] ?? null) ? $event['user_id'] : null,
+            ),
+            'subscription_count' => new SubscriptionCountChanged(
+                $event['channel'],
+                is_int($event['subscription_count'] ?? null) && $event['subscription_count'] >= 0
+                    ? $event['subscription_count']
+                    : throw new InvalidArgumentException('a subscription_count event needs a "subscription_count" number'),
             ),
             default => null,
         };

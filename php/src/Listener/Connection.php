@@ -20,6 +20,9 @@ final class Connection
     /** Bytes read and not yet used. */
     private string $unread = '';
 
+    /** The last event handled and not yet confirmed to the sidecar. */
+    private ?int $toConfirm = null;
+
     /**
      * @param  resource  $stream
      */
@@ -82,18 +85,37 @@ final class Connection
     }
 
     /**
-     * Tells the sidecar every event up to $seq is handled.
+     * Tells the sidecar every event up to $seq is handled: at once if no other event is
+     * already here, else with the confirmation of the last of them (one write for a backlog,
+     * not one per event).
      *
      * @throws Unavailable when the connection is gone.
      */
     public function confirm(int $seq): void
     {
-        $this->write(Frame::confirm($seq));
+        $this->toConfirm = $seq;
+        if (Frame::parseAnswer($this->unread) === null) {
+            $this->sendConfirmation();
+        }
     }
 
+    /** Confirms what is handled, if the connection still takes it, and closes it. */
     public function close(): void
     {
+        try {
+            $this->sendConfirmation();
+        } catch (Unavailable) {
+            // Gone already: the sidecar sends those events again to the next listener.
+        }
         @fclose($this->stream);
+    }
+
+    private function sendConfirmation(): void
+    {
+        if ($this->toConfirm !== null) {
+            $this->write(Frame::confirm($this->toConfirm));
+            $this->toConfirm = null;
+        }
     }
 
     /** The next frame, or null if none is whole within $wait seconds. */
@@ -112,6 +134,8 @@ final class Connection
 
                 return $frame;
             }
+            // Nothing whole is here: what is handled is confirmed before waiting for more.
+            $this->sendConfirmation();
             $left = $deadline - microtime(true);
             if ($left <= 0) {
                 return null;

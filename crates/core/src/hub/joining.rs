@@ -91,6 +91,7 @@ impl Hub {
         let Registry {
             channels,
             connections,
+            ..
         } = &mut *registry;
         let connection = connections
             .get_mut(id)
@@ -137,6 +138,7 @@ impl Hub {
             let Registry {
                 channels,
                 connections,
+                ..
             } = &mut *registry;
             let connection = connections
                 .get(id)
@@ -167,6 +169,7 @@ impl Hub {
         let Registry {
             channels,
             connections,
+            ..
         } = &mut *registry;
         // The entry was kept for this join (`joining`), so this finds it.
         let entry = channels.entry(channel.clone()).or_default();
@@ -228,6 +231,10 @@ impl Hub {
     ) {
         self.tell_subscribed(&*subscriber, channel, entry);
         entry.untold_subscribers.store(true, Ordering::Relaxed);
+        self.tell(|| Transition::SubscriptionCount {
+            channel: channel.clone(),
+            count: entry.subscribers.len() + 1,
+        });
         entry.subscribers.insert(
             id.clone(),
             Subscription {

@@ -1,10 +1,46 @@
-//! Closing every connection signed in as one user (Pusher's `terminate_connections`): this
-//! node's, then — for a request that entered here — the other nodes' through the cluster.
+//! Signed-in users (Pusher's user authentication): which connection is whose, for the
+//! observer's user connected and disconnected; and closing every connection signed in as one
+//! user (Pusher's `terminate_connections`): this node's, then — for a request that entered
+//! here — the other nodes' through the cluster.
 
-use super::Hub;
+use super::{Hub, Registry};
+use crate::lifecycle::Transition;
 use crate::message::Origin;
+use crate::names::SocketId;
 
 impl Hub {
+    /// Records that connection `id` signed in as `user`; the observer is told of the user's
+    /// first connection. A connection signs in once: another sign-in changes nothing.
+    pub fn sign_in(&self, id: &SocketId, user: &str) {
+        let mut registry = self.write();
+        let Some(connection) = registry.connections.get_mut(id) else {
+            return;
+        };
+        if connection.user.is_some() {
+            return;
+        }
+        connection.user = Some(user.to_owned());
+        let open = registry.users.entry(user.to_owned()).or_default();
+        *open += 1;
+        if *open == 1 {
+            self.tell(|| Transition::UserConnected {
+                user_id: user.to_owned(),
+            });
+        }
+    }
+
+    /// A connection signed in as `user` closed; the observer is told of the user's last.
+    pub(super) fn signed_out(&self, registry: &mut Registry, user: String) {
+        let Some(open) = registry.users.get_mut(&user) else {
+            return;
+        };
+        *open -= 1;
+        if *open == 0 {
+            registry.users.remove(&user);
+            self.tell(|| Transition::UserDisconnected { user_id: user });
+        }
+    }
+
     /// Closes the connections signed in as `user` on this node and, when the request entered
     /// at this node, asks the cluster to close the others'. Returns how many of this node's
     /// there were.

@@ -150,3 +150,49 @@ fn a_closed_journal_is_done_once_everything_sent_is_confirmed_and_keeps_nothing_
     assert!(matches!(listening.next(10, 100), Next::Done));
     assert!(journal.attach().is_err(), "no listener while stopping");
 }
+
+#[test]
+fn events_in_the_listeners_hands_neither_expire_nor_count_as_dropped_when_pushed_out() {
+    let journal = journal(3);
+    record(&journal, 1);
+    record(&journal, 2);
+    let mut listening = journal.attach().unwrap();
+    assert_eq!(sent(listening.next(10, 100)), [(1, 0), (2, 0)]);
+    let later = Instant::now() + Duration::from_secs(120);
+    assert!(journal.expire(later).is_some(), "looked at again later");
+    assert_eq!(
+        journal.len(),
+        2,
+        "1 and 2 are the listener's: they do not expire"
+    );
+
+    for n in 3..=5 {
+        record(&journal, n);
+    }
+    assert_eq!(
+        sent(listening.next(10, 100)),
+        [(3, 0), (4, 0), (5, 0)],
+        "1 and 2 pushed out while the listener had them: nothing missed"
+    );
+    listening.confirm(5);
+    assert!(journal.is_empty());
+}
+
+#[test]
+fn the_window_counts_what_was_sent_even_once_pushed_out() {
+    let journal = journal(2);
+    let mut listening = journal.attach().unwrap();
+    for n in 1..=2 {
+        record(&journal, n);
+    }
+    assert_eq!(sent(listening.next(10, 3)).len(), 2);
+    for n in 3..=4 {
+        record(&journal, n);
+    }
+    assert_eq!(
+        sent(listening.next(10, 3)),
+        [(3, 0)],
+        "two of three in flight, though 1 and 2 are no longer kept"
+    );
+    assert!(matches!(listening.next(10, 3), Next::Wait));
+}

@@ -168,8 +168,9 @@ pub struct LifecycleArgs {
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub listener_buffer_events: Option<u32>,
 
-    /// Which of channel_occupied, channel_vacated, member_added, member_removed are told,
-    /// separated with commas [default: all four].
+    /// Which of channel_occupied, channel_vacated, member_added, member_removed,
+    /// subscription_count, user_connected, user_disconnected are told, separated with commas
+    /// [default: the first four, Pusher's].
     #[arg(
         long = "lifecycle-events",
         env = "SIDECAST_LIFECYCLE_EVENTS",

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use sidecast_lifecycle::{Buffer, Config, EVENT_NAMES, Endpoint};
+use sidecast_lifecycle::{Buffer, Config, DEFAULT_EVENTS, EVENT_NAMES, Endpoint};
 
 use super::ConfigError;
 use crate::cli::LifecycleArgs;
@@ -41,7 +41,10 @@ pub(super) fn lifecycle(
     }
     let endpoints = endpoints(&urls, pusher)?;
     let events: Vec<String> = match args.events.iter().filter(|e| !e.is_empty()).count() {
-        0 => EVENT_NAMES.iter().map(|name| (*name).to_owned()).collect(),
+        0 => DEFAULT_EVENTS
+            .iter()
+            .map(|name| (*name).to_owned())
+            .collect(),
         _ => args
             .events
             .iter()

@@ -7,6 +7,9 @@ use Sidecast\Laravel\Events\ChannelVacated;
 use Sidecast\Laravel\Events\ClientEventReceived;
 use Sidecast\Laravel\Events\MemberAdded;
 use Sidecast\Laravel\Events\MemberRemoved;
+use Sidecast\Laravel\Events\SubscriptionCountChanged;
+use Sidecast\Laravel\Events\UserConnected;
+use Sidecast\Laravel\Events\UserDisconnected;
 
 /**
  * What the sidecar tells the app about its channels (docs/lifecycle-events.md), kept as one JSON
@@ -22,6 +25,9 @@ class RecordLifecycle
         MemberAdded::class,
         MemberRemoved::class,
         ClientEventReceived::class,
+        SubscriptionCountChanged::class,
+        UserConnected::class,
+        UserDisconnected::class,
     ];
 
     public static function journal(): string

@@ -11,6 +11,9 @@ use Sidecast\Laravel\Events\ChannelOccupied;
 use Sidecast\Laravel\Events\ClientEventReceived;
 use Sidecast\Laravel\Events\MemberAdded;
 use Sidecast\Laravel\Events\MemberRemoved;
+use Sidecast\Laravel\Events\SubscriptionCountChanged;
+use Sidecast\Laravel\Events\UserConnected;
+use Sidecast\Laravel\Events\UserDisconnected;
 use Sidecast\Laravel\Http\WebhookController;
 use Sidecast\Laravel\SidecastServiceProvider;
 
@@ -53,17 +56,23 @@ final class WebhookTest extends TestCase
             ['name' => 'client_event', 'channel' => 'presence-lobby', 'event' => 'client-move', 'data' => '{"to":"e4"}', 'socket_id' => '12.34', 'user_id' => '7'],
             ['name' => 'cache_miss', 'channel' => 'cache-prices'],
             ['name' => 'member_removed', 'channel' => 'presence-lobby', 'user_id' => '9'],
+            ['name' => 'subscription_count', 'channel' => 'presence-lobby', 'subscription_count' => 2],
+            ['name' => 'user_connected', 'user_id' => '7'],
+            ['name' => 'user_disconnected', 'user_id' => '9'],
         ]]);
 
         $response = $this->controller()(self::request($body));
 
         $this->assertSame(200, $response->getStatusCode());
-        $this->assertSame(['dispatched' => 4, 'skipped' => 1], $response->getData(true), 'an event of an unknown name is skipped');
+        $this->assertSame(['dispatched' => 7, 'skipped' => 1], $response->getData(true), 'an event of an unknown name is skipped');
         $this->assertEquals([
             new ChannelOccupied('presence-lobby'),
             new MemberAdded('presence-lobby', '7'),
             new ClientEventReceived('presence-lobby', 'client-move', ['to' => 'e4'], '12.34', '7'),
             new MemberRemoved('presence-lobby', '9'),
+            new SubscriptionCountChanged('presence-lobby', 2),
+            new UserConnected('7'),
+            new UserDisconnected('9'),
         ], $this->dispatched);
     }
 
@@ -88,6 +97,8 @@ final class WebhookTest extends TestCase
             [json_encode(['events' => []]), 'a webhook body is'],
             [json_encode(['time_ms' => time() * 1000, 'events' => [['name' => 'channel_occupied', 'channel' => 'orders'], ['name' => 'member_added', 'channel' => 'presence-x']]]), 'needs a "user_id" string'],
             [json_encode(['time_ms' => time() * 1000, 'events' => ['channel_occupied']]), 'needs a "name" and a "channel"'],
+            [json_encode(['time_ms' => time() * 1000, 'events' => [['name' => 'user_connected', 'user_id' => 7]]]), 'a user_connected event needs a "user_id" string'],
+            [json_encode(['time_ms' => time() * 1000, 'events' => [['name' => 'subscription_count', 'channel' => 'orders', 'subscription_count' => -1]]]), 'needs a "subscription_count" number'],
         ] as [$body, $reason]) {
             $response = $this->controller()(self::request($body));
             $this->assertSame(400, $response->getStatusCode(), $body);

@@ -1,5 +1,6 @@
 //! The transitions a single node's hub tells its observer: each once, at the moment it
-//! happens, and nothing for a change that is not one.
+//! happens, and nothing for a change that is not one. Subscription counts, told at every
+//! join and leave, are left out but where they are the point.
 
 use std::sync::{Arc, Mutex};
 
@@ -8,11 +9,18 @@ use crate::hub::Hub;
 use crate::{Access, Observer, Transition};
 
 #[derive(Default)]
-struct Told(Mutex<Vec<String>>);
+struct Told {
+    lines: Mutex<Vec<String>>,
+    counts: bool,
+}
 
 impl Observer for Told {
     fn observe(&self, transition: Transition) {
         let line = match transition {
+            Transition::SubscriptionCount { .. } if !self.counts => return,
+            Transition::SubscriptionCount { channel, count } => format!("count {channel} {count}"),
+            Transition::UserConnected { user_id } => format!("connected {user_id}"),
+            Transition::UserDisconnected { user_id } => format!("disconnected {user_id}"),
             Transition::ChannelOccupied { channel } => format!("occupied {channel}"),
             Transition::ChannelVacated { channel } => format!("vacated {channel}"),
             Transition::MemberAdded { channel, user_id } => format!("added {channel} {user_id}"),
@@ -30,18 +38,26 @@ impl Observer for Told {
                 payload.as_str()
             ),
         };
-        self.0.lock().unwrap().push(line);
+        self.lines.lock().unwrap().push(line);
     }
 }
 
 impl Told {
     fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().unwrap())
+        std::mem::take(&mut *self.lines.lock().unwrap())
     }
 }
 
 fn observed() -> (Hub, Arc<Told>) {
     let told = Arc::new(Told::default());
+    (Hub::new().observed_by(told.clone()), told)
+}
+
+fn observed_with_counts() -> (Hub, Arc<Told>) {
+    let told = Arc::new(Told {
+        counts: true,
+        ..Told::default()
+    });
     (Hub::new().observed_by(told.clone()), told)
 }
 
@@ -122,4 +138,45 @@ fn a_relayed_client_event_names_its_sender_and_its_user() {
         ],
         "a refused whisper is not told"
     );
+}
+
+#[test]
+fn every_join_and_leave_tells_the_channels_subscription_count() {
+    let (hub, told) = observed_with_counts();
+    connected(&hub, "a", &["orders"]);
+    connected(&hub, "b", &["orders"]);
+    now(hub.subscribe(&id("a"), channel("orders"), Access::Public)).unwrap();
+    assert_eq!(
+        told.take(),
+        ["occupied orders", "count orders 1", "count orders 2"],
+        "subscribing again is not a change"
+    );
+    hub.unsubscribe(&id("a"), &channel("orders"));
+    hub.disconnect(&id("b"));
+    assert_eq!(
+        told.take(),
+        ["count orders 1", "count orders 0", "vacated orders"]
+    );
+}
+
+#[test]
+fn a_signed_in_user_is_connected_with_its_first_connection_and_disconnected_with_its_last() {
+    let (hub, told) = observed();
+    connected(&hub, "tab-1", &[]);
+    connected(&hub, "tab-2", &[]);
+    connected(&hub, "anonymous", &[]);
+    hub.sign_in(&id("tab-1"), "7");
+    hub.sign_in(&id("tab-2"), "7");
+    hub.sign_in(&id("tab-2"), "8");
+    hub.sign_in(&id("gone"), "9");
+    assert_eq!(
+        told.take(),
+        ["connected 7"],
+        "one user, signed in once per connection; an unknown connection signs in nobody"
+    );
+    hub.disconnect(&id("anonymous"));
+    hub.disconnect(&id("tab-1"));
+    assert_eq!(told.take(), Vec::<String>::new(), "tab 2 is still open");
+    hub.disconnect(&id("tab-2"));
+    assert_eq!(told.take(), ["disconnected 7"]);
 }

@@ -143,6 +143,23 @@ fn the_listener_needs_no_app_and_keeps_five_minutes_or_ten_thousand_events_by_de
     assert_eq!(buffer.max_events, 20);
     assert_eq!(chosen.channel_prefixes, ["presence-"]);
 
+    let users = load_in(
+        dir.path(),
+        &[
+            "--listener",
+            "--lifecycle-events",
+            "user_connected,user_disconnected,subscription_count",
+        ],
+    )
+    .unwrap()
+    .settings
+    .lifecycle
+    .unwrap();
+    assert_eq!(
+        users.events,
+        ["user_connected", "user_disconnected", "subscription_count"]
+    );
+
     let off = load_in(dir.path(), &["--listener=false"]).unwrap();
     assert!(off.settings.lifecycle.is_none());
 }
