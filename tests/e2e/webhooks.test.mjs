@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import http from 'node:http';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
@@ -17,36 +16,11 @@ import { VARIANTS, eventually, openEcho } from './support/echo-clients.mjs';
 import { scrape } from './support/metrics.mjs';
 import { ROOT, freePort, sleep, startProcess, startSidecar, stopAll, tempDir } from './support/processes.mjs';
 import { APP, APP_ARGS, openPusher, subscribed } from './support/pusher-clients.mjs';
+import { startReceiver } from './support/webhook-receiver.mjs';
 
 after(stopAll);
 
 const GRACE_MS = 1000;
-
-/** Records every request; answers `failing` of them with 500 first. */
-async function startReceiver() {
-    const receiver = { requests: [], failing: 0 };
-    const server = http.createServer((request, response) => {
-        let body = '';
-        request.on('data', (chunk) => { body += chunk; });
-        request.on('end', () => {
-            const status = receiver.failing > 0 ? 500 : 200;
-            if (status === 500) receiver.failing -= 1;
-            receiver.requests.push({ headers: request.headers, body, at: Date.now(), status });
-            response.writeHead(status);
-            response.end();
-        });
-    });
-    const port = await freePort();
-    await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
-    return Object.assign(receiver, {
-        url: `http://127.0.0.1:${port}/pusher/webhooks`,
-        close: () => server.close(),
-        /** Every event of the requests answered 200, in order. */
-        delivered() {
-            return this.requests.filter((r) => r.status === 200).flatMap((r) => JSON.parse(r.body).events);
-        },
-    });
-}
 
 /** A connected Echo 2 client as `user`, joined to presence `room`. */
 function joinAs(url, user, room) {

@@ -19,7 +19,7 @@ pub(crate) struct Keys {
     sharded: bool,
 }
 
-/// The four keys of a presence channel's roster, in the order the scripts take them.
+/// The keys of a presence channel's roster, in the order the scripts take them.
 pub(crate) struct RosterKeys {
     /// HASH user → member JSON.
     pub(crate) members: String,
@@ -29,12 +29,30 @@ pub(crate) struct RosterKeys {
     pub(crate) sockets: String,
     /// HASH `ver` → the roster's version.
     pub(crate) meta: String,
+    /// HASH user → `deadline|version` of a leave in its grace period (lifecycle events): a
+    /// return before the deadline cancels it, on whatever node.
+    pub(crate) gone: String,
 }
 
 impl RosterKeys {
-    pub(crate) fn all(&self) -> [&str; 4] {
-        [&self.members, &self.refs, &self.sockets, &self.meta]
+    pub(crate) fn all(&self) -> [&str; 5] {
+        [
+            &self.members,
+            &self.refs,
+            &self.sockets,
+            &self.meta,
+            &self.gone,
+        ]
     }
+}
+
+/// The keys saying whether a channel has sockets anywhere in the cluster (lifecycle events).
+pub(crate) struct OccupancyKeys {
+    /// SET of the nodes with a socket in the channel.
+    pub(crate) nodes: String,
+    /// `deadline|token` of the channel's vacating in its grace period: a node's first socket
+    /// before the deadline cancels it.
+    pub(crate) vacating: String,
 }
 
 impl Keys {
@@ -87,6 +105,12 @@ impl Keys {
         format!("{}node:{{{node}}}:presence", self.prefix)
     }
 
+    /// SET of the channels where `node` has sockets, when lifecycle events are on: what to
+    /// vacate when it dies.
+    pub(crate) fn node_occupied(&self, node: &str) -> String {
+        format!("{}node:{{{node}}}:occupied", self.prefix)
+    }
+
     /// HASH describing `node`, for diagnosis.
     pub(crate) fn node_meta(&self, node: &str) -> String {
         format!("{}node:{{{node}}}:meta", self.prefix)
@@ -104,6 +128,15 @@ impl Keys {
             refs: key("refs"),
             sockets: key("sockets"),
             meta: key("meta"),
+            gone: key("gone"),
+        }
+    }
+
+    pub(crate) fn occupancy(&self, channel: &str) -> OccupancyKeys {
+        let key = |what: &str| format!("{}{{{channel}}}:{what}", self.prefix);
+        OccupancyKeys {
+            nodes: key("nodes"),
+            vacating: key("vacating"),
         }
     }
 }
@@ -130,7 +163,12 @@ mod tests {
     fn a_channels_keys_share_one_hash_tag() {
         let keys = Keys::new("sidecast:", false);
         let roster = keys.roster("presence-room.1");
-        for key in roster.all() {
+        let occupancy = keys.occupancy("presence-room.1");
+        for key in roster
+            .all()
+            .into_iter()
+            .chain([occupancy.nodes.as_str(), occupancy.vacating.as_str()])
+        {
             assert!(key.starts_with("sidecast:{presence-room.1}:"), "{key}");
         }
         assert_eq!(keys.bus("n1"), "sidecast:bus");

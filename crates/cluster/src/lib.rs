@@ -46,6 +46,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
 pub use config::{Config, ConfigError, RedisAddress};
+pub use presence::Telling;
 
 use crate::envelope::Body;
 use crate::inbox::InboxCounters;
@@ -95,8 +96,9 @@ impl std::fmt::Debug for Membership {
 
 impl Membership {
     /// A new node, with an id of its own: a restarted process never inherits the entries of
-    /// the one before it.
-    pub fn new(config: &Config) -> Self {
+    /// the one before it. `telling` is told the lifecycle transitions the cluster decides,
+    /// when lifecycle events are on.
+    pub fn new(config: &Config, telling: Option<Telling>) -> Self {
         let id = new_node_id();
         let sharded = matches!(config.redis, RedisAddress::Cluster { .. });
         let keys = Keys::new(&config.prefix, sharded);
@@ -109,6 +111,7 @@ impl Membership {
             link.clone(),
             outbox.clone(),
             config.gap_wait,
+            telling,
         );
         let shared = Arc::new(Shared {
             surveys: Arc::new(Surveys::new(id.clone())),

@@ -89,6 +89,16 @@ impl Cluster for Node {
         );
     }
 
+    fn occupancy(&self, channel: &ChannelName, occupied: bool) {
+        // Recorded in Redis only for lifecycle events: nothing else needs it.
+        if self.presence.is_telling() {
+            let _ = self.presence.ops.send(Op::Occupancy {
+                channel: channel.clone(),
+                occupied,
+            });
+        }
+    }
+
     fn subscription_counts(&self, report: CountReport<'_>) {
         let mut chunks = report.counts.chunks(COUNTS_PER_MESSAGE);
         // A whole report of no channel is still sent: it clears what the others kept.

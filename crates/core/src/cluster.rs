@@ -46,6 +46,11 @@ pub trait Cluster: Send + Sync + 'static {
     /// This node's subscription counts, for the other nodes to add to theirs (they apply it
     /// with `Hub::apply_subscription_counts`).
     fn subscription_counts(&self, report: CountReport<'_>);
+
+    /// This node's first socket came to `channel` (`occupied`), or its last one went: the
+    /// cluster decides whether the channel is occupied or vacated for all nodes, and tells
+    /// the lifecycle observer once. Applied in order with the presence joins and leaves.
+    fn occupancy(&self, channel: &ChannelName, occupied: bool);
 }
 
 /// A node's report of the connections subscribed to its channels (presence channels left out).

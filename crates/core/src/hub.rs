@@ -102,6 +102,9 @@ struct Channel {
     /// since; atomic, so that announcing takes only the read lock.
     announced_count: AtomicUsize,
     untold_subscribers: AtomicBool,
+    /// In a cluster: this node told the cluster it has sockets here (`Cluster::occupancy`),
+    /// from the first join's arrival (before its member is recorded) to the channel's end.
+    occupancy_told: bool,
 }
 
 /// Who is present in a channel: decided here, or mirrored from the cluster.
@@ -242,14 +245,33 @@ impl Hub {
             }
             _ => {}
         }
-        if entry.subscribers.is_empty() {
+        if entry.subscribers.is_empty() && self.cluster.is_none() {
             self.tell(|| Transition::ChannelVacated {
                 channel: channel.clone(),
             });
         }
-        if entry.is_unused() {
-            registry.channels.remove(channel);
+        self.forget_if_unused(&mut registry.channels, channel);
+    }
+
+    /// Forgets a channel nobody is in or joining; in a cluster, the cluster is told this
+    /// node has no socket there any more.
+    fn forget_if_unused(
+        &self,
+        channels: &mut HashMap<ChannelName, Channel>,
+        channel: &ChannelName,
+    ) {
+        let Some(entry) = channels.get(channel) else {
+            return;
+        };
+        if !entry.is_unused() {
+            return;
         }
+        if entry.occupancy_told
+            && let Some(cluster) = &self.cluster
+        {
+            cluster.occupancy(channel, false);
+        }
+        channels.remove(channel);
     }
 
     /// Tells a socket that its subscription to `channel` took effect, and gives it the last

@@ -5,10 +5,10 @@
 //! registry lock, so the observer only queues; waiting out a grace period, batching and
 //! delivering (webhooks, Laravel's listener) happen elsewhere (`sidecast-lifecycle`).
 //!
-//! On a single node these are exact: each transition is told once, in order. A node of a
-//! cluster would tell channels occupied and vacated by its own sockets only, and no member
-//! transitions (the cluster's roster decides those): the sidecar observes a single node's hub
-//! only, until the cluster decides each transition once.
+//! On a single node these are exact: each transition is told once, in order. In a cluster the
+//! hub tells only what its node alone knows (client events: only the sender's node sees one);
+//! members and channels' occupancy are decided once for all nodes by the cluster, which tells
+//! the observer itself (`sidecast-cluster`).
 
 use crate::message::Payload;
 use crate::names::{ChannelName, EventName, SocketId};

@@ -73,6 +73,14 @@ impl Member {
         }
     }
 
+    /// [`user_id_text`](Self::user_id_text) of the member whose [`key`](Self::key) is `key`.
+    pub fn user_id_text_of_key(key: &str) -> String {
+        match serde_json::from_str::<Value>(key) {
+            Ok(Value::String(id)) => id,
+            _ => key.to_owned(),
+        }
+    }
+
     /// Who the member is, as one string: `user_id` as compact JSON. Two members with the same
     /// key are the same user, however many sockets they join from.
     pub fn key(&self) -> &str {

@@ -7,8 +7,9 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
-use sidecast_cluster::Membership;
+use sidecast_cluster::{Membership, Telling};
 use sidecast_core::{Core, Hub, Observer};
 use tokio::task::JoinSet;
 
@@ -31,24 +32,27 @@ struct AppHub {
 }
 
 impl AppHub {
+    /// `observer` is told the app's lifecycle transitions: by this hub on a single node; in a
+    /// cluster by the cluster (which decides each once for all nodes, after `grace` for
+    /// leaves), client events by this hub still (only the sender's node sees them).
     fn new(
         cluster: Option<&sidecast_cluster::Config>,
         observer: Option<Arc<dyn Observer>>,
+        grace: Duration,
     ) -> Self {
-        // Lifecycle events are a single node's (the config refuses webhooks with scale-out).
-        debug_assert!(cluster.is_none() || observer.is_none());
+        let observe = |hub: Hub| match &observer {
+            Some(observer) => hub.observed_by(observer.clone()),
+            None => hub,
+        };
         let Some(config) = cluster else {
-            let hub = match observer {
-                Some(observer) => Hub::new().observed_by(observer),
-                None => Hub::new(),
-            };
             return AppHub {
-                core: Core::single(Arc::new(hub)),
+                core: Core::single(Arc::new(observe(Hub::new()))),
                 membership: None,
             };
         };
-        let membership = Membership::new(config);
-        let hub = Arc::new(Hub::clustered(membership.node()));
+        let telling = observer.clone().map(|observer| Telling { observer, grace });
+        let membership = Membership::new(config, telling);
+        let hub = Arc::new(observe(Hub::clustered(membership.node())));
         AppHub {
             core: Core {
                 census: membership.census(hub.clone()),
@@ -60,20 +64,24 @@ impl AppHub {
 }
 
 impl Hubs {
-    /// `observer` is told the first app's transitions (webhooks); a single node only.
+    /// `observer` is told the first app's lifecycle transitions.
     pub fn new(settings: &Settings, observer: Option<Arc<dyn Observer>>) -> Self {
+        let grace = settings
+            .lifecycle
+            .as_ref()
+            .map_or(Duration::ZERO, |lifecycle| lifecycle.grace);
         let cluster = settings.cluster.as_ref();
         let other_apps = settings
             .pusher
             .iter()
             .flat_map(|pusher| pusher.apps.iter().skip(1));
         Hubs {
-            main: AppHub::new(cluster, observer),
+            main: AppHub::new(cluster, observer, grace),
             others: other_apps
                 .map(|app| {
                     let id = app.app.id.clone();
                     let cluster = cluster.map(|config| config.for_app(&id));
-                    (id, AppHub::new(cluster.as_ref(), None))
+                    (id, AppHub::new(cluster.as_ref(), None, grace))
                 })
                 .collect(),
         }

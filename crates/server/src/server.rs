@@ -170,7 +170,12 @@ impl Server {
         // Lifecycle events: the first app's hub tells the lifecycle, which is finished after the
         // clients.
         let (observer, lifecycle) = match self.settings.lifecycle.clone() {
-            Some(config) => {
+            Some(mut config) => {
+                if self.settings.cluster.is_some() {
+                    // The cluster holds leaves for the grace period, with a marker in Redis
+                    // that a return on any node removes; not again here.
+                    config.grace = Duration::ZERO;
+                }
                 let (lifecycle, tasks) = sidecast_lifecycle::Lifecycle::start(config);
                 (
                     Some(lifecycle as Arc<dyn sidecast_core::Observer>),

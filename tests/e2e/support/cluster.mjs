@@ -40,16 +40,16 @@ export async function startNode(scratch, name, { redisPort, authHost, port, env 
 }
 
 /**
- * Starts a redis-server, `names.length` nodes on it, and the demo Laravel app (4 workers) that
- * authorizes their channels and broadcasts through the first node. `stop()` stops them all
- * and resolves with the nodes' exits.
+ * Starts a redis-server, `names.length` nodes on it (with `env` added to each one's), and the
+ * demo Laravel app (4 workers) that authorizes their channels and broadcasts through the first
+ * node. `stop()` stops them all and resolves with the nodes' exits.
  */
-export async function startCluster(scratch, names) {
+export async function startCluster(scratch, names, { env = {} } = {}) {
     const redis = await startRedis();
     const appPort = await freePort();
     const nodes = [];
     for (const name of names) {
-        nodes.push(await startNode(scratch, name, { redisPort: redis.port, authHost: `http://127.0.0.1:${appPort}` }));
+        nodes.push(await startNode(scratch, name, { redisPort: redis.port, authHost: `http://127.0.0.1:${appPort}`, env }));
     }
     const laravel = await startLaravel({ sidecar: nodes[0], extension: true, port: appPort, workers: 4 });
     const stop = async () => {

@@ -6,10 +6,12 @@
 //! where — written at once, whether Redis answers or not. When Redis could not be reached, or
 //! forgot this node (it restarted, or took the node for dead), the worker reconciles
 //! (`repair`): it makes Redis hold exactly the journal, and tells the others only what really
-//! changed.
+//! changed. With lifecycle events on, it also tells the app's observer of the transitions
+//! Redis decides for the whole cluster (`told`), channels' occupancy included.
 
 mod journal;
 mod repair;
+mod told;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +24,7 @@ use sidecast_core::{
 use tokio::sync::{mpsc, oneshot};
 
 pub(crate) use journal::Journal;
+pub use told::Telling;
 
 use crate::envelope::{Body, Change, MemberWire};
 use crate::link::Link;
@@ -41,6 +44,11 @@ pub(crate) enum Op {
         socket: SocketId,
         /// The member it was present as; `None` if the journal did not know it.
         member: Option<Member>,
+    },
+    /// This node's first socket came to a channel, or its last one went (lifecycle events).
+    Occupancy {
+        channel: ChannelName,
+        occupied: bool,
     },
     /// Read these channels' rosters and bring this node's mirrors up to them.
     Resync(Vec<ChannelName>),
@@ -62,6 +70,9 @@ pub(crate) struct Presence {
     gap_wait: Duration,
     /// Channels waiting for a missing change, so each is read once.
     gaps: Mutex<HashSet<ChannelName>>,
+    /// Who is told of lifecycle transitions, when anyone is.
+    telling: Option<Telling>,
+    held: told::Held,
 }
 
 impl Presence {
@@ -71,6 +82,7 @@ impl Presence {
         link: Arc<Link>,
         outbox: Arc<Outbox>,
         gap_wait: Duration,
+        telling: Option<Telling>,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<Op>) {
         let (ops, receiver) = mpsc::unbounded_channel();
         let presence = Arc::new(Presence {
@@ -83,12 +95,19 @@ impl Presence {
             diverged: AtomicBool::new(false),
             gap_wait,
             gaps: Mutex::new(HashSet::new()),
+            telling,
+            held: told::Held::default(),
         });
         (presence, receiver)
     }
 
     pub(crate) fn journal(&self) -> MutexGuard<'_, Journal> {
         self.journal.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether lifecycle transitions are told (the hub's occupancy is then recorded).
+    pub(crate) fn is_telling(&self) -> bool {
+        self.telling.is_some()
     }
 
     /// Asks for a reconciliation (Redis forgot this node, or was unreachable).
@@ -120,6 +139,7 @@ impl Presence {
                     socket,
                     member,
                 } => self.leave(&hub, channel, &socket, member).await,
+                Op::Occupancy { channel, occupied } => self.occupancy(&channel, occupied).await,
                 Op::Resync(channels) => {
                     for channel in channels {
                         self.resync(&hub, &channel).await;
@@ -129,6 +149,7 @@ impl Presence {
                 Op::Reconcile => {}
                 Op::Goodbye(done) => {
                     self.goodbye(&hub).await;
+                    self.held.settle().await;
                     let _ = done.send(());
                     return;
                 }
@@ -137,7 +158,7 @@ impl Presence {
     }
 
     async fn join(
-        &self,
+        self: &Arc<Self>,
         hub: &Arc<Hub>,
         channel: ChannelName,
         socket: &SocketId,
@@ -150,6 +171,9 @@ impl Presence {
             .await
         {
             Ok(joined) => {
+                if joined.told {
+                    self.tell_added(&channel, &member);
+                }
                 if joined.first {
                     let change = RosterChange::Joined(member);
                     self.announce(&channel, joined.snapshot.stamp, &change);
@@ -177,7 +201,7 @@ impl Presence {
     ) {
         let left = self
             .store
-            .leave(&self.link, &channel, socket.as_str())
+            .leave(&self.link, &channel, socket.as_str(), self.grace())
             .await;
         // Whether this node still has a socket there is asked now, not when the leave was
         // queued: a join queued meanwhile keeps the channel in the index.
@@ -188,7 +212,8 @@ impl Presence {
             _ => Ok(()),
         };
         match left.and_then(|left| unindexed.map(|()| left)) {
-            Ok(Left::Last { stamp, user }) => {
+            Ok(Left::Last { stamp, user, gone }) => {
+                self.tell_removed(&channel, &user, gone);
                 let change = RosterChange::Left { user };
                 self.announce(&channel, stamp, &change);
                 self.apply(hub, &channel, stamp, change);

@@ -13,7 +13,7 @@ use super::Presence;
 impl Presence {
     /// Makes Redis hold exactly the journal: this node's entries that are not in it are
     /// removed, missing ones added; only real changes of membership are announced.
-    pub(super) async fn reconcile(&self, hub: &Arc<Hub>) {
+    pub(super) async fn reconcile(self: &Arc<Self>, hub: &Arc<Hub>) {
         let wanted = self.journal().entries();
         let recorded = match self.store.node_channels(&self.link, &self.node).await {
             Ok(channels) => channels,
@@ -43,6 +43,7 @@ impl Presence {
                 Ok((snapshot, changes)) => {
                     changed += changes.len();
                     for (stamp, change) in &changes {
+                        self.tell_change(channel, change);
                         self.announce(channel, *stamp, change);
                     }
                     hub.sync_roster(channel, snapshot);
@@ -55,6 +56,10 @@ impl Presence {
         }
         if let Err(error) = self.store.set_node_channels(&self.link, &present).await {
             tracing::debug!(%error, "presence index not rewritten yet");
+            return;
+        }
+        if let Err(error) = self.reconcile_occupancy(hub).await {
+            tracing::debug!(%error, "channel occupancy not reconciled yet");
             return;
         }
         self.diverged.store(false, Ordering::Relaxed);
@@ -92,11 +97,13 @@ impl Presence {
                 .await
                 .map_err(|e| e.to_string())?;
             for (stamp, change) in changes {
+                self.tell_change(channel, &change);
                 self.announce(channel, stamp, &change);
                 self.apply(hub, channel, stamp, change);
                 left += 1;
             }
         }
+        self.sweep_occupancy(node).await?;
         self.store
             .forget(&self.link, node)
             .await

@@ -1,12 +1,14 @@
 //! What the cluster keeps in Redis, changed atomically by scripts (`scripts/*.lua`) and
-//! called with typed arguments and answers: presence rosters (`rosters`) and the registry of
-//! nodes (`nodes`).
+//! called with typed arguments and answers: presence rosters (`rosters`), the registry of
+//! nodes (`nodes`), and the lifecycle's decisions (`occupancy`).
 
 mod nodes;
+mod occupancy;
 mod rosters;
 
 use redis::Script;
 
+pub(crate) use occupancy::Vacated;
 pub(crate) use rosters::Left;
 
 use crate::keys::Keys;
@@ -25,6 +27,9 @@ pub(crate) struct Store {
     heartbeat: Script,
     dead: Script,
     claim: Script,
+    occupy: Script,
+    vacate: Script,
+    confirm: Script,
 }
 
 impl Store {
@@ -39,6 +44,9 @@ impl Store {
             heartbeat: Script::new(include_str!("../scripts/heartbeat.lua")),
             dead: Script::new(include_str!("../scripts/dead.lua")),
             claim: Script::new(include_str!("../scripts/claim.lua")),
+            occupy: Script::new(include_str!("../scripts/occupy.lua")),
+            vacate: Script::new(include_str!("../scripts/vacate.lua")),
+            confirm: Script::new(include_str!("../scripts/confirm.lua")),
         }
     }
 

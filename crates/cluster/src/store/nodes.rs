@@ -99,7 +99,17 @@ impl Store {
         link: &Link,
         node: &str,
     ) -> Result<Vec<ChannelName>, LinkError> {
-        let command = Cmd::smembers(self.keys.node_channels(node));
+        self.channel_set(link, self.keys.node_channels(node)).await
+    }
+
+    /// The channel names in the SET at `key`; one that is not a channel name (written by
+    /// something else) is left out.
+    pub(super) async fn channel_set(
+        &self,
+        link: &Link,
+        key: String,
+    ) -> Result<Vec<ChannelName>, LinkError> {
+        let command = Cmd::smembers(key);
         let names: Vec<String> = link
             .run(|mut connection| async move { command.query_async(&mut connection).await })
             .await?;
@@ -133,6 +143,7 @@ impl Store {
         let commands = vec![
             Cmd::zrem(self.keys.nodes(), node),
             Cmd::del(self.keys.node_channels(node)),
+            Cmd::del(self.keys.node_occupied(node)),
             Cmd::del(self.keys.node_meta(node)),
         ];
         link.each::<redis::Value>(commands).await.map(drop)

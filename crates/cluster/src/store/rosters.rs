@@ -2,6 +2,8 @@
 //! what it says they are. Each returns the roster's stamp (epoch and version), so every node
 //! can apply the changes in one order.
 
+use std::time::Duration;
+
 use redis::{Cmd, Value};
 use sidecast_core::{ChannelName, Member, RosterChange, RosterSnapshot, Stamp};
 
@@ -15,6 +17,9 @@ pub(crate) struct Joined {
     /// The user had no socket anywhere before: the others must be told, with the snapshot's
     /// stamp.
     pub(crate) first: bool,
+    /// The app is to be told the user was added: a first join that is not a return within
+    /// the grace period of the user's leave.
+    pub(crate) told: bool,
     pub(crate) snapshot: RosterSnapshot,
 }
 
@@ -24,8 +29,13 @@ pub(crate) enum Left {
     Unknown,
     /// The user is still present through another socket.
     StillPresent,
-    /// That was the user's last socket: change `stamp`.
-    Last { stamp: Stamp, user: String },
+    /// That was the user's last socket: change `stamp`. `gone` is the marker of the leave's
+    /// grace period, when one was asked for.
+    Last {
+        stamp: Stamp,
+        user: String,
+        gone: Option<String>,
+    },
 }
 
 impl Store {
@@ -44,34 +54,40 @@ impl Store {
             .arg(socket_field(&self.node, socket))
             .arg(member.key())
             .arg(member_json(member));
-        let (first, epoch, version, members): (i64, u64, u64, Vec<String>) = link
+        let (first, epoch, version, members, told): (i64, u64, u64, Vec<String>, i64) = link
             .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
             .await?;
         Ok(Joined {
             first: first == 1,
+            told: told == 1,
             snapshot: snapshot(Stamp { epoch, version }, &members),
         })
     }
 
+    /// A socket leaves; a last leave is held for `grace` (none: lifecycle events are off, or
+    /// told at once).
     pub(crate) async fn leave(
         &self,
         link: &Link,
         channel: &ChannelName,
         socket: &str,
+        grace: Option<Duration>,
     ) -> Result<Left, LinkError> {
         let keys = self.keys.roster(channel.as_str());
         let mut invocation = self.leave.prepare_invoke();
         invocation
             .key(keys.all().as_slice())
             .arg(socket_field(&self.node, socket))
-            .arg(EMPTY_ROSTER_KEPT_SECONDS);
-        let (last, epoch, version, user): (i64, u64, u64, String) = link
+            .arg(EMPTY_ROSTER_KEPT_SECONDS)
+            .arg(grace.map_or(0, |grace| grace.as_millis() as u64));
+        let (last, epoch, version, user, gone): (i64, u64, u64, String, String) = link
             .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
             .await?;
         Ok(match last {
             1 => Left::Last {
                 stamp: Stamp { epoch, version },
                 user,
+                gone: (!gone.is_empty()).then_some(gone),
             },
             0 => Left::StillPresent,
             _ => Left::Unknown,

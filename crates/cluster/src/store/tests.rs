@@ -14,6 +14,8 @@ use crate::config::RedisAddress;
 use crate::keys::Keys;
 use crate::link::Link;
 
+mod lifecycle;
+
 /// A redis-server on a free port; killed when dropped.
 struct RedisServer {
     child: Child,
@@ -69,11 +71,11 @@ impl Drop for RedisServer {
     }
 }
 
-fn member(id: u64) -> Member {
+pub(super) fn member(id: u64) -> Member {
     Member::new(id.into(), RawValue::from_string("{}".into()).unwrap()).unwrap()
 }
 
-fn room() -> ChannelName {
+pub(super) fn room() -> ChannelName {
     ChannelName::new("presence-room").unwrap()
 }
 
@@ -105,15 +107,16 @@ async fn one_user_on_two_nodes_is_one_member_announced_once_each_way() {
     assert!(!again.first, "a repeated join changes nothing");
 
     assert!(matches!(
-        a.leave(&link_a, &room(), "s1").await.unwrap(),
+        a.leave(&link_a, &room(), "s1", None).await.unwrap(),
         Left::StillPresent
     ));
-    let Left::Last { stamp, user } = b.leave(&link_b, &room(), "s2").await.unwrap() else {
+    let Left::Last { stamp, user, gone } = b.leave(&link_b, &room(), "s2", None).await.unwrap()
+    else {
         panic!("the user's last socket");
     };
-    assert_eq!((stamp.version, user.as_str()), (2, "1"));
+    assert_eq!((stamp.version, user.as_str(), gone), (2, "1", None));
     assert!(matches!(
-        b.leave(&link_b, &room(), "s2").await.unwrap(),
+        b.leave(&link_b, &room(), "s2", None).await.unwrap(),
         Left::Unknown
     ));
 }
@@ -162,7 +165,7 @@ async fn a_roster_created_anew_has_a_new_epoch() {
     let redis = RedisServer::start();
     let (a, link) = redis.node("a");
     let before = a.join(&link, &room(), "s1", &member(1)).await.unwrap();
-    a.leave(&link, &room(), "s1").await.unwrap();
+    a.leave(&link, &room(), "s1", None).await.unwrap();
     let kept = a.join(&link, &room(), "s1", &member(1)).await.unwrap();
     assert_eq!(
         kept.snapshot.stamp.epoch, before.snapshot.stamp.epoch,

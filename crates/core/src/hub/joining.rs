@@ -153,6 +153,9 @@ impl Hub {
             entry
                 .presence
                 .get_or_insert_with(|| Presence::Mirror(Mirror::default()));
+            // Before the join is recorded, so that the channel is occupied before its member
+            // is added, as on a single node.
+            self.occupy(entry, &channel);
         }
 
         let mut pending = PendingJoin {
@@ -177,9 +180,7 @@ impl Hub {
         let Some(connection) = connections.get_mut(id) else {
             // Gone while the cluster recorded the join: take it back.
             cluster.leave(&channel, id);
-            if entry.is_unused() {
-                channels.remove(&channel);
-            }
+            self.forget_if_unused(channels, &channel);
             return Err(SubscribeError::UnknownConnection(id.clone()));
         };
         let subscriber = connection.subscriber.clone();
@@ -210,12 +211,19 @@ impl Hub {
     }
 
     /// Tells the observer the channel is occupied, if this join is its first subscriber: before
-    /// the join's member is added, as the channel holds the member.
-    fn occupy(&self, entry: &Channel, channel: &ChannelName) {
-        if entry.subscribers.is_empty() {
-            self.tell(|| Transition::ChannelOccupied {
+    /// the join's member is added, as the channel holds the member. In a cluster the cluster
+    /// decides, told once of this node's first socket there.
+    fn occupy(&self, entry: &mut Channel, channel: &ChannelName) {
+        match &self.cluster {
+            Some(cluster) if !entry.occupancy_told => {
+                entry.occupancy_told = true;
+                cluster.occupancy(channel, true);
+            }
+            Some(_) => {}
+            None if entry.subscribers.is_empty() => self.tell(|| Transition::ChannelOccupied {
                 channel: channel.clone(),
-            });
+            }),
+            None => {}
         }
     }
 
@@ -265,11 +273,10 @@ impl Drop for PendingJoin<'_> {
         let mut registry = self.hub.write();
         if let Some(entry) = registry.channels.get_mut(self.channel) {
             entry.joining = entry.joining.saturating_sub(1);
-            if entry.is_unused() {
-                registry.channels.remove(self.channel);
-            }
         }
         self.cluster.leave(self.channel, self.id);
+        self.hub
+            .forget_if_unused(&mut registry.channels, self.channel);
     }
 }
 

@@ -10,6 +10,9 @@ use sidecast_lifecycle::{Buffer, Config, DEFAULT_EVENTS, EVENT_NAMES, Endpoint};
 use super::ConfigError;
 use crate::cli::LifecycleArgs;
 
+/// The events only a single node can tell for now: every node would tell its own.
+const NODE_ONLY_EVENTS: [&str; 3] = ["subscription_count", "user_connected", "user_disconnected"];
+
 /// What Pusher waits before telling a member or a channel is gone.
 const DEFAULT_GRACE: Duration = Duration::from_secs(3);
 
@@ -29,16 +32,6 @@ pub(super) fn lifecycle(
         return Ok(None);
     }
     let setting = |problem: String| Err(ConfigError::Setting(problem));
-    let option = if urls.is_empty() {
-        "--listener"
-    } else {
-        "--webhook-url"
-    };
-    if clustered {
-        return setting(format!(
-            "{option}: lifecycle events are not available with scale-out yet (each transition must be decided once for the whole cluster); run them on a single node"
-        ));
-    }
     let endpoints = endpoints(&urls, pusher)?;
     let events: Vec<String> = match args.events.iter().filter(|e| !e.is_empty()).count() {
         0 => DEFAULT_EVENTS
@@ -59,6 +52,16 @@ pub(super) fn lifecycle(
         return setting(format!(
             "--lifecycle-events: {unknown:?} is not one of {} (client events are chosen by channel with --lifecycle-client-events)",
             EVENT_NAMES.join(", ")
+        ));
+    }
+    if clustered
+        && let Some(per_node) = events
+            .iter()
+            .find(|event| NODE_ONLY_EVENTS.contains(&event.as_str()))
+    {
+        return setting(format!(
+            "--lifecycle-events: {per_node} is not available with scale-out yet (it would be one node's, not the cluster's); choose among {}",
+            DEFAULT_EVENTS.join(", ")
         ));
     }
     let not_empty = |list: &[String]| list.iter().filter(|p| !p.is_empty()).cloned().collect();

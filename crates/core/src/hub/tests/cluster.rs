@@ -15,6 +15,8 @@ use crate::{Access, ChannelName, Member, Origin, Publication, SocketId, Whisper}
 #[derive(Default)]
 struct OtherNodes {
     calls: Mutex<Vec<String>>,
+    /// What `occupancy` was told, apart from the other calls.
+    occupancy: Mutex<Vec<String>>,
     /// What the next joins resolve to, in order; a join finds its answer when it is polled.
     answers: Arc<Mutex<VecDeque<Option<RosterSnapshot>>>>,
 }
@@ -30,6 +32,10 @@ impl OtherNodes {
 
     fn record(&self, call: String) {
         self.calls.lock().unwrap().push(call);
+    }
+
+    fn occupancy(&self) -> Vec<String> {
+        std::mem::take(&mut *self.occupancy.lock().unwrap())
     }
 }
 
@@ -54,6 +60,14 @@ impl Cluster for OtherNodes {
 
     fn terminate_user(&self, user: &str) {
         self.record(format!("terminate {user}"));
+    }
+
+    fn occupancy(&self, channel: &ChannelName, occupied: bool) {
+        let what = if occupied { "occupied" } else { "vacated" };
+        self.occupancy
+            .lock()
+            .unwrap()
+            .push(format!("{what} {channel}"));
     }
 
     fn subscription_counts(&self, report: CountReport<'_>) {
@@ -271,11 +285,17 @@ fn a_join_given_up_before_the_cluster_answered_is_taken_back() {
     let mut joining = Box::pin(hub.subscribe(&quitter, room, Access::Presence(member(1))));
     let mut context = Context::from_waker(Waker::noop());
     assert!(joining.as_mut().poll(&mut context).is_pending());
+    assert_eq!(
+        others.occupancy(),
+        ["occupied presence-room"],
+        "occupied before the join is recorded, as its member will be"
+    );
     drop(joining);
     assert_eq!(
         others.calls().last().unwrap(),
         "leave presence-room quitter"
     );
+    assert_eq!(others.occupancy(), ["vacated presence-room"]);
     assert!(
         hub.mirrored_channels().is_empty(),
         "the channel is no longer kept"
@@ -379,4 +399,32 @@ fn a_single_node_reports_nothing_and_counts_its_own() {
     let a = connected(&hub, "a", &["orders"]);
     hub.announce_subscription_counts();
     assert_eq!(counts_told(&a), ["count orders 1"]);
+}
+
+#[test]
+fn the_cluster_is_told_of_this_nodes_first_socket_in_a_channel_and_of_its_last() {
+    let (hub, others) = node();
+    connected(&hub, "a", &["orders"]);
+    connected(&hub, "b", &["orders"]);
+    others.answer(snapshot(1, &[1]));
+    present(&hub, "ann", "presence-room", 1);
+    assert_eq!(
+        others.occupancy(),
+        ["occupied orders", "occupied presence-room"]
+    );
+    let presence_calls = others.calls();
+    assert_eq!(
+        presence_calls,
+        ["join presence-room ann as 1"],
+        "occupancy is told apart from the presence calls"
+    );
+
+    hub.disconnect(&id("a"));
+    assert!(others.occupancy().is_empty(), "b is still in orders");
+    hub.disconnect(&id("b"));
+    hub.disconnect(&id("ann"));
+    assert_eq!(
+        others.occupancy(),
+        ["vacated orders", "vacated presence-room"]
+    );
 }

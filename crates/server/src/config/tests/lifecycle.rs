@@ -78,7 +78,7 @@ fn webhooks_are_off_without_a_url_and_take_the_apps_key_and_secret() {
 }
 
 #[test]
-fn webhooks_without_an_app_a_bad_url_or_event_or_with_a_cluster_are_refused() {
+fn webhooks_without_an_app_a_bad_url_or_event_or_a_single_nodes_event_with_a_cluster_are_refused() {
     let dir = dir_with(None, None);
     let refused = |arguments: &[&str]| load_in(dir.path(), arguments).unwrap_err().to_string();
     assert!(
@@ -101,10 +101,25 @@ fn webhooks_without_an_app_a_bad_url_or_event_or_with_a_cluster_are_refused() {
         refused(&with_app(&[
             "--webhook-url",
             "https://app.test",
+            "--lifecycle-events",
+            "member_added,user_connected",
             "--cluster-redis",
             "redis://127.0.0.1:6379"
         ]))
-        .contains("scale-out")
+        .contains("user_connected is not available with scale-out")
+    );
+    assert!(
+        load_in(
+            dir.path(),
+            &with_app(&[
+                "--webhook-url",
+                "https://app.test",
+                "--cluster-redis",
+                "redis://127.0.0.1:6379"
+            ])
+        )
+        .is_ok(),
+        "Pusher's four across a cluster"
     );
 }
 
@@ -165,7 +180,7 @@ fn the_listener_needs_no_app_and_keeps_five_minutes_or_ten_thousand_events_by_de
 }
 
 #[test]
-fn a_listener_buffer_of_nothing_or_with_a_cluster_is_refused() {
+fn a_listener_buffer_of_nothing_or_a_single_nodes_event_with_a_cluster_is_refused() {
     use clap::Parser;
     let parse_error = |arguments: &[&str]| {
         crate::cli::Cli::try_parse_from(["sidecast", "start"].iter().chain(arguments))
@@ -178,12 +193,15 @@ fn a_listener_buffer_of_nothing_or_with_a_cluster_is_refused() {
     let dir = dir_with(None, None);
     let clustered = load_in(
         dir.path(),
-        &["--listener", "--cluster-redis", "redis://127.0.0.1:6379"],
+        &[
+            "--listener",
+            "--lifecycle-events",
+            "subscription_count",
+            "--cluster-redis",
+            "redis://127.0.0.1:6379",
+        ],
     )
     .unwrap_err()
     .to_string();
-    assert!(
-        clustered.contains("--listener") && clustered.contains("scale-out"),
-        "{clustered}"
-    );
+    assert!(clustered.contains("scale-out"), "{clustered}");
 }

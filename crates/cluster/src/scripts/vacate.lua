@@ -1,0 +1,17 @@
+-- A node's last socket left a channel (lifecycle events), or the node died.
+-- KEYS: nodes, vacating. ARGV: the node, the grace period in milliseconds (0: told at once).
+-- Returns '' when other nodes still have sockets there (or this one had none), 'now' when the
+-- channel is vacated and to be told at once, else the vacating's marker: the node tells it
+-- after the deadline if the marker is still there (confirm.lua).
+if redis.call('SREM', KEYS[1], ARGV[1]) == 0 or redis.call('SCARD', KEYS[1]) > 0 then
+  return ''
+end
+local grace = tonumber(ARGV[2])
+if grace == 0 then
+  return 'now'
+end
+local time = redis.call('TIME')
+local now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local marker = (now_ms + grace) .. '|' .. time[1] .. time[2]
+redis.call('SET', KEYS[2], marker, 'PX', grace + 60000)
+return marker

@@ -1,0 +1,125 @@
+//! Lifecycle decisions for the whole cluster (only when lifecycle events are on): which
+//! node's change makes a channel occupied or vacated, and whether a leave or a vacating is
+//! still to be told once its grace period is over. Each node tells only its own channel's
+//! 0 ↔ 1 changes (the hub counts its sockets); Redis adds the nodes up.
+
+use std::time::Duration;
+
+use redis::Cmd;
+use sidecast_core::ChannelName;
+
+use super::Store;
+use crate::link::{Link, LinkError};
+
+/// What a node's last socket leaving a channel made of it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Vacated {
+    /// Other nodes still have sockets there.
+    No,
+    /// Vacated, to be told at once.
+    Now,
+    /// Vacated, to be told after the grace period if nothing came back: the marker to
+    /// confirm.
+    Later(String),
+}
+
+impl Store {
+    /// `node`'s first socket came to `channel`: whether the app is to be told it is occupied.
+    pub(crate) async fn occupy(
+        &self,
+        link: &Link,
+        channel: &ChannelName,
+    ) -> Result<bool, LinkError> {
+        let index = Cmd::sadd(self.keys.node_occupied(&self.node), channel.as_str());
+        link.run(|mut connection| async move { index.query_async::<()>(&mut connection).await })
+            .await?;
+        let keys = self.keys.occupancy(channel.as_str());
+        let mut invocation = self.occupy.prepare_invoke();
+        invocation
+            .key(&keys.nodes)
+            .key(&keys.vacating)
+            .arg(&self.node);
+        let told: i64 = link
+            .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
+            .await?;
+        Ok(told == 1)
+    }
+
+    /// `node`'s last socket left `channel` (or `node` died): whether it is vacated, and when
+    /// that is told.
+    pub(crate) async fn vacate(
+        &self,
+        link: &Link,
+        node: &str,
+        channel: &ChannelName,
+        grace: Duration,
+    ) -> Result<Vacated, LinkError> {
+        let keys = self.keys.occupancy(channel.as_str());
+        let mut invocation = self.vacate.prepare_invoke();
+        invocation
+            .key(&keys.nodes)
+            .key(&keys.vacating)
+            .arg(node)
+            .arg(grace.as_millis() as u64);
+        let outcome: String = link
+            .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
+            .await?;
+        // The index after the set: a node dying in between leaves the index ahead.
+        let index = Cmd::srem(self.keys.node_occupied(node), channel.as_str());
+        link.run(|mut connection| async move { index.query_async::<()>(&mut connection).await })
+            .await?;
+        Ok(match outcome.as_str() {
+            "" => Vacated::No,
+            "now" => Vacated::Now,
+            _ => Vacated::Later(outcome),
+        })
+    }
+
+    /// The channels where `node` has (or had) sockets, by the lifecycle's index.
+    pub(crate) async fn node_occupied(
+        &self,
+        link: &Link,
+        node: &str,
+    ) -> Result<Vec<ChannelName>, LinkError> {
+        self.channel_set(link, self.keys.node_occupied(node)).await
+    }
+
+    /// After its grace period: whether the leave of `user` (a member key) from `channel` is
+    /// still to be told; it is then forgotten.
+    pub(crate) async fn confirm_gone(
+        &self,
+        link: &Link,
+        channel: &ChannelName,
+        user: &str,
+        marker: &str,
+    ) -> Result<bool, LinkError> {
+        let key = self.keys.roster(channel.as_str()).gone;
+        self.confirm_marker(link, key, user, marker).await
+    }
+
+    /// After its grace period: whether `channel`'s vacating is still to be told.
+    pub(crate) async fn confirm_vacated(
+        &self,
+        link: &Link,
+        channel: &ChannelName,
+        marker: &str,
+    ) -> Result<bool, LinkError> {
+        let key = self.keys.occupancy(channel.as_str()).vacating;
+        self.confirm_marker(link, key, "", marker).await
+    }
+
+    async fn confirm_marker(
+        &self,
+        link: &Link,
+        key: String,
+        field: &str,
+        marker: &str,
+    ) -> Result<bool, LinkError> {
+        let mut invocation = self.confirm.prepare_invoke();
+        invocation.key(key).arg(field).arg(marker);
+        let told: i64 = link
+            .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
+            .await?;
+        Ok(told == 1)
+    }
+}

@@ -1,0 +1,90 @@
+// Lifecycle events across two sidecars sharing one Redis, told as webhooks to one receiver:
+// each transition once for the whole cluster, never once per node. A channel with sockets on
+// both nodes is occupied once and vacated once; a user present through both nodes is added
+// once and removed once; a user who reloads onto the other node within the grace period is
+// told nothing; a whisper is told once, by the sender's node; the members of a node that dies
+// are removed by another node.
+
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+
+import { LEAVE_BOUND_MS, joinAt, startCluster } from './support/cluster.mjs';
+import { eventually } from './support/echo-clients.mjs';
+import { sleep, stopAll, tempDir } from './support/processes.mjs';
+import { APP } from './support/pusher-clients.mjs';
+import { startReceiver } from './support/webhook-receiver.mjs';
+
+after(stopAll);
+
+const GRACE_MS = 1000;
+const room = 'chat.lifecycle';
+const channel = `presence-${room}`;
+const line = (e) => [e.name, e.channel, e.user_id].filter(Boolean).join(' ');
+
+test('each transition is told once for the whole cluster, a reload across nodes not at all, and a dead node\'s members by another node', async () => {
+    const scratch = tempDir();
+    const receiver = await startReceiver();
+    const cluster = await startCluster(scratch.dir, ['n1', 'n2'], {
+        env: {
+            SIDECAST_APP_ID: APP.id, SIDECAST_APP_KEY: APP.key, SIDECAST_APP_SECRET: APP.secret,
+            SIDECAST_WEBHOOK_URLS: receiver.url, SIDECAST_LIFECYCLE_GRACE: String(GRACE_MS / 1000),
+            SIDECAST_LIFECYCLE_CLIENT_EVENTS: 'presence-',
+        },
+    });
+    const [n1, n2] = cluster.nodes;
+    const told = () => receiver.delivered().map(line);
+    let killed = false;
+    try {
+        const annOnN1 = await joinAt(n1, 1, room);
+        await eventually(() => told().length === 2, 'the channel occupied and Ann added');
+        const annOnN2 = await joinAt(n2, 1, room);
+        const bob = await joinAt(n2, 2, room);
+        await eventually(() => told().length === 3, 'Bob added');
+        assert.deepEqual(told(), [`channel_occupied ${channel}`, `member_added ${channel} 1`, `member_added ${channel} 2`],
+            'occupied once though both nodes have sockets; Ann once though she is on both');
+
+        bob.channel.whisper('typing', { typing: true });
+        await eventually(() => told().length === 4, 'the whisper');
+        assert.equal(told()[3], `client_event ${channel} 2`, 'told once, by the sender\'s node');
+
+        // Ann closes both tabs and comes back on n1 within the grace period: nothing.
+        annOnN1.close();
+        annOnN2.close();
+        const annBack = await joinAt(n1, 1, room);
+        await sleep(GRACE_MS * 2);
+        assert.equal(told().length, 4, 'a reload across nodes tells nothing');
+
+        // Carl is only on n2, which dies: n1 sweeps it and tells Carl removed; the channel
+        // stays occupied (Ann is on n1).
+        await joinAt(n2, 3, room);
+        await eventually(() => told().includes(`member_added ${channel} 3`), 'Carl added');
+        await n2.stop('SIGKILL');
+        killed = true;
+        await eventually(() => told().includes(`member_removed ${channel} 3`), 'Carl removed by the surviving node', LEAVE_BOUND_MS + GRACE_MS * 2);
+        await eventually(() => told().includes(`member_removed ${channel} 2`), 'Bob removed too', LEAVE_BOUND_MS + GRACE_MS * 2);
+
+        annBack.close();
+        await eventually(() => told().includes(`channel_vacated ${channel}`), 'the channel vacated', GRACE_MS * 5);
+        await sleep(GRACE_MS);
+        const counts = {};
+        for (const event of told()) counts[event] = (counts[event] ?? 0) + 1;
+        assert.deepEqual(counts, {
+            [`channel_occupied ${channel}`]: 1,
+            [`member_added ${channel} 1`]: 1,
+            [`member_added ${channel} 2`]: 1,
+            [`client_event ${channel} 2`]: 1,
+            [`member_added ${channel} 3`]: 1,
+            [`member_removed ${channel} 3`]: 1,
+            [`member_removed ${channel} 2`]: 1,
+            [`member_removed ${channel} 1`]: 1,
+            [`channel_vacated ${channel}`]: 1,
+        }, 'every transition once');
+        assert.deepEqual(told().slice(-2).sort(), [`channel_vacated ${channel}`, `member_removed ${channel} 1`].sort());
+    } finally {
+        const exits = await cluster.stop();
+        receiver.close();
+        scratch.remove();
+        assert.deepEqual(exits[0], { code: 0, signal: null });
+        if (!killed) assert.deepEqual(exits[1], { code: 0, signal: null });
+    }
+});
