@@ -73,8 +73,10 @@ class SidecastBroadcaster extends Broadcaster
                 : $this->pusher->channel($socketId, $channel));
         }
 
-        if (is_bool($result)) {
-            return json_encode($result);
+        if (! $isPresence) {
+            // Any 200 authorizes; the user is named for the channel's client events
+            // (docs/lifecycle-events.md).
+            return json_encode(['user_id' => $this->userId($request, $channel)]);
         }
 
         return json_encode(['channel_data' => [

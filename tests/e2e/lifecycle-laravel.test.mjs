@@ -99,6 +99,29 @@ for (const via of ['sidecast:listen', 'webhooks']) {
     });
 }
 
+test('a client event on a private channel names the user the app authorized', async () => {
+    const scratch = tempDir();
+    const app = await appHearing('sidecast:listen', scratch, { sidecarArgs: ['--lifecycle-client-events', 'private-orders.'] });
+    try {
+        const bob = await openEcho(VARIANTS[0], {
+            url: app.sidecar.url,
+            auth: { headers: { Authorization: 'Bearer token-2' } },
+            setup: (echo) => ({ orders: echo.private('orders.2') }),
+        });
+        await eventually(async () => (await app.heard()).some((e) => e.name === 'ChannelOccupied'), 'subscribed');
+        bob.orders.whisper('typing', { typing: true });
+        await eventually(async () => (await app.heard()).some((e) => e.name === 'ClientEventReceived'), 'the client event');
+        const whispered = (await app.heard()).find((e) => e.name === 'ClientEventReceived');
+        assert.deepEqual(whispered, {
+            name: 'ClientEventReceived', channel: 'private-orders.2', event: 'client-typing', data: { typing: true }, socketId: bob.socket.id, userId: '2',
+        });
+        bob.close();
+    } finally {
+        await app.stop();
+        scratch.remove();
+    }
+});
+
 test('a listener stopped and started again gets what happened within the buffer window; older events are dropped, counted and said', async () => {
     const scratch = tempDir();
     const adminPort = await freePort();

@@ -1,8 +1,9 @@
 //! Reading the app's answer to an authorization request.
 //!
-//! Laravel's broadcasters answer 200 with `true` for a private channel, and for a presence
-//! channel with `{"channel_data": {"user_id": …, "user_info": …}}` — an object from the `redis`
-//! and `sidecast` drivers, a JSON string from the `pusher` driver. Both forms are accepted.
+//! Laravel's broadcasters answer 200 with `true` for a private channel (the `sidecast` driver
+//! with `{"user_id": …}`, naming the user for client events), and for a presence channel with
+//! `{"channel_data": {"user_id": …, "user_info": …}}` — an object from the `redis` and `sidecast`
+//! drivers, a JSON string from the `pusher` driver. Both forms are accepted.
 
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -30,14 +31,27 @@ pub(crate) async fn read_limited(mut response: reqwest::Response) -> Result<Vec<
 }
 
 /// What a 200 answer grants on `channel`. Any 200 authorizes a private channel, as it did for
-/// laravel-echo-server; a presence channel needs a member with a `user_id`.
+/// laravel-echo-server (with the user it names, if it names one); a presence channel needs a
+/// member with a `user_id`.
 pub fn access(channel: &ChannelName, body: &[u8]) -> Result<Access, AuthDenied> {
     match channel.kind() {
         ChannelKind::Public => Ok(Access::Public),
-        ChannelKind::Private => Ok(Access::Private),
+        ChannelKind::Private => Ok(match named_user(body) {
+            Some(user) => Access::PrivateAs(user),
+            None => Access::Private,
+        }),
         ChannelKind::Presence => member(body)
             .map(Access::Presence)
             .map_err(AuthDenied::Unusable),
+    }
+}
+
+/// The user a private channel's answer names: `{"user_id": "7"}` or `{"user_id": 7}`.
+fn named_user(body: &[u8]) -> Option<String> {
+    match serde_json::from_slice::<Value>(body).ok()?.get("user_id")? {
+        Value::String(id) if !id.is_empty() => Some(id.clone()),
+        Value::Number(id) => Some(id.to_string()),
+        _ => None,
     }
 }
 
@@ -77,6 +91,23 @@ mod tests {
         let private = ChannelName::new("private-orders.1").unwrap();
         assert!(matches!(access(&private, b"true"), Ok(Access::Private)));
         assert!(matches!(access(&private, b""), Ok(Access::Private)));
+        assert!(matches!(
+            access(&private, br#"{"user_id":""}"#),
+            Ok(Access::Private)
+        ));
+        assert!(matches!(
+            access(&private, br#"{"user_id":[7]}"#),
+            Ok(Access::Private)
+        ));
+        for (body, user) in [
+            (&br#"{"user_id":7}"#[..], "7"),
+            (br#"{"user_id":"ann"}"#, "ann"),
+        ] {
+            match access(&private, body) {
+                Ok(Access::PrivateAs(named)) => assert_eq!(named, user),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub enum Access {
     Public,
     /// The app authorized a private channel.
     Private,
+    /// The app authorized a private channel and named its user (the `sidecast` driver's answer
+    /// to socket.io clients), whom the channel's client events are told with.
+    PrivateAs(String),
     /// The app authorized a presence channel and described the user.
     Presence(Member),
 }

@@ -117,6 +117,8 @@ struct Subscription {
     subscriber: Arc<dyn Subscriber>,
     /// The roster key of the user this socket is present as, in a presence channel.
     user: Option<String>,
+    /// The user a private channel's authorization named (`Access::PrivateAs`).
+    named: Option<String>,
     /// Whether this socket was told the channel's subscription count (`counts`).
     count_told: AtomicBool,
 }

@@ -81,7 +81,7 @@ final class SidecastBroadcasterTest extends TestCase
 
         $response = $this->broadcaster->auth($this->authRequest('private-orders.7', new GenericUser(['id' => 7])));
 
-        $this->assertSame('true', $response);
+        $this->assertSame('{"user_id":7}', $response, 'any 200 authorizes; the user is named for client events');
     }
 
     public function test_a_user_the_callback_refuses_is_denied(): void
@@ -123,7 +123,7 @@ final class SidecastBroadcasterTest extends TestCase
             json_encode(['auth' => $sign('12.34:private-orders.7')]),
             $broadcaster->auth($this->authRequest('private-orders.7', $ann, '12.34')),
         );
-        $this->assertSame('true', $broadcaster->auth($this->authRequest('private-orders.7', $ann, 'AbCdEf0123456789')));
+        $this->assertSame('{"user_id":7}', $broadcaster->auth($this->authRequest('private-orders.7', $ann, 'AbCdEf0123456789')));
 
         $presence = json_decode($broadcaster->auth($this->authRequest('presence-room.1', $ann, '12.34')), true);
         // The id keeps its type: the same member key as the socket.io answer's.
@@ -142,7 +142,7 @@ final class SidecastBroadcasterTest extends TestCase
     {
         $this->broadcaster->channel('orders.{id}', fn () => true);
 
-        $this->assertSame('true', $this->broadcaster->auth($this->authRequest('private-orders.7', new GenericUser(['id' => 7]), '12.34')));
+        $this->assertSame('{"user_id":7}', $this->broadcaster->auth($this->authRequest('private-orders.7', new GenericUser(['id' => 7]), '12.34')));
     }
 
     public function test_encrypted_channels_are_sealed_one_by_one_and_the_rest_share_a_frame(): void

@@ -121,7 +121,8 @@ impl Hub {
                 .get(&whisper.channel)
                 .filter(|entry| entry.subscribers.contains_key(from))
                 .ok_or_else(|| WhisperRefused::NotSubscribed(whisper.channel.clone()))?;
-            let sender = entry.subscribers[from]
+            let subscription = &entry.subscribers[from];
+            let sender = subscription
                 .user
                 .as_deref()
                 .and_then(|user| entry.member(user));
@@ -136,12 +137,20 @@ impl Hub {
             if let Some(cluster) = &self.cluster {
                 cluster.whisper(whisper, from, sender);
             }
+            // The presence member; else the user a private channel's authorization named;
+            // else the user the connection signed in as.
+            let user_id = || {
+                sender
+                    .map(Member::user_id_text)
+                    .or_else(|| subscription.named.clone())
+                    .or_else(|| registry.connections.get(from)?.user.clone())
+            };
             self.tell(|| Transition::ClientEvent {
                 channel: whisper.channel.clone(),
                 event: whisper.event.clone(),
                 payload: whisper.payload.clone(),
                 socket_id: from.clone(),
-                user_id: sender.map(Member::user_id_text),
+                user_id: user_id(),
             });
         }
         self.stats.client_events.inc();

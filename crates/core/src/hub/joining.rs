@@ -72,10 +72,10 @@ impl Hub {
         channel: ChannelName,
         access: Access,
     ) -> Result<Subscribed, SubscribeError> {
-        let member = check_access(&channel, access)?;
-        match (&self.cluster, member) {
+        let granted = check_access(&channel, access)?;
+        match (&self.cluster, granted.member) {
             (Some(cluster), Some(member)) => self.join_cluster(cluster, id, channel, member).await,
-            (_, member) => self.join_here(id, channel, member),
+            (_, member) => self.join_here(id, channel, member, granted.named),
         }
     }
 
@@ -86,6 +86,7 @@ impl Hub {
         id: &SocketId,
         channel: ChannelName,
         member: Option<Member>,
+        named: Option<String>,
     ) -> Result<Subscribed, SubscribeError> {
         let mut registry = self.write();
         let Registry {
@@ -120,7 +121,7 @@ impl Hub {
                 self.tell_effects(&channel, entry, &effects);
             }
         }
-        self.admit(entry, &channel, id, subscriber, user);
+        self.admit(entry, &channel, id, subscriber, (user, named));
         Ok(Subscribed::Joined)
     }
 
@@ -205,7 +206,7 @@ impl Hub {
             &channel,
             id,
             subscriber,
-            Some(member.key().to_owned()),
+            (Some(member.key().to_owned()), None),
         );
         Ok(Subscribed::Joined)
     }
@@ -229,13 +230,15 @@ impl Hub {
 
     /// Adds a subscription to `channel` and tells the socket: the last step of a join, once
     /// the others have been told of its user.
+    /// `user` is the presence member's key and `named` the user a private channel's
+    /// authorization named.
     fn admit(
         &self,
         entry: &mut Channel,
         channel: &ChannelName,
         id: &SocketId,
         subscriber: Arc<dyn Subscriber>,
-        user: Option<String>,
+        (user, named): (Option<String>, Option<String>),
     ) {
         self.tell_subscribed(&*subscriber, channel, entry);
         entry.untold_subscribers.store(true, Ordering::Relaxed);
@@ -248,6 +251,7 @@ impl Hub {
             Subscription {
                 subscriber,
                 user,
+                named,
                 count_told: AtomicBool::new(false),
             },
         );
@@ -280,21 +284,37 @@ impl Drop for PendingJoin<'_> {
     }
 }
 
-/// Checks that `access` is what `channel`'s kind requires; returns the presence member.
-fn check_access(channel: &ChannelName, access: Access) -> Result<Option<Member>, SubscribeError> {
+/// Who a subscription's access names: the presence member, or a private channel's user.
+struct Granted {
+    member: Option<Member>,
+    named: Option<String>,
+}
+
+/// Checks that `access` is what `channel`'s kind requires.
+fn check_access(channel: &ChannelName, access: Access) -> Result<Granted, SubscribeError> {
     let kind = channel.kind();
+    let named = |named| Granted {
+        member: None,
+        named,
+    };
     let granted = match (kind, access) {
         (ChannelKind::Public, Access::Public) | (ChannelKind::Private, Access::Private) => {
-            return Ok(None);
+            return Ok(named(None));
         }
-        (ChannelKind::Presence, Access::Presence(member)) => return Ok(Some(member)),
+        (ChannelKind::Private, Access::PrivateAs(user)) => return Ok(named(Some(user))),
+        (ChannelKind::Presence, Access::Presence(member)) => {
+            return Ok(Granted {
+                member: Some(member),
+                named: None,
+            });
+        }
         (ChannelKind::Private | ChannelKind::Presence, Access::Public) => {
             return Err(SubscribeError::NeedsAuthorization {
                 channel: channel.clone(),
                 kind,
             });
         }
-        (_, Access::Private) => "private",
+        (_, Access::Private | Access::PrivateAs(_)) => "private",
         (_, Access::Presence(_)) => "presence",
     };
     Err(SubscribeError::WrongAccess {

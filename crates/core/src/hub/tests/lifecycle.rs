@@ -180,3 +180,31 @@ fn a_signed_in_user_is_connected_with_its_first_connection_and_disconnected_with
     hub.disconnect(&id("tab-2"));
     assert_eq!(told.take(), ["disconnected 7"]);
 }
+
+#[test]
+fn a_private_channels_client_event_names_the_user_its_authorization_or_sign_in_named() {
+    let (hub, told) = observed();
+    connected(&hub, "named", &[]);
+    now(hub.subscribe(
+        &id("named"),
+        channel("private-chat"),
+        Access::PrivateAs("7".to_owned()),
+    ))
+    .unwrap();
+    connected(&hub, "signed-in", &[]);
+    hub.sign_in(&id("signed-in"), "9");
+    now(hub.subscribe(&id("signed-in"), channel("private-chat"), Access::Private)).unwrap();
+    told.take();
+
+    hub.whisper(&id("named"), &whisper("private-chat", "client-typing"))
+        .unwrap();
+    hub.whisper(&id("signed-in"), &whisper("private-chat", "client-typing"))
+        .unwrap();
+    assert_eq!(
+        told.take(),
+        [
+            r#"client private-chat client-typing {"typing":true} from named as Some("7")"#,
+            r#"client private-chat client-typing {"typing":true} from signed-in as Some("9")"#,
+        ]
+    );
+}
