@@ -60,6 +60,10 @@ use crate::survey::Surveys;
 /// How long a stopping node waits for its goodbye to reach Redis.
 const GOODBYE_WITHIN: Duration = Duration::from_secs(2);
 
+/// How long a stopping node waits out the grace period of the leaves it holds, at most: a
+/// process manager stops waiting for it after some seconds.
+const SETTLE_AT_MOST: Duration = Duration::from_secs(10);
+
 /// What the parts of a node share.
 pub(crate) struct Shared {
     id: String,
@@ -186,8 +190,9 @@ impl Membership {
 
     /// Says goodbye: once every presence op queued before is applied, this node's members
     /// are removed (everyone is told they left, unless they are present through another
-    /// node), and the other nodes stop expecting its answers. Bounded in time; a node that
-    /// cannot say goodbye is swept later.
+    /// node), and the other nodes stop expecting its answers; then the leaves held in their
+    /// grace period are told or cancelled. Bounded in time; a node that cannot say goodbye is
+    /// swept later.
     pub async fn leave(&self) {
         let shared = &self.shared;
         let goodbye = async {
@@ -199,6 +204,14 @@ impl Membership {
             shared.outbox.flushed(GOODBYE_WITHIN).await;
         };
         let _ = tokio::time::timeout(GOODBYE_WITHIN * 2, goodbye).await;
+        // The leaves still in their grace period (lifecycle events): users who moved to
+        // another node meanwhile cancel theirs; the others are told before the node exits.
+        if let Some(grace) = shared.presence.lifecycle_grace() {
+            shared
+                .presence
+                .settle(grace.min(SETTLE_AT_MOST) + GOODBYE_WITHIN)
+                .await;
+        }
     }
 }
 

@@ -255,6 +255,17 @@ impl Hub {
         self.forget_if_unused(&mut registry.channels, channel);
     }
 
+    /// The channels this node told the cluster it has sockets in (`Cluster::occupancy`), for
+    /// the cluster to record again after its store was unreachable.
+    pub fn occupied_here(&self) -> Vec<ChannelName> {
+        self.read()
+            .channels
+            .iter()
+            .filter(|(_, entry)| entry.occupancy_told)
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
     /// Forgets a channel nobody is in or joining; in a cluster, the cluster is told this
     /// node has no socket there any more.
     fn forget_if_unused(

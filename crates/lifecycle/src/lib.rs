@@ -103,9 +103,11 @@ pub struct Lifecycle {
     queued_bytes: Arc<AtomicUsize>,
     client_event_channels: Vec<String>,
     channel_prefixes: Vec<String>,
-    /// Whether subscription counts are told: the only kind chosen before the grace period, as
-    /// nothing cancels them and each join and leave makes one.
+    /// Whether subscription counts are told: chosen before the grace period, as nothing
+    /// cancels them and each join and leave makes one.
     counts: bool,
+    /// Whether either user event is told: the other is still needed for the grace period.
+    users: bool,
 }
 
 /// The lifecycle's tasks, to be finished when the sidecar stops.
@@ -177,6 +179,10 @@ impl Lifecycle {
                 .events
                 .iter()
                 .any(|kind| kind == "subscription_count"),
+            users: config
+                .events
+                .iter()
+                .any(|kind| kind == "user_connected" || kind == "user_disconnected"),
         };
         let running = Running {
             stop,
@@ -198,6 +204,7 @@ impl Lifecycle {
         match transition {
             Transition::ClientEvent { .. } => starts(&self.client_event_channels),
             Transition::SubscriptionCount { .. } => self.counts,
+            Transition::UserConnected { .. } | Transition::UserDisconnected { .. } => self.users,
             _ => true,
         }
     }
@@ -429,6 +436,7 @@ mod tests {
             client_event_channels: vec!["private-".to_owned()],
             channel_prefixes: Vec::new(),
             counts: false,
+            users: false,
         };
         let data = format!("\"{}\"", "x".repeat(1024 * 1024 - 2));
         let whisper = || Transition::ClientEvent {

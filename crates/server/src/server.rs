@@ -348,7 +348,8 @@ impl Server {
             }
         }
         // Clients are gone: the other nodes are told this node's presence members left, and
-        // the app is told who left (webhooks), without the grace period.
+        // the app is told who left: at once on a single node (nobody can come back to this
+        // process), after the grace period in a cluster (they may come back on another node).
         hubs.leave().await;
         if let Some(lifecycle) = lifecycle {
             lifecycle.finish(SHUTDOWN_GRACE).await;

@@ -10,6 +10,7 @@
 //! Redis decides for the whole cluster (`told`), channels' occupancy included.
 
 mod journal;
+mod occupancy;
 mod repair;
 mod told;
 
@@ -105,6 +106,17 @@ impl Presence {
         self.journal.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Waits (at most `within`) for the leaves held in their grace period to be told or
+    /// cancelled: the node is stopping, after its goodbye.
+    pub(crate) async fn settle(&self, within: Duration) {
+        self.held.settle(within).await;
+    }
+
+    /// The grace period of lifecycle events, when they are told.
+    pub(crate) fn lifecycle_grace(&self) -> Option<Duration> {
+        self.grace()
+    }
+
     /// Whether lifecycle transitions are told (the hub's occupancy is then recorded).
     pub(crate) fn is_telling(&self) -> bool {
         self.telling.is_some()
@@ -123,6 +135,7 @@ impl Presence {
 
     /// Applies `ops` until the node says goodbye.
     pub(crate) async fn run(self: Arc<Self>, mut ops: mpsc::UnboundedReceiver<Op>, hub: Arc<Hub>) {
+        self.held.start(self.clone());
         while let Some(op) = ops.recv().await {
             if self.is_diverged() && !matches!(op, Op::Reconcile | Op::Goodbye(_)) {
                 self.reconcile(&hub).await;
@@ -149,7 +162,6 @@ impl Presence {
                 Op::Reconcile => {}
                 Op::Goodbye(done) => {
                     self.goodbye(&hub).await;
-                    self.held.settle().await;
                     let _ = done.send(());
                     return;
                 }
@@ -171,9 +183,7 @@ impl Presence {
             .await
         {
             Ok(joined) => {
-                if joined.told {
-                    self.tell_added(&channel, &member);
-                }
+                self.tell_arrival(&channel, &member, joined.arrival);
                 if joined.first {
                     let change = RosterChange::Joined(member);
                     self.announce(&channel, joined.snapshot.stamp, &change);
@@ -203,17 +213,9 @@ impl Presence {
             .store
             .leave(&self.link, &channel, socket.as_str(), self.grace())
             .await;
-        // Whether this node still has a socket there is asked now, not when the leave was
-        // queued: a join queued meanwhile keeps the channel in the index.
-        let unindexed = match &left {
-            Ok(_) if !self.journal().is_in(&channel) => {
-                self.store.unindex_channel(&self.link, &channel).await
-            }
-            _ => Ok(()),
-        };
-        match left.and_then(|left| unindexed.map(|()| left)) {
+        match left {
             Ok(Left::Last { stamp, user, gone }) => {
-                self.tell_removed(&channel, &user, gone);
+                self.tell_left(&channel, &user, gone);
                 let change = RosterChange::Left { user };
                 self.announce(&channel, stamp, &change);
                 self.apply(hub, &channel, stamp, change);
@@ -225,7 +227,16 @@ impl Presence {
                 if let Some(member) = member {
                     hub.leave_unconfirmed(&channel, member.key());
                 }
+                return;
             }
+        }
+        // Whether this node still has a socket there is asked now, not when the leave was
+        // queued: a join queued meanwhile keeps the channel in the index.
+        if !self.journal().is_in(&channel)
+            && let Err(error) = self.store.unindex_channel(&self.link, &channel).await
+        {
+            tracing::debug!(%channel, %error, "presence index not updated in Redis; repaired when it is back");
+            self.diverged.store(true, Ordering::Relaxed);
         }
     }
 

@@ -32,19 +32,23 @@ impl Presence {
             return;
         }
         let channels: HashSet<ChannelName> = index.into_iter().collect();
+        if let Err(error) = self.reoccupy(hub).await {
+            tracing::debug!(%error, "channel occupancy not reconciled yet");
+            return;
+        }
         let mut changed = 0;
         for channel in &channels {
             let entries = wanted.get(channel).map_or(&[][..], Vec::as_slice);
             match self
                 .store
-                .reconcile(&self.link, &self.node, channel, entries)
+                .reconcile(&self.link, &self.node, channel, entries, self.grace())
                 .await
             {
                 Ok((snapshot, changes)) => {
                     changed += changes.len();
-                    for (stamp, change) in &changes {
-                        self.tell_change(channel, change);
-                        self.announce(channel, *stamp, change);
+                    for reconciled in &changes {
+                        self.tell_reconciled(channel, reconciled);
+                        self.announce(channel, reconciled.stamp, &reconciled.change);
                     }
                     hub.sync_roster(channel, snapshot);
                 }
@@ -58,7 +62,7 @@ impl Presence {
             tracing::debug!(%error, "presence index not rewritten yet");
             return;
         }
-        if let Err(error) = self.reconcile_occupancy(hub).await {
+        if let Err(error) = self.revacate(hub).await {
             tracing::debug!(%error, "channel occupancy not reconciled yet");
             return;
         }
@@ -93,13 +97,13 @@ impl Presence {
         for channel in &channels {
             let (_, changes) = self
                 .store
-                .reconcile(&self.link, node, channel, &[])
+                .reconcile(&self.link, node, channel, &[], self.grace())
                 .await
                 .map_err(|e| e.to_string())?;
-            for (stamp, change) in changes {
-                self.tell_change(channel, &change);
-                self.announce(channel, stamp, &change);
-                self.apply(hub, channel, stamp, change);
+            for reconciled in changes {
+                self.tell_reconciled(channel, &reconciled);
+                self.announce(channel, reconciled.stamp, &reconciled.change);
+                self.apply(hub, channel, reconciled.stamp, reconciled.change);
                 left += 1;
             }
         }

@@ -3,21 +3,24 @@
 //! join was the user's first socket anywhere, removed by the node whose leave was the last;
 //! a channel is occupied by the node whose first socket made it the first node there, and
 //! vacated by the node whose last socket left it the last. Leaves and vacatings wait out the
-//! grace period with a marker in Redis, which a return on any node removes: the node that set
-//! it tells the leave only if the marker is still there once the period is over.
+//! grace period with a marker in Redis, which a return on any node takes: the node that set it
+//! tells the leave only if the marker is still there once the period is over, and a return
+//! after the deadline that finds the marker still there tells the leave itself, then the
+//! return, so that the app hears them in that order and once.
 //!
 //! Lost, and said so in docs/lifecycle-events.md: a leave or vacating held by a node that dies
-//! within its grace period. A dead node's members and channels, swept by another node, are
-//! told at once.
+//! within its grace period.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use sidecast_core::{ChannelName, Hub, Member, Observer, RosterChange, Transition};
+use sidecast_core::{ChannelName, Member, Observer, RosterChange, Transition};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use super::Presence;
-use crate::store::Vacated;
+use crate::store::{Arrival, Decided, Reconciled, Vacated};
 
 /// Who is told, and how long leaves wait.
 pub struct Telling {
@@ -33,24 +36,60 @@ impl std::fmt::Debug for Telling {
     }
 }
 
-/// The leaves and vacatings waiting out their grace period, to be awaited when the node stops.
+/// A leave or vacating waiting out its grace period, with its marker.
+pub(super) enum Pending {
+    Gone {
+        channel: ChannelName,
+        user: String,
+        marker: String,
+    },
+    Vacating {
+        channel: ChannelName,
+        marker: String,
+    },
+}
+
+/// The leaves and vacatings held, confirmed one after another by one task in the order they
+/// were held: each waits the same grace period, so that is also the order they fall due in,
+/// and a member's leave is told before its channel's vacating.
 #[derive(Default)]
-pub(super) struct Held(Mutex<Vec<JoinHandle<()>>>);
+pub(super) struct Held {
+    queue: Mutex<Option<mpsc::UnboundedSender<(Instant, Pending)>>>,
+    confirmer: Mutex<Option<JoinHandle<()>>>,
+}
 
 impl Held {
-    fn push(&self, task: JoinHandle<()>) {
-        let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        held.retain(|task| !task.is_finished());
-        held.push(task);
+    /// Starts the task that confirms what is held.
+    pub(super) fn start(&self, presence: Arc<Presence>) {
+        let (queue, held) = mpsc::unbounded_channel();
+        *lock(&self.queue) = Some(queue);
+        *lock(&self.confirmer) = Some(tokio::spawn(presence.confirm_held(held)));
     }
 
-    /// Waits for every held leave to be told or cancelled.
-    pub(super) async fn settle(&self) {
-        let held = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
-        for task in held {
-            let _ = task.await;
+    fn hold(&self, due: Instant, pending: Pending) {
+        if let Some(queue) = &*lock(&self.queue) {
+            let _ = queue.send((due, pending));
         }
     }
+
+    /// Holds nothing more, and waits (at most `within`) until what is held is told or
+    /// cancelled: the node is stopping.
+    pub(super) async fn settle(&self, within: Duration) {
+        lock(&self.queue).take();
+        let confirmer = lock(&self.confirmer).take();
+        if let Some(confirmer) = confirmer
+            && tokio::time::timeout(within, confirmer).await.is_err()
+        {
+            tracing::warn!(
+                ?within,
+                "leaves still in their grace period when the node stopped were not told"
+            );
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Presence {
@@ -65,166 +104,117 @@ impl Presence {
         self.telling.as_ref().map(|telling| telling.grace)
     }
 
-    pub(super) fn tell_added(&self, channel: &ChannelName, member: &Member) {
-        self.tell(|| Transition::MemberAdded {
-            channel: channel.clone(),
-            user_id: member.user_id_text(),
-        });
+    /// A user's first socket anywhere joined.
+    pub(super) fn tell_arrival(&self, channel: &ChannelName, member: &Member, arrival: Arrival) {
+        if arrival == Arrival::AfterLeave {
+            self.tell(|| removed(channel, member.key()));
+        }
+        if matches!(arrival, Arrival::New | Arrival::AfterLeave) {
+            self.tell(|| Transition::MemberAdded {
+                channel: channel.clone(),
+                user_id: member.user_id_text(),
+            });
+        }
     }
 
-    /// A membership change found by reconciling or sweeping: told at once (the node that
-    /// made it is gone, or it happened while Redis could not be told).
-    pub(super) fn tell_change(&self, channel: &ChannelName, change: &RosterChange) {
-        match change {
-            RosterChange::Joined(member) => self.tell_added(channel, member),
-            RosterChange::Left { user } => self.tell(|| Transition::MemberRemoved {
+    /// A user's last socket anywhere left: told now, or after the grace period if its marker
+    /// is still there.
+    pub(super) fn tell_left(&self, channel: &ChannelName, user: &str, gone: Option<String>) {
+        match (gone, self.grace()) {
+            (Some(marker), Some(grace)) => self.held.hold(
+                Instant::now() + grace,
+                Pending::Gone {
+                    channel: channel.clone(),
+                    user: user.to_owned(),
+                    marker,
+                },
+            ),
+            _ => self.tell(|| removed(channel, user)),
+        }
+    }
+
+    /// A change of membership found by reconciling or sweeping.
+    pub(super) fn tell_reconciled(&self, channel: &ChannelName, reconciled: &Reconciled) {
+        match (&reconciled.change, &reconciled.decided) {
+            (RosterChange::Joined(member), Decided::Arrived(arrival)) => {
+                self.tell_arrival(channel, member, *arrival);
+            }
+            (RosterChange::Left { user }, Decided::Left { gone }) => {
+                self.tell_left(channel, user, gone.clone());
+            }
+            _ => {}
+        }
+    }
+
+    /// This node's first socket came to `channel`: told occupied if it is the first node.
+    pub(super) fn tell_occupied(&self, channel: &ChannelName, arrival: Arrival) {
+        if arrival == Arrival::AfterLeave {
+            self.tell(|| Transition::ChannelVacated {
                 channel: channel.clone(),
-                user_id: Member::user_id_text_of_key(user),
+            });
+        }
+        if matches!(arrival, Arrival::New | Arrival::AfterLeave) {
+            self.tell(|| Transition::ChannelOccupied {
+                channel: channel.clone(),
+            });
+        }
+    }
+
+    pub(super) fn tell_vacated(&self, channel: &ChannelName, vacated: Vacated) {
+        match (vacated, self.grace()) {
+            (Vacated::No, _) => {}
+            (Vacated::Later(marker), Some(grace)) => self.held.hold(
+                Instant::now() + grace,
+                Pending::Vacating {
+                    channel: channel.clone(),
+                    marker,
+                },
+            ),
+            _ => self.tell(|| Transition::ChannelVacated {
+                channel: channel.clone(),
             }),
         }
     }
 
-    /// A user's last socket left: told now, or after the grace period if its marker is still
-    /// there.
-    pub(super) fn tell_removed(
-        self: &Arc<Self>,
-        channel: &ChannelName,
-        user: &str,
-        gone: Option<String>,
-    ) {
-        let removed = Transition::MemberRemoved {
-            channel: channel.clone(),
-            user_id: Member::user_id_text_of_key(user),
-        };
-        let Some(marker) = gone else {
-            return self.tell(|| removed);
-        };
-        let (presence, channel, user) = (self.clone(), channel.clone(), user.to_owned());
-        self.held.push(tokio::spawn(async move {
-            tokio::time::sleep(presence.grace().unwrap_or_default()).await;
-            let still = presence
-                .store
-                .confirm_gone(&presence.link, &channel, &user, &marker)
-                .await;
-            presence.tell_if_still(still, removed);
-        }));
-    }
-
-    /// This node's first socket came to `channel`, or its last one went.
-    pub(super) async fn occupancy(self: &Arc<Self>, channel: &ChannelName, occupied: bool) {
-        let Some(grace) = self.grace() else {
-            return;
-        };
-        if occupied {
-            match self.store.occupy(&self.link, channel).await {
-                Ok(true) => self.tell(|| Transition::ChannelOccupied {
-                    channel: channel.clone(),
-                }),
+    /// Confirms what is held as it falls due, until the node stops holding.
+    async fn confirm_held(self: Arc<Self>, mut held: mpsc::UnboundedReceiver<(Instant, Pending)>) {
+        while let Some((due, pending)) = held.recv().await {
+            tokio::time::sleep_until(due).await;
+            let (still, transition) = match pending {
+                Pending::Gone {
+                    channel,
+                    user,
+                    marker,
+                } => (
+                    self.store
+                        .confirm_gone(&self.link, &channel, &user, &marker)
+                        .await,
+                    removed(&channel, &user),
+                ),
+                Pending::Vacating { channel, marker } => (
+                    self.store
+                        .confirm_vacated(&self.link, &channel, &marker)
+                        .await,
+                    Transition::ChannelVacated { channel },
+                ),
+            };
+            match still {
+                Ok(true) => self.tell(|| transition),
                 Ok(false) => {}
-                Err(error) => self.missed_occupancy(channel, &error.to_string()),
-            }
-        } else {
-            let vacated = self.store.vacate(&self.link, &self.node, channel, grace);
-            match vacated.await {
-                Ok(vacated) => self.tell_vacated(channel, vacated),
-                Err(error) => self.missed_occupancy(channel, &error.to_string()),
+                // A leave not told would keep a user present in the app for ever.
+                Err(error) => {
+                    tracing::warn!(%error, channel = ?transition.channel(), "Redis cannot say whether a leave was cancelled in its grace period; it is told");
+                    self.tell(|| transition);
+                }
             }
         }
     }
+}
 
-    pub(super) fn tell_vacated(self: &Arc<Self>, channel: &ChannelName, vacated: Vacated) {
-        let told = Transition::ChannelVacated {
-            channel: channel.clone(),
-        };
-        match vacated {
-            Vacated::No => {}
-            Vacated::Now => self.tell(|| told),
-            Vacated::Later(marker) => {
-                let (presence, channel) = (self.clone(), channel.clone());
-                self.held.push(tokio::spawn(async move {
-                    tokio::time::sleep(presence.grace().unwrap_or_default()).await;
-                    let still = presence
-                        .store
-                        .confirm_vacated(&presence.link, &channel, &marker)
-                        .await;
-                    presence.tell_if_still(still, told);
-                }));
-            }
-        }
-    }
-
-    /// After a grace period: told unless a return removed the marker. When Redis cannot say,
-    /// it is told: a leave not told would keep a user present in the app for ever.
-    fn tell_if_still(&self, still: Result<bool, crate::link::LinkError>, transition: Transition) {
-        match still {
-            Ok(true) => self.tell(|| transition),
-            Ok(false) => {}
-            Err(error) => {
-                tracing::warn!(%error, channel = ?transition.channel(), "Redis cannot say whether a leave was cancelled in its grace period; it is told");
-                self.tell(|| transition);
-            }
-        }
-    }
-
-    fn missed_occupancy(&self, channel: &ChannelName, error: &str) {
-        tracing::debug!(%channel, %error, "channel occupancy not recorded in Redis; repaired when it is back");
-        self.diverged
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// After Redis was unreachable: Redis is told which channels this node has sockets in
-    /// now; the changes that makes are told as they would have been.
-    pub(super) async fn reconcile_occupancy(self: &Arc<Self>, hub: &Hub) -> Result<(), String> {
-        let Some(grace) = self.grace() else {
-            return Ok(());
-        };
-        let here: Vec<ChannelName> = hub.channels("").into_iter().map(|(name, _)| name).collect();
-        let recorded = self
-            .store
-            .node_occupied(&self.link, &self.node)
-            .await
-            .map_err(|e| e.to_string())?;
-        for channel in &here {
-            if self
-                .store
-                .occupy(&self.link, channel)
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                self.tell(|| Transition::ChannelOccupied {
-                    channel: channel.clone(),
-                });
-            }
-        }
-        for channel in recorded.iter().filter(|channel| !here.contains(channel)) {
-            let vacated = self
-                .store
-                .vacate(&self.link, &self.node, channel, grace)
-                .await
-                .map_err(|e| e.to_string())?;
-            self.tell_vacated(channel, vacated);
-        }
-        Ok(())
-    }
-
-    /// A dead node's channels: vacated where it was the last node.
-    pub(super) async fn sweep_occupancy(self: &Arc<Self>, node: &str) -> Result<(), String> {
-        let Some(grace) = self.grace() else {
-            return Ok(());
-        };
-        let channels = self
-            .store
-            .node_occupied(&self.link, node)
-            .await
-            .map_err(|e| e.to_string())?;
-        for channel in &channels {
-            let vacated = self
-                .store
-                .vacate(&self.link, node, channel, grace)
-                .await
-                .map_err(|e| e.to_string())?;
-            self.tell_vacated(channel, vacated);
-        }
-        Ok(())
+/// `member_removed` of the member whose key is `user`.
+fn removed(channel: &ChannelName, user: &str) -> Transition {
+    Transition::MemberRemoved {
+        channel: channel.clone(),
+        user_id: Member::user_id_text_of_key(user),
     }
 }

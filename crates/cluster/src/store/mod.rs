@@ -9,13 +9,40 @@ mod rosters;
 use redis::Script;
 
 pub(crate) use occupancy::Vacated;
-pub(crate) use rosters::Left;
+pub(crate) use rosters::{Decided, Left, Reconciled};
 
 use crate::keys::Keys;
 
 /// How long the epoch and version of an emptied roster are kept, in seconds: long enough
 /// that a channel emptied and filled again within a day keeps counting up.
 const EMPTY_ROSTER_KEPT_SECONDS: u64 = 86_400;
+
+/// What the app is told of a first arrival (a user's first socket, a channel's first node),
+/// by lifecycle events: the scripts decide, with the grace period's markers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Arrival {
+    /// Nothing: a return within the grace period of the leave (or vacating), cancelled.
+    Back,
+    /// Added (occupied).
+    New,
+    /// Removed (vacated), then added (occupied): the leave's grace period was over, but the
+    /// node that held it had not told it yet, and now will not.
+    AfterLeave,
+    /// Not a first arrival: nothing.
+    None,
+}
+
+impl Arrival {
+    /// As the scripts say it: 0, 1, 2 for a first arrival.
+    fn of(first: bool, code: i64) -> Self {
+        match (first, code) {
+            (false, _) => Arrival::None,
+            (true, 0) => Arrival::Back,
+            (true, 2) => Arrival::AfterLeave,
+            (true, _) => Arrival::New,
+        }
+    }
+}
 
 pub(crate) struct Store {
     keys: Keys,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use redis::Cmd;
 use sidecast_core::ChannelName;
 
-use super::Store;
+use super::{Arrival, Store};
 use crate::link::{Link, LinkError};
 
 /// What a node's last socket leaving a channel made of it.
@@ -24,12 +24,12 @@ pub(crate) enum Vacated {
 }
 
 impl Store {
-    /// `node`'s first socket came to `channel`: whether the app is to be told it is occupied.
+    /// This node's first socket came to `channel`: what the app is told.
     pub(crate) async fn occupy(
         &self,
         link: &Link,
         channel: &ChannelName,
-    ) -> Result<bool, LinkError> {
+    ) -> Result<Arrival, LinkError> {
         let index = Cmd::sadd(self.keys.node_occupied(&self.node), channel.as_str());
         link.run(|mut connection| async move { index.query_async::<()>(&mut connection).await })
             .await?;
@@ -39,14 +39,15 @@ impl Store {
             .key(&keys.nodes)
             .key(&keys.vacating)
             .arg(&self.node);
-        let told: i64 = link
+        let arrival: i64 = link
             .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
             .await?;
-        Ok(told == 1)
+        // 0 is nothing to tell, whether another node was there or the channel came back.
+        Ok(Arrival::of(arrival > 0, arrival))
     }
 
     /// `node`'s last socket left `channel` (or `node` died): whether it is vacated, and when
-    /// that is told.
+    /// that is told. The node's index is the caller's to update then (`unindex_occupied`).
     pub(crate) async fn vacate(
         &self,
         link: &Link,
@@ -64,15 +65,24 @@ impl Store {
         let outcome: String = link
             .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
             .await?;
-        // The index after the set: a node dying in between leaves the index ahead.
-        let index = Cmd::srem(self.keys.node_occupied(node), channel.as_str());
-        link.run(|mut connection| async move { index.query_async::<()>(&mut connection).await })
-            .await?;
         Ok(match outcome.as_str() {
             "" => Vacated::No,
             "now" => Vacated::Now,
             _ => Vacated::Later(outcome),
         })
+    }
+
+    /// Takes `channel` out of `node`'s index, after `vacate`: a node dying in between leaves
+    /// the index ahead, which its sweep then finds vacated already.
+    pub(crate) async fn unindex_occupied(
+        &self,
+        link: &Link,
+        node: &str,
+        channel: &ChannelName,
+    ) -> Result<(), LinkError> {
+        let index = Cmd::srem(self.keys.node_occupied(node), channel.as_str());
+        link.run(|mut connection| async move { index.query_async::<()>(&mut connection).await })
+            .await
     }
 
     /// The channels where `node` has (or had) sockets, by the lifecycle's index.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use redis::{Cmd, Value};
 use sidecast_core::{ChannelName, Member, RosterChange, RosterSnapshot, Stamp};
 
-use super::{EMPTY_ROSTER_KEPT_SECONDS, Store};
+use super::{Arrival, EMPTY_ROSTER_KEPT_SECONDS, Store};
 use crate::envelope::MemberWire;
 use crate::keys::socket_field;
 use crate::link::{Link, LinkError};
@@ -17,9 +17,8 @@ pub(crate) struct Joined {
     /// The user had no socket anywhere before: the others must be told, with the snapshot's
     /// stamp.
     pub(crate) first: bool,
-    /// The app is to be told the user was added: a first join that is not a return within
-    /// the grace period of the user's leave.
-    pub(crate) told: bool,
+    /// What the app is told of it (lifecycle events).
+    pub(crate) arrival: Arrival,
     pub(crate) snapshot: RosterSnapshot,
 }
 
@@ -54,12 +53,12 @@ impl Store {
             .arg(socket_field(&self.node, socket))
             .arg(member.key())
             .arg(member_json(member));
-        let (first, epoch, version, members, told): (i64, u64, u64, Vec<String>, i64) = link
+        let (first, epoch, version, members, arrival): (i64, u64, u64, Vec<String>, i64) = link
             .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
             .await?;
         Ok(Joined {
             first: first == 1,
-            told: told == 1,
+            arrival: Arrival::of(first == 1, arrival),
             snapshot: snapshot(Stamp { epoch, version }, &members),
         })
     }
@@ -79,7 +78,7 @@ impl Store {
             .key(keys.all().as_slice())
             .arg(socket_field(&self.node, socket))
             .arg(EMPTY_ROSTER_KEPT_SECONDS)
-            .arg(grace.map_or(0, |grace| grace.as_millis() as u64));
+            .arg(grace_ms(grace));
         let (last, epoch, version, user, gone): (i64, u64, u64, String, String) = link
             .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
             .await?;
@@ -109,20 +108,23 @@ impl Store {
     }
 
     /// Makes `node`'s entries in `channel` exactly `entries` (socket, member); returns the
-    /// resulting roster and the changes of membership it made, stamped.
+    /// resulting roster and the changes of membership it made, stamped, with what the app is
+    /// told of them (leaves held for `grace`).
     pub(crate) async fn reconcile(
         &self,
         link: &Link,
         node: &str,
         channel: &ChannelName,
         entries: &[(String, Member)],
-    ) -> Result<(RosterSnapshot, Vec<(Stamp, RosterChange)>), LinkError> {
+        grace: Option<Duration>,
+    ) -> Result<(RosterSnapshot, Vec<Reconciled>), LinkError> {
         let keys = self.keys.roster(channel.as_str());
         let mut invocation = self.reconcile.prepare_invoke();
         invocation
             .key(keys.all().as_slice())
             .arg(format!("{node}|"))
-            .arg(EMPTY_ROSTER_KEPT_SECONDS);
+            .arg(EMPTY_ROSTER_KEPT_SECONDS)
+            .arg(grace_ms(grace));
         for (socket, member) in entries {
             invocation
                 .arg(socket_field(node, socket))
@@ -185,27 +187,61 @@ fn snapshot(stamp: Stamp, members: &[String]) -> RosterSnapshot {
     }
 }
 
-/// The flat `op, version, payload` list the reconcile script returns.
-fn read_changes(channel: &ChannelName, epoch: u64, flat: &[Value]) -> Vec<(Stamp, RosterChange)> {
-    flat.chunks_exact(3)
+/// A change of membership the reconcile script made, and what the app is told of it.
+pub(crate) struct Reconciled {
+    pub(crate) stamp: Stamp,
+    pub(crate) change: RosterChange,
+    pub(crate) decided: Decided,
+}
+
+/// What the app is told of a reconciled change (lifecycle events).
+pub(crate) enum Decided {
+    Arrived(Arrival),
+    /// A last leave, held by its marker when there is a grace period.
+    Left {
+        gone: Option<String>,
+    },
+}
+
+/// The grace period as the scripts take it: milliseconds, 0 for none.
+fn grace_ms(grace: Option<Duration>) -> u64 {
+    grace.map_or(0, |grace| grace.as_millis() as u64)
+}
+
+/// The flat `op, version, payload, lifecycle` list the reconcile script returns.
+fn read_changes(channel: &ChannelName, epoch: u64, flat: &[Value]) -> Vec<Reconciled> {
+    flat.chunks_exact(4)
         .filter_map(|change| {
             let op: String = redis::from_redis_value_ref(&change[0]).ok()?;
             let version: u64 = redis::from_redis_value_ref(&change[1]).ok()?;
             let payload: String = redis::from_redis_value_ref(&change[2]).ok()?;
-            let change = match op.as_str() {
-                "join" => RosterChange::Joined(
-                    serde_json::from_str::<MemberWire>(&payload)
-                        .ok()?
-                        .into_member()
-                        .ok()?,
+            let lifecycle: String = redis::from_redis_value_ref(&change[3]).ok()?;
+            let (change, decided) = match op.as_str() {
+                "join" => (
+                    RosterChange::Joined(
+                        serde_json::from_str::<MemberWire>(&payload)
+                            .ok()?
+                            .into_member()
+                            .ok()?,
+                    ),
+                    Decided::Arrived(Arrival::of(true, lifecycle.parse().unwrap_or(1))),
                 ),
-                "leave" => RosterChange::Left { user: payload },
+                "leave" => (
+                    RosterChange::Left { user: payload },
+                    Decided::Left {
+                        gone: (!lifecycle.is_empty()).then_some(lifecycle),
+                    },
+                ),
                 _ => {
                     tracing::warn!(%channel, %op, "unknown change from the reconcile script");
                     return None;
                 }
             };
-            Some((Stamp { epoch, version }, change))
+            Some(Reconciled {
+                stamp: Stamp { epoch, version },
+                change,
+                decided,
+            })
         })
         .collect()
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::value::RawValue;
 use sidecast_core::{ChannelName, Member, RosterChange};
 
-use super::{Left, Store};
+use super::{Left, Reconciled, Store};
 use crate::config::RedisAddress;
 use crate::keys::Keys;
 use crate::link::Link;
@@ -80,12 +80,12 @@ pub(super) fn room() -> ChannelName {
 }
 
 /// `+user@version` for a join, `-user@version` for a leave.
-fn told(changes: &[(sidecast_core::Stamp, RosterChange)]) -> Vec<String> {
+fn told(changes: &[Reconciled]) -> Vec<String> {
     changes
         .iter()
-        .map(|(stamp, change)| match change {
-            RosterChange::Joined(m) => format!("+{}@{}", m.key(), stamp.version),
-            RosterChange::Left { user } => format!("-{user}@{}", stamp.version),
+        .map(|reconciled| match &reconciled.change {
+            RosterChange::Joined(m) => format!("+{}@{}", m.key(), reconciled.stamp.version),
+            RosterChange::Left { user } => format!("-{user}@{}", reconciled.stamp.version),
         })
         .collect()
 }
@@ -132,7 +132,7 @@ async fn a_reconciled_node_whose_socket_changed_announces_nothing() {
         ("new-tab".to_owned(), member(1)),
         ("third".to_owned(), member(3)),
     ];
-    let (snapshot, changes) = a.reconcile(&link, "a", &room(), &now).await.unwrap();
+    let (snapshot, changes) = a.reconcile(&link, "a", &room(), &now, None).await.unwrap();
     assert_eq!(told(&changes), vec!["+3@3", "-2@4"]);
     let mut users: Vec<String> = snapshot
         .members
@@ -154,7 +154,7 @@ async fn sweeping_a_dead_node_removes_only_users_with_no_socket_elsewhere() {
     b.join(&link_b, &room(), "s3", &member(2)).await.unwrap();
     assert_eq!(b.node_channels(&link_b, "a").await.unwrap(), vec![room()]);
 
-    let (_, changes) = b.reconcile(&link_b, "a", &room(), &[]).await.unwrap();
+    let (_, changes) = b.reconcile(&link_b, "a", &room(), &[], None).await.unwrap();
     assert_eq!(told(&changes), vec!["-1@3"], "user 2 is still on node b");
     b.forget(&link_b, "a").await.unwrap();
     assert!(b.node_channels(&link_b, "a").await.unwrap().is_empty());

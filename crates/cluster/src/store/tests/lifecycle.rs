@@ -1,19 +1,25 @@
 //! The lifecycle's decisions against a real `redis-server`: a leave held for its grace period
-//! is cancelled by the user's return on another node, or told once past its deadline; a
-//! channel is occupied by the first node there and vacated by the last, with the same grace.
+//! is cancelled by the user's return on another node, or told once past its deadline — by its
+//! node, or by the returning node before the return when that comes first; a channel is
+//! occupied by the first node there and vacated by the last, with the same grace.
 
 use std::time::Duration;
 
-use super::super::{Left, Store, Vacated};
+use super::super::{Arrival, Decided, Left, Reconciled, Store, Vacated};
 use super::{RedisServer, member, room};
 use crate::link::Link;
 
 const GRACE: Duration = Duration::from_millis(300);
 
+/// Past the grace period, by Redis' clock.
+async fn past_the_deadline() {
+    tokio::time::sleep(GRACE + Duration::from_millis(100)).await;
+}
+
 /// User 1 joins through `node` (told) and leaves again: its member key and the leave's marker.
 async fn joined_and_left(node: &Store, link: &Link) -> (String, String) {
     let joined = node.join(link, &room(), "tab", &member(1)).await.unwrap();
-    assert!(joined.first && joined.told, "a first join is told");
+    assert_eq!(joined.arrival, Arrival::New, "a first join is told");
     let Left::Last {
         user,
         gone: Some(marker),
@@ -36,8 +42,9 @@ async fn a_leave_is_cancelled_by_a_return_on_another_node_within_the_grace_perio
         .await
         .unwrap();
     assert!(back.first, "announced to the nodes: the roster changed");
-    assert!(
-        !back.told,
+    assert_eq!(
+        back.arrival,
+        Arrival::Back,
         "but not told to the app: the user came back in time"
     );
     assert!(
@@ -49,25 +56,74 @@ async fn a_leave_is_cancelled_by_a_return_on_another_node_within_the_grace_perio
 }
 
 #[tokio::test]
-async fn a_leave_past_its_grace_period_is_told_and_so_is_the_return() {
+async fn a_return_past_the_grace_period_tells_the_leave_first_if_its_node_did_not_yet() {
     let redis = RedisServer::start();
     let (a, link_a) = redis.node("a");
     let (b, link_b) = redis.node("b");
     let (user, marker) = joined_and_left(&a, &link_a).await;
-    tokio::time::sleep(GRACE + Duration::from_millis(100)).await;
+    past_the_deadline().await;
     let back = b.join(&link_b, &room(), "later", &member(1)).await.unwrap();
-    assert!(back.told, "a return after the deadline is a new join");
-    assert!(
-        a.confirm_gone(&link_a, &room(), &user, &marker)
-            .await
-            .unwrap(),
-        "the leave is told"
+    assert_eq!(
+        back.arrival,
+        Arrival::AfterLeave,
+        "the leave, then the return, in that order, by the returning node"
     );
     assert!(
         !a.confirm_gone(&link_a, &room(), &user, &marker)
             .await
             .unwrap(),
-        "once"
+        "so the leaving node does not tell it again"
+    );
+    b.leave(&link_b, &room(), "later", None).await.unwrap();
+
+    let (user, marker) = joined_and_left(&a, &link_a).await;
+    past_the_deadline().await;
+    assert!(
+        a.confirm_gone(&link_a, &room(), &user, &marker)
+            .await
+            .unwrap(),
+        "a leave nobody came back from is told by its node"
+    );
+    let next = b.join(&link_b, &room(), "next", &member(1)).await.unwrap();
+    assert_eq!(
+        next.arrival,
+        Arrival::New,
+        "and a later return is a new join"
+    );
+}
+
+#[tokio::test]
+async fn reconciling_keeps_the_grace_period_as_joins_and_leaves_do() {
+    let redis = RedisServer::start();
+    let (a, link_a) = redis.node("a");
+    let (b, link_b) = redis.node("b");
+    joined_and_left(&a, &link_a).await;
+    // Node b's socket of user 1, recorded by reconciling (after Redis was unreachable).
+    let entries = [("tab".to_owned(), member(1))];
+    let (_, changes) = b
+        .reconcile(&link_b, "b", &room(), &entries, Some(GRACE))
+        .await
+        .unwrap();
+    assert!(matches!(
+        changes[..],
+        [Reconciled {
+            decided: Decided::Arrived(Arrival::Back),
+            ..
+        }]
+    ));
+    let (_, changes) = b
+        .reconcile(&link_b, "b", &room(), &[], Some(GRACE))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            &changes[..],
+            [Reconciled {
+                decided: Decided::Left { gone: Some(_) },
+                ..
+            }]
+        ),
+        "a leave found by reconciling is held too"
     );
 }
 
@@ -76,10 +132,11 @@ async fn a_channel_is_occupied_by_its_first_node_and_vacated_by_its_last() {
     let redis = RedisServer::start();
     let (a, link_a) = redis.node("a");
     let (b, link_b) = redis.node("b");
-    assert!(a.occupy(&link_a, &room()).await.unwrap(), "the first node");
-    assert!(!b.occupy(&link_b, &room()).await.unwrap());
-    assert!(
-        !a.occupy(&link_a, &room()).await.unwrap(),
+    assert_eq!(a.occupy(&link_a, &room()).await.unwrap(), Arrival::New);
+    assert_eq!(b.occupy(&link_b, &room()).await.unwrap(), Arrival::None);
+    assert_eq!(
+        a.occupy(&link_a, &room()).await.unwrap(),
+        Arrival::None,
         "a node counts once"
     );
     assert_eq!(
@@ -90,21 +147,33 @@ async fn a_channel_is_occupied_by_its_first_node_and_vacated_by_its_last() {
     let Vacated::Later(marker) = b.vacate(&link_b, "b", &room(), GRACE).await.unwrap() else {
         panic!("the last node, held");
     };
-    assert!(
-        !a.occupy(&link_a, &room()).await.unwrap(),
+    assert_eq!(
+        a.occupy(&link_a, &room()).await.unwrap(),
+        Arrival::None,
         "back within the grace period: not told"
     );
     assert!(
         !b.confirm_vacated(&link_b, &room(), &marker).await.unwrap(),
         "the vacating is cancelled"
     );
+
+    let Vacated::Later(marker) = a.vacate(&link_a, "a", &room(), GRACE).await.unwrap() else {
+        panic!("the last node, held");
+    };
+    past_the_deadline().await;
     assert_eq!(
-        a.vacate(&link_a, "a", &room(), Duration::ZERO)
+        b.occupy(&link_b, &room()).await.unwrap(),
+        Arrival::AfterLeave,
+        "vacated, then occupied, told by the returning node"
+    );
+    assert!(!a.confirm_vacated(&link_a, &room(), &marker).await.unwrap());
+    assert_eq!(
+        b.vacate(&link_b, "b", &room(), Duration::ZERO)
             .await
             .unwrap(),
-        Vacated::Now
+        Vacated::Now,
+        "without a grace period, told at once"
     );
-    assert!(a.node_occupied(&link_a, "a").await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -121,5 +190,6 @@ async fn a_dead_nodes_channels_are_found_by_its_index() {
         Vacated::Now,
         "another node vacates for the dead one"
     );
+    b.unindex_occupied(&link_b, "a", &room()).await.unwrap();
     assert!(b.node_occupied(&link_b, "a").await.unwrap().is_empty());
 }
