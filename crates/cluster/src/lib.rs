@@ -184,6 +184,7 @@ impl Membership {
         tasks.spawn(inbox::apply(shared.clone(), hub.clone(), queued));
         if let Some(ops) = self.ops.take() {
             tasks.spawn(shared.presence.clone().run(ops, hub.clone()));
+            tasks.spawn(shared.presence.clone().confirm_held());
         }
         tasks.spawn(registry::run(shared, hub));
     }

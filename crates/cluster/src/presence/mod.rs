@@ -135,7 +135,6 @@ impl Presence {
 
     /// Applies `ops` until the node says goodbye.
     pub(crate) async fn run(self: Arc<Self>, mut ops: mpsc::UnboundedReceiver<Op>, hub: Arc<Hub>) {
-        self.held.start(self.clone());
         while let Some(op) = ops.recv().await {
             if self.is_diverged() && !matches!(op, Op::Reconcile | Op::Goodbye(_)) {
                 self.reconcile(&hub).await;
@@ -162,6 +161,9 @@ impl Presence {
                 Op::Reconcile => {}
                 Op::Goodbye(done) => {
                     self.goodbye(&hub).await;
+                    // Every leave of this node is held by now; a dead node's swept later is
+                    // told at once.
+                    self.held.close();
                     let _ = done.send(());
                     return;
                 }

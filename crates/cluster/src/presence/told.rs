@@ -15,8 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use sidecast_core::{ChannelName, Member, Observer, RosterChange, Transition};
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::Presence;
@@ -52,41 +51,70 @@ pub(super) enum Pending {
 /// The leaves and vacatings held, confirmed one after another by one task in the order they
 /// were held: each waits the same grace period, so that is also the order they fall due in,
 /// and a member's leave is told before its channel's vacating.
-#[derive(Default)]
 pub(super) struct Held {
     queue: Mutex<Option<mpsc::UnboundedSender<(Instant, Pending)>>>,
-    confirmer: Mutex<Option<JoinHandle<()>>>,
+    /// Until the confirmer takes it.
+    receiver: Mutex<Option<mpsc::UnboundedReceiver<(Instant, Pending)>>>,
+    /// The node is stopping and the time it gives is up: what is left is confirmed at once.
+    hurry: watch::Sender<bool>,
+    /// The confirmer has confirmed everything held and holds no more.
+    drained: watch::Sender<bool>,
+}
+
+impl Default for Held {
+    fn default() -> Self {
+        let (queue, receiver) = mpsc::unbounded_channel();
+        Held {
+            queue: Mutex::new(Some(queue)),
+            receiver: Mutex::new(Some(receiver)),
+            hurry: watch::Sender::new(false),
+            drained: watch::Sender::new(false),
+        }
+    }
 }
 
 impl Held {
-    /// Starts the task that confirms what is held.
-    pub(super) fn start(&self, presence: Arc<Presence>) {
-        let (queue, held) = mpsc::unbounded_channel();
-        *lock(&self.queue) = Some(queue);
-        *lock(&self.confirmer) = Some(tokio::spawn(presence.confirm_held(held)));
-    }
-
-    fn hold(&self, due: Instant, pending: Pending) {
-        if let Some(queue) = &*lock(&self.queue) {
-            let _ = queue.send((due, pending));
+    /// Holds `pending` until `due`; once the node stopped holding (after its goodbye), there
+    /// is nobody to come back to it: told at once.
+    fn hold(&self, due: Instant, pending: Pending) -> Option<Pending> {
+        match &*lock(&self.queue) {
+            Some(queue) => queue.send((due, pending)).err().map(|error| error.0.1),
+            None => Some(pending),
         }
     }
 
-    /// Holds nothing more, and waits (at most `within`) until what is held is told or
-    /// cancelled: the node is stopping.
-    pub(super) async fn settle(&self, within: Duration) {
+    /// Holds nothing more: the confirmer ends once it has confirmed what it holds.
+    pub(super) fn close(&self) {
         lock(&self.queue).take();
-        let confirmer = lock(&self.confirmer).take();
-        if let Some(confirmer) = confirmer
-            && tokio::time::timeout(within, confirmer).await.is_err()
+    }
+
+    /// Waits until what is held is told or cancelled: `within`, then what is left is
+    /// confirmed without waiting its grace period out (a little longer at most).
+    pub(super) async fn settle(&self, within: Duration) {
+        self.close();
+        let mut drained = self.drained.subscribe();
+        if tokio::time::timeout(within, drained.wait_for(|done| *done))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        self.hurry.send_replace(true);
+        if tokio::time::timeout(HURRIED_WITHIN, drained.wait_for(|done| *done))
+            .await
+            .is_err()
         {
             tracing::warn!(
                 ?within,
-                "leaves still in their grace period when the node stopped were not told"
+                "leaves held in their grace period when the node stopped were not all told"
             );
         }
     }
 }
+
+/// How long a stopping node gives the leaves it still holds once it stops waiting their grace
+/// period out.
+const HURRIED_WITHIN: Duration = Duration::from_secs(2);
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -120,17 +148,17 @@ impl Presence {
     /// A user's last socket anywhere left: told now, or after the grace period if its marker
     /// is still there.
     pub(super) fn tell_left(&self, channel: &ChannelName, user: &str, gone: Option<String>) {
-        match (gone, self.grace()) {
-            (Some(marker), Some(grace)) => self.held.hold(
-                Instant::now() + grace,
-                Pending::Gone {
-                    channel: channel.clone(),
-                    user: user.to_owned(),
-                    marker,
-                },
-            ),
-            _ => self.tell(|| removed(channel, user)),
+        if let (Some(marker), Some(grace)) = (gone, self.grace()) {
+            let pending = Pending::Gone {
+                channel: channel.clone(),
+                user: user.to_owned(),
+                marker,
+            };
+            if self.held.hold(Instant::now() + grace, pending).is_none() {
+                return;
+            }
         }
+        self.tell(|| removed(channel, user));
     }
 
     /// A change of membership found by reconciling or sweeping.
@@ -162,54 +190,88 @@ impl Presence {
 
     pub(super) fn tell_vacated(&self, channel: &ChannelName, vacated: Vacated) {
         match (vacated, self.grace()) {
-            (Vacated::No, _) => {}
-            (Vacated::Later(marker), Some(grace)) => self.held.hold(
-                Instant::now() + grace,
-                Pending::Vacating {
+            (Vacated::No, _) => return,
+            (Vacated::Later(marker), Some(grace)) => {
+                let pending = Pending::Vacating {
                     channel: channel.clone(),
                     marker,
-                },
-            ),
-            _ => self.tell(|| Transition::ChannelVacated {
+                };
+                if self.held.hold(Instant::now() + grace, pending).is_none() {
+                    return;
+                }
+            }
+            _ => {}
+        }
+        self.tell(|| Transition::ChannelVacated {
+            channel: channel.clone(),
+        });
+    }
+
+    /// Confirms what is held as it falls due, until the node stops holding and everything is
+    /// confirmed. Runs with the node's other tasks.
+    pub(crate) async fn confirm_held(self: Arc<Self>) {
+        let Some(mut held) = lock(&self.held.receiver).take() else {
+            return;
+        };
+        let mut hurry = self.held.hurry.subscribe();
+        while let Some((due, pending)) = held.recv().await {
+            tokio::select! {
+                () = tokio::time::sleep_until(due) => {}
+                _ = hurry.wait_for(|hurry| *hurry) => {}
+            }
+            self.confirm(pending).await;
+        }
+        self.held.drained.send_replace(true);
+    }
+
+    /// Tells a held leave or vacating unless a return took its marker. When Redis cannot say
+    /// (twice), it is told: a leave not told would keep a user present in the app for ever,
+    /// and one told twice (the user comes back after the deadline and finds the marker) only
+    /// repeats it.
+    async fn confirm(&self, pending: Pending) {
+        let transition = match &pending {
+            Pending::Gone { channel, user, .. } => removed(channel, user),
+            Pending::Vacating { channel, .. } => Transition::ChannelVacated {
                 channel: channel.clone(),
-            }),
+            },
+        };
+        let mut still = self.still_held(&pending).await;
+        if still.is_err() {
+            tokio::time::sleep(CONFIRM_RETRY_AFTER).await;
+            still = self.still_held(&pending).await;
+        }
+        match still {
+            Ok(true) => self.tell(|| transition),
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(%error, channel = ?transition.channel(), "Redis cannot say whether a leave was cancelled in its grace period; it is told");
+                self.tell(|| transition);
+            }
         }
     }
 
-    /// Confirms what is held as it falls due, until the node stops holding.
-    async fn confirm_held(self: Arc<Self>, mut held: mpsc::UnboundedReceiver<(Instant, Pending)>) {
-        while let Some((due, pending)) = held.recv().await {
-            tokio::time::sleep_until(due).await;
-            let (still, transition) = match pending {
-                Pending::Gone {
-                    channel,
-                    user,
-                    marker,
-                } => (
-                    self.store
-                        .confirm_gone(&self.link, &channel, &user, &marker)
-                        .await,
-                    removed(&channel, &user),
-                ),
-                Pending::Vacating { channel, marker } => (
-                    self.store
-                        .confirm_vacated(&self.link, &channel, &marker)
-                        .await,
-                    Transition::ChannelVacated { channel },
-                ),
-            };
-            match still {
-                Ok(true) => self.tell(|| transition),
-                Ok(false) => {}
-                // A leave not told would keep a user present in the app for ever.
-                Err(error) => {
-                    tracing::warn!(%error, channel = ?transition.channel(), "Redis cannot say whether a leave was cancelled in its grace period; it is told");
-                    self.tell(|| transition);
-                }
+    async fn still_held(&self, pending: &Pending) -> Result<bool, crate::link::LinkError> {
+        match pending {
+            Pending::Gone {
+                channel,
+                user,
+                marker,
+            } => {
+                self.store
+                    .confirm_gone(&self.link, channel, user, marker)
+                    .await
+            }
+            Pending::Vacating { channel, marker } => {
+                self.store
+                    .confirm_vacated(&self.link, channel, marker)
+                    .await
             }
         }
     }
 }
+
+/// How long a confirmation Redis could not answer waits before it is asked again.
+const CONFIRM_RETRY_AFTER: Duration = Duration::from_millis(200);
 
 /// `member_removed` of the member whose key is `user`.
 fn removed(channel: &ChannelName, user: &str) -> Transition {
