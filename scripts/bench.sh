@@ -26,26 +26,33 @@
 #   of 1,000 socket.io clients at 100 events/s, each against a fresh sidecar; the server's CPU per
 #   delivery of each round, the medians, their ratio and the spread of each build's own rounds
 #   (bench/metrics/run.sh), and the "metrics-overhead" section (bench/metrics/report.mjs).
+# - webhooks: whether a dead webhook endpoint slows delivery to clients. Rounds with the endpoint
+#   up (answering 200 at once) and down (accepting connections and never answering) take turns,
+#   each against a fresh sidecar sending channel_occupied and channel_vacated webhooks for the
+#   clients a churner keeps bringing and taking away, while 1,000 socket.io clients receive 100
+#   events/s; each round's latency p50/p99 and CPU per delivery, the sidecar's webhook figures
+#   from /status, the medians of p99 up and down, their ratio and the spread of each state's own
+#   rounds (bench/webhooks/run.sh), and the "webhooks-endpoint" section (bench/webhooks/report.mjs).
 #
-# Usage: scripts/bench.sh [--quick] [--only php|servers|cluster|soak|metrics]
+# Usage: scripts/bench.sh [--quick] [--only php|servers|cluster|soak|metrics|webhooks]
 #   --quick  a short trial of every part (a few minutes in all)
 #   --only   run one part
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 [--quick] [--only php|servers|cluster|soak|metrics]" >&2
+    echo "usage: $0 [--quick] [--only php|servers|cluster|soak|metrics|webhooks]" >&2
     exit 2
 }
 
 quick=false
-parts=(php servers cluster soak metrics)
+parts=(php servers cluster soak metrics webhooks)
 command_line='./scripts/bench.sh'
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=true; command_line+=' --quick'; shift ;;
         --only)
             case "${2:-}" in
-                php | servers | cluster | soak | metrics) parts=("$2"); command_line+=" --only $2"; shift 2 ;;
+                php | servers | cluster | soak | metrics | webhooks) parts=("$2"); command_line+=" --only $2"; shift 2 ;;
                 *) usage ;;
             esac
             ;;
@@ -67,8 +74,10 @@ servers_pid=''
 cluster_pid=''
 soak_pid=''
 metrics_pid=''
+webhooks_pid=''
 
 cleanup() {
+    stop "$webhooks_pid"
     stop "$metrics_pid"
     stop "$soak_pid"
     stop "$cluster_pid"
@@ -311,6 +320,35 @@ bench_metrics() {
     export BENCH_LOAD_AFTER BENCH_METRICS_MINUTES
     step "Writing the metrics-overhead section of docs/benchmarks.md"
     node bench/metrics/report.mjs "$tmp/metrics/results" docs/benchmarks.md
+}
+
+bench_webhooks() {
+    local preset=full started="$SECONDS"
+    if [ "$quick" = true ]; then
+        preset=quick
+    fi
+    # Copies, so that the whole run measures one build even if the workspace is rebuilt meanwhile.
+    mkdir "$tmp/webhooks" "$tmp/webhooks/results"
+    cp "$SIDECAST_BIN" "$tmp/webhooks/sidecast"
+    cp "$ROOT/target/release/sidecast-loadgen" "$tmp/webhooks/sidecast-loadgen"
+    BENCH_PRESET="$preset"
+    BENCH_SIDECAST_VERSION="$("$tmp/webhooks/sidecast" --version)"
+    BENCH_LOADGEN_VERSION="$("$tmp/webhooks/sidecast-loadgen" --version)"
+    BENCH_LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+    export BENCH_PRESET BENCH_SIDECAST_VERSION BENCH_LOADGEN_VERSION BENCH_LOAD_BEFORE
+
+    # In the background, so that an interrupt reaches it (and its processes) at once.
+    SIDECAST_BIN="$tmp/webhooks/sidecast" LOADGEN_BIN="$tmp/webhooks/sidecast-loadgen" \
+        "$ROOT/bench/webhooks/run.sh" "$preset" "$tmp/webhooks/results" &
+    webhooks_pid=$!
+    wait "$webhooks_pid"
+    webhooks_pid=''
+
+    BENCH_LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
+    BENCH_WEBHOOKS_MINUTES="$(awk -v s=$((SECONDS - started)) 'BEGIN { printf "%.1f", s / 60 }')"
+    export BENCH_LOAD_AFTER BENCH_WEBHOOKS_MINUTES
+    step "Writing the webhooks-endpoint section of docs/benchmarks.md"
+    node bench/webhooks/report.mjs "$tmp/webhooks/results" docs/benchmarks.md
 }
 
 for part in "${parts[@]}"; do
