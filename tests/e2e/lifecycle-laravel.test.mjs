@@ -14,7 +14,7 @@ import { after, test } from 'node:test';
 
 import { VARIANTS, eventually, openEcho } from './support/echo-clients.mjs';
 import { scrape } from './support/metrics.mjs';
-import { freePort, sleep, startArtisan, startLaravel, startSidecar, stopAll, tempDir } from './support/processes.mjs';
+import { artisan, freePort, sleep, startArtisan, startLaravel, startSidecar, stopAll, tempDir } from './support/processes.mjs';
 import { APP, APP_ARGS } from './support/pusher-clients.mjs';
 
 after(stopAll);
@@ -168,4 +168,9 @@ test('a listener stopped and started again gets what happened within the buffer 
         await app.stop();
         scratch.remove();
     }
+});
+
+test('sidecast:listen refuses options it cannot use, saying which', async () => {
+    await assert.rejects(artisan(['sidecast:listen', '--retry', '0'], {}), /--retry between 0 and 60 seconds/);
+    await assert.rejects(artisan(['sidecast:listen', '--max-time=-1'], {}), /--max-time of 0 or more/);
 });

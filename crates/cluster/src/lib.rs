@@ -207,7 +207,7 @@ impl Membership {
         let _ = tokio::time::timeout(GOODBYE_WITHIN * 2, goodbye).await;
         // The leaves still in their grace period (lifecycle events): users who moved to
         // another node meanwhile cancel theirs; the others are told before the node exits.
-        if let Some(grace) = shared.presence.lifecycle_grace() {
+        if let Some(grace) = shared.presence.grace() {
             shared
                 .presence
                 .settle(grace.min(SETTLE_AT_MOST) + GOODBYE_WITHIN)

@@ -112,11 +112,6 @@ impl Presence {
         self.held.settle(within).await;
     }
 
-    /// The grace period of lifecycle events, when they are told.
-    pub(crate) fn lifecycle_grace(&self) -> Option<Duration> {
-        self.grace()
-    }
-
     /// Whether lifecycle transitions are told (the hub's occupancy is then recorded).
     pub(crate) fn is_telling(&self) -> bool {
         self.telling.is_some()

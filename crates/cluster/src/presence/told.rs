@@ -74,8 +74,8 @@ impl Default for Held {
 }
 
 impl Held {
-    /// Holds `pending` until `due`; once the node stopped holding (after its goodbye), there
-    /// is nobody to come back to it: told at once.
+    /// Holds `pending` until `due`; gives it back when the node stopped holding (after its
+    /// goodbye: nobody can come back to it), for the caller to tell at once.
     fn hold(&self, due: Instant, pending: Pending) -> Option<Pending> {
         match &*lock(&self.queue) {
             Some(queue) => queue.send((due, pending)).err().map(|error| error.0.1),
@@ -128,7 +128,7 @@ impl Presence {
     }
 
     /// The grace period leaves are held for, when lifecycle events are on.
-    pub(super) fn grace(&self) -> Option<Duration> {
+    pub(crate) fn grace(&self) -> Option<Duration> {
         self.telling.as_ref().map(|telling| telling.grace)
     }
 
