@@ -40,11 +40,17 @@ async function appHearing(via, scratch, { sidecarArgs = [] } = {}) {
     const listener = via === 'webhooks' ? null : listen();
     await listener?.waitForOutput('Listening to sidecast');
     const heard = async () => (await (await fetch(`${laravel.url}/lifecycle`)).json());
-    const joinAs = (user) => openEcho(VARIANTS[user % 2], {
-        url: sidecar.url,
-        auth: { headers: { Authorization: `Bearer token-${user}` } },
-        setup: (echo) => ({ room: echo.join('chat.lobby') }),
-    });
+    // Resolves once the user is in the channel (Echo's `here`), so that joins happen in order.
+    const joinAs = async (user) => {
+        let present = false;
+        const client = await openEcho(VARIANTS[user % 2], {
+            url: sidecar.url,
+            auth: { headers: { Authorization: `Bearer token-${user}` } },
+            setup: (echo) => ({ room: echo.join('chat.lobby').here(() => { present = true; }) }),
+        });
+        await eventually(() => present, `user ${user} in the channel`);
+        return client;
+    };
     const stop = async () => {
         await listener?.stop();
         await laravel.stop();
