@@ -3,13 +3,13 @@
 // both nodes is occupied once and vacated once; a user present through both nodes is added
 // once and removed once; a user who reloads onto the other node within the grace period is
 // told nothing; a whisper is told once, by the sender's node; the members of a node that dies
-// are removed by another node.
+// are removed by another node. A channel's subscription count is every node's added up.
 
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 
 import { LEAVE_BOUND_MS, joinAt, startCluster } from './support/cluster.mjs';
-import { eventually } from './support/echo-clients.mjs';
+import { VARIANTS, connectEcho, eventually } from './support/echo-clients.mjs';
 import { sleep, stopAll, tempDir } from './support/processes.mjs';
 import { APP } from './support/pusher-clients.mjs';
 import { startReceiver } from './support/webhook-receiver.mjs';
@@ -86,5 +86,36 @@ test('each transition is told once for the whole cluster, a reload across nodes 
         scratch.remove();
         assert.deepEqual(exits[0], { code: 0, signal: null });
         if (!killed) assert.deepEqual(exits[1], { code: 0, signal: null });
+    }
+});
+
+test('a channel\'s subscription count is told for the whole cluster, whichever node changed it', async () => {
+    const scratch = tempDir();
+    const receiver = await startReceiver();
+    const cluster = await startCluster(scratch.dir, ['n1', 'n2'], {
+        env: {
+            SIDECAST_APP_ID: APP.id, SIDECAST_APP_KEY: APP.key, SIDECAST_APP_SECRET: APP.secret,
+            SIDECAST_WEBHOOK_URLS: receiver.url, SIDECAST_LIFECYCLE_EVENTS: 'subscription_count',
+        },
+    });
+    const [n1, n2] = cluster.nodes;
+    const last = () => receiver.delivered().filter((e) => e.channel === 'orders').at(-1)?.subscription_count;
+    try {
+        const open = (node) => connectEcho(VARIANTS[1], { url: node.url, transports: ['websocket'], channel: 'orders', listeners: [] });
+        const first = await open(n1);
+        await eventually(() => last() === 1, 'one subscription, on n1');
+        const second = await open(n2);
+        const third = await open(n2);
+        await eventually(() => last() === 3, 'three, told by n2 with n1\'s');
+        first.close();
+        await eventually(() => last() === 2, 'n1\'s gone: two');
+        second.close();
+        third.close();
+        await eventually(() => last() === 0, 'none left');
+    } finally {
+        const exits = await cluster.stop();
+        receiver.close();
+        scratch.remove();
+        for (const exit of exits) assert.deepEqual(exit, { code: 0, signal: null });
     }
 });

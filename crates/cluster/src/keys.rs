@@ -53,6 +53,8 @@ pub(crate) struct OccupancyKeys {
     /// `deadline|token` of the channel's vacating in its grace period: a node's first socket
     /// before the deadline cancels it.
     pub(crate) vacating: String,
+    /// HASH node → its subscriptions to the channel (subscription_count).
+    pub(crate) subs: String,
 }
 
 impl Keys {
@@ -137,6 +139,7 @@ impl Keys {
         OccupancyKeys {
             nodes: key("nodes"),
             vacating: key("vacating"),
+            subs: key("subs"),
         }
     }
 }
@@ -164,11 +167,11 @@ mod tests {
         let keys = Keys::new("sidecast:", false);
         let roster = keys.roster("presence-room.1");
         let occupancy = keys.occupancy("presence-room.1");
-        for key in roster
-            .all()
-            .into_iter()
-            .chain([occupancy.nodes.as_str(), occupancy.vacating.as_str()])
-        {
+        for key in roster.all().into_iter().chain([
+            occupancy.nodes.as_str(),
+            occupancy.vacating.as_str(),
+            occupancy.subs.as_str(),
+        ]) {
             assert!(key.starts_with("sidecast:{presence-room.1}:"), "{key}");
         }
         assert_eq!(keys.bus("n1"), "sidecast:bus");

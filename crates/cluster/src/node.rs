@@ -99,6 +99,15 @@ impl Cluster for Node {
         }
     }
 
+    fn counted(&self, channel: &ChannelName, here: usize) {
+        if self.presence.tells_counts() {
+            let _ = self.presence.ops.send(Op::Count {
+                channel: channel.clone(),
+                here,
+            });
+        }
+    }
+
     fn subscription_counts(&self, report: CountReport<'_>) {
         let mut chunks = report.counts.chunks(COUNTS_PER_MESSAGE);
         // A whole report of no channel is still sent: it clears what the others kept.

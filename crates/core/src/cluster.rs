@@ -51,6 +51,11 @@ pub trait Cluster: Send + Sync + 'static {
     /// cluster decides whether the channel is occupied or vacated for all nodes, and tells
     /// the lifecycle observer once. Applied in order with the presence joins and leaves.
     fn occupancy(&self, channel: &ChannelName, occupied: bool);
+
+    /// This node's subscriptions to `channel` are `here` now: the cluster adds the nodes up
+    /// and tells the lifecycle observer the channel's count. Applied in order with
+    /// [`occupancy`](Self::occupancy).
+    fn counted(&self, channel: &ChannelName, here: usize);
 }
 
 /// A node's report of the connections subscribed to its channels (presence channels left out).

@@ -226,10 +226,7 @@ impl Hub {
         let Some(subscription) = entry.subscribers.remove(id) else {
             return;
         };
-        self.tell(|| Transition::SubscriptionCount {
-            channel: channel.clone(),
-            count: entry.subscribers.len(),
-        });
+        self.count_changed(channel, entry.subscribers.len());
         match (&mut entry.presence, &subscription.user) {
             (Some(Presence::Local(roster)), Some(user)) => {
                 if let Some(gone) = roster.leave(id, user) {
@@ -253,6 +250,18 @@ impl Hub {
             });
         }
         self.forget_if_unused(&mut registry.channels, channel);
+    }
+
+    /// A channel's subscriptions on this node are `count` now: told to the observer on a single
+    /// node, to the cluster (which adds the nodes up) in a cluster.
+    fn count_changed(&self, channel: &ChannelName, count: usize) {
+        match &self.cluster {
+            Some(cluster) => cluster.counted(channel, count),
+            None => self.tell(|| Transition::SubscriptionCount {
+                channel: channel.clone(),
+                count,
+            }),
+        }
     }
 
     /// The channels this node told the cluster it has sockets in (`Cluster::occupancy`), for

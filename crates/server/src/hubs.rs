@@ -34,11 +34,12 @@ struct AppHub {
 impl AppHub {
     /// `observer` is told the app's lifecycle transitions: by this hub on a single node; in a
     /// cluster by the cluster (which decides each once for all nodes, after `grace` for
-    /// leaves), client events by this hub still (only the sender's node sees them).
+    /// leaves, and adds counts up when `counts` are told), client events by this hub still
+    /// (only the sender's node sees them).
     fn new(
         cluster: Option<&sidecast_cluster::Config>,
         observer: Option<Arc<dyn Observer>>,
-        grace: Duration,
+        (grace, counts): (Duration, bool),
     ) -> Self {
         let observe = |hub: Hub| match &observer {
             Some(observer) => hub.observed_by(observer.clone()),
@@ -50,7 +51,11 @@ impl AppHub {
                 membership: None,
             };
         };
-        let telling = observer.clone().map(|observer| Telling { observer, grace });
+        let telling = observer.clone().map(|observer| Telling {
+            observer,
+            grace,
+            counts,
+        });
         let membership = Membership::new(config, telling);
         let hub = Arc::new(observe(Hub::clustered(membership.node())));
         AppHub {
@@ -66,22 +71,25 @@ impl AppHub {
 impl Hubs {
     /// `observer` is told the first app's lifecycle transitions.
     pub fn new(settings: &Settings, observer: Option<Arc<dyn Observer>>) -> Self {
-        let grace = settings
+        let telling = settings
             .lifecycle
             .as_ref()
-            .map_or(Duration::ZERO, |lifecycle| lifecycle.grace);
+            .map_or((Duration::ZERO, false), |lifecycle| {
+                let counts = lifecycle.events.iter().any(|e| e == "subscription_count");
+                (lifecycle.grace, counts)
+            });
         let cluster = settings.cluster.as_ref();
         let other_apps = settings
             .pusher
             .iter()
             .flat_map(|pusher| pusher.apps.iter().skip(1));
         Hubs {
-            main: AppHub::new(cluster, observer, grace),
+            main: AppHub::new(cluster, observer, telling),
             others: other_apps
                 .map(|app| {
                     let id = app.app.id.clone();
                     let cluster = cluster.map(|config| config.for_app(&id));
-                    (id, AppHub::new(cluster.as_ref(), None, grace))
+                    (id, AppHub::new(cluster.as_ref(), None, telling))
                 })
                 .collect(),
         }

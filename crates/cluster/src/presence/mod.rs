@@ -51,6 +51,8 @@ pub(crate) enum Op {
         channel: ChannelName,
         occupied: bool,
     },
+    /// This node's subscriptions to a channel are `here` now (subscription_count).
+    Count { channel: ChannelName, here: usize },
     /// Read these channels' rosters and bring this node's mirrors up to them.
     Resync(Vec<ChannelName>),
     /// Make Redis hold exactly this node's journal.
@@ -147,6 +149,7 @@ impl Presence {
                     member,
                 } => self.leave(&hub, channel, &socket, member).await,
                 Op::Occupancy { channel, occupied } => self.occupancy(&channel, occupied).await,
+                Op::Count { channel, here } => self.count(&channel, here).await,
                 Op::Resync(channels) => {
                     for channel in channels {
                         self.resync(&hub, &channel).await;

@@ -38,6 +38,19 @@ impl Presence {
         }
     }
 
+    /// This node's subscriptions to `channel` are `here` now: the channel's count across the
+    /// cluster is told.
+    pub(super) async fn count(&self, channel: &ChannelName, here: usize) {
+        match self
+            .store
+            .count(&self.link, &self.node, channel, here)
+            .await
+        {
+            Ok(total) => self.tell_count(channel, total),
+            Err(error) => self.missed_occupancy(channel, &error),
+        }
+    }
+
     fn missed_occupancy(&self, channel: &ChannelName, error: &dyn std::fmt::Display) {
         tracing::debug!(%channel, %error, "channel occupancy not recorded in Redis; repaired when it is back");
         self.diverged
@@ -88,6 +101,14 @@ impl Presence {
             .await
             .map_err(|e| e.to_string())?;
         for channel in &channels {
+            let total = self
+                .store
+                .count(&self.link, node, channel, 0)
+                .await
+                .map_err(|e| e.to_string())?;
+            if self.tells_counts() {
+                self.tell_count(channel, total);
+            }
             self.vacate_for(node, channel).await?;
         }
         Ok(())

@@ -21,16 +21,19 @@ use tokio::time::Instant;
 use super::Presence;
 use crate::store::{Arrival, Decided, Reconciled, Vacated};
 
-/// Who is told, and how long leaves wait.
+/// Who is told, how long leaves wait, and whether channels' counts are told (each
+/// subscription then costs a script call).
 pub struct Telling {
     pub observer: Arc<dyn Observer>,
     pub grace: Duration,
+    pub counts: bool,
 }
 
 impl std::fmt::Debug for Telling {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Telling")
             .field("grace", &self.grace)
+            .field("counts", &self.counts)
             .finish_non_exhaustive()
     }
 }
@@ -172,6 +175,19 @@ impl Presence {
             }
             _ => {}
         }
+    }
+
+    /// A channel's count across the cluster, after a node's changed.
+    pub(super) fn tell_count(&self, channel: &ChannelName, count: usize) {
+        self.tell(|| Transition::SubscriptionCount {
+            channel: channel.clone(),
+            count,
+        });
+    }
+
+    /// Whether channels' counts are told.
+    pub(crate) fn tells_counts(&self) -> bool {
+        self.telling.as_ref().is_some_and(|telling| telling.counts)
     }
 
     /// This node's first socket came to `channel`: told occupied if it is the first node.

@@ -57,6 +57,7 @@ pub(crate) struct Store {
     occupy: Script,
     vacate: Script,
     confirm: Script,
+    count: Script,
 }
 
 impl Store {
@@ -74,6 +75,7 @@ impl Store {
             occupy: Script::new(include_str!("../scripts/occupy.lua")),
             vacate: Script::new(include_str!("../scripts/vacate.lua")),
             confirm: Script::new(include_str!("../scripts/confirm.lua")),
+            count: Script::new(include_str!("../scripts/count.lua")),
         }
     }
 

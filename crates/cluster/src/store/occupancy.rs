@@ -85,6 +85,24 @@ impl Store {
             .await
     }
 
+    /// `node`'s subscriptions to `channel` are `here` now: the channel's count across the
+    /// cluster.
+    pub(crate) async fn count(
+        &self,
+        link: &Link,
+        node: &str,
+        channel: &ChannelName,
+        here: usize,
+    ) -> Result<usize, LinkError> {
+        let mut invocation = self.count.prepare_invoke();
+        invocation
+            .key(self.keys.occupancy(channel.as_str()).subs)
+            .arg(node)
+            .arg(here);
+        link.run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
+            .await
+    }
+
     /// The channels where `node` has (or had) sockets, by the lifecycle's index.
     pub(crate) async fn node_occupied(
         &self,

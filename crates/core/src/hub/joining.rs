@@ -242,10 +242,7 @@ impl Hub {
     ) {
         self.tell_subscribed(&*subscriber, channel, entry);
         entry.untold_subscribers.store(true, Ordering::Relaxed);
-        self.tell(|| Transition::SubscriptionCount {
-            channel: channel.clone(),
-            count: entry.subscribers.len() + 1,
-        });
+        self.count_changed(channel, entry.subscribers.len() + 1);
         entry.subscribers.insert(
             id.clone(),
             Subscription {

@@ -11,7 +11,7 @@ use super::ConfigError;
 use crate::cli::LifecycleArgs;
 
 /// The events only a single node can tell for now: every node would tell its own.
-const NODE_ONLY_EVENTS: [&str; 3] = ["subscription_count", "user_connected", "user_disconnected"];
+const NODE_ONLY_EVENTS: [&str; 2] = ["user_connected", "user_disconnected"];
 
 /// What Pusher waits before telling a member or a channel is gone.
 const DEFAULT_GRACE: Duration = Duration::from_secs(3);
@@ -60,7 +60,7 @@ pub(super) fn lifecycle(
             .find(|event| NODE_ONLY_EVENTS.contains(&event.as_str()))
     {
         return setting(format!(
-            "--lifecycle-events: {per_node} is not available with scale-out yet (it would be one node's, not the cluster's); choose among {}",
+            "--lifecycle-events: {per_node} is not available with scale-out yet (it would be one node's, not the cluster's); choose among {}, subscription_count",
             DEFAULT_EVENTS.join(", ")
         ));
     }

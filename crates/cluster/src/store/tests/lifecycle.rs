@@ -193,3 +193,23 @@ async fn a_dead_nodes_channels_are_found_by_its_index() {
     b.unindex_occupied(&link_b, "a", &room()).await.unwrap();
     assert!(b.node_occupied(&link_b, "a").await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_channels_count_is_every_nodes_added_up_and_a_dead_nodes_taken_out() {
+    let redis = RedisServer::start();
+    let (a, link_a) = redis.node("a");
+    let (b, link_b) = redis.node("b");
+    assert_eq!(a.count(&link_a, "a", &room(), 2).await.unwrap(), 2);
+    assert_eq!(b.count(&link_b, "b", &room(), 3).await.unwrap(), 5);
+    assert_eq!(
+        a.count(&link_a, "a", &room(), 1).await.unwrap(),
+        4,
+        "a node's count replaces its last"
+    );
+    assert_eq!(
+        a.count(&link_a, "b", &room(), 0).await.unwrap(),
+        1,
+        "b gone: swept by a"
+    );
+    assert_eq!(a.count(&link_a, "a", &room(), 0).await.unwrap(), 0);
+}

@@ -62,6 +62,13 @@ impl Cluster for OtherNodes {
         self.record(format!("terminate {user}"));
     }
 
+    fn counted(&self, channel: &ChannelName, here: usize) {
+        self.occupancy
+            .lock()
+            .unwrap()
+            .push(format!("{here} in {channel}"));
+    }
+
     fn occupancy(&self, channel: &ChannelName, occupied: bool) {
         let what = if occupied { "occupied" } else { "vacated" };
         self.occupancy
@@ -402,7 +409,7 @@ fn a_single_node_reports_nothing_and_counts_its_own() {
 }
 
 #[test]
-fn the_cluster_is_told_of_this_nodes_first_socket_in_a_channel_and_of_its_last() {
+fn the_cluster_is_told_of_this_nodes_first_socket_in_a_channel_its_counts_and_its_last() {
     let (hub, others) = node();
     connected(&hub, "a", &["orders"]);
     connected(&hub, "b", &["orders"]);
@@ -410,7 +417,13 @@ fn the_cluster_is_told_of_this_nodes_first_socket_in_a_channel_and_of_its_last()
     present(&hub, "ann", "presence-room", 1);
     assert_eq!(
         others.occupancy(),
-        ["occupied orders", "occupied presence-room"]
+        [
+            "occupied orders",
+            "1 in orders",
+            "2 in orders",
+            "occupied presence-room",
+            "1 in presence-room"
+        ]
     );
     let presence_calls = others.calls();
     assert_eq!(
@@ -420,11 +433,16 @@ fn the_cluster_is_told_of_this_nodes_first_socket_in_a_channel_and_of_its_last()
     );
 
     hub.disconnect(&id("a"));
-    assert!(others.occupancy().is_empty(), "b is still in orders");
+    assert_eq!(others.occupancy(), ["1 in orders"], "b is still in orders");
     hub.disconnect(&id("b"));
     hub.disconnect(&id("ann"));
     assert_eq!(
         others.occupancy(),
-        ["vacated orders", "vacated presence-room"]
+        [
+            "0 in orders",
+            "vacated orders",
+            "0 in presence-room",
+            "vacated presence-room"
+        ]
     );
 }

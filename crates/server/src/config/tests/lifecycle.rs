@@ -196,12 +196,15 @@ fn a_listener_buffer_of_nothing_or_a_single_nodes_event_with_a_cluster_is_refuse
         &[
             "--listener",
             "--lifecycle-events",
-            "subscription_count",
+            "subscription_count,user_disconnected",
             "--cluster-redis",
             "redis://127.0.0.1:6379",
         ],
     )
     .unwrap_err()
     .to_string();
-    assert!(clustered.contains("scale-out"), "{clustered}");
+    assert!(
+        clustered.contains("user_disconnected is not available with scale-out"),
+        "{clustered}"
+    );
 }
