@@ -59,7 +59,7 @@ impl Presence {
 
     /// After Redis was unreachable, before the rosters are reconciled (a channel is occupied
     /// before its members are added): Redis is told of the channels this node has sockets in
-    /// now, those the hub told the cluster of.
+    /// now, those the hub told the cluster of, and of its counts there.
     pub(super) async fn reoccupy(&self, hub: &Hub) -> Result<(), String> {
         if self.grace().is_none() {
             return Ok(());
@@ -71,6 +71,23 @@ impl Presence {
                 .await
                 .map_err(|e| e.to_string())?;
             self.tell_occupied(&channel, arrival);
+            if self.tells_counts() {
+                let here = hub.subscription_count(&channel);
+                self.recount(&self.node, &channel, here).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records `node`'s count in `channel` and tells the channel's, when counts are told.
+    async fn recount(&self, node: &str, channel: &ChannelName, here: usize) -> Result<(), String> {
+        let total = self
+            .store
+            .count(&self.link, node, channel, here)
+            .await
+            .map_err(|e| e.to_string())?;
+        if self.tells_counts() {
+            self.tell_count(channel, total);
         }
         Ok(())
     }
@@ -101,20 +118,15 @@ impl Presence {
             .await
             .map_err(|e| e.to_string())?;
         for channel in &channels {
-            let total = self
-                .store
-                .count(&self.link, node, channel, 0)
-                .await
-                .map_err(|e| e.to_string())?;
-            if self.tells_counts() {
-                self.tell_count(channel, total);
-            }
             self.vacate_for(node, channel).await?;
         }
         Ok(())
     }
 
+    /// `node` has no socket left in `channel`: its count is taken out, then the channel is
+    /// vacated if it was the last node.
     async fn vacate_for(&self, node: &str, channel: &ChannelName) -> Result<(), String> {
+        self.recount(node, channel, 0).await?;
         let grace = self.grace().unwrap_or_default();
         let vacated = self
             .store
