@@ -7,9 +7,8 @@
 //
 // Usage: node bench/metrics/report.mjs RESULTS_DIR docs/benchmarks.md
 
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ms, number, table, us, wrap, writeSection } from '../markdown.mjs';
+import { median, readResults, roundReport, spread } from '../rounds.mjs';
 
 const START = '<!-- metrics-overhead:start -->';
 const END = '<!-- metrics-overhead:end -->';
@@ -21,37 +20,7 @@ if (!resultsDir || !documentPath) {
 }
 
 const env = (name) => process.env[name] ?? '?';
-const settings = JSON.parse(readFileSync(join(resultsDir, 'settings.json'), 'utf8'));
-const manifest = readFileSync(join(resultsDir, 'manifest.jsonl'), 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line));
-
-/** The generator's report of round `n`, or the last line of what it said when it failed. */
-function roundReport(entry) {
-    const path = join(resultsDir, `round-${entry.round}.json`);
-    const text = existsSync(path) ? readFileSync(path, 'utf8').trim() : '';
-    if (entry.status === 0 && text !== '') {
-        return { report: JSON.parse(text) };
-    }
-    const stderr = readFileSync(join(resultsDir, `round-${entry.round}.stderr`), 'utf8').trim().split('\n');
-    return { error: `status ${entry.status}: ${stderr[stderr.length - 1] || 'no output'}` };
-}
-
-function median(values) {
-    if (values.length === 0) {
-        return null;
-    }
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-/** (max − min) ÷ median of one build's rounds: how far runs of the same binary drift apart. */
-function spread(values) {
-    const middle = median(values);
-    return values.length < 2 || !middle ? null : (Math.max(...values) - Math.min(...values)) / middle;
-}
+const { settings, manifest } = readResults(resultsDir);
 
 const percent = (fraction) => (fraction === null ? '—' : `${number(fraction * 100, 2)} %`);
 
@@ -59,7 +28,7 @@ const rows = [];
 const warnings = [];
 const perDelivery = { on: [], off: [] };
 for (const entry of manifest) {
-    const { report, error } = roundReport(entry);
+    const { report, error } = roundReport(resultsDir, entry);
     if (error) {
         rows.push([String(entry.round), entry.build, `the generator failed (${error})`, '', '', '', '', '']);
         continue;
