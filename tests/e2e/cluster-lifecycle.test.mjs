@@ -3,7 +3,9 @@
 // both nodes is occupied once and vacated once; a user present through both nodes is added
 // once and removed once; a user who reloads onto the other node within the grace period is
 // told nothing; a whisper is told once, by the sender's node; the members of a node that dies
-// are removed by another node. A channel's subscription count is every node's added up.
+// are removed by another node. A channel's subscription count is every node's added up. A
+// signed-in Pusher user is connected once and disconnected once, however many nodes its
+// connections are on, and a dead node's users are disconnected by another node.
 
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -11,7 +13,7 @@ import { after, test } from 'node:test';
 import { LEAVE_BOUND_MS, joinAt, startCluster } from './support/cluster.mjs';
 import { VARIANTS, connectEcho, eventually } from './support/echo-clients.mjs';
 import { sleep, stopAll, tempDir } from './support/processes.mjs';
-import { APP } from './support/pusher-clients.mjs';
+import { APP, openPusher } from './support/pusher-clients.mjs';
 import { startReceiver } from './support/webhook-receiver.mjs';
 
 after(stopAll);
@@ -21,17 +23,33 @@ const room = 'chat.lifecycle';
 const channel = `presence-${room}`;
 const line = (e) => [e.name, e.channel, e.user_id].filter(Boolean).join(' ');
 
-test('each transition is told once for the whole cluster, a reload across nodes not at all, and a dead node\'s members by another node', async () => {
+/**
+ * Two nodes of the demo app's cluster telling one webhook receiver, with `env` added to their
+ * settings. `stop()` stops everything and resolves with the nodes' exits.
+ */
+async function startTellingCluster(env) {
     const scratch = tempDir();
     const receiver = await startReceiver();
     const cluster = await startCluster(scratch.dir, ['n1', 'n2'], {
         env: {
             SIDECAST_APP_ID: APP.id, SIDECAST_APP_KEY: APP.key, SIDECAST_APP_SECRET: APP.secret,
-            SIDECAST_WEBHOOK_URLS: receiver.url, SIDECAST_LIFECYCLE_GRACE: String(GRACE_MS / 1000),
-            SIDECAST_LIFECYCLE_CLIENT_EVENTS: 'presence-',
+            SIDECAST_WEBHOOK_URLS: receiver.url, ...env,
         },
     });
-    const [n1, n2] = cluster.nodes;
+    const stop = async () => {
+        const exits = await cluster.stop();
+        receiver.close();
+        scratch.remove();
+        return exits;
+    };
+    return { nodes: cluster.nodes, receiver, stop };
+}
+
+test('each transition is told once for the whole cluster, a reload across nodes not at all, and a dead node\'s members by another node', async () => {
+    const cluster = await startTellingCluster({
+        SIDECAST_LIFECYCLE_GRACE: String(GRACE_MS / 1000), SIDECAST_LIFECYCLE_CLIENT_EVENTS: 'presence-',
+    });
+    const { nodes: [n1, n2], receiver } = cluster;
     const told = () => receiver.delivered().map(line);
     let killed = false;
     try {
@@ -82,23 +100,14 @@ test('each transition is told once for the whole cluster, a reload across nodes 
         assert.deepEqual(told().slice(-2).sort(), [`channel_vacated ${channel}`, `member_removed ${channel} 1`].sort());
     } finally {
         const exits = await cluster.stop();
-        receiver.close();
-        scratch.remove();
         assert.deepEqual(exits[0], { code: 0, signal: null });
         if (!killed) assert.deepEqual(exits[1], { code: 0, signal: null });
     }
 });
 
 test('a channel\'s subscription count is told for the whole cluster, whichever node changed it', async () => {
-    const scratch = tempDir();
-    const receiver = await startReceiver();
-    const cluster = await startCluster(scratch.dir, ['n1', 'n2'], {
-        env: {
-            SIDECAST_APP_ID: APP.id, SIDECAST_APP_KEY: APP.key, SIDECAST_APP_SECRET: APP.secret,
-            SIDECAST_WEBHOOK_URLS: receiver.url, SIDECAST_LIFECYCLE_EVENTS: 'subscription_count',
-        },
-    });
-    const [n1, n2] = cluster.nodes;
+    const cluster = await startTellingCluster({ SIDECAST_LIFECYCLE_EVENTS: 'subscription_count' });
+    const { nodes: [n1, n2], receiver } = cluster;
     const last = () => receiver.delivered().filter((e) => e.channel === 'orders').at(-1)?.subscription_count;
     try {
         const open = (node) => connectEcho(VARIANTS[1], { url: node.url, transports: ['websocket'], channel: 'orders', listeners: [] });
@@ -114,8 +123,51 @@ test('a channel\'s subscription count is told for the whole cluster, whichever n
         await eventually(() => last() === 0, 'none left');
     } finally {
         const exits = await cluster.stop();
-        receiver.close();
-        scratch.remove();
         for (const exit of exits) assert.deepEqual(exit, { code: 0, signal: null });
+    }
+});
+
+test('a signed-in user is connected once and disconnected once for the whole cluster, a reload across nodes not at all, and a dead node\'s users by another node', async () => {
+    const cluster = await startTellingCluster({
+        SIDECAST_LIFECYCLE_GRACE: String(GRACE_MS / 1000), SIDECAST_LIFECYCLE_EVENTS: 'user_connected,user_disconnected',
+    });
+    const { nodes: [n1, n2], receiver } = cluster;
+    const told = () => receiver.delivered().map(line);
+    const signedIn = async (node, id) => {
+        const tab = await openPusher(node.port, { user: { id } });
+        tab.pusher.signin();
+        await tab.pusher.user.signinDonePromise;
+        return tab;
+    };
+    let killed = false;
+    try {
+        const annOnN1 = await signedIn(n1, '7');
+        await eventually(() => told().length === 1, 'Ann connected');
+        const annOnN2 = await signedIn(n2, '7');
+        // Ann closes her tab on n1 (she is still on n2), then the one on n2, and reloads onto n1
+        // within the grace period: nothing.
+        annOnN1.close();
+        await sleep(GRACE_MS * 2);
+        annOnN2.close();
+        const annBack = await signedIn(n1, '7');
+        await sleep(GRACE_MS * 2);
+        assert.deepEqual(told(), ['user_connected 7'], 'connected once though on both nodes; a reload across nodes tells nothing');
+
+        // Bob is only on n2, which dies: n1 sweeps it and tells Bob disconnected.
+        const bob = await signedIn(n2, '8');
+        await eventually(() => told().includes('user_connected 8'), 'Bob connected');
+        await n2.stop('SIGKILL');
+        killed = true;
+        bob.close();
+        await eventually(() => told().includes('user_disconnected 8'), 'Bob disconnected by the surviving node', LEAVE_BOUND_MS + GRACE_MS * 2);
+
+        annBack.close();
+        await eventually(() => told().includes('user_disconnected 7'), 'Ann disconnected after the grace period', GRACE_MS * 5);
+        await sleep(GRACE_MS);
+        assert.deepEqual(told(), ['user_connected 7', 'user_connected 8', 'user_disconnected 8', 'user_disconnected 7'], 'every transition once, in order');
+    } finally {
+        const exits = await cluster.stop();
+        assert.deepEqual(exits[0], { code: 0, signal: null });
+        if (!killed) assert.deepEqual(exits[1], { code: 0, signal: null });
     }
 });

@@ -46,15 +46,14 @@ impl RosterKeys {
     }
 }
 
-/// The keys saying whether a channel has sockets anywhere in the cluster (lifecycle events).
+/// The keys saying whether a channel has sockets anywhere in the cluster, or a signed-in user
+/// connections (lifecycle events).
 pub(crate) struct OccupancyKeys {
-    /// SET of the nodes with a socket in the channel.
+    /// SET of the nodes with a socket in the channel (a connection of the user).
     pub(crate) nodes: String,
-    /// `deadline|token` of the channel's vacating in its grace period: a node's first socket
-    /// before the deadline cancels it.
+    /// `deadline|token` of the channel's vacating (the user's disconnection) in its grace
+    /// period: a node's first socket before the deadline cancels it.
     pub(crate) vacating: String,
-    /// HASH node → its subscriptions to the channel (subscription_count).
-    pub(crate) subs: String,
 }
 
 impl Keys {
@@ -113,6 +112,12 @@ impl Keys {
         format!("{}node:{{{node}}}:occupied", self.prefix)
     }
 
+    /// SET of the users signed in on `node`, when user events are on: whom to disconnect
+    /// when it dies.
+    pub(crate) fn node_users(&self, node: &str) -> String {
+        format!("{}node:{{{node}}}:users", self.prefix)
+    }
+
     /// HASH describing `node`, for diagnosis.
     pub(crate) fn node_meta(&self, node: &str) -> String {
         format!("{}node:{{{node}}}:meta", self.prefix)
@@ -134,13 +139,26 @@ impl Keys {
         }
     }
 
-    pub(crate) fn occupancy(&self, channel: &str) -> OccupancyKeys {
+    pub(crate) fn channel_occupancy(&self, channel: &str) -> OccupancyKeys {
         let key = |what: &str| format!("{}{{{channel}}}:{what}", self.prefix);
         OccupancyKeys {
             nodes: key("nodes"),
             vacating: key("vacating"),
-            subs: key("subs"),
         }
+    }
+
+    /// A signed-in user's: apart from every channel's, whose keys start with the hash tag.
+    pub(crate) fn user_occupancy(&self, user: &str) -> OccupancyKeys {
+        let key = |what: &str| format!("{}user:{{{user}}}:{what}", self.prefix);
+        OccupancyKeys {
+            nodes: key("nodes"),
+            vacating: key("vacating"),
+        }
+    }
+
+    /// HASH node → its subscriptions to `channel` (subscription_count).
+    pub(crate) fn subscriptions(&self, channel: &str) -> String {
+        format!("{}{{{channel}}}:subs", self.prefix)
     }
 }
 
@@ -166,14 +184,19 @@ mod tests {
     fn a_channels_keys_share_one_hash_tag() {
         let keys = Keys::new("sidecast:", false);
         let roster = keys.roster("presence-room.1");
-        let occupancy = keys.occupancy("presence-room.1");
+        let occupancy = keys.channel_occupancy("presence-room.1");
+        let subscriptions = keys.subscriptions("presence-room.1");
         for key in roster.all().into_iter().chain([
             occupancy.nodes.as_str(),
             occupancy.vacating.as_str(),
-            occupancy.subs.as_str(),
+            subscriptions.as_str(),
         ]) {
             assert!(key.starts_with("sidecast:{presence-room.1}:"), "{key}");
         }
+        // A user named like a channel has keys of its own.
+        let user = keys.user_occupancy("presence-room.1");
+        assert_eq!(user.nodes, "sidecast:user:{presence-room.1}:nodes");
+        assert_eq!(user.vacating, "sidecast:user:{presence-room.1}:vacating");
         assert_eq!(keys.bus("n1"), "sidecast:bus");
         assert_eq!(keys.listened("n1"), ["sidecast:bus", "sidecast:node:{n1}"]);
         assert_eq!(keys.node_channels("n1"), "sidecast:node:{n1}:presence");

@@ -1,6 +1,6 @@
 //! This node, as the hub sees the cluster: what the hub hands over is queued for the writer
-//! (events, whispers) or the presence worker (joins, leaves), never waited for under the
-//! hub's lock.
+//! (events, whispers) or the presence worker (joins, leaves, occupancy), never waited for
+//! under the hub's lock.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +15,7 @@ use crate::envelope::{Body, MemberWire};
 use crate::keys::Keys;
 use crate::outbox::Outbox;
 use crate::presence::{Op, Presence};
+use crate::store::Tracked;
 
 pub(crate) struct Node {
     pub(crate) keys: Keys,
@@ -93,8 +94,17 @@ impl Cluster for Node {
         // Recorded in Redis only for lifecycle events: nothing else needs it.
         if self.presence.is_telling() {
             let _ = self.presence.ops.send(Op::Occupancy {
-                channel: channel.clone(),
+                tracked: Tracked::Channel(channel.clone()),
                 occupied,
+            });
+        }
+    }
+
+    fn signed_in(&self, user: &str, here: bool) {
+        if self.presence.tells_users() {
+            let _ = self.presence.ops.send(Op::Occupancy {
+                tracked: Tracked::User(user.to_owned()),
+                occupied: here,
             });
         }
     }

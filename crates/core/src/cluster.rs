@@ -52,6 +52,12 @@ pub trait Cluster: Send + Sync + 'static {
     /// the lifecycle observer once. Applied in order with the presence joins and leaves.
     fn occupancy(&self, channel: &ChannelName, occupied: bool);
 
+    /// Whether this node has a connection signed in as `user` (Pusher's user authentication)
+    /// now: `true` for its first, `false` once its last closed. The cluster decides whether the
+    /// user connected or disconnected for all nodes, and tells the lifecycle observer once.
+    /// Applied in order with [`occupancy`](Self::occupancy).
+    fn signed_in(&self, user: &str, here: bool);
+
     /// This node's subscriptions to `channel` are `here` now: the cluster adds the nodes up
     /// and tells the lifecycle observer the channel's count. Applied in order with
     /// [`occupancy`](Self::occupancy).

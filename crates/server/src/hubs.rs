@@ -31,15 +31,41 @@ struct AppHub {
     membership: Option<Membership>,
 }
 
+/// What a cluster records for lifecycle events beyond occupancy and presence, and how long its
+/// leaves wait.
+#[derive(Clone, Copy)]
+struct Told {
+    grace: Duration,
+    counts: bool,
+    users: bool,
+}
+
+impl Told {
+    const NOTHING: Told = Told {
+        grace: Duration::ZERO,
+        counts: false,
+        users: false,
+    };
+
+    fn of(lifecycle: &sidecast_lifecycle::Config) -> Self {
+        let chosen = |names: &[&str]| lifecycle.events.iter().any(|e| names.contains(&e.as_str()));
+        Told {
+            grace: lifecycle.grace,
+            counts: chosen(&["subscription_count"]),
+            users: chosen(&["user_connected", "user_disconnected"]),
+        }
+    }
+}
+
 impl AppHub {
     /// `observer` is told the app's lifecycle transitions: by this hub on a single node; in a
-    /// cluster by the cluster (which decides each once for all nodes, after `grace` for
-    /// leaves, and adds counts up when `counts` are told), client events by this hub still
-    /// (only the sender's node sees them).
+    /// cluster by the cluster (which decides each once for all nodes, after the grace period
+    /// for leaves, and records counts and users only when they are told), client events by
+    /// this hub still (only the sender's node sees them).
     fn new(
         cluster: Option<&sidecast_cluster::Config>,
         observer: Option<Arc<dyn Observer>>,
-        (grace, counts): (Duration, bool),
+        told: Told,
     ) -> Self {
         let observe = |hub: Hub| match &observer {
             Some(observer) => hub.observed_by(observer.clone()),
@@ -53,8 +79,9 @@ impl AppHub {
         };
         let telling = observer.clone().map(|observer| Telling {
             observer,
-            grace,
-            counts,
+            grace: told.grace,
+            counts: told.counts,
+            users: told.users,
         });
         let membership = Membership::new(config, telling);
         let hub = Arc::new(observe(Hub::clustered(membership.node())));
@@ -71,25 +98,19 @@ impl AppHub {
 impl Hubs {
     /// `observer` is told the first app's lifecycle transitions.
     pub fn new(settings: &Settings, observer: Option<Arc<dyn Observer>>) -> Self {
-        let telling = settings
-            .lifecycle
-            .as_ref()
-            .map_or((Duration::ZERO, false), |lifecycle| {
-                let counts = lifecycle.events.iter().any(|e| e == "subscription_count");
-                (lifecycle.grace, counts)
-            });
+        let told = settings.lifecycle.as_ref().map_or(Told::NOTHING, Told::of);
         let cluster = settings.cluster.as_ref();
         let other_apps = settings
             .pusher
             .iter()
             .flat_map(|pusher| pusher.apps.iter().skip(1));
         Hubs {
-            main: AppHub::new(cluster, observer, telling),
+            main: AppHub::new(cluster, observer, told),
             others: other_apps
                 .map(|app| {
                     let id = app.app.id.clone();
                     let cluster = cluster.map(|config| config.for_app(&id));
-                    (id, AppHub::new(cluster.as_ref(), None, telling))
+                    (id, AppHub::new(cluster.as_ref(), None, told))
                 })
                 .collect(),
         }

@@ -30,7 +30,7 @@ pub use told::Telling;
 use crate::envelope::{Body, Change, MemberWire};
 use crate::link::Link;
 use crate::outbox::Outbox;
-use crate::store::{Left, Store};
+use crate::store::{Left, Store, Tracked};
 
 /// Work for the presence worker, in the order it must happen.
 pub(crate) enum Op {
@@ -46,11 +46,9 @@ pub(crate) enum Op {
         /// The member it was present as; `None` if the journal did not know it.
         member: Option<Member>,
     },
-    /// This node's first socket came to a channel, or its last one went (lifecycle events).
-    Occupancy {
-        channel: ChannelName,
-        occupied: bool,
-    },
+    /// This node's first socket came to a channel (first connection of a signed-in user), or
+    /// its last one went (lifecycle events).
+    Occupancy { tracked: Tracked, occupied: bool },
     /// This node's subscriptions to a channel are `here` now (subscription_count).
     Count { channel: ChannelName, here: usize },
     /// Read these channels' rosters and bring this node's mirrors up to them.
@@ -148,7 +146,7 @@ impl Presence {
                     socket,
                     member,
                 } => self.leave(&hub, channel, &socket, member).await,
-                Op::Occupancy { channel, occupied } => self.occupancy(&channel, occupied).await,
+                Op::Occupancy { tracked, occupied } => self.occupancy(&tracked, occupied).await,
                 Op::Count { channel, here } => self.count(&channel, here).await,
                 Op::Resync(channels) => {
                     for channel in channels {

@@ -1,40 +1,43 @@
-//! Which nodes have sockets in a channel, kept in Redis only for lifecycle events: the hub
-//! says when this node's first socket comes to a channel and when its last one goes
-//! (`Cluster::occupancy`), and the scripts add the nodes up (`store/occupancy.rs`).
+//! Which nodes have sockets in a channel, or connections of a signed-in user, kept in Redis
+//! only for lifecycle events: the hub says when this node's first socket comes to a channel
+//! and when its last one goes (`Cluster::occupancy`), and likewise for a user's connections
+//! (`Cluster::signed_in`); the scripts add the nodes up (`store/occupancy.rs`).
 
 use sidecast_core::{ChannelName, Hub};
 
 use super::Presence;
+use crate::store::Tracked;
 
 impl Presence {
-    /// This node's first socket came to `channel`, or its last one went.
-    pub(super) async fn occupancy(&self, channel: &ChannelName, occupied: bool) {
+    /// This node's first socket came to a channel (first connection of a user), or its last
+    /// one went.
+    pub(super) async fn occupancy(&self, tracked: &Tracked, occupied: bool) {
         let Some(grace) = self.grace() else {
             return;
         };
         if occupied {
-            match self.store.occupy(&self.link, channel).await {
-                Ok(arrival) => self.tell_occupied(channel, arrival),
-                Err(error) => self.missed_occupancy(channel, &error),
+            match self.store.occupy(&self.link, tracked).await {
+                Ok(arrival) => self.tell_occupied(tracked, arrival),
+                Err(error) => self.missed_occupancy(tracked, &error),
             }
             return;
         }
         match self
             .store
-            .vacate(&self.link, &self.node, channel, grace)
+            .vacate(&self.link, &self.node, tracked, grace)
             .await
         {
             Ok(vacated) => {
-                self.tell_vacated(channel, vacated);
+                self.tell_vacated(tracked, vacated);
                 if let Err(error) = self
                     .store
-                    .unindex_occupied(&self.link, &self.node, channel)
+                    .unindex_occupied(&self.link, &self.node, tracked)
                     .await
                 {
-                    self.missed_occupancy(channel, &error);
+                    self.missed_occupancy(tracked, &error);
                 }
             }
-            Err(error) => self.missed_occupancy(channel, &error),
+            Err(error) => self.missed_occupancy(tracked, &error),
         }
     }
 
@@ -47,33 +50,48 @@ impl Presence {
             .await
         {
             Ok(total) => self.tell_count(channel, total),
-            Err(error) => self.missed_occupancy(channel, &error),
+            Err(error) => self.missed_occupancy(&Tracked::Channel(channel.clone()), &error),
         }
     }
 
-    fn missed_occupancy(&self, channel: &ChannelName, error: &dyn std::fmt::Display) {
-        tracing::debug!(%channel, %error, "channel occupancy not recorded in Redis; repaired when it is back");
+    fn missed_occupancy(&self, tracked: &Tracked, error: &dyn std::fmt::Display) {
+        tracing::debug!(?tracked, %error, "occupancy not recorded in Redis; repaired when it is back");
         self.diverged
             .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// What this node has now, as the hub told the cluster: the channels it has sockets in,
+    /// and the users signed in, when their events are told.
+    fn occupied_here(&self, hub: &Hub) -> Vec<Tracked> {
+        let channels = hub.occupied_here().into_iter().map(Tracked::Channel);
+        let users = match self.tells_users() {
+            true => hub.signed_in_here(),
+            false => Vec::new(),
+        };
+        channels
+            .chain(users.into_iter().map(Tracked::User))
+            .collect()
+    }
+
     /// After Redis was unreachable, before the rosters are reconciled (a channel is occupied
-    /// before its members are added): Redis is told of the channels this node has sockets in
-    /// now, those the hub told the cluster of, and of its counts there.
+    /// before its members are added): Redis is told of what this node has now, and of its
+    /// counts in its channels.
     pub(super) async fn reoccupy(&self, hub: &Hub) -> Result<(), String> {
         if self.grace().is_none() {
             return Ok(());
         }
-        for channel in hub.occupied_here() {
+        for tracked in self.occupied_here(hub) {
             let arrival = self
                 .store
-                .occupy(&self.link, &channel)
+                .occupy(&self.link, &tracked)
                 .await
                 .map_err(|e| e.to_string())?;
-            self.tell_occupied(&channel, arrival);
-            if self.tells_counts() {
-                let here = hub.subscription_count(&channel);
-                self.recount(&self.node, &channel, here).await?;
+            self.tell_occupied(&tracked, arrival);
+            if let Tracked::Channel(channel) = &tracked
+                && self.tells_counts()
+            {
+                let here = hub.subscription_count(channel);
+                self.recount(&self.node, channel, here).await?;
             }
         }
         Ok(())
@@ -92,50 +110,53 @@ impl Presence {
         Ok(())
     }
 
-    /// …and after them, of the channels it has left meanwhile.
+    /// …and after them, of what it no longer has.
     pub(super) async fn revacate(&self, hub: &Hub) -> Result<(), String> {
         if self.grace().is_none() {
             return Ok(());
         }
-        let here = hub.occupied_here();
+        let here = self.occupied_here(hub);
         let recorded = self
             .store
             .node_occupied(&self.link, &self.node)
             .await
             .map_err(|e| e.to_string())?;
-        for channel in recorded.iter().filter(|channel| !here.contains(channel)) {
-            self.vacate_for(&self.node, channel).await?;
+        for tracked in recorded.iter().filter(|tracked| !here.contains(tracked)) {
+            self.vacate_for(&self.node, tracked).await?;
         }
         Ok(())
     }
 
-    /// A dead node's channels: vacated where it was the last node. Done whether this node
-    /// tells lifecycle events or not, so that the dead node is never left counted.
+    /// A dead node's channels and users: vacated (disconnected) where it was the last node.
+    /// Done whether this node tells lifecycle events or not, so that the dead node is never
+    /// left counted.
     pub(super) async fn sweep_occupancy(&self, node: &str) -> Result<(), String> {
-        let channels = self
+        let recorded = self
             .store
             .node_occupied(&self.link, node)
             .await
             .map_err(|e| e.to_string())?;
-        for channel in &channels {
-            self.vacate_for(node, channel).await?;
+        for tracked in &recorded {
+            self.vacate_for(node, tracked).await?;
         }
         Ok(())
     }
 
-    /// `node` has no socket left in `channel`: its count is taken out, then the channel is
-    /// vacated if it was the last node.
-    async fn vacate_for(&self, node: &str, channel: &ChannelName) -> Result<(), String> {
-        self.recount(node, channel, 0).await?;
+    /// `node` has no socket left in a channel (connection of a user): its count is taken out,
+    /// then the channel is vacated if it was the last node.
+    async fn vacate_for(&self, node: &str, tracked: &Tracked) -> Result<(), String> {
+        if let Tracked::Channel(channel) = tracked {
+            self.recount(node, channel, 0).await?;
+        }
         let grace = self.grace().unwrap_or_default();
         let vacated = self
             .store
-            .vacate(&self.link, node, channel, grace)
+            .vacate(&self.link, node, tracked, grace)
             .await
             .map_err(|e| e.to_string())?;
-        self.tell_vacated(channel, vacated);
+        self.tell_vacated(tracked, vacated);
         self.store
-            .unindex_occupied(&self.link, node, channel)
+            .unindex_occupied(&self.link, node, tracked)
             .await
             .map_err(|e| e.to_string())
     }

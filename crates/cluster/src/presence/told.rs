@@ -2,7 +2,8 @@
 //! observer what Redis says is a cluster-wide transition. A member is added by the node whose
 //! join was the user's first socket anywhere, removed by the node whose leave was the last;
 //! a channel is occupied by the node whose first socket made it the first node there, and
-//! vacated by the node whose last socket left it the last. Leaves and vacatings wait out the
+//! vacated by the node whose last socket left it the last; a signed-in user is connected and
+//! disconnected in the same way by its connections. Leaves and vacatings wait out the
 //! grace period with a marker in Redis, which a return on any node takes: the node that set it
 //! tells the leave only if the marker is still there once the period is over, and a return
 //! after the deadline that finds the marker still there tells the leave itself, then the
@@ -19,14 +20,15 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::Presence;
-use crate::store::{Arrival, Decided, Reconciled, Vacated};
+use crate::store::{Arrival, Decided, Reconciled, Tracked, Vacated};
 
-/// Who is told, how long leaves wait, and whether channels' counts are told (each
-/// subscription then costs a script call).
+/// Who is told, how long leaves wait, and whether channels' counts and signed-in users'
+/// connections are told (each subscription, or sign-in, then costs a script call).
 pub struct Telling {
     pub observer: Arc<dyn Observer>,
     pub grace: Duration,
     pub counts: bool,
+    pub users: bool,
 }
 
 impl std::fmt::Debug for Telling {
@@ -34,11 +36,12 @@ impl std::fmt::Debug for Telling {
         f.debug_struct("Telling")
             .field("grace", &self.grace)
             .field("counts", &self.counts)
+            .field("users", &self.users)
             .finish_non_exhaustive()
     }
 }
 
-/// A leave or vacating waiting out its grace period, with its marker.
+/// A leave or vacating (disconnection) waiting out its grace period, with its marker.
 pub(super) enum Pending {
     Gone {
         channel: ChannelName,
@@ -46,7 +49,7 @@ pub(super) enum Pending {
         marker: String,
     },
     Vacating {
-        channel: ChannelName,
+        tracked: Tracked,
         marker: String,
     },
 }
@@ -190,26 +193,28 @@ impl Presence {
         self.telling.as_ref().is_some_and(|telling| telling.counts)
     }
 
-    /// This node's first socket came to `channel`: told occupied if it is the first node.
-    pub(super) fn tell_occupied(&self, channel: &ChannelName, arrival: Arrival) {
+    /// Whether signed-in users' connections are told.
+    pub(crate) fn tells_users(&self) -> bool {
+        self.telling.as_ref().is_some_and(|telling| telling.users)
+    }
+
+    /// This node's first socket came to a channel (first connection of a user): told
+    /// occupied (connected) if it is the first node.
+    pub(super) fn tell_occupied(&self, tracked: &Tracked, arrival: Arrival) {
         if arrival == Arrival::AfterLeave {
-            self.tell(|| Transition::ChannelVacated {
-                channel: channel.clone(),
-            });
+            self.tell(|| vacated(tracked));
         }
         if matches!(arrival, Arrival::New | Arrival::AfterLeave) {
-            self.tell(|| Transition::ChannelOccupied {
-                channel: channel.clone(),
-            });
+            self.tell(|| occupied(tracked));
         }
     }
 
-    pub(super) fn tell_vacated(&self, channel: &ChannelName, vacated: Vacated) {
-        match (vacated, self.grace()) {
+    pub(super) fn tell_vacated(&self, tracked: &Tracked, vacating: Vacated) {
+        match (vacating, self.grace()) {
             (Vacated::No, _) => return,
             (Vacated::Later(marker), Some(grace)) => {
                 let pending = Pending::Vacating {
-                    channel: channel.clone(),
+                    tracked: tracked.clone(),
                     marker,
                 };
                 if self.held.hold(Instant::now() + grace, pending).is_none() {
@@ -218,9 +223,7 @@ impl Presence {
             }
             _ => {}
         }
-        self.tell(|| Transition::ChannelVacated {
-            channel: channel.clone(),
-        });
+        self.tell(|| vacated(tracked));
     }
 
     /// Confirms what is held as it falls due, until the node stops holding and everything is
@@ -247,9 +250,7 @@ impl Presence {
     async fn confirm(&self, pending: Pending) {
         let transition = match &pending {
             Pending::Gone { channel, user, .. } => removed(channel, user),
-            Pending::Vacating { channel, .. } => Transition::ChannelVacated {
-                channel: channel.clone(),
-            },
+            Pending::Vacating { tracked, .. } => vacated(tracked),
         };
         let mut still = self.still_held(&pending).await;
         if still.is_err() {
@@ -260,7 +261,7 @@ impl Presence {
             Ok(true) => self.tell(|| transition),
             Ok(false) => {}
             Err(error) => {
-                tracing::warn!(%error, channel = ?transition.channel(), "Redis cannot say whether a leave was cancelled in its grace period; it is told");
+                tracing::warn!(%error, ?transition, "Redis cannot say whether a leave was cancelled in its grace period; it is told");
                 self.tell(|| transition);
             }
         }
@@ -277,9 +278,9 @@ impl Presence {
                     .confirm_gone(&self.link, channel, user, marker)
                     .await
             }
-            Pending::Vacating { channel, marker } => {
+            Pending::Vacating { tracked, marker } => {
                 self.store
-                    .confirm_vacated(&self.link, channel, marker)
+                    .confirm_vacated(&self.link, tracked, marker)
                     .await
             }
         }
@@ -288,6 +289,30 @@ impl Presence {
 
 /// How long a confirmation Redis could not answer waits before it is asked again.
 const CONFIRM_RETRY_AFTER: Duration = Duration::from_millis(200);
+
+/// `channel_occupied`, or `user_connected`.
+fn occupied(tracked: &Tracked) -> Transition {
+    match tracked {
+        Tracked::Channel(channel) => Transition::ChannelOccupied {
+            channel: channel.clone(),
+        },
+        Tracked::User(user) => Transition::UserConnected {
+            user_id: user.clone(),
+        },
+    }
+}
+
+/// `channel_vacated`, or `user_disconnected`.
+fn vacated(tracked: &Tracked) -> Transition {
+    match tracked {
+        Tracked::Channel(channel) => Transition::ChannelVacated {
+            channel: channel.clone(),
+        },
+        Tracked::User(user) => Transition::UserDisconnected {
+            user_id: user.clone(),
+        },
+    }
+}
 
 /// `member_removed` of the member whose key is `user`.
 fn removed(channel: &ChannelName, user: &str) -> Transition {

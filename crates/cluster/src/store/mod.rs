@@ -8,7 +8,7 @@ mod rosters;
 
 use redis::Script;
 
-pub(crate) use occupancy::Vacated;
+pub(crate) use occupancy::{Tracked, Vacated};
 pub(crate) use rosters::{Decided, Left, Reconciled};
 
 use crate::keys::Keys;

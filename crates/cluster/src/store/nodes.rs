@@ -136,14 +136,15 @@ impl Store {
             .await
     }
 
-    /// Forgets a node that is gone: its registry entry, its index of channels, its
-    /// description.
+    /// Forgets a node that is gone: its registry entry, its indexes of channels and users,
+    /// its description.
     pub(crate) async fn forget(&self, link: &Link, node: &str) -> Result<(), LinkError> {
         // Other slots on a Redis Cluster: separate commands.
         let commands = vec![
             Cmd::zrem(self.keys.nodes(), node),
             Cmd::del(self.keys.node_channels(node)),
             Cmd::del(self.keys.node_occupied(node)),
+            Cmd::del(self.keys.node_users(node)),
             Cmd::del(self.keys.node_meta(node)),
         ];
         link.each::<redis::Value>(commands).await.map(drop)

@@ -1,7 +1,8 @@
 //! Lifecycle decisions for the whole cluster (only when lifecycle events are on): which
-//! node's change makes a channel occupied or vacated, and whether a leave or a vacating is
-//! still to be told once its grace period is over. Each node tells only its own channel's
-//! 0 ↔ 1 changes (the hub counts its sockets); Redis adds the nodes up.
+//! node's change makes a channel occupied or vacated (a signed-in user connected or
+//! disconnected), and whether a leave or a vacating is still to be told once its grace period
+//! is over. Each node tells only its own 0 ↔ 1 changes (the hub counts its sockets in a
+//! channel, its connections of a user); Redis adds the nodes up.
 
 use std::time::Duration;
 
@@ -9,12 +10,47 @@ use redis::Cmd;
 use sidecast_core::ChannelName;
 
 use super::{Arrival, Store};
+use crate::keys::{Keys, OccupancyKeys};
 use crate::link::{Link, LinkError};
 
-/// What a node's last socket leaving a channel made of it.
+/// What the lifecycle follows across nodes: a channel, occupied while any node has a socket
+/// in it, or a signed-in user, connected while any node has a connection of it. Both are
+/// decided by the same scripts, each in keys of its own (`Keys::channel_occupancy`,
+/// `Keys::user_occupancy`) and indexed by node for the sweep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Tracked {
+    Channel(ChannelName),
+    User(String),
+}
+
+impl Tracked {
+    fn name(&self) -> &str {
+        match self {
+            Tracked::Channel(channel) => channel.as_str(),
+            Tracked::User(user) => user,
+        }
+    }
+
+    fn keys(&self, keys: &Keys) -> OccupancyKeys {
+        match self {
+            Tracked::Channel(channel) => keys.channel_occupancy(channel.as_str()),
+            Tracked::User(user) => keys.user_occupancy(user),
+        }
+    }
+
+    /// The SET of what `node` has, where this is kept.
+    fn index(&self, keys: &Keys, node: &str) -> String {
+        match self {
+            Tracked::Channel(_) => keys.node_occupied(node),
+            Tracked::User(_) => keys.node_users(node),
+        }
+    }
+}
+
+/// What a node's last socket leaving a channel (last connection of a user) made of it.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Vacated {
-    /// Other nodes still have sockets there.
+    /// Other nodes still have sockets there (connections of the user).
     No,
     /// Vacated, to be told at once.
     Now,
@@ -24,16 +60,17 @@ pub(crate) enum Vacated {
 }
 
 impl Store {
-    /// This node's first socket came to `channel`: what the app is told.
+    /// This node's first socket came to a channel (first connection of a user): what the app
+    /// is told.
     pub(crate) async fn occupy(
         &self,
         link: &Link,
-        channel: &ChannelName,
+        tracked: &Tracked,
     ) -> Result<Arrival, LinkError> {
-        let index = Cmd::sadd(self.keys.node_occupied(&self.node), channel.as_str());
+        let index = Cmd::sadd(tracked.index(&self.keys, &self.node), tracked.name());
         link.run(|mut connection| async move { index.query_async::<()>(&mut connection).await })
             .await?;
-        let keys = self.keys.occupancy(channel.as_str());
+        let keys = tracked.keys(&self.keys);
         let mut invocation = self.occupy.prepare_invoke();
         invocation
             .key(&keys.nodes)
@@ -42,20 +79,21 @@ impl Store {
         let arrival: i64 = link
             .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
             .await?;
-        // 0 is nothing to tell, whether another node was there or the channel came back.
+        // 0 is nothing to tell, whether another node was there or it came back.
         Ok(Arrival::of(arrival > 0, arrival))
     }
 
-    /// `node`'s last socket left `channel` (or `node` died): whether it is vacated, and when
-    /// that is told. The node's index is the caller's to update then (`unindex_occupied`).
+    /// `node`'s last socket left a channel (last connection of a user closed), or `node` died:
+    /// whether it is vacated (disconnected), and when that is told. The node's index is the
+    /// caller's to update then (`unindex_occupied`).
     pub(crate) async fn vacate(
         &self,
         link: &Link,
         node: &str,
-        channel: &ChannelName,
+        tracked: &Tracked,
         grace: Duration,
     ) -> Result<Vacated, LinkError> {
-        let keys = self.keys.occupancy(channel.as_str());
+        let keys = tracked.keys(&self.keys);
         let mut invocation = self.vacate.prepare_invoke();
         invocation
             .key(&keys.nodes)
@@ -72,15 +110,15 @@ impl Store {
         })
     }
 
-    /// Takes `channel` out of `node`'s index, after `vacate`: a node dying in between leaves
+    /// Takes `tracked` out of `node`'s index, after `vacate`: a node dying in between leaves
     /// the index ahead, which its sweep then finds vacated already.
     pub(crate) async fn unindex_occupied(
         &self,
         link: &Link,
         node: &str,
-        channel: &ChannelName,
+        tracked: &Tracked,
     ) -> Result<(), LinkError> {
-        let index = Cmd::srem(self.keys.node_occupied(node), channel.as_str());
+        let index = Cmd::srem(tracked.index(&self.keys, node), tracked.name());
         link.run(|mut connection| async move { index.query_async::<()>(&mut connection).await })
             .await
     }
@@ -96,20 +134,32 @@ impl Store {
     ) -> Result<usize, LinkError> {
         let mut invocation = self.count.prepare_invoke();
         invocation
-            .key(self.keys.occupancy(channel.as_str()).subs)
+            .key(self.keys.subscriptions(channel.as_str()))
             .arg(node)
             .arg(here);
         link.run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
             .await
     }
 
-    /// The channels where `node` has (or had) sockets, by the lifecycle's index.
+    /// The channels where `node` has (or had) sockets and the users it has (or had)
+    /// connections of, by the lifecycle's indexes.
     pub(crate) async fn node_occupied(
         &self,
         link: &Link,
         node: &str,
-    ) -> Result<Vec<ChannelName>, LinkError> {
-        self.channel_set(link, self.keys.node_occupied(node)).await
+    ) -> Result<Vec<Tracked>, LinkError> {
+        let channels = self
+            .channel_set(link, self.keys.node_occupied(node))
+            .await?;
+        let users = Cmd::smembers(self.keys.node_users(node));
+        let users: Vec<String> = link
+            .run(|mut connection| async move { users.query_async(&mut connection).await })
+            .await?;
+        Ok(channels
+            .into_iter()
+            .map(Tracked::Channel)
+            .chain(users.into_iter().map(Tracked::User))
+            .collect())
     }
 
     /// After its grace period: whether the leave of `user` (a member key) from `channel` is
@@ -125,14 +175,15 @@ impl Store {
         self.confirm_marker(link, key, user, marker).await
     }
 
-    /// After its grace period: whether `channel`'s vacating is still to be told.
+    /// After its grace period: whether a channel's vacating (a user's disconnection) is
+    /// still to be told.
     pub(crate) async fn confirm_vacated(
         &self,
         link: &Link,
-        channel: &ChannelName,
+        tracked: &Tracked,
         marker: &str,
     ) -> Result<bool, LinkError> {
-        let key = self.keys.occupancy(channel.as_str()).vacating;
+        let key = tracked.keys(&self.keys).vacating;
         self.confirm_marker(link, key, "", marker).await
     }
 

@@ -1,7 +1,8 @@
 //! Signed-in users (Pusher's user authentication): which connection is whose, for the
-//! observer's user connected and disconnected; and closing every connection signed in as one
-//! user (Pusher's `terminate_connections`): this node's, then — for a request that entered
-//! here — the other nodes' through the cluster.
+//! observer's user connected and disconnected (in a cluster, this node's first and last
+//! connection of a user are told to the cluster, which adds the nodes up); and closing every
+//! connection signed in as one user (Pusher's `terminate_connections`): this node's, then —
+//! for a request that entered here — the other nodes' through the cluster.
 
 use super::{Hub, Registry};
 use crate::lifecycle::Transition;
@@ -23,9 +24,12 @@ impl Hub {
         let open = registry.users.entry(user.to_owned()).or_default();
         *open += 1;
         if *open == 1 {
-            self.tell(|| Transition::UserConnected {
-                user_id: user.to_owned(),
-            });
+            match &self.cluster {
+                Some(cluster) => cluster.signed_in(user, true),
+                None => self.tell(|| Transition::UserConnected {
+                    user_id: user.to_owned(),
+                }),
+            }
         }
     }
 
@@ -37,8 +41,17 @@ impl Hub {
         *open -= 1;
         if *open == 0 {
             registry.users.remove(&user);
-            self.tell(|| Transition::UserDisconnected { user_id: user });
+            match &self.cluster {
+                Some(cluster) => cluster.signed_in(&user, false),
+                None => self.tell(|| Transition::UserDisconnected { user_id: user }),
+            }
         }
+    }
+
+    /// The users signed in on this node, whom the cluster was told of (`Cluster::signed_in`),
+    /// for the cluster to record again after its store was unreachable.
+    pub fn signed_in_here(&self) -> Vec<String> {
+        self.read().users.keys().cloned().collect()
     }
 
     /// Closes the connections signed in as `user` on this node and, when the request entered

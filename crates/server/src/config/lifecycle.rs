@@ -10,9 +10,6 @@ use sidecast_lifecycle::{Buffer, Config, DEFAULT_EVENTS, EVENT_NAMES, Endpoint};
 use super::ConfigError;
 use crate::cli::LifecycleArgs;
 
-/// The events only a single node can tell for now: every node would tell its own.
-const NODE_ONLY_EVENTS: [&str; 2] = ["user_connected", "user_disconnected"];
-
 /// What Pusher waits before telling a member or a channel is gone.
 const DEFAULT_GRACE: Duration = Duration::from_secs(3);
 
@@ -24,7 +21,6 @@ const DEFAULT_LISTENER_EVENTS: usize = 10_000;
 pub(super) fn lifecycle(
     args: &LifecycleArgs,
     pusher: Option<&sidecast_pusher::Config>,
-    clustered: bool,
 ) -> Result<Option<Config>, ConfigError> {
     let urls: Vec<&String> = args.urls.iter().filter(|url| !url.is_empty()).collect();
     let listener = args.listener.unwrap_or(false);
@@ -52,16 +48,6 @@ pub(super) fn lifecycle(
         return setting(format!(
             "--lifecycle-events: {unknown:?} is not one of {} (client events are chosen by channel with --lifecycle-client-events)",
             EVENT_NAMES.join(", ")
-        ));
-    }
-    if clustered
-        && let Some(per_node) = events
-            .iter()
-            .find(|event| NODE_ONLY_EVENTS.contains(&event.as_str()))
-    {
-        return setting(format!(
-            "--lifecycle-events: {per_node} is not available with scale-out yet (it would be one node's, not the cluster's); choose among {}, subscription_count",
-            DEFAULT_EVENTS.join(", ")
         ));
     }
     let not_empty = |list: &[String]| list.iter().filter(|p| !p.is_empty()).cloned().collect();

@@ -261,7 +261,7 @@ pub fn load_with(
         None => Vec::new(),
     };
 
-    let lifecycle = lifecycle::lifecycle(&args.lifecycle, pusher.as_ref(), cluster.is_some())?;
+    let lifecycle = lifecycle::lifecycle(&args.lifecycle, pusher.as_ref())?;
     let dev_mode = args.dev || file.dev_mode == Some(true);
     let admin = AdminSettings {
         dev_mode,

@@ -1,11 +1,14 @@
 //! The lifecycle's decisions against a real `redis-server`: a leave held for its grace period
 //! is cancelled by the user's return on another node, or told once past its deadline — by its
 //! node, or by the returning node before the return when that comes first; a channel is
-//! occupied by the first node there and vacated by the last, with the same grace.
+//! occupied by the first node there and vacated by the last, with the same grace, and so is a
+//! signed-in user connected and disconnected.
 
 use std::time::Duration;
 
-use super::super::{Arrival, Decided, Left, Reconciled, Store, Vacated};
+use sidecast_core::ChannelName;
+
+use super::super::{Arrival, Decided, Left, Reconciled, Store, Tracked, Vacated};
 use super::{RedisServer, member, room};
 use crate::link::Link;
 
@@ -129,68 +132,99 @@ async fn reconciling_keeps_the_grace_period_as_joins_and_leaves_do() {
 
 #[tokio::test]
 async fn a_channel_is_occupied_by_its_first_node_and_vacated_by_its_last() {
+    occupied_by_the_first_node_and_vacated_by_the_last(Tracked::Channel(room())).await;
+}
+
+#[tokio::test]
+async fn a_user_is_connected_by_its_first_node_and_disconnected_by_its_last() {
+    occupied_by_the_first_node_and_vacated_by_the_last(Tracked::User(room().to_string())).await;
+}
+
+/// The same decisions for a channel's sockets and a user's connections, in keys of their own:
+/// a user named like the channel shares nothing with it.
+async fn occupied_by_the_first_node_and_vacated_by_the_last(tracked: Tracked) {
+    let other = match &tracked {
+        Tracked::Channel(channel) => Tracked::User(channel.to_string()),
+        Tracked::User(user) => Tracked::Channel(ChannelName::new(user).unwrap()),
+    };
     let redis = RedisServer::start();
     let (a, link_a) = redis.node("a");
     let (b, link_b) = redis.node("b");
-    assert_eq!(a.occupy(&link_a, &room()).await.unwrap(), Arrival::New);
-    assert_eq!(b.occupy(&link_b, &room()).await.unwrap(), Arrival::None);
+    let (c, link_c) = redis.node("c");
+    assert_eq!(c.occupy(&link_c, &other).await.unwrap(), Arrival::New);
+    assert_eq!(a.occupy(&link_a, &tracked).await.unwrap(), Arrival::New);
+    assert_eq!(b.occupy(&link_b, &tracked).await.unwrap(), Arrival::None);
     assert_eq!(
-        a.occupy(&link_a, &room()).await.unwrap(),
+        a.occupy(&link_a, &tracked).await.unwrap(),
         Arrival::None,
         "a node counts once"
     );
     assert_eq!(
-        a.vacate(&link_a, "a", &room(), GRACE).await.unwrap(),
+        a.vacate(&link_a, "a", &tracked, GRACE).await.unwrap(),
         Vacated::No,
         "b is still there"
     );
-    let Vacated::Later(marker) = b.vacate(&link_b, "b", &room(), GRACE).await.unwrap() else {
+    let Vacated::Later(marker) = b.vacate(&link_b, "b", &tracked, GRACE).await.unwrap() else {
         panic!("the last node, held");
     };
     assert_eq!(
-        a.occupy(&link_a, &room()).await.unwrap(),
+        a.occupy(&link_a, &tracked).await.unwrap(),
         Arrival::None,
         "back within the grace period: not told"
     );
     assert!(
-        !b.confirm_vacated(&link_b, &room(), &marker).await.unwrap(),
+        !b.confirm_vacated(&link_b, &tracked, &marker).await.unwrap(),
         "the vacating is cancelled"
     );
 
-    let Vacated::Later(marker) = a.vacate(&link_a, "a", &room(), GRACE).await.unwrap() else {
+    let Vacated::Later(marker) = a.vacate(&link_a, "a", &tracked, GRACE).await.unwrap() else {
         panic!("the last node, held");
     };
     past_the_deadline().await;
     assert_eq!(
-        b.occupy(&link_b, &room()).await.unwrap(),
+        b.occupy(&link_b, &tracked).await.unwrap(),
         Arrival::AfterLeave,
         "vacated, then occupied, told by the returning node"
     );
-    assert!(!a.confirm_vacated(&link_a, &room(), &marker).await.unwrap());
+    assert!(!a.confirm_vacated(&link_a, &tracked, &marker).await.unwrap());
     assert_eq!(
-        b.vacate(&link_b, "b", &room(), Duration::ZERO)
+        b.vacate(&link_b, "b", &tracked, Duration::ZERO)
             .await
             .unwrap(),
         Vacated::Now,
         "without a grace period, told at once"
     );
-}
-
-#[tokio::test]
-async fn a_dead_nodes_channels_are_found_by_its_index() {
-    let redis = RedisServer::start();
-    let (a, link_a) = redis.node("a");
-    let (b, link_b) = redis.node("b");
-    a.occupy(&link_a, &room()).await.unwrap();
-    assert_eq!(b.node_occupied(&link_b, "a").await.unwrap(), [room()]);
     assert_eq!(
-        b.vacate(&link_b, "a", &room(), Duration::ZERO)
+        c.vacate(&link_c, "c", &other, Duration::ZERO)
             .await
             .unwrap(),
         Vacated::Now,
-        "another node vacates for the dead one"
+        "the namesake was c's alone all along"
     );
-    b.unindex_occupied(&link_b, "a", &room()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_dead_nodes_channels_and_users_are_found_by_its_indexes() {
+    let redis = RedisServer::start();
+    let (a, link_a) = redis.node("a");
+    let (b, link_b) = redis.node("b");
+    let (channel, user) = (Tracked::Channel(room()), Tracked::User("7".to_owned()));
+    a.occupy(&link_a, &channel).await.unwrap();
+    a.occupy(&link_a, &user).await.unwrap();
+    assert_eq!(
+        b.node_occupied(&link_b, "a").await.unwrap(),
+        [channel.clone(), user.clone()]
+    );
+    for tracked in [&channel, &user] {
+        assert_eq!(
+            b.vacate(&link_b, "a", tracked, Duration::ZERO)
+                .await
+                .unwrap(),
+            Vacated::Now,
+            "another node vacates for the dead one"
+        );
+        b.unindex_occupied(&link_b, "a", tracked).await.unwrap();
+    }
     assert!(b.node_occupied(&link_b, "a").await.unwrap().is_empty());
 }
 

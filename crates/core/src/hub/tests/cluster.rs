@@ -10,12 +10,13 @@ use std::task::{Context, Poll, Waker};
 use super::support::*;
 use crate::cluster::{Cluster, CountReport, Joining, RosterChange, RosterSnapshot, Stamp};
 use crate::hub::{Applied, Hub, SubscribeError};
+use crate::lifecycle::{Observer, Transition};
 use crate::{Access, ChannelName, Member, Origin, Publication, SocketId, Whisper};
 
 #[derive(Default)]
 struct OtherNodes {
     calls: Mutex<Vec<String>>,
-    /// What `occupancy` was told, apart from the other calls.
+    /// What `occupancy`, `counted` and `signed_in` were told, apart from the other calls.
     occupancy: Mutex<Vec<String>>,
     /// What the next joins resolve to, in order; a join finds its answer when it is polled.
     answers: Arc<Mutex<VecDeque<Option<RosterSnapshot>>>>,
@@ -77,6 +78,14 @@ impl Cluster for OtherNodes {
             .push(format!("{what} {channel}"));
     }
 
+    fn signed_in(&self, user: &str, here: bool) {
+        let what = if here { "signed in" } else { "signed out" };
+        self.occupancy
+            .lock()
+            .unwrap()
+            .push(format!("{what} {user}"));
+    }
+
     fn subscription_counts(&self, report: CountReport<'_>) {
         let counts: Vec<String> = report
             .counts
@@ -91,6 +100,13 @@ impl Cluster for OtherNodes {
             if report.ask_whole { " asking" } else { "" },
             counts.join(" ")
         ));
+    }
+}
+
+/// In a cluster the hub tells its observer only client events: anything else is a mistake.
+impl Observer for OtherNodes {
+    fn observe(&self, transition: Transition) {
+        self.record(format!("told {transition:?}"));
     }
 }
 
@@ -445,4 +461,36 @@ fn the_cluster_is_told_of_this_nodes_first_socket_in_a_channel_its_counts_and_it
             "vacated presence-room"
         ]
     );
+}
+
+#[test]
+fn the_cluster_is_told_of_this_nodes_first_connection_of_a_user_and_its_last() {
+    let others = Arc::new(OtherNodes::default());
+    let hub = Hub::clustered(others.clone()).observed_by(others.clone());
+    for socket in ["tab-1", "tab-2", "other"] {
+        connected(&hub, socket, &[]);
+    }
+    hub.sign_in(&id("tab-1"), "7");
+    hub.sign_in(&id("tab-2"), "7");
+    hub.sign_in(&id("other"), "8");
+    assert_eq!(others.occupancy(), ["signed in 7", "signed in 8"]);
+    assert_eq!(
+        sorted(hub.signed_in_here()),
+        ["7", "8"],
+        "what the cluster records again after Redis was unreachable"
+    );
+    hub.disconnect(&id("tab-1"));
+    assert!(others.occupancy().is_empty(), "tab 2 is still open");
+    hub.disconnect(&id("tab-2"));
+    assert_eq!(others.occupancy(), ["signed out 7"]);
+    assert_eq!(hub.signed_in_here(), ["8"]);
+    assert!(
+        others.calls().is_empty(),
+        "the cluster tells the observer, not this node's hub"
+    );
+}
+
+fn sorted(mut users: Vec<String>) -> Vec<String> {
+    users.sort();
+    users
 }

@@ -98,17 +98,6 @@ fn webhooks_without_an_app_a_bad_url_or_event_or_a_single_nodes_event_with_a_clu
         .contains("\"member_left\" is not one of")
     );
     assert!(
-        refused(&with_app(&[
-            "--webhook-url",
-            "https://app.test",
-            "--lifecycle-events",
-            "member_added,user_connected",
-            "--cluster-redis",
-            "redis://127.0.0.1:6379"
-        ]))
-        .contains("user_connected is not available with scale-out")
-    );
-    assert!(
         load_in(
             dir.path(),
             &with_app(&[
@@ -201,10 +190,10 @@ fn a_listener_buffer_of_nothing_or_a_single_nodes_event_with_a_cluster_is_refuse
             "redis://127.0.0.1:6379",
         ],
     )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        clustered.contains("user_disconnected is not available with scale-out"),
-        "{clustered}"
+    .unwrap();
+    assert_eq!(
+        clustered.settings.lifecycle.unwrap().events,
+        ["subscription_count", "user_disconnected"],
+        "every event is the cluster's, with scale-out too"
     );
 }
