@@ -16,6 +16,7 @@ APT_PACKAGES=(
     chromium                                           # the demo page test
     nginx-light supervisor systemd                     # the deploy/ recipes, run by the tests (systemd-analyze)
     zip unzip                                          # the extension's release asset for PIE
+    python3-prometheus-client                          # the tests read /metrics with Prometheus' own parser
 )
 
 step() { printf '\n==> %s\n' "$*" >&2; }
