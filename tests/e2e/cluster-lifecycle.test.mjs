@@ -5,14 +5,15 @@
 // told nothing; a whisper is told once, by the sender's node; the members of a node that dies
 // are removed by another node. A channel's subscription count is every node's added up. A
 // signed-in Pusher user is connected once and disconnected once, however many nodes its
-// connections are on, and a dead node's users are disconnected by another node.
+// connections are on, and a dead node's users are disconnected by another node. Leaves made
+// while Redis was away are told once it is back, even when it came back empty.
 
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 
-import { LEAVE_BOUND_MS, joinAt, startCluster } from './support/cluster.mjs';
+import { LEAVE_BOUND_MS, joinAt, startCluster, untilListening } from './support/cluster.mjs';
 import { VARIANTS, connectEcho, eventually } from './support/echo-clients.mjs';
-import { sleep, stopAll, tempDir } from './support/processes.mjs';
+import { sleep, startRedis, stopAll, tempDir } from './support/processes.mjs';
 import { APP, openPusher } from './support/pusher-clients.mjs';
 import { startReceiver } from './support/webhook-receiver.mjs';
 
@@ -42,7 +43,7 @@ async function startTellingCluster(env) {
         scratch.remove();
         return exits;
     };
-    return { nodes: cluster.nodes, receiver, stop };
+    return { nodes: cluster.nodes, redis: cluster.redis, receiver, stop };
 }
 
 test('each transition is told once for the whole cluster, a reload across nodes not at all, and a dead node\'s members by another node', async () => {
@@ -169,5 +170,40 @@ test('a signed-in user is connected once and disconnected once for the whole clu
         const exits = await cluster.stop();
         assert.deepEqual(exits[0], { code: 0, signal: null });
         if (!killed) assert.deepEqual(exits[1], { code: 0, signal: null });
+    }
+});
+
+test('leaves made while Redis was away are told once it is back, though it lost its data', async () => {
+    const cluster = await startTellingCluster({
+        SIDECAST_LIFECYCLE_GRACE: String(GRACE_MS / 1000),
+        SIDECAST_LIFECYCLE_EVENTS: 'channel_occupied,channel_vacated,member_added,member_removed,user_connected,user_disconnected',
+    });
+    const { nodes: [n1], receiver } = cluster;
+    // A signed-in user's own channel is a channel too; only the others are asserted here.
+    const told = () => receiver.delivered().map(line).filter((l) => !l.includes('#server-to-user'));
+    let redis = cluster.redis;
+    try {
+        const ann = await joinAt(n1, 1, room);
+        const bob = await openPusher(n1.port, { user: { id: '8' } });
+        bob.pusher.signin();
+        await bob.pusher.user.signinDonePromise;
+        await eventually(() => told().length === 3, 'the channel occupied, Ann added, Bob connected');
+
+        await redis.stop();
+        ann.close();
+        bob.close();
+        await sleep(1500);
+        assert.equal(told().length, 3, 'nothing can be decided while Redis is away');
+        redis = await startRedis({ port: redis.port });
+        await untilListening(n1, 2);
+        await eventually(() => told().length === 6, 'the leaves of the outage told', 15000);
+        await sleep(GRACE_MS * 2);
+        assert.deepEqual(told().slice(3).sort(), [`channel_vacated ${channel}`, `member_removed ${channel} 1`, 'user_disconnected 8'],
+            'each once, though Redis came back without the records they would have removed');
+        assert.equal(told().length, 6);
+    } finally {
+        const exits = await cluster.stop();
+        await redis.stop();
+        for (const exit of exits) assert.deepEqual(exit, { code: 0, signal: null });
     }
 });

@@ -13,6 +13,7 @@ mod journal;
 mod occupancy;
 mod repair;
 mod told;
+mod unconfirmed;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,6 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub(crate) use journal::Journal;
 pub use told::Telling;
+use unconfirmed::Unconfirmed;
 
 use crate::envelope::{Body, Change, MemberWire};
 use crate::link::Link;
@@ -74,6 +76,8 @@ pub(crate) struct Presence {
     /// Who is told of lifecycle transitions, when anyone is.
     telling: Option<Telling>,
     held: told::Held,
+    /// Leaves Redis did not confirm, checked by the next reconciliation (lifecycle events).
+    unconfirmed: Mutex<Unconfirmed>,
 }
 
 impl Presence {
@@ -98,12 +102,19 @@ impl Presence {
             gaps: Mutex::new(HashSet::new()),
             telling,
             held: told::Held::default(),
+            unconfirmed: Mutex::new(Unconfirmed::default()),
         });
         (presence, receiver)
     }
 
     pub(crate) fn journal(&self) -> MutexGuard<'_, Journal> {
         self.journal.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn unconfirmed(&self) -> MutexGuard<'_, Unconfirmed> {
+        self.unconfirmed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Waits (at most `within`) for the leaves held in their grace period to be told or
@@ -224,6 +235,9 @@ impl Presence {
                 self.diverged.store(true, Ordering::Relaxed);
                 if let Some(member) = member {
                     hub.leave_unconfirmed(&channel, member.key());
+                    if self.is_telling() {
+                        self.unconfirmed().leave(&channel, member.key());
+                    }
                 }
                 return;
             }

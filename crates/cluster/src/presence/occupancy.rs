@@ -17,14 +17,17 @@ impl Presence {
         };
         if occupied {
             match self.store.occupy(&self.link, tracked).await {
-                Ok(arrival) => self.tell_occupied(tracked, arrival),
+                Ok(arrival) => {
+                    self.unconfirmed().recorded(tracked);
+                    self.tell_occupied(tracked, arrival);
+                }
                 Err(error) => self.missed_occupancy(tracked, &error),
             }
             return;
         }
         match self
             .store
-            .vacate(&self.link, &self.node, tracked, grace)
+            .vacate(&self.link, &self.node, tracked, (grace, false))
             .await
         {
             Ok(vacated) => {
@@ -37,7 +40,10 @@ impl Presence {
                     self.missed_occupancy(tracked, &error);
                 }
             }
-            Err(error) => self.missed_occupancy(tracked, &error),
+            Err(error) => {
+                self.unconfirmed().vacate(tracked);
+                self.missed_occupancy(tracked, &error);
+            }
         }
     }
 
@@ -110,19 +116,30 @@ impl Presence {
         Ok(())
     }
 
-    /// …and after them, of what it no longer has.
+    /// …and after them, of what it no longer has: what Redis has in its index, and what
+    /// Redis did not confirm the vacating of (which Redis may have lost with its data).
     pub(super) async fn revacate(&self, hub: &Hub) -> Result<(), String> {
         if self.grace().is_none() {
             return Ok(());
         }
         let here = self.occupied_here(hub);
-        let recorded = self
+        let mut recorded = self
             .store
             .node_occupied(&self.link, &self.node)
             .await
             .map_err(|e| e.to_string())?;
-        for tracked in recorded.iter().filter(|tracked| !here.contains(tracked)) {
-            self.vacate_for(&self.node, tracked).await?;
+        let unconfirmed: Vec<Tracked> = self.unconfirmed().vacated().cloned().collect();
+        for tracked in unconfirmed {
+            if !recorded.contains(&tracked) {
+                recorded.push(tracked);
+            }
+        }
+        for tracked in recorded {
+            if !here.contains(&tracked) {
+                let unconfirmed = self.unconfirmed().is_vacated(&tracked);
+                self.vacate_for(&self.node, &tracked, unconfirmed).await?;
+            }
+            self.unconfirmed().recorded(&tracked);
         }
         Ok(())
     }
@@ -137,21 +154,27 @@ impl Presence {
             .await
             .map_err(|e| e.to_string())?;
         for tracked in &recorded {
-            self.vacate_for(node, tracked).await?;
+            self.vacate_for(node, tracked, false).await?;
         }
         Ok(())
     }
 
     /// `node` has no socket left in a channel (connection of a user): its count is taken out,
-    /// then the channel is vacated if it was the last node.
-    async fn vacate_for(&self, node: &str, tracked: &Tracked) -> Result<(), String> {
+    /// then the channel is vacated if it was the last node (or, `unconfirmed`, if no node has
+    /// it).
+    async fn vacate_for(
+        &self,
+        node: &str,
+        tracked: &Tracked,
+        unconfirmed: bool,
+    ) -> Result<(), String> {
         if let Tracked::Channel(channel) = tracked {
             self.recount(node, channel, 0).await?;
         }
         let grace = self.grace().unwrap_or_default();
         let vacated = self
             .store
-            .vacate(&self.link, node, tracked, grace)
+            .vacate(&self.link, node, tracked, (grace, unconfirmed))
             .await
             .map_err(|e| e.to_string())?;
         self.tell_vacated(tracked, vacated);

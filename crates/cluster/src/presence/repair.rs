@@ -6,9 +6,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use sidecast_core::{ChannelName, Hub};
+use sidecast_core::{ChannelName, Hub, RosterChange, RosterSnapshot};
 
 use super::Presence;
+use crate::store::Reconciled;
 
 impl Presence {
     /// Makes Redis hold exactly the journal: this node's entries that are not in it are
@@ -23,8 +24,14 @@ impl Presence {
             }
         };
         let present: Vec<ChannelName> = wanted.keys().cloned().collect();
+        let unconfirmed: Vec<ChannelName> = self.unconfirmed().channels().cloned().collect();
         // The index first: a node dying halfway leaves the index ahead of the rosters.
-        let mut index: Vec<ChannelName> = present.iter().chain(&recorded).cloned().collect();
+        let mut index: Vec<ChannelName> = present
+            .iter()
+            .chain(&recorded)
+            .chain(&unconfirmed)
+            .cloned()
+            .collect();
         index.sort();
         index.dedup();
         if let Err(error) = self.store.set_node_channels(&self.link, &index).await {
@@ -50,6 +57,7 @@ impl Presence {
                         self.tell_reconciled(channel, reconciled);
                         self.announce(channel, reconciled.stamp, &reconciled.change);
                     }
+                    self.tell_unconfirmed_leaves(channel, &snapshot, &changes);
                     hub.sync_roster(channel, snapshot);
                 }
                 Err(error) => {
@@ -78,6 +86,27 @@ impl Presence {
                 channels = channels.len(),
                 "presence in Redis matched this node's sockets"
             );
+        }
+    }
+
+    /// The leaves from `channel` Redis did not confirm, once it is reconciled: those the
+    /// reconciliation did not make (they were made already, their answer lost, or lost with
+    /// Redis' data) are told now if the user is nowhere in the cluster.
+    fn tell_unconfirmed_leaves(
+        &self,
+        channel: &ChannelName,
+        snapshot: &RosterSnapshot,
+        changes: &[Reconciled],
+    ) {
+        let users = self.unconfirmed().take_leaves(channel);
+        for user in users {
+            let made = changes.iter().any(|reconciled| {
+                matches!(&reconciled.change, RosterChange::Left { user: left } if *left == user)
+            });
+            let present = snapshot.members.iter().any(|member| member.key() == user);
+            if !made && !present {
+                self.tell_left(channel, &user, None);
+            }
         }
     }
 

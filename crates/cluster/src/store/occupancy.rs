@@ -17,7 +17,7 @@ use crate::link::{Link, LinkError};
 /// in it, or a signed-in user, connected while any node has a connection of it. Both are
 /// decided by the same scripts, each in keys of its own (`Keys::channel_occupancy`,
 /// `Keys::user_occupancy`) and indexed by node for the sweep.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Tracked {
     Channel(ChannelName),
     User(String),
@@ -84,14 +84,15 @@ impl Store {
     }
 
     /// `node`'s last socket left a channel (last connection of a user closed), or `node` died:
-    /// whether it is vacated (disconnected), and when that is told. The node's index is the
-    /// caller's to update then (`unindex_occupied`).
+    /// whether it is vacated (disconnected), and when that is told. `unconfirmed`: an earlier
+    /// try may have been recorded, or lost with Redis' data; vacated then if no node has it.
+    /// The node's index is the caller's to update then (`unindex_occupied`).
     pub(crate) async fn vacate(
         &self,
         link: &Link,
         node: &str,
         tracked: &Tracked,
-        grace: Duration,
+        (grace, unconfirmed): (Duration, bool),
     ) -> Result<Vacated, LinkError> {
         let keys = tracked.keys(&self.keys);
         let mut invocation = self.vacate.prepare_invoke();
@@ -99,7 +100,8 @@ impl Store {
             .key(&keys.nodes)
             .key(&keys.vacating)
             .arg(node)
-            .arg(grace.as_millis() as u64);
+            .arg(grace.as_millis() as u64)
+            .arg(if unconfirmed { "1" } else { "" });
         let outcome: String = link
             .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
             .await?;

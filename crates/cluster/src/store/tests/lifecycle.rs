@@ -160,11 +160,17 @@ async fn occupied_by_the_first_node_and_vacated_by_the_last(tracked: Tracked) {
         "a node counts once"
     );
     assert_eq!(
-        a.vacate(&link_a, "a", &tracked, GRACE).await.unwrap(),
+        a.vacate(&link_a, "a", &tracked, (GRACE, false))
+            .await
+            .unwrap(),
         Vacated::No,
         "b is still there"
     );
-    let Vacated::Later(marker) = b.vacate(&link_b, "b", &tracked, GRACE).await.unwrap() else {
+    let Vacated::Later(marker) = b
+        .vacate(&link_b, "b", &tracked, (GRACE, false))
+        .await
+        .unwrap()
+    else {
         panic!("the last node, held");
     };
     assert_eq!(
@@ -177,7 +183,11 @@ async fn occupied_by_the_first_node_and_vacated_by_the_last(tracked: Tracked) {
         "the vacating is cancelled"
     );
 
-    let Vacated::Later(marker) = a.vacate(&link_a, "a", &tracked, GRACE).await.unwrap() else {
+    let Vacated::Later(marker) = a
+        .vacate(&link_a, "a", &tracked, (GRACE, false))
+        .await
+        .unwrap()
+    else {
         panic!("the last node, held");
     };
     past_the_deadline().await;
@@ -188,14 +198,14 @@ async fn occupied_by_the_first_node_and_vacated_by_the_last(tracked: Tracked) {
     );
     assert!(!a.confirm_vacated(&link_a, &tracked, &marker).await.unwrap());
     assert_eq!(
-        b.vacate(&link_b, "b", &tracked, Duration::ZERO)
+        b.vacate(&link_b, "b", &tracked, (Duration::ZERO, false))
             .await
             .unwrap(),
         Vacated::Now,
         "without a grace period, told at once"
     );
     assert_eq!(
-        c.vacate(&link_c, "c", &other, Duration::ZERO)
+        c.vacate(&link_c, "c", &other, (Duration::ZERO, false))
             .await
             .unwrap(),
         Vacated::Now,
@@ -217,7 +227,7 @@ async fn a_dead_nodes_channels_and_users_are_found_by_its_indexes() {
     );
     for tracked in [&channel, &user] {
         assert_eq!(
-            b.vacate(&link_b, "a", tracked, Duration::ZERO)
+            b.vacate(&link_b, "a", tracked, (Duration::ZERO, false))
                 .await
                 .unwrap(),
             Vacated::Now,
@@ -246,4 +256,53 @@ async fn a_channels_count_is_every_nodes_added_up_and_a_dead_nodes_taken_out() {
         "b gone: swept by a"
     );
     assert_eq!(a.count(&link_a, "a", &room(), 0).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_vacating_redis_did_not_confirm_is_told_once_if_no_node_has_the_channel() {
+    let redis = RedisServer::start();
+    let (a, link_a) = redis.node("a");
+    let (b, link_b) = redis.node("b");
+    let tracked = Tracked::User("7".to_owned());
+    let unconfirmed = (Duration::ZERO, true);
+    assert_eq!(
+        a.vacate(&link_a, "a", &tracked, (Duration::ZERO, false))
+            .await
+            .unwrap(),
+        Vacated::No,
+        "Redis lost its data: a node's vacating finds nothing to vacate"
+    );
+    assert_eq!(
+        a.vacate(&link_a, "a", &tracked, unconfirmed).await.unwrap(),
+        Vacated::Now,
+        "unless it says its vacating was not confirmed: nobody has the user"
+    );
+
+    a.occupy(&link_a, &tracked).await.unwrap();
+    let Vacated::Later(lost) = a
+        .vacate(&link_a, "a", &tracked, (GRACE, false))
+        .await
+        .unwrap()
+    else {
+        panic!("held");
+    };
+    let Vacated::Later(marker) = a
+        .vacate(&link_a, "a", &tracked, (GRACE, true))
+        .await
+        .unwrap()
+    else {
+        panic!("made already, its answer lost: held again");
+    };
+    assert!(!a.confirm_vacated(&link_a, &tracked, &lost).await.unwrap());
+    assert!(
+        a.confirm_vacated(&link_a, &tracked, &marker).await.unwrap(),
+        "told once, by the repeated vacating"
+    );
+
+    b.occupy(&link_b, &tracked).await.unwrap();
+    assert_eq!(
+        a.vacate(&link_a, "a", &tracked, unconfirmed).await.unwrap(),
+        Vacated::No,
+        "another node has the user: nothing to tell"
+    );
 }
