@@ -118,6 +118,13 @@ impl Keys {
         format!("{}node:{{{node}}}:users", self.prefix)
     }
 
+    /// Set for a day when another node swept `node` as dead (and told its leaves): a node
+    /// that was only cut off from Redis finds it when it comes back, and knows its leaves that
+    /// Redis did not confirm were told.
+    pub(crate) fn node_swept(&self, node: &str) -> String {
+        format!("{}node:{{{node}}}:swept", self.prefix)
+    }
+
     /// HASH describing `node`, for diagnosis.
     pub(crate) fn node_meta(&self, node: &str) -> String {
         format!("{}node:{{{node}}}:meta", self.prefix)
@@ -147,9 +154,11 @@ impl Keys {
         }
     }
 
-    /// A signed-in user's: apart from every channel's, whose keys start with the hash tag.
+    /// A signed-in user's: apart from every channel's, whose keys start with the hash tag. The
+    /// tag starts with `u:`, so that it is never empty (an id starting with `}`): an empty tag
+    /// would put the two keys in different slots of a Redis Cluster.
     pub(crate) fn user_occupancy(&self, user: &str) -> OccupancyKeys {
-        let key = |what: &str| format!("{}user:{{{user}}}:{what}", self.prefix);
+        let key = |what: &str| format!("{}user:{{u:{user}}}:{what}", self.prefix);
         OccupancyKeys {
             nodes: key("nodes"),
             vacating: key("vacating"),
@@ -180,6 +189,14 @@ pub(crate) fn socket_field(node: &str, socket: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The part of `key` a Redis Cluster hashes, when it is a tag: between the first `{` and
+    /// the first `}` after it, if not empty.
+    fn hash_tag(key: &str) -> Option<&str> {
+        let open = key.find('{')?;
+        let close = key[open + 1..].find('}')?;
+        Some(&key[open + 1..open + 1 + close]).filter(|tag| !tag.is_empty())
+    }
+
     #[test]
     fn a_channels_keys_share_one_hash_tag() {
         let keys = Keys::new("sidecast:", false);
@@ -195,8 +212,14 @@ mod tests {
         }
         // A user named like a channel has keys of its own.
         let user = keys.user_occupancy("presence-room.1");
-        assert_eq!(user.nodes, "sidecast:user:{presence-room.1}:nodes");
-        assert_eq!(user.vacating, "sidecast:user:{presence-room.1}:vacating");
+        assert_eq!(user.nodes, "sidecast:user:{u:presence-room.1}:nodes");
+        assert_eq!(user.vacating, "sidecast:user:{u:presence-room.1}:vacating");
+        let odd = keys.user_occupancy("}x{");
+        assert_eq!(
+            (hash_tag(&odd.nodes), hash_tag(&odd.vacating)),
+            (Some("u:"), Some("u:")),
+            "one slot, whatever the id"
+        );
         assert_eq!(keys.bus("n1"), "sidecast:bus");
         assert_eq!(keys.listened("n1"), ["sidecast:bus", "sidecast:node:{n1}"]);
         assert_eq!(keys.node_channels("n1"), "sidecast:node:{n1}:presence");

@@ -135,11 +135,12 @@ impl Presence {
             }
         }
         for tracked in recorded {
-            if !here.contains(&tracked) {
-                let unconfirmed = self.unconfirmed().is_vacated(&tracked);
-                self.vacate_for(&self.node, &tracked, unconfirmed).await?;
+            if here.contains(&tracked) {
+                self.unconfirmed().recorded(&tracked);
+                continue;
             }
-            self.unconfirmed().recorded(&tracked);
+            let unconfirmed = self.unconfirmed().is_vacated(&tracked);
+            self.vacate_for(&self.node, &tracked, unconfirmed).await?;
         }
         Ok(())
     }
@@ -177,6 +178,10 @@ impl Presence {
             .vacate(&self.link, node, tracked, (grace, unconfirmed))
             .await
             .map_err(|e| e.to_string())?;
+        if node == self.node {
+            // Decided now: a failure to unindex must not make it decided again.
+            self.unconfirmed().recorded(tracked);
+        }
         self.tell_vacated(tracked, vacated);
         self.store
             .unindex_occupied(&self.link, node, tracked)

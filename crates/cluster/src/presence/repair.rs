@@ -6,10 +6,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use sidecast_core::{ChannelName, Hub, RosterChange, RosterSnapshot};
+use sidecast_core::{ChannelName, Hub, RosterChange};
 
-use super::Presence;
-use crate::store::Reconciled;
+use super::{Presence, Unconfirmed};
+use crate::link::LinkError;
+use crate::store::{Reconciled, Vacated};
 
 impl Presence {
     /// Makes Redis hold exactly the journal: this node's entries that are not in it are
@@ -23,6 +24,10 @@ impl Presence {
                 return;
             }
         };
+        if let Err(error) = self.forget_unconfirmed_if_swept().await {
+            tracing::debug!(%error, "presence not reconciled yet");
+            return;
+        }
         let present: Vec<ChannelName> = wanted.keys().cloned().collect();
         let unconfirmed: Vec<ChannelName> = self.unconfirmed().channels().cloned().collect();
         // The index first: a node dying halfway leaves the index ahead of the rosters.
@@ -57,7 +62,10 @@ impl Presence {
                         self.tell_reconciled(channel, reconciled);
                         self.announce(channel, reconciled.stamp, &reconciled.change);
                     }
-                    self.tell_unconfirmed_leaves(channel, &snapshot, &changes);
+                    if let Err(error) = self.tell_unconfirmed_leaves(channel, &changes).await {
+                        tracing::debug!(%channel, %error, "presence not reconciled yet");
+                        return;
+                    }
                     hub.sync_roster(channel, snapshot);
                 }
                 Err(error) => {
@@ -91,23 +99,53 @@ impl Presence {
 
     /// The leaves from `channel` Redis did not confirm, once it is reconciled: those the
     /// reconciliation did not make (they were made already, their answer lost, or lost with
-    /// Redis' data) are told now if the user is nowhere in the cluster.
-    fn tell_unconfirmed_leaves(
+    /// Redis' data) are told if the user is nowhere in the cluster, after the grace period.
+    async fn tell_unconfirmed_leaves(
         &self,
         channel: &ChannelName,
-        snapshot: &RosterSnapshot,
         changes: &[Reconciled],
-    ) {
+    ) -> Result<(), LinkError> {
+        let grace = self.grace().unwrap_or_default();
         let users = self.unconfirmed().take_leaves(channel);
-        for user in users {
+        let mut users = users.into_iter();
+        while let Some(user) = users.next() {
             let made = changes.iter().any(|reconciled| {
                 matches!(&reconciled.change, RosterChange::Left { user: left } if *left == user)
             });
-            let present = snapshot.members.iter().any(|member| member.key() == user);
-            if !made && !present {
-                self.tell_left(channel, &user, None);
+            if made {
+                continue;
+            }
+            match self
+                .store
+                .leave_unconfirmed(&self.link, channel, &user, grace)
+                .await
+            {
+                Ok(Vacated::No) => {}
+                Ok(Vacated::Now) => self.tell_left(channel, &user, None),
+                Ok(Vacated::Later(marker)) => self.tell_left(channel, &user, Some(marker)),
+                Err(error) => {
+                    // Checked again at the next reconciliation.
+                    let mut unconfirmed = self.unconfirmed();
+                    for user in std::iter::once(user).chain(users) {
+                        unconfirmed.leave(channel, &user);
+                    }
+                    return Err(error);
+                }
             }
         }
+        Ok(())
+    }
+
+    /// A node cut off from Redis long enough to be swept as dead had its leaves told by the
+    /// node that swept it: those Redis did not confirm are not told again.
+    async fn forget_unconfirmed_if_swept(&self) -> Result<(), LinkError> {
+        if self.is_telling() && self.store.was_swept(&self.link).await? {
+            tracing::info!(
+                "this node was taken for dead and swept: the other node told its leaves"
+            );
+            *self.unconfirmed() = Unconfirmed::default();
+        }
+        Ok(())
     }
 
     /// Removes a node's members (a dead one, or this one saying goodbye); returns how many

@@ -13,8 +13,6 @@ local grace = tonumber(ARGV[2])
 if grace == 0 then
   return 'now'
 end
-local time = redis.call('TIME')
-local now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local marker = (now_ms + grace) .. '|' .. time[1] .. time[2]
+local marker = held_marker(grace)
 redis.call('SET', KEYS[2], marker, 'PX', grace + 60000)
 return marker

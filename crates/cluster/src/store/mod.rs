@@ -58,6 +58,7 @@ pub(crate) struct Store {
     vacate: Script,
     confirm: Script,
     count: Script,
+    unconfirmed: Script,
 }
 
 impl Store {
@@ -73,9 +74,16 @@ impl Store {
             dead: Script::new(include_str!("../scripts/dead.lua")),
             claim: Script::new(include_str!("../scripts/claim.lua")),
             occupy: Script::new(include_str!("../scripts/occupy.lua")),
-            vacate: Script::new(include_str!("../scripts/vacate.lua")),
+            vacate: Script::new(concat!(
+                include_str!("../scripts/marker.lua"),
+                include_str!("../scripts/vacate.lua")
+            )),
             confirm: Script::new(include_str!("../scripts/confirm.lua")),
             count: Script::new(include_str!("../scripts/count.lua")),
+            unconfirmed: Script::new(concat!(
+                include_str!("../scripts/marker.lua"),
+                include_str!("../scripts/unconfirmed.lua")
+            )),
         }
     }
 

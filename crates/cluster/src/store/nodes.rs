@@ -7,6 +7,9 @@ use sidecast_core::ChannelName;
 use super::Store;
 use crate::link::{Link, LinkError};
 
+/// How long a swept node's marker is kept: longer than a node cut off from Redis stays away.
+const SWEPT_KEPT_SECONDS: u64 = 86_400;
+
 /// What one heartbeat learnt.
 pub(crate) struct Beat {
     /// This node was not registered: its first beat, or it was taken for dead meanwhile.
@@ -137,16 +140,32 @@ impl Store {
     }
 
     /// Forgets a node that is gone: its registry entry, its indexes of channels and users,
-    /// its description.
+    /// its description; and, when another node than this one, says for a day that it was
+    /// swept (`was_swept`).
     pub(crate) async fn forget(&self, link: &Link, node: &str) -> Result<(), LinkError> {
         // Other slots on a Redis Cluster: separate commands.
-        let commands = vec![
+        let mut commands = vec![
             Cmd::zrem(self.keys.nodes(), node),
             Cmd::del(self.keys.node_channels(node)),
             Cmd::del(self.keys.node_occupied(node)),
             Cmd::del(self.keys.node_users(node)),
             Cmd::del(self.keys.node_meta(node)),
         ];
+        if node != self.node {
+            commands.insert(
+                0,
+                Cmd::set_ex(self.keys.node_swept(node), 1, SWEPT_KEPT_SECONDS),
+            );
+        }
         link.each::<redis::Value>(commands).await.map(drop)
+    }
+
+    /// Whether another node swept this one as dead since it last asked.
+    pub(crate) async fn was_swept(&self, link: &Link) -> Result<bool, LinkError> {
+        let take = Cmd::get_del(self.keys.node_swept(&self.node));
+        let swept: Option<i64> = link
+            .run(|mut connection| async move { take.query_async(&mut connection).await })
+            .await?;
+        Ok(swept.is_some())
     }
 }

@@ -47,7 +47,8 @@ impl Tracked {
     }
 }
 
-/// What a node's last socket leaving a channel (last connection of a user) made of it.
+/// What a node's last socket leaving a channel (last connection of a user) made of it; also
+/// what a member's leave Redis did not confirm turns out to be (`leave_unconfirmed`).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Vacated {
     /// Other nodes still have sockets there (connections of the user).
@@ -57,6 +58,17 @@ pub(crate) enum Vacated {
     /// Vacated, to be told after the grace period if nothing came back: the marker to
     /// confirm.
     Later(String),
+}
+
+impl Vacated {
+    /// As the scripts say it: '' (no), 'now', or the marker.
+    fn of(outcome: String) -> Self {
+        match outcome.as_str() {
+            "" => Vacated::No,
+            "now" => Vacated::Now,
+            _ => Vacated::Later(outcome),
+        }
+    }
 }
 
 impl Store {
@@ -105,11 +117,7 @@ impl Store {
         let outcome: String = link
             .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
             .await?;
-        Ok(match outcome.as_str() {
-            "" => Vacated::No,
-            "now" => Vacated::Now,
-            _ => Vacated::Later(outcome),
-        })
+        Ok(Vacated::of(outcome))
     }
 
     /// Takes `tracked` out of `node`'s index, after `vacate`: a node dying in between leaves
@@ -162,6 +170,28 @@ impl Store {
             .map(Tracked::Channel)
             .chain(users.into_iter().map(Tracked::User))
             .collect())
+    }
+
+    /// A leave of `user` (a member key) from `channel` that Redis did not confirm, once this
+    /// node's entries there are reconciled: gone (to be told) if no node has the user there.
+    pub(crate) async fn leave_unconfirmed(
+        &self,
+        link: &Link,
+        channel: &ChannelName,
+        user: &str,
+        grace: Duration,
+    ) -> Result<Vacated, LinkError> {
+        let keys = self.keys.roster(channel.as_str());
+        let mut invocation = self.unconfirmed.prepare_invoke();
+        invocation
+            .key(&keys.members)
+            .key(&keys.gone)
+            .arg(user)
+            .arg(grace.as_millis() as u64);
+        let outcome: String = link
+            .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
+            .await?;
+        Ok(Vacated::of(outcome))
     }
 
     /// After its grace period: whether the leave of `user` (a member key) from `channel` is

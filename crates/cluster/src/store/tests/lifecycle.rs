@@ -306,3 +306,66 @@ async fn a_vacating_redis_did_not_confirm_is_told_once_if_no_node_has_the_channe
         "another node has the user: nothing to tell"
     );
 }
+
+#[tokio::test]
+async fn a_members_leave_redis_did_not_confirm_is_held_if_no_node_has_the_user() {
+    let redis = RedisServer::start();
+    let (a, link_a) = redis.node("a");
+    let (b, link_b) = redis.node("b");
+    let user = member(1).key().to_owned();
+    b.join(&link_b, &room(), "tab", &member(1)).await.unwrap();
+    assert_eq!(
+        a.leave_unconfirmed(&link_a, &room(), &user, GRACE)
+            .await
+            .unwrap(),
+        Vacated::No,
+        "b has the user: nothing to tell"
+    );
+    b.leave(&link_b, &room(), "tab", None).await.unwrap();
+
+    let Vacated::Later(marker) = a
+        .leave_unconfirmed(&link_a, &room(), &user, GRACE)
+        .await
+        .unwrap()
+    else {
+        panic!("nobody has the user: held for the grace period");
+    };
+    let back = b
+        .join(&link_b, &room(), "put back", &member(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        back.arrival,
+        Arrival::Back,
+        "a node putting the user back within it cancels it"
+    );
+    assert!(
+        !a.confirm_gone(&link_a, &room(), &user, &marker)
+            .await
+            .unwrap()
+    );
+    b.leave(&link_b, &room(), "put back", None).await.unwrap();
+    assert_eq!(
+        a.leave_unconfirmed(&link_a, &room(), &user, Duration::ZERO)
+            .await
+            .unwrap(),
+        Vacated::Now,
+        "without a grace period, told at once"
+    );
+}
+
+#[tokio::test]
+async fn a_node_learns_once_that_another_swept_it() {
+    let redis = RedisServer::start();
+    let (a, link_a) = redis.node("a");
+    let (b, link_b) = redis.node("b");
+    assert!(!b.was_swept(&link_b).await.unwrap());
+    a.forget(&link_a, "b").await.unwrap();
+    assert!(b.was_swept(&link_b).await.unwrap(), "swept by a");
+    assert!(!b.was_swept(&link_b).await.unwrap(), "said once");
+    b.forget(&link_b, "b").await.unwrap();
+    assert!(
+        !b.was_swept(&link_b).await.unwrap(),
+        "a node saying goodbye is not swept"
+    );
+}
