@@ -29,7 +29,7 @@ pub(crate) struct RosterKeys {
     pub(crate) sockets: String,
     /// HASH `ver` → the roster's version.
     pub(crate) meta: String,
-    /// HASH user → `deadline|version` of a leave in its grace period (lifecycle events): a
+    /// HASH user → `deadline|token` of a leave in its grace period (lifecycle events): a
     /// return before the deadline cancels it, on whatever node.
     pub(crate) gone: String,
 }
@@ -118,9 +118,9 @@ impl Keys {
         format!("{}node:{{{node}}}:users", self.prefix)
     }
 
-    /// Set for a day when another node swept `node` as dead (and told its leaves): a node
-    /// that was only cut off from Redis finds it when it comes back, and knows its leaves that
-    /// Redis did not confirm were told.
+    /// SET of what another node's sweep of `node` decided for it (its leaves, told), kept for
+    /// a day: a node that was only cut off from Redis finds there, when it comes back, which
+    /// of the leaves Redis did not confirm are decided already.
     pub(crate) fn node_swept(&self, node: &str) -> String {
         format!("{}node:{{{node}}}:swept", self.prefix)
     }
@@ -146,17 +146,18 @@ impl Keys {
         }
     }
 
+    /// A channel's. The tag starts with `c:`, so that it is never empty (any client may name
+    /// a public channel starting with `}`; presence rosters' tags start with `presence-`).
     pub(crate) fn channel_occupancy(&self, channel: &str) -> OccupancyKeys {
-        let key = |what: &str| format!("{}{{{channel}}}:{what}", self.prefix);
+        let key = |what: &str| format!("{}{{c:{channel}}}:{what}", self.prefix);
         OccupancyKeys {
             nodes: key("nodes"),
             vacating: key("vacating"),
         }
     }
 
-    /// A signed-in user's: apart from every channel's, whose keys start with the hash tag. The
-    /// tag starts with `u:`, so that it is never empty (an id starting with `}`): an empty tag
-    /// would put the two keys in different slots of a Redis Cluster.
+    /// A signed-in user's. The tag starts with `u:`, so that it is never empty (an id starting
+    /// with `}`): an empty tag would put the two keys in different slots of a Redis Cluster.
     pub(crate) fn user_occupancy(&self, user: &str) -> OccupancyKeys {
         let key = |what: &str| format!("{}user:{{u:{user}}}:{what}", self.prefix);
         OccupancyKeys {
@@ -167,7 +168,7 @@ impl Keys {
 
     /// HASH node → its subscriptions to `channel` (subscription_count).
     pub(crate) fn subscriptions(&self, channel: &str) -> String {
-        format!("{}{{{channel}}}:subs", self.prefix)
+        format!("{}{{c:{channel}}}:subs", self.prefix)
     }
 }
 
@@ -198,28 +199,37 @@ mod tests {
     }
 
     #[test]
-    fn a_channels_keys_share_one_hash_tag() {
+    fn each_scripts_keys_share_one_hash_tag_whatever_the_name() {
         let keys = Keys::new("sidecast:", false);
-        let roster = keys.roster("presence-room.1");
-        let occupancy = keys.channel_occupancy("presence-room.1");
-        let subscriptions = keys.subscriptions("presence-room.1");
-        for key in roster.all().into_iter().chain([
-            occupancy.nodes.as_str(),
-            occupancy.vacating.as_str(),
-            subscriptions.as_str(),
-        ]) {
-            assert!(key.starts_with("sidecast:{presence-room.1}:"), "{key}");
+        for key in keys.roster("presence-room.1").all() {
+            assert_eq!(hash_tag(key), Some("presence-room.1"), "{key}");
         }
-        // A user named like a channel has keys of its own.
-        let user = keys.user_occupancy("presence-room.1");
-        assert_eq!(user.nodes, "sidecast:user:{u:presence-room.1}:nodes");
-        assert_eq!(user.vacating, "sidecast:user:{u:presence-room.1}:vacating");
-        let odd = keys.user_occupancy("}x{");
-        assert_eq!(
-            (hash_tag(&odd.nodes), hash_tag(&odd.vacating)),
-            (Some("u:"), Some("u:")),
-            "one slot, whatever the id"
-        );
+        for name in ["presence-room.1", "}x{", "orders"] {
+            let occupancy = keys.channel_occupancy(name);
+            let subscriptions = keys.subscriptions(name);
+            let user = keys.user_occupancy(name);
+            let tags = [
+                hash_tag(&occupancy.nodes),
+                hash_tag(&occupancy.vacating),
+                hash_tag(&subscriptions),
+                hash_tag(&user.nodes),
+                hash_tag(&user.vacating),
+            ];
+            let (channel_tag, user_tag) = (tags[0], tags[3]);
+            assert!(
+                channel_tag.is_some() && user_tag.is_some(),
+                "never empty: {tags:?}"
+            );
+            assert_eq!(
+                tags,
+                [channel_tag, channel_tag, channel_tag, user_tag, user_tag],
+                "{name}"
+            );
+            assert_ne!(
+                occupancy.nodes, user.nodes,
+                "a user named like a channel has keys of its own"
+            );
+        }
         assert_eq!(keys.bus("n1"), "sidecast:bus");
         assert_eq!(keys.listened("n1"), ["sidecast:bus", "sidecast:node:{n1}"]);
         assert_eq!(keys.node_channels("n1"), "sidecast:node:{n1}:presence");

@@ -27,7 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub(crate) use journal::Journal;
 pub use told::Telling;
-use unconfirmed::Unconfirmed;
+use unconfirmed::{Swept, Unconfirmed};
 
 use crate::envelope::{Body, Change, MemberWire};
 use crate::link::Link;

@@ -6,7 +6,7 @@
 use sidecast_core::{ChannelName, Hub};
 
 use super::Presence;
-use crate::store::Tracked;
+use crate::store::{Tracked, Vacated};
 
 impl Presence {
     /// This node's first socket came to a channel (first connection of a user), or its last
@@ -31,6 +31,7 @@ impl Presence {
             .await
         {
             Ok(vacated) => {
+                self.unconfirmed().recorded(tracked);
                 self.tell_vacated(tracked, vacated);
                 if let Err(error) = self
                     .store
@@ -147,28 +148,31 @@ impl Presence {
 
     /// A dead node's channels and users: vacated (disconnected) where it was the last node.
     /// Done whether this node tells lifecycle events or not, so that the dead node is never
-    /// left counted.
-    pub(super) async fn sweep_occupancy(&self, node: &str) -> Result<(), String> {
+    /// left counted. Returns those the node still had.
+    pub(super) async fn sweep_occupancy(&self, node: &str) -> Result<Vec<Tracked>, String> {
         let recorded = self
             .store
             .node_occupied(&self.link, node)
             .await
             .map_err(|e| e.to_string())?;
-        for tracked in &recorded {
-            self.vacate_for(node, tracked, false).await?;
+        let mut had = Vec::new();
+        for tracked in recorded {
+            if self.vacate_for(node, &tracked, false).await? {
+                had.push(tracked);
+            }
         }
-        Ok(())
+        Ok(had)
     }
 
     /// `node` has no socket left in a channel (connection of a user): its count is taken out,
     /// then the channel is vacated if it was the last node (or, `unconfirmed`, if no node has
-    /// it).
+    /// it). Returns whether Redis had the node there.
     async fn vacate_for(
         &self,
         node: &str,
         tracked: &Tracked,
         unconfirmed: bool,
-    ) -> Result<(), String> {
+    ) -> Result<bool, String> {
         if let Tracked::Channel(channel) = tracked {
             self.recount(node, channel, 0).await?;
         }
@@ -182,10 +186,12 @@ impl Presence {
             // Decided now: a failure to unindex must not make it decided again.
             self.unconfirmed().recorded(tracked);
         }
+        let had = vacated != Vacated::Absent;
         self.tell_vacated(tracked, vacated);
         self.store
             .unindex_occupied(&self.link, node, tracked)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        Ok(had)
     }
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 
 use sidecast_core::{ChannelName, Hub, RosterChange};
 
-use super::{Presence, Unconfirmed};
+use super::{Presence, Swept};
 use crate::link::LinkError;
 use crate::store::{Reconciled, Vacated};
 
@@ -24,7 +24,7 @@ impl Presence {
                 return;
             }
         };
-        if let Err(error) = self.forget_unconfirmed_if_swept().await {
+        if let Err(error) = self.forget_swept().await {
             tracing::debug!(%error, "presence not reconciled yet");
             return;
         }
@@ -120,7 +120,7 @@ impl Presence {
                 .leave_unconfirmed(&self.link, channel, &user, grace)
                 .await
             {
-                Ok(Vacated::No) => {}
+                Ok(Vacated::Absent | Vacated::No) => {}
                 Ok(Vacated::Now) => self.tell_left(channel, &user, None),
                 Ok(Vacated::Later(marker)) => self.tell_left(channel, &user, Some(marker)),
                 Err(error) => {
@@ -136,14 +136,23 @@ impl Presence {
         Ok(())
     }
 
-    /// A node cut off from Redis long enough to be swept as dead had its leaves told by the
-    /// node that swept it: those Redis did not confirm are not told again.
-    async fn forget_unconfirmed_if_swept(&self) -> Result<(), LinkError> {
-        if self.is_telling() && self.store.was_swept(&self.link).await? {
-            tracing::info!(
-                "this node was taken for dead and swept: the other node told its leaves"
-            );
-            *self.unconfirmed() = Unconfirmed::default();
+    /// A node cut off from Redis long enough to be swept as dead had its leaves decided by
+    /// the node that swept it: those Redis did not confirm are not decided again.
+    async fn forget_swept(&self) -> Result<(), LinkError> {
+        if !self.is_telling() {
+            return Ok(());
+        }
+        let decided = self.store.take_swept(&self.link).await?;
+        if decided.is_empty() {
+            return Ok(());
+        }
+        tracing::info!(
+            decided = decided.len(),
+            "this node was taken for dead and swept: the sweeping node decided its leaves"
+        );
+        let mut unconfirmed = self.unconfirmed();
+        for decided in decided.iter().filter_map(|text| Swept::decode(text)) {
+            unconfirmed.swept(&decided);
         }
         Ok(())
     }
@@ -160,8 +169,22 @@ impl Presence {
             .node_channels(&self.link, node)
             .await
             .map_err(|e| e.to_string())?;
+        // What is decided for a dead node, kept for it in case it was only cut off.
+        let record = node != self.node && self.is_telling();
+        let mut decided = Vec::new();
         let mut left = 0;
         for channel in &channels {
+            if record {
+                let users = self
+                    .store
+                    .node_users_in(&self.link, node, channel)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                decided.extend(users.into_iter().map(|user| Swept::Leave {
+                    channel: channel.to_string(),
+                    user,
+                }));
+            }
             let (_, changes) = self
                 .store
                 .reconcile(&self.link, node, channel, &[], self.grace())
@@ -174,7 +197,15 @@ impl Presence {
                 left += 1;
             }
         }
-        self.sweep_occupancy(node).await?;
+        let vacated = self.sweep_occupancy(node).await?;
+        if record {
+            decided.extend(vacated.iter().map(Swept::of));
+            let decided: Vec<String> = decided.iter().map(Swept::encode).collect();
+            self.store
+                .record_sweep(&self.link, node, &decided)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         self.store
             .forget(&self.link, node)
             .await

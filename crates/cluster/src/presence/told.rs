@@ -211,7 +211,7 @@ impl Presence {
 
     pub(super) fn tell_vacated(&self, tracked: &Tracked, vacating: Vacated) {
         match (vacating, self.grace()) {
-            (Vacated::No, _) => return,
+            (Vacated::Absent | Vacated::No, _) => return,
             (Vacated::Later(marker), Some(grace)) => {
                 let pending = Pending::Vacating {
                     tracked: tracked.clone(),

@@ -7,8 +7,9 @@ use sidecast_core::ChannelName;
 use super::Store;
 use crate::link::{Link, LinkError};
 
-/// How long a swept node's marker is kept: longer than a node cut off from Redis stays away.
-const SWEPT_KEPT_SECONDS: u64 = 86_400;
+/// How long what a sweep decided for a node is kept for it: longer than a node cut off from
+/// Redis stays away.
+const SWEPT_KEPT_SECONDS: i64 = 86_400;
 
 /// What one heartbeat learnt.
 pub(crate) struct Beat {
@@ -140,32 +141,50 @@ impl Store {
     }
 
     /// Forgets a node that is gone: its registry entry, its indexes of channels and users,
-    /// its description; and, when another node than this one, says for a day that it was
-    /// swept (`was_swept`).
+    /// its description.
     pub(crate) async fn forget(&self, link: &Link, node: &str) -> Result<(), LinkError> {
         // Other slots on a Redis Cluster: separate commands.
-        let mut commands = vec![
+        let commands = vec![
             Cmd::zrem(self.keys.nodes(), node),
             Cmd::del(self.keys.node_channels(node)),
             Cmd::del(self.keys.node_occupied(node)),
             Cmd::del(self.keys.node_users(node)),
             Cmd::del(self.keys.node_meta(node)),
         ];
-        if node != self.node {
-            commands.insert(
-                0,
-                Cmd::set_ex(self.keys.node_swept(node), 1, SWEPT_KEPT_SECONDS),
-            );
-        }
         link.each::<redis::Value>(commands).await.map(drop)
     }
 
-    /// Whether another node swept this one as dead since it last asked.
-    pub(crate) async fn was_swept(&self, link: &Link) -> Result<bool, LinkError> {
-        let take = Cmd::get_del(self.keys.node_swept(&self.node));
-        let swept: Option<i64> = link
-            .run(|mut connection| async move { take.query_async(&mut connection).await })
+    /// Keeps for dead `node` what its sweep decided (`decided`, as the presence worker
+    /// writes it), for the node to find if it was only cut off from Redis.
+    pub(crate) async fn record_sweep(
+        &self,
+        link: &Link,
+        node: &str,
+        decided: &[String],
+    ) -> Result<(), LinkError> {
+        if decided.is_empty() {
+            return Ok(());
+        }
+        let key = self.keys.node_swept(node);
+        let mut pipeline = redis::pipe();
+        pipeline
+            .atomic()
+            .sadd(&key, decided)
+            .ignore()
+            .expire(&key, SWEPT_KEPT_SECONDS)
+            .ignore();
+        link.run(|mut connection| async move { pipeline.query_async::<()>(&mut connection).await })
+            .await
+    }
+
+    /// What sweeps of this node decided for it since it last asked, taken.
+    pub(crate) async fn take_swept(&self, link: &Link) -> Result<Vec<String>, LinkError> {
+        let key = self.keys.node_swept(&self.node);
+        let mut pipeline = redis::pipe();
+        pipeline.atomic().smembers(&key).del(&key).ignore();
+        let (decided,): (Vec<String>,) = link
+            .run(|mut connection| async move { pipeline.query_async(&mut connection).await })
             .await?;
-        Ok(swept.is_some())
+        Ok(decided)
     }
 }

@@ -51,6 +51,8 @@ impl Tracked {
 /// what a member's leave Redis did not confirm turns out to be (`leave_unconfirmed`).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Vacated {
+    /// The node had no socket there (connection of the user): nothing was decided.
+    Absent,
     /// Other nodes still have sockets there (connections of the user).
     No,
     /// Vacated, to be told at once.
@@ -61,9 +63,10 @@ pub(crate) enum Vacated {
 }
 
 impl Vacated {
-    /// As the scripts say it: '' (no), 'now', or the marker.
+    /// As the scripts say it: 'none', '' (no), 'now', or the marker.
     fn of(outcome: String) -> Self {
         match outcome.as_str() {
+            "none" => Vacated::Absent,
             "" => Vacated::No,
             "now" => Vacated::Now,
             _ => Vacated::Later(outcome),

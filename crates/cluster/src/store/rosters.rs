@@ -93,6 +93,28 @@ impl Store {
         })
     }
 
+    /// The users `node` has sockets of in `channel`'s roster.
+    pub(crate) async fn node_users_in(
+        &self,
+        link: &Link,
+        node: &str,
+        channel: &ChannelName,
+    ) -> Result<Vec<String>, LinkError> {
+        let sockets = Cmd::hgetall(self.keys.roster(channel.as_str()).sockets);
+        let sockets: Vec<(String, String)> = link
+            .run(|mut connection| async move { sockets.query_async(&mut connection).await })
+            .await?;
+        let prefix = socket_field(node, "");
+        let mut users: Vec<String> = sockets
+            .into_iter()
+            .filter(|(field, _)| field.starts_with(&prefix))
+            .map(|(_, user)| user)
+            .collect();
+        users.sort();
+        users.dedup();
+        Ok(users)
+    }
+
     pub(crate) async fn snapshot(
         &self,
         link: &Link,

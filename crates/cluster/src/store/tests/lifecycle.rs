@@ -269,7 +269,7 @@ async fn a_vacating_redis_did_not_confirm_is_told_once_if_no_node_has_the_channe
         a.vacate(&link_a, "a", &tracked, (Duration::ZERO, false))
             .await
             .unwrap(),
-        Vacated::No,
+        Vacated::Absent,
         "Redis lost its data: a node's vacating finds nothing to vacate"
     );
     assert_eq!(
@@ -355,17 +355,27 @@ async fn a_members_leave_redis_did_not_confirm_is_held_if_no_node_has_the_user()
 }
 
 #[tokio::test]
-async fn a_node_learns_once_that_another_swept_it() {
+async fn what_a_sweep_decided_for_a_node_is_kept_for_it_and_taken_once() {
     let redis = RedisServer::start();
     let (a, link_a) = redis.node("a");
     let (b, link_b) = redis.node("b");
-    assert!(!b.was_swept(&link_b).await.unwrap());
-    a.forget(&link_a, "b").await.unwrap();
-    assert!(b.was_swept(&link_b).await.unwrap(), "swept by a");
-    assert!(!b.was_swept(&link_b).await.unwrap(), "said once");
-    b.forget(&link_b, "b").await.unwrap();
+    b.join(&link_b, &room(), "tab-1", &member(1)).await.unwrap();
+    b.join(&link_b, &room(), "tab-2", &member(1)).await.unwrap();
+    a.join(&link_a, &room(), "tab", &member(2)).await.unwrap();
+    assert_eq!(
+        a.node_users_in(&link_a, "b", &room()).await.unwrap(),
+        [member(1).key()],
+        "b's users in the roster, once each"
+    );
+    assert!(b.take_swept(&link_b).await.unwrap().is_empty());
+    let decided = ["one".to_owned(), "two".to_owned()];
+    a.record_sweep(&link_a, "b", &decided).await.unwrap();
+    a.record_sweep(&link_a, "b", &[]).await.unwrap();
+    let mut taken = b.take_swept(&link_b).await.unwrap();
+    taken.sort();
+    assert_eq!(taken, decided);
     assert!(
-        !b.was_swept(&link_b).await.unwrap(),
-        "a node saying goodbye is not swept"
+        b.take_swept(&link_b).await.unwrap().is_empty(),
+        "taken once"
     );
 }
