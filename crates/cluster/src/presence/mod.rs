@@ -308,3 +308,6 @@ impl Presence {
         self.gaps.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -31,7 +31,10 @@ impl Presence {
             .await
         {
             Ok(vacated) => {
-                self.unconfirmed().recorded(tracked);
+                // Nothing there: an earlier vacate whose answer was lost may have made it.
+                if vacated != Vacated::Absent {
+                    self.unconfirmed().recorded(tracked);
+                }
                 self.tell_vacated(tracked, vacated);
                 if let Err(error) = self
                     .store
@@ -148,31 +151,28 @@ impl Presence {
 
     /// A dead node's channels and users: vacated (disconnected) where it was the last node.
     /// Done whether this node tells lifecycle events or not, so that the dead node is never
-    /// left counted. Returns those the node still had.
-    pub(super) async fn sweep_occupancy(&self, node: &str) -> Result<Vec<Tracked>, String> {
+    /// left counted.
+    pub(super) async fn sweep_occupancy(&self, node: &str) -> Result<(), String> {
         let recorded = self
             .store
             .node_occupied(&self.link, node)
             .await
             .map_err(|e| e.to_string())?;
-        let mut had = Vec::new();
-        for tracked in recorded {
-            if self.vacate_for(node, &tracked, false).await? {
-                had.push(tracked);
-            }
+        for tracked in &recorded {
+            self.vacate_for(node, tracked, false).await?;
         }
-        Ok(had)
+        Ok(())
     }
 
     /// `node` has no socket left in a channel (connection of a user): its count is taken out,
     /// then the channel is vacated if it was the last node (or, `unconfirmed`, if no node has
-    /// it). Returns whether Redis had the node there.
+    /// it).
     async fn vacate_for(
         &self,
         node: &str,
         tracked: &Tracked,
         unconfirmed: bool,
-    ) -> Result<bool, String> {
+    ) -> Result<(), String> {
         if let Tracked::Channel(channel) = tracked {
             self.recount(node, channel, 0).await?;
         }
@@ -186,12 +186,10 @@ impl Presence {
             // Decided now: a failure to unindex must not make it decided again.
             self.unconfirmed().recorded(tracked);
         }
-        let had = vacated != Vacated::Absent;
         self.tell_vacated(tracked, vacated);
         self.store
             .unindex_occupied(&self.link, node, tracked)
             .await
-            .map_err(|e| e.to_string())?;
-        Ok(had)
+            .map_err(|e| e.to_string())
     }
 }

@@ -169,22 +169,11 @@ impl Presence {
             .node_channels(&self.link, node)
             .await
             .map_err(|e| e.to_string())?;
-        // What is decided for a dead node, kept for it in case it was only cut off.
-        let record = node != self.node && self.is_telling();
-        let mut decided = Vec::new();
+        if node != self.node && self.is_telling() {
+            self.record_sweep(node, &channels).await?;
+        }
         let mut left = 0;
         for channel in &channels {
-            if record {
-                let users = self
-                    .store
-                    .node_users_in(&self.link, node, channel)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                decided.extend(users.into_iter().map(|user| Swept::Leave {
-                    channel: channel.to_string(),
-                    user,
-                }));
-            }
             let (_, changes) = self
                 .store
                 .reconcile(&self.link, node, channel, &[], self.grace())
@@ -197,20 +186,48 @@ impl Presence {
                 left += 1;
             }
         }
-        let vacated = self.sweep_occupancy(node).await?;
-        if record {
-            decided.extend(vacated.iter().map(Swept::of));
-            let decided: Vec<String> = decided.iter().map(Swept::encode).collect();
-            self.store
-                .record_sweep(&self.link, node, &decided)
-                .await
-                .map_err(|e| e.to_string())?;
-        }
+        self.sweep_occupancy(node).await?;
         self.store
             .forget(&self.link, node)
             .await
             .map_err(|e| e.to_string())?;
         Ok(left)
+    }
+
+    /// Keeps for dead `node`, before anything is decided for it, what its sweep decides: its
+    /// sockets in `channels`' rosters, and the channels and users Redis has it in (not by its
+    /// index, which an answer lost leaves behind). Kept whole first, so that a sweep stopped
+    /// halfway and done again later keeps it all; what the sweep does not get to stays the
+    /// node's in Redis, for it to decide when it comes back.
+    async fn record_sweep(&self, node: &str, channels: &[ChannelName]) -> Result<(), String> {
+        let mut decided = Vec::new();
+        for channel in channels {
+            let users = self
+                .store
+                .node_users_in(&self.link, node, channel)
+                .await
+                .map_err(|e| e.to_string())?;
+            decided.extend(users.into_iter().map(|user| Swept::Leave {
+                channel: channel.to_string(),
+                user,
+            }));
+        }
+        let occupied = self
+            .store
+            .node_occupied(&self.link, node)
+            .await
+            .map_err(|e| e.to_string())?;
+        for tracked in occupied {
+            let there = self.store.occupied_by(&self.link, node, &tracked).await;
+            if there.map_err(|e| e.to_string())? {
+                decided.push(Swept::of(&tracked));
+            }
+        }
+        let decided: Vec<String> = decided.iter().map(Swept::encode).collect();
+        self.store
+            .record_sweep(&self.link, node, &decided)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// This node stops: every op queued before has been applied; its members are removed.

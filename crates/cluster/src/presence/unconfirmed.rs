@@ -1,8 +1,9 @@
 //! Leaves Redis did not confirm: it was unreachable, or its answer was lost. The next
 //! reconciliation makes Redis hold this node's truth; a leave it then finds made already
-//! (its answer was lost) or cannot find at all (Redis lost its data) is told by this node if
-//! the cluster no longer has the user, or the channel, anywhere: without this, an app that
-//! marks users offline would keep them online for ever. A node cut off from Redis long enough
+//! (its answer was lost) or cannot find at all (Redis lost its data) is decided by this node:
+//! held for the grace period, and told if the cluster has not got the user, or the channel,
+//! back by then. Without this, an app that marks users offline would keep them online for
+//! ever. A node cut off from Redis long enough
 //! to be swept as dead finds what the sweep decided for it (`Swept`), and decides only the
 //! rest.
 

@@ -123,6 +123,18 @@ impl Store {
         Ok(Vacated::of(outcome))
     }
 
+    /// Whether Redis has `node` among those with sockets in a channel (connections of a user).
+    pub(crate) async fn occupied_by(
+        &self,
+        link: &Link,
+        node: &str,
+        tracked: &Tracked,
+    ) -> Result<bool, LinkError> {
+        let member = Cmd::sismember(tracked.keys(&self.keys).nodes, node);
+        link.run(|mut connection| async move { member.query_async(&mut connection).await })
+            .await
+    }
+
     /// Takes `tracked` out of `node`'s index, after `vacate`: a node dying in between leaves
     /// the index ahead, which its sweep then finds vacated already.
     pub(crate) async fn unindex_occupied(

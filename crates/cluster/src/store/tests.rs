@@ -17,14 +17,14 @@ use crate::link::Link;
 mod lifecycle;
 
 /// A redis-server on a free port; killed when dropped.
-struct RedisServer {
+pub(crate) struct RedisServer {
     child: Child,
     port: u16,
     _dir: tempfile::TempDir,
 }
 
 impl RedisServer {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .map(|address| address.port())
@@ -55,7 +55,11 @@ impl RedisServer {
     }
 
     /// Node `node`'s store and link to this server.
-    fn node(&self, node: &str) -> (Store, Link) {
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub(crate) fn node(&self, node: &str) -> (Store, Link) {
         let address = RedisAddress::Server(format!("redis://127.0.0.1:{}", self.port));
         (
             Store::new(Keys::new("t:", false), node.to_owned()),
@@ -71,11 +75,11 @@ impl Drop for RedisServer {
     }
 }
 
-pub(super) fn member(id: u64) -> Member {
+pub(crate) fn member(id: u64) -> Member {
     Member::new(id.into(), RawValue::from_string("{}".into()).unwrap()).unwrap()
 }
 
-pub(super) fn room() -> ChannelName {
+pub(crate) fn room() -> ChannelName {
     ChannelName::new("presence-room").unwrap()
 }
 
