@@ -61,16 +61,33 @@ pub struct Config {
     pub endpoints: Vec<Endpoint>,
     /// What is kept for `php artisan sidecast:listen`, when it is on.
     pub listener: Option<Buffer>,
-    /// How long `member_removed` and `channel_vacated` wait for a return (Pusher: a few
-    /// seconds).
+    /// How long `member_removed`, `channel_vacated` and `user_disconnected` wait for a return
+    /// (Pusher: a few seconds).
     pub grace: Duration,
-    /// Pusher's names of the transitions sent: `channel_occupied`, `channel_vacated`,
-    /// `member_added`, `member_removed`.
+    /// The names of the transitions sent, among `EVENT_NAMES`.
     pub events: Vec<String>,
     /// Channels (by prefix) whose client events are sent; none by default.
     pub client_event_channels: Vec<String>,
     /// Only channels starting with one of these, when any is given.
     pub channel_prefixes: Vec<String>,
+}
+
+impl Config {
+    /// Whether subscription counts are told.
+    pub fn tells_counts(&self) -> bool {
+        self.tells(&["subscription_count"])
+    }
+
+    /// Whether either of a signed-in user's events is told.
+    pub fn tells_users(&self) -> bool {
+        self.tells(&["user_connected", "user_disconnected"])
+    }
+
+    fn tells(&self, names: &[&str]) -> bool {
+        self.events
+            .iter()
+            .any(|event| names.contains(&event.as_str()))
+    }
 }
 
 /// The names `Config::events` takes: Pusher's four, then the subscription count (every change,
@@ -173,16 +190,10 @@ impl Lifecycle {
         let lifecycle = Lifecycle {
             queue,
             queued_bytes,
+            counts: config.tells_counts(),
+            users: config.tells_users(),
             client_event_channels: config.client_event_channels,
             channel_prefixes: config.channel_prefixes,
-            counts: config
-                .events
-                .iter()
-                .any(|kind| kind == "subscription_count"),
-            users: config
-                .events
-                .iter()
-                .any(|kind| kind == "user_connected" || kind == "user_disconnected"),
         };
         let running = Running {
             stop,

@@ -48,11 +48,10 @@ impl Told {
     };
 
     fn of(lifecycle: &sidecast_lifecycle::Config) -> Self {
-        let chosen = |names: &[&str]| lifecycle.events.iter().any(|e| names.contains(&e.as_str()));
         Told {
             grace: lifecycle.grace,
-            counts: chosen(&["subscription_count"]),
-            users: chosen(&["user_connected", "user_disconnected"]),
+            counts: lifecycle.tells_counts(),
+            users: lifecycle.tells_users(),
         }
     }
 }

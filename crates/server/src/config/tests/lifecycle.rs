@@ -78,7 +78,7 @@ fn webhooks_are_off_without_a_url_and_take_the_apps_key_and_secret() {
 }
 
 #[test]
-fn webhooks_without_an_app_a_bad_url_or_event_or_a_single_nodes_event_with_a_cluster_are_refused() {
+fn webhooks_without_an_app_a_bad_url_or_event_are_refused() {
     let dir = dir_with(None, None);
     let refused = |arguments: &[&str]| load_in(dir.path(), arguments).unwrap_err().to_string();
     assert!(
@@ -169,7 +169,7 @@ fn the_listener_needs_no_app_and_keeps_five_minutes_or_ten_thousand_events_by_de
 }
 
 #[test]
-fn a_listener_buffer_of_nothing_or_a_single_nodes_event_with_a_cluster_is_refused() {
+fn a_listener_buffer_of_nothing_is_refused_and_every_event_is_available_with_a_cluster() {
     use clap::Parser;
     let parse_error = |arguments: &[&str]| {
         crate::cli::Cli::try_parse_from(["sidecast", "start"].iter().chain(arguments))
